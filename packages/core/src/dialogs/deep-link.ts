@@ -1,4 +1,4 @@
-import { InvalidInputError, describeValue } from '../errors.js';
+import { describeValue, InvalidInputError } from '../errors.js';
 import { normalizeUsername } from '../peers/username.js';
 
 /** Telegram's rule for `start` parameters: up to 64 characters of A-Z, a-z, 0-9, `_` and `-`. */
@@ -63,7 +63,8 @@ export type StartCommand = { readonly payload?: string };
 export function parseStartCommand(text: string, botUsername?: string): StartCommand | undefined {
   const m = /^\/start(?:@([A-Za-z0-9_]+))?(?:\s+(\S+))?\s*$/.exec(text.trim());
   if (!m) return undefined;
-  if (m[1] && botUsername && m[1].toLowerCase() !== botUsername.replace(/^@/, '').toLowerCase()) return undefined;
+  if (m[1] && botUsername && m[1].toLowerCase() !== botUsername.replace(/^@/, '').toLowerCase())
+    return undefined;
   const payload = m[2];
   return payload !== undefined && isValidStartPayload(payload) ? { payload } : {};
 }

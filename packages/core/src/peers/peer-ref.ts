@@ -1,4 +1,4 @@
-import { InvalidInputError, describeValue } from '../errors.js';
+import { describeValue, InvalidInputError } from '../errors.js';
 import { InvalidUsernameError, isValidUsername } from './username.js';
 
 /** Anything a caller may use to name a user or chat. */
@@ -29,7 +29,8 @@ export function parsePeerId(value: unknown): bigint {
   let id: bigint;
   if (typeof value === 'bigint') id = value;
   else if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) throw new InvalidPeerRefError(value, 'a number id must be a safe integer');
+    if (!Number.isSafeInteger(value))
+      throw new InvalidPeerRefError(value, 'a number id must be a safe integer');
     id = BigInt(value);
   } else if (typeof value === 'string' && DIGITS_RE.test(value)) id = BigInt(value);
   else throw new InvalidPeerRefError(value, 'not an integer id');
@@ -41,7 +42,10 @@ export function parsePeerId(value: unknown): bigint {
 
 function usernameRef(raw: string, original: unknown, startPayload?: string | null): ParsedPeerRef {
   if (!isValidUsername(raw)) {
-    throw new InvalidPeerRefError(original, new InvalidUsernameError(raw).message.replace(/^Invalid username /, 'username '));
+    throw new InvalidPeerRefError(
+      original,
+      new InvalidUsernameError(raw).message.replace(/^Invalid username /, 'username '),
+    );
   }
   const ref: { kind: 'username'; username: string; startPayload?: string } = {
     kind: 'username',

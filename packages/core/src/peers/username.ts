@@ -1,4 +1,4 @@
-import { InvalidInputError, describeValue } from '../errors.js';
+import { describeValue, InvalidInputError } from '../errors.js';
 
 /**
  * Telegram usernames: 5..32 characters of a-z, 0-9 and `_`, starting with a letter, not ending with `_`,

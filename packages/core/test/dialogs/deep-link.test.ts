@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  InvalidStartPayloadError,
   decodeStartPayload,
   encodeStartPayload,
+  InvalidStartPayloadError,
   parseStartCommand,
   startLink,
 } from '../../src/dialogs/deep-link.js';

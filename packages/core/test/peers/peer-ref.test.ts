@@ -15,8 +15,14 @@ describe('parsePeerRef', () => {
     ['https://t.me/Durov', { kind: 'username', username: 'durov' }],
     ['http://telegram.me/durov/', { kind: 'username', username: 'durov' }],
     ['https://durov.t.me', { kind: 'username', username: 'durov' }],
-    ['https://t.me/pm_demo_bot?start=abc', { kind: 'username', username: 'pm_demo_bot', startPayload: 'abc' }],
-    ['tg://resolve?domain=pm_demo_bot&start=x-1', { kind: 'username', username: 'pm_demo_bot', startPayload: 'x-1' }],
+    [
+      'https://t.me/pm_demo_bot?start=abc',
+      { kind: 'username', username: 'pm_demo_bot', startPayload: 'abc' },
+    ],
+    [
+      'tg://resolve?domain=pm_demo_bot&start=x-1',
+      { kind: 'username', username: 'pm_demo_bot', startPayload: 'x-1' },
+    ],
     ['  @durov  ', { kind: 'username', username: 'durov' }],
   ] as const)('parses %s', (input, expected) => {
     expect(parsePeerRef(input)).toEqual(expected);

@@ -1,0 +1,119 @@
+import { PmError } from './errors.js';
+
+/**
+ * The one place Telegram's RPC error names become typed errors. `gram/` hands every failed call here as a plain
+ * `{ code, name }`; everything above switches on the classes below (or on `SendFailureReason`), never on text.
+ */
+
+/** An RPC call Telegram refused. `rpcName` is Telegram's error name, e.g. `USER_IS_BLOCKED`. */
+export class RpcCallError extends PmError {
+  constructor(
+    readonly rpcCode: number,
+    readonly rpcName: string,
+    /** The TL method that failed, e.g. `messages.SendMessage`. */
+    readonly method: string,
+    message?: string,
+  ) {
+    super(rpcName, message ?? `${method} failed: ${rpcCode} ${rpcName}`);
+  }
+}
+
+/** FLOOD_WAIT_n, FLOOD_PREMIUM_WAIT_n, SLOWMODE_WAIT_n: retry after `seconds`. */
+export class FloodWaitError extends RpcCallError {
+  constructor(
+    method: string,
+    readonly seconds: number,
+    readonly slowmode: boolean,
+  ) {
+    super(
+      420,
+      slowmode ? `SLOWMODE_WAIT_${seconds}` : `FLOOD_WAIT_${seconds}`,
+      method,
+      `${method} refused: Telegram asks to wait ${seconds} s${slowmode ? ' (slow mode)' : ''}`,
+    );
+  }
+}
+
+/** USER_IS_BLOCKED: the user blocked the bot (or stopped it). */
+export class UserBlockedError extends RpcCallError {}
+/** PEER_ID_INVALID: no usable access hash, or (for a bot messaging a user) the user never started the bot. */
+export class PeerIdInvalidError extends RpcCallError {}
+/** INPUT_USER_DEACTIVATED / USER_DEACTIVATED: the account was deleted. */
+export class UserDeactivatedError extends RpcCallError {}
+/** USER_IS_BOT: bots cannot message other bots. */
+export class UserIsBotError extends RpcCallError {}
+/** USERNAME_NOT_OCCUPIED: nobody has this username. */
+export class UsernameNotOccupiedError extends RpcCallError {}
+/** USERNAME_INVALID: Telegram refuses the username's form. */
+export class UsernameInvalidError extends RpcCallError {}
+/** ACCESS_TOKEN_INVALID / ACCESS_TOKEN_EXPIRED: the bot token is wrong or revoked. */
+export class BotTokenInvalidError extends RpcCallError {}
+/** API_ID_INVALID / API_ID_PUBLISHED_FLOOD: the api id/hash pair is refused. */
+export class ApiIdInvalidError extends RpcCallError {}
+/** MESSAGE_TOO_LONG / MESSAGE_EMPTY. */
+export class MessageTextError extends RpcCallError {}
+/** RANDOM_ID_DUPLICATE: a message with this random_id was already sent: the earlier send went through. */
+export class RandomIdDuplicateError extends RpcCallError {}
+/** AUTH_KEY_UNREGISTERED, SESSION_REVOKED...: the session must log in again. */
+export class SessionInvalidError extends RpcCallError {}
+
+const BY_NAME: Record<string, new (code: number, name: string, method: string) => RpcCallError> = {
+  USER_IS_BLOCKED: UserBlockedError,
+  YOU_BLOCKED_USER: UserBlockedError,
+  PEER_ID_INVALID: PeerIdInvalidError,
+  USER_ID_INVALID: PeerIdInvalidError,
+  CHANNEL_INVALID: PeerIdInvalidError,
+  CHAT_ID_INVALID: PeerIdInvalidError,
+  INPUT_USER_DEACTIVATED: UserDeactivatedError,
+  USER_DEACTIVATED: UserDeactivatedError,
+  USER_DEACTIVATED_BAN: UserDeactivatedError,
+  USER_IS_BOT: UserIsBotError,
+  USERNAME_NOT_OCCUPIED: UsernameNotOccupiedError,
+  USERNAME_INVALID: UsernameInvalidError,
+  ACCESS_TOKEN_INVALID: BotTokenInvalidError,
+  ACCESS_TOKEN_EXPIRED: BotTokenInvalidError,
+  API_ID_INVALID: ApiIdInvalidError,
+  API_ID_PUBLISHED_FLOOD: ApiIdInvalidError,
+  MESSAGE_TOO_LONG: MessageTextError,
+  MESSAGE_EMPTY: MessageTextError,
+  RANDOM_ID_DUPLICATE: RandomIdDuplicateError,
+  AUTH_KEY_UNREGISTERED: SessionInvalidError,
+  AUTH_KEY_INVALID: SessionInvalidError,
+  SESSION_REVOKED: SessionInvalidError,
+  SESSION_EXPIRED: SessionInvalidError,
+};
+
+/** Translates one RPC error (as Telegram named it) into the typed error above. */
+export function translateRpcError(code: number, name: string, method: string): RpcCallError {
+  const wait = /^(FLOOD_WAIT|FLOOD_PREMIUM_WAIT|SLOWMODE_WAIT)_(\d+)$/.exec(name);
+  if (wait) return new FloodWaitError(method, Number(wait[2]), wait[1] === 'SLOWMODE_WAIT');
+  const Cls = BY_NAME[name] ?? RpcCallError;
+  return new Cls(code, name, method);
+}
+
+/** Why a message could not be delivered, as typed values (never parsed from message text). */
+export type SendFailureReason =
+  | 'blocked'
+  | 'notStarted'
+  | 'deactivated'
+  | 'isBot'
+  | 'notSeen'
+  | 'tooLong'
+  | 'empty'
+  | 'floodWait'
+  | 'failed';
+
+/**
+ * Maps an error met while messaging a user to a reason. PEER_ID_INVALID means "never started" only when the
+ * access hash used was a full one (`hadFullHash`): with a min or missing hash it means the bot has not seen
+ * the user properly.
+ */
+export function sendFailureReason(err: unknown, hadFullHash: boolean): SendFailureReason {
+  if (err instanceof FloodWaitError) return 'floodWait';
+  if (err instanceof UserBlockedError) return 'blocked';
+  if (err instanceof UserDeactivatedError) return 'deactivated';
+  if (err instanceof UserIsBotError) return 'isBot';
+  if (err instanceof PeerIdInvalidError) return hadFullHash ? 'notStarted' : 'notSeen';
+  if (err instanceof MessageTextError) return err.rpcName === 'MESSAGE_EMPTY' ? 'empty' : 'tooLong';
+  return 'failed';
+}
