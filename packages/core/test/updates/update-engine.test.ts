@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import type { BotUpdate, Difference, SequencedUpdate, UpdateState } from '../../src/updates/types.js';
+import { UpdateEngine } from '../../src/updates/update-engine.js';
+
+const msg = (id: number): BotUpdate => ({
+  type: 'message',
+  messageId: id,
+  date: 1000 + id,
+  fromId: 7n,
+  chatId: 7n,
+  isPrivate: true,
+  out: false,
+  text: `m${id}`,
+});
+const ptsU = (id: number, pts: number): SequencedUpdate => ({
+  update: msg(id),
+  seq: { box: 'pts', pts, ptsCount: 1 },
+});
+const qtsU = (qts: number): SequencedUpdate => ({
+  update: { type: 'botStopped', userId: 7n, stopped: qts % 2 === 1, date: 2000 + qts },
+  seq: { box: 'qts', qts },
+});
+const batch = (...updates: SequencedUpdate[]) => ({
+  kind: 'updates' as const,
+  updates,
+  seq: 0,
+  seqStart: 0,
+  date: 5,
+});
+
+function harness(opts: { saved?: UpdateState; server: { state: UpdateState; log: SequencedUpdate[] } }) {
+  const delivered: string[] = [];
+  let saved = opts.saved;
+  const diffs: UpdateState[] = [];
+  const engine = new UpdateEngine({
+    loadState: async () => saved,
+    saveState: async (s) => {
+      saved = s;
+    },
+    fetchState: async () => opts.server.state,
+    fetchDifference: async (from): Promise<Difference> => {
+      diffs.push(from);
+      const missed = opts.server.log.filter((u) =>
+        u.seq.box === 'pts' ? u.seq.pts > from.pts : u.seq.box === 'qts' ? u.seq.qts > from.qts : false,
+      );
+      if (missed.length === 0)
+        return { kind: 'empty', date: opts.server.state.date, seq: opts.server.state.seq };
+      return { kind: 'difference', updates: missed, state: opts.server.state };
+    },
+    deliver: async (u) => {
+      delivered.push(u.type === 'message' ? u.text : `${u.type}`);
+    },
+    onError: (e) => {
+      throw e;
+    },
+  });
+  return { engine, delivered, diffs, saved: () => saved };
+}
+
+describe('UpdateEngine', () => {
+  it('starts from the server state on first run and replays nothing old', async () => {
+    const server = { state: { pts: 10, qts: 3, seq: 1, date: 1 }, log: [ptsU(1, 10)] };
+    const h = harness({ server });
+    await h.engine.start();
+    expect(h.delivered).toEqual([]);
+    expect(h.saved()).toEqual(server.state);
+  });
+
+  it('applies the next pts, skips an update already applied, and fetches the difference on a gap', async () => {
+    const server = { state: { pts: 3, qts: 0, seq: 0, date: 9 }, log: [ptsU(1, 1), ptsU(2, 2), ptsU(3, 3)] };
+    const h = harness({
+      saved: { pts: 0, qts: 0, seq: 0, date: 0 },
+      server: { state: server.state, log: [] },
+    });
+    await h.engine.start(); // the server's log is empty for this client: nothing to catch up
+    await h.engine.push(batch(ptsU(1, 1)));
+    await h.engine.push(batch(ptsU(1, 1))); // the same update again
+    expect(h.delivered).toEqual(['m1']);
+    expect(h.engine.stats.duplicatesSkipped).toBe(1);
+
+    // pts 3 arrives while pts 2 was never seen: the difference brings 2 and 3, each once
+    const live = { state: { pts: 1, qts: 0, seq: 0, date: 9 }, log: [] as SequencedUpdate[] };
+    const h2 = harness({ saved: { pts: 1, qts: 0, seq: 0, date: 0 }, server: live });
+    await h2.engine.start();
+    live.log = [ptsU(2, 2), ptsU(3, 3)];
+    live.state = { ...live.state, pts: 3 };
+    await h2.engine.push(batch(ptsU(3, 3)));
+    await h2.engine.push(batch(ptsU(3, 3)));
+    expect(h2.delivered).toEqual(['m2', 'm3']);
+    expect(h2.engine.stats.gaps).toBe(1);
+    expect(h2.engine.stats.duplicatesSkipped).toBe(1);
+  });
+
+  it('delivers updates missed while stopped exactly once, in order, after a restart', async () => {
+    const server = {
+      state: { pts: 2, qts: 2, seq: 0, date: 9 },
+      log: [ptsU(1, 1), qtsU(1), ptsU(2, 2), qtsU(2)],
+    };
+    const h = harness({ saved: { pts: 0, qts: 0, seq: 0, date: 0 }, server });
+    await h.engine.start();
+    expect(h.delivered).toEqual(['m1', 'botStopped', 'm2', 'botStopped']);
+    await h.engine.push({ kind: 'connection', state: 'connected' });
+    expect(h.delivered).toHaveLength(4);
+    expect(h.saved()).toEqual(server.state);
+  });
+
+  it('skips a qts update already applied and catches up on a qts gap', async () => {
+    const server = { state: { pts: 0, qts: 3, seq: 0, date: 9 }, log: [qtsU(1), qtsU(2), qtsU(3)] };
+    const h = harness({ saved: { pts: 0, qts: 1, seq: 0, date: 0 }, server: { ...server, log: [] } });
+    await h.engine.start();
+    await h.engine.push(batch(qtsU(1)));
+    await h.engine.push(batch(qtsU(2)));
+    expect(h.delivered).toEqual(['botStopped']);
+    expect(h.engine.stats.duplicatesSkipped).toBe(1);
+  });
+
+  it('ignores a container whose seq was already applied and catches up on a seq gap', async () => {
+    const server = { state: { pts: 0, qts: 0, seq: 5, date: 9 }, log: [] };
+    const h = harness({ saved: { pts: 0, qts: 0, seq: 3, date: 0 }, server });
+    await h.engine.start();
+    const unsequenced = { update: msg(9), seq: { box: 'none' as const } };
+    await h.engine.push({ kind: 'updates', updates: [unsequenced], seq: 3, seqStart: 3, date: 5 });
+    expect(h.delivered).toEqual([]);
+    await h.engine.push({ kind: 'updates', updates: [unsequenced], seq: 9, seqStart: 9, date: 5 });
+    expect(h.engine.stats.gaps).toBe(1);
+    expect(h.saved()?.seq).toBe(5);
+  });
+
+  it('keeps going after a handler throws', async () => {
+    const errors: unknown[] = [];
+    const delivered: number[] = [];
+    const engine = new UpdateEngine({
+      loadState: async () => ({ pts: 0, qts: 0, seq: 0, date: 0 }),
+      saveState: async () => {},
+      fetchState: async () => ({ pts: 0, qts: 0, seq: 0, date: 0 }),
+      fetchDifference: async () => ({ kind: 'empty', date: 0, seq: 0 }),
+      deliver: async (u) => {
+        if (u.type === 'message' && u.messageId === 1) throw new Error('boom');
+        if (u.type === 'message') delivered.push(u.messageId);
+      },
+      onError: (e) => errors.push(e),
+    });
+    await engine.start();
+    await engine.push(batch(ptsU(1, 1), ptsU(2, 2)));
+    expect(delivered).toEqual([2]);
+    expect(errors).toHaveLength(1);
+  });
+});
