@@ -1,0 +1,24 @@
+/**
+ * The one door to GramJS. `telegram` is CommonJS; this module re-exports what pm uses so the rest of `gram/`
+ * imports from here, and nothing outside `gram/` imports `telegram` at all.
+ */
+import bigInt from 'big-integer';
+import { Api, TelegramClient } from 'telegram';
+import { Logger, LogLevel } from 'telegram/extensions/Logger.js';
+import { StringSession } from 'telegram/sessions/StringSession.js';
+
+export { Api, bigInt, Logger, LogLevel, StringSession, TelegramClient };
+export type BigInteger = bigInt.BigInteger;
+
+/** big-integer (GramJS) → bigint, never through a JS number. */
+export function toBigint(v: bigInt.BigInteger | number | string | bigint | undefined | null): bigint {
+  if (v === undefined || v === null) return 0n;
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number') return BigInt(v);
+  return BigInt(v.toString());
+}
+
+/** bigint → big-integer for GramJS's TL constructors. */
+export function toBigInteger(v: bigint): bigInt.BigInteger {
+  return bigInt(v.toString());
+}
