@@ -4,10 +4,34 @@
  */
 import bigInt from 'big-integer';
 import { Api, TelegramClient } from 'telegram';
+import { AuthKey } from 'telegram/crypto/AuthKey.js';
+import { RPCError } from 'telegram/errors/RPCBaseErrors.js';
+import { FloodWaitError as GramFloodWaitError, SlowModeWaitError } from 'telegram/errors/RPCErrorList.js';
+import { PromisedNetSockets } from 'telegram/extensions/index.js';
 import { Logger, LogLevel } from 'telegram/extensions/Logger.js';
+import {
+  ConnectionTCPAbridged,
+  ConnectionTCPFull,
+  ConnectionTCPObfuscated,
+} from 'telegram/network/index.js';
 import { StringSession } from 'telegram/sessions/StringSession.js';
 
-export { Api, bigInt, Logger, LogLevel, StringSession, TelegramClient };
+export {
+  Api,
+  AuthKey,
+  bigInt,
+  ConnectionTCPAbridged,
+  ConnectionTCPFull,
+  ConnectionTCPObfuscated,
+  GramFloodWaitError,
+  Logger,
+  LogLevel,
+  PromisedNetSockets,
+  RPCError,
+  SlowModeWaitError,
+  StringSession,
+  TelegramClient,
+};
 export type BigInteger = bigInt.BigInteger;
 
 /** big-integer (GramJS) → bigint, never through a JS number. */

@@ -44,9 +44,15 @@ export class UpdateEngine {
     });
   }
 
-  /** Feeds one container from the connection. Returns when it (and all before it) are processed. */
-  push(incoming: IncomingUpdates): Promise<void> {
-    return this.enqueue(() => this.process(incoming));
+  /**
+   * Feeds one container from the connection. `prepare` runs first, in order with everything else (pm ingests the
+   * users and chats the container carries there). Returns when it, and all before it, are processed.
+   */
+  push(incoming: IncomingUpdates, prepare?: () => Promise<void>): Promise<void> {
+    return this.enqueue(async () => {
+      if (prepare) await prepare();
+      await this.process(incoming);
+    });
   }
 
   /** Resolves when everything pushed so far is processed. */

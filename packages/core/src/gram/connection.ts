@@ -1,0 +1,374 @@
+import type { InputPeerRef } from '../peers/input-peer.js';
+import { redactSecrets } from '../secrets.js';
+import type { SessionData } from '../session/session-file.js';
+import type { Difference, IncomingUpdates, UpdateState } from '../updates/types.js';
+import { callRpc, toPmError } from './rpc.js';
+import {
+  Api,
+  type AuthKey,
+  bigInt,
+  ConnectionTCPAbridged,
+  ConnectionTCPFull,
+  ConnectionTCPObfuscated,
+  Logger,
+  type LogLevel,
+  PromisedNetSockets,
+  StringSession,
+  TelegramClient,
+  toBigInteger,
+  toBigint,
+} from './tl.js';
+import { mapDifference, mapIncoming, mapState } from './updates.js';
+
+/** The TCP framings GramJS 2.26 ships (it has no intermediate framing). */
+export type Transport = 'full' | 'abridged' | 'obfuscated';
+
+/** Where to connect: Telegram's production DC (default) or any MTProto server, e.g. @pm/testserver. */
+export interface ServerAddress {
+  readonly host: string;
+  readonly port: number;
+  /** @default 2 */
+  readonly dcId?: number;
+}
+
+/** A Telegram DC 2 address GramJS would pick itself. */
+export const TELEGRAM_DC: ServerAddress = { host: '149.154.167.50', port: 443, dcId: 2 };
+
+export interface GramHooks {
+  /** Every user/chat object in every update and RPC result, as GramJS TL objects (mapped in entities.ts). */
+  ingest(entities: readonly unknown[]): void;
+  /** A synchronous lookup so GramJS can address a cached peer by id or username alone. */
+  peekInputPeer(key: bigint | string): InputPeerRef | undefined;
+  /** Each container from the connection, mapped, with the users/chats it carries. */
+  onUpdates(incoming: IncomingUpdates, entities: readonly unknown[]): void;
+}
+
+export interface GramConnectOptions {
+  readonly apiId: number;
+  readonly apiHash: string;
+  readonly session?: SessionData | undefined;
+  readonly server?: ServerAddress | undefined;
+  /** @default 'full' */
+  readonly transport?: Transport | undefined;
+  /** GramJS's own log level. @default 'none' */
+  readonly gramLogLevel?: 'none' | 'error' | 'warn' | 'info' | 'debug' | undefined;
+  /** @default true */
+  readonly autoReconnect?: boolean | undefined;
+}
+
+const TRANSPORTS = {
+  full: ConnectionTCPFull,
+  abridged: ConnectionTCPAbridged,
+  obfuscated: ConnectionTCPObfuscated,
+} as const;
+
+function collectEntities(tlo: any, out: unknown[] = [], depth = 0): unknown[] {
+  if (!tlo || typeof tlo !== 'object' || depth > 2) return out;
+  if (Array.isArray(tlo)) {
+    for (const x of tlo) collectEntities(x, out, depth + 1);
+    return out;
+  }
+  const cls = tlo.className as string | undefined;
+  if (
+    cls === 'User' ||
+    cls === 'UserEmpty' ||
+    cls === 'Chat' ||
+    cls === 'ChatForbidden' ||
+    cls === 'ChatEmpty' ||
+    cls === 'Channel' ||
+    cls === 'ChannelForbidden'
+  ) {
+    out.push(tlo);
+    return out;
+  }
+  for (const key of ['user', 'chat', 'channel', 'users', 'chats']) {
+    if (key in tlo) collectEntities(tlo[key], out, depth + 1);
+  }
+  return out;
+}
+
+/**
+ * GramJS's session with pm's peer cache behind it: the auth key and DC live here (saved to pm's session file,
+ * not GramJS's 16-bit-port string format), every entity GramJS sees goes to the peer cache, and GramJS can
+ * address any cached peer by id or username alone.
+ */
+class PmSession extends StringSession {
+  hooks: GramHooks | undefined;
+
+  constructor(data: SessionData | undefined, server: ServerAddress) {
+    super('');
+    const s = this as any;
+    s._dcId = data?.dcId ?? server.dcId ?? 2;
+    s._serverAddress = data?.serverAddress ?? server.host;
+    s._port = data?.port ?? server.port;
+    if (data) s._key = Buffer.from(data.authKey, 'base64');
+  }
+
+  override save(): string {
+    return '';
+  }
+
+  override processEntities(tlo: any): void {
+    if (!this.hooks) return;
+    const entities = collectEntities(tlo);
+    if (entities.length > 0) this.hooks.ingest(entities);
+  }
+
+  override getInputEntity(key: any): Api.TypeInputPeer {
+    if (
+      this.hooks &&
+      (typeof key === 'bigint' ||
+        typeof key === 'number' ||
+        typeof key === 'string' ||
+        bigInt.isInstance(key))
+    ) {
+      let k: bigint | string | undefined;
+      try {
+        k =
+          typeof key === 'string' && !/^-?\d+$/.test(key)
+            ? key.replace(/^@/, '').toLowerCase()
+            : BigInt(key.toString());
+      } catch {
+        k = undefined;
+      }
+      const ref = k === undefined ? undefined : this.hooks.peekInputPeer(k);
+      if (ref) return toInputPeer(ref);
+    }
+    return super.getInputEntity(key);
+  }
+}
+
+export function toInputPeer(ref: InputPeerRef): Api.TypeInputPeer {
+  if (ref.kind === 'user')
+    return new Api.InputPeerUser({ userId: toBigInteger(ref.id), accessHash: toBigInteger(ref.accessHash) });
+  if (ref.kind === 'channel') {
+    return new Api.InputPeerChannel({
+      channelId: toBigInteger(ref.id),
+      accessHash: toBigInteger(ref.accessHash),
+    });
+  }
+  return new Api.InputPeerChat({ chatId: toBigInteger(ref.id) });
+}
+
+export function toInputUser(ref: InputPeerRef): Api.TypeInputUser {
+  return new Api.InputUser({ userId: toBigInteger(ref.id), accessHash: toBigInteger(ref.accessHash) });
+}
+
+/** Socket class that dials `port` whatever port GramJS asks for (GramJS 2.26 always dials 80 without WSS). */
+function socketFor(port: number): any {
+  return class PmSocket extends PromisedNetSockets {
+    override connect(_port: number, ip: string) {
+      return super.connect(port, ip);
+    }
+  };
+}
+
+export interface SelfInfo {
+  readonly id: bigint;
+  readonly username?: string;
+  readonly firstName: string;
+  readonly bot: boolean;
+  /** The raw user, for ingesting into the peer cache. */
+  readonly raw: unknown;
+}
+
+/** The single GramJS connection behind a PmClient. Everything it returns is in the project's own types. */
+export class GramConnection {
+  private constructor(
+    readonly client: TelegramClient,
+    private readonly session: PmSession,
+    private readonly opts: GramConnectOptions,
+    private readonly server: ServerAddress,
+  ) {}
+
+  static async open(opts: GramConnectOptions, hooks: GramHooks): Promise<GramConnection> {
+    const server =
+      opts.server ??
+      (opts.session
+        ? { host: opts.session.serverAddress, port: opts.session.port, dcId: opts.session.dcId }
+        : TELEGRAM_DC);
+    const session = new PmSession(opts.session, server);
+    const logger = new Logger((opts.gramLogLevel ?? 'none') as LogLevel);
+    const client = new TelegramClient(session, opts.apiId, opts.apiHash, {
+      connection: TRANSPORTS[opts.transport ?? 'full'],
+      networkSocket: socketFor(server.port),
+      useWSS: false,
+      autoReconnect: opts.autoReconnect ?? true,
+      connectionRetries: 3,
+      retryDelay: 200,
+      // pm's limiter handles flood waits; GramJS must not sleep through them silently.
+      floodSleepThreshold: 0,
+      baseLogger: logger,
+      deviceModel: 'pm',
+      appVersion: '0.1.0',
+      systemVersion: process.platform,
+    });
+    const conn = new GramConnection(client, session, opts, server);
+    await callRpc('connect', async () => {
+      const ok = await client.connect();
+      if (ok === false) throw new Error(`cannot connect to ${server.host}:${server.port}`);
+    });
+    session.hooks = hooks;
+    conn.interceptUpdates(hooks);
+    return conn;
+  }
+
+  /**
+   * GramJS flattens update containers before its event handlers see them, losing seq/seqStart, and never
+   * fetches the difference. pm takes the containers whole from the MTProto sender and orders them itself;
+   * GramJS's own event handlers (if the bot added any) still get them afterwards.
+   */
+  private interceptUpdates(hooks: GramHooks): void {
+    const sender = (this.client as any)._sender;
+    const original = sender._updateCallback as (client: unknown, obj: unknown) => void;
+    sender._updateCallback = (client: unknown, obj: unknown) => {
+      const mapped = mapIncoming(obj);
+      if (mapped) hooks.onUpdates(mapped, collectEntities(obj));
+      if ((this.client as any)._eventBuilders?.length > 0) original(client, obj);
+    };
+  }
+
+  async loginAsBot(token: string): Promise<SelfInfo> {
+    const res = await callRpc('auth.ImportBotAuthorization', () =>
+      this.client.invoke(
+        new Api.auth.ImportBotAuthorization({
+          flags: 0,
+          apiId: this.opts.apiId,
+          apiHash: this.opts.apiHash,
+          botAuthToken: token,
+        }),
+      ),
+    );
+    if (!(res instanceof Api.auth.Authorization))
+      throw toPmError(new Error('sign-up required'), 'auth.ImportBotAuthorization');
+    return selfInfo(res.user);
+  }
+
+  async getMe(): Promise<SelfInfo> {
+    const [u] = await callRpc('users.GetUsers', () =>
+      this.client.invoke(new Api.users.GetUsers({ id: [new Api.InputUserSelf()] })),
+    );
+    return selfInfo(u as Api.TypeUser);
+  }
+
+  /** The session as pm saves it. Throws when there is no auth key yet. */
+  exportSession(bot?: SessionData['bot']): SessionData {
+    const key = (this.session.getAuthKey() as AuthKey | undefined)?.getKey();
+    if (!key) throw toPmError(new Error('no auth key yet'), 'exportSession');
+    return {
+      version: 1,
+      dcId: this.session.dcId,
+      serverAddress: this.server.host,
+      port: this.server.port,
+      authKey: key.toString('base64'),
+      apiId: this.opts.apiId,
+      apiHash: this.opts.apiHash,
+      ...(bot ? { bot } : {}),
+    };
+  }
+
+  async getState(): Promise<UpdateState> {
+    return mapState(await callRpc('updates.GetState', () => this.client.invoke(new Api.updates.GetState())));
+  }
+
+  async getDifference(state: UpdateState): Promise<{ diff: Difference; entities: unknown[] }> {
+    const d = await callRpc('updates.GetDifference', () =>
+      this.client.invoke(new Api.updates.GetDifference({ pts: state.pts, qts: state.qts, date: state.date })),
+    );
+    return { diff: mapDifference(d), entities: collectEntities(d) };
+  }
+
+  async resolveUsername(
+    username: string,
+  ): Promise<{ peer: bigint; kind: 'user' | 'chat' | 'channel'; entities: unknown[] }> {
+    const r = await callRpc('contacts.ResolveUsername', () =>
+      this.client.invoke(new Api.contacts.ResolveUsername({ username })),
+    );
+    const p = r.peer;
+    const kind = p instanceof Api.PeerUser ? 'user' : p instanceof Api.PeerChat ? 'chat' : 'channel';
+    const id =
+      p instanceof Api.PeerUser
+        ? p.userId
+        : p instanceof Api.PeerChat
+          ? p.chatId
+          : (p as Api.PeerChannel).channelId;
+    return { peer: toBigint(id), kind, entities: collectEntities(r) };
+  }
+
+  async getUsers(refs: readonly InputPeerRef[]): Promise<unknown[]> {
+    return callRpc('users.GetUsers', () =>
+      this.client.invoke(new Api.users.GetUsers({ id: refs.map(toInputUser) })),
+    );
+  }
+
+  async setTyping(ref: InputPeerRef): Promise<void> {
+    await callRpc('messages.SetTyping', () =>
+      this.client.invoke(
+        new Api.messages.SetTyping({ peer: toInputPeer(ref), action: new Api.SendMessageTypingAction() }),
+      ),
+    );
+  }
+
+  /** messages.sendMessage; the result is mapped so its pts reaches the update engine. */
+  async sendMessage(
+    ref: InputPeerRef,
+    text: string,
+    randomId: bigint,
+    opts: { silent?: boolean; replyTo?: number; noWebpage?: boolean } = {},
+  ): Promise<{ messageId: number; date: number; incoming: IncomingUpdates | undefined }> {
+    const res = await callRpc('messages.SendMessage', () =>
+      this.client.invoke(
+        new Api.messages.SendMessage({
+          peer: toInputPeer(ref),
+          message: text,
+          randomId: toBigInteger(randomId),
+          silent: opts.silent,
+          noWebpage: opts.noWebpage,
+          ...(opts.replyTo ? { replyTo: new Api.InputReplyToMessage({ replyToMsgId: opts.replyTo }) } : {}),
+        }),
+      ),
+    );
+    return { ...sentMessageInfo(res), incoming: mapIncoming(res) };
+  }
+
+  async disconnect(): Promise<void> {
+    (this.session as PmSession).hooks = undefined;
+    try {
+      await this.client.destroy();
+    } catch (e) {
+      throw toPmError(e, 'disconnect');
+    }
+  }
+
+  describe(): string {
+    return redactSecrets(`${this.server.host}:${this.server.port} dc${this.session.dcId}`);
+  }
+}
+
+function selfInfo(u: Api.TypeUser): SelfInfo {
+  if (!(u instanceof Api.User)) throw toPmError(new Error('the account is gone'), 'users.GetUsers');
+  return {
+    id: toBigint(u.id),
+    ...(u.username ? { username: u.username } : {}),
+    firstName: u.firstName ?? '',
+    bot: Boolean(u.bot),
+    raw: u,
+  };
+}
+
+function sentMessageInfo(res: Api.TypeUpdates): { messageId: number; date: number } {
+  if (res instanceof Api.UpdateShortSentMessage) return { messageId: res.id, date: res.date };
+  if (res instanceof Api.Updates || res instanceof Api.UpdatesCombined) {
+    for (const u of res.updates) {
+      if (
+        (u instanceof Api.UpdateNewMessage || u instanceof Api.UpdateNewChannelMessage) &&
+        u.message instanceof Api.Message
+      ) {
+        return { messageId: u.message.id, date: u.message.date };
+      }
+      if (u instanceof Api.UpdateMessageID) return { messageId: u.id, date: res.date };
+    }
+    return { messageId: 0, date: res.date };
+  }
+  return { messageId: 0, date: Math.floor(Date.now() / 1000) };
+}

@@ -1,0 +1,22 @@
+/**
+ * Secrets never reach logs, errors or output. `redactSecrets` is applied to every message pm prints or throws
+ * that could contain foreign text (RPC errors, GramJS messages, file contents).
+ */
+
+const BOT_TOKEN_RE = /\b\d{3,20}:[A-Za-z0-9_-]{10,}\b/g;
+const LONG_BASE64_RE = /[A-Za-z0-9+/_-]{64,}={0,2}/g;
+const HEX_KEY_RE = /\b[0-9a-fA-F]{64,}\b/g;
+
+/** Replaces bot tokens, session strings and key material in `text`. */
+export function redactSecrets(text: string): string {
+  return text
+    .replace(BOT_TOKEN_RE, '<redacted bot token>')
+    .replace(HEX_KEY_RE, '<redacted key>')
+    .replace(LONG_BASE64_RE, '<redacted>');
+}
+
+/** A bot token's public part (the bot id) for messages: `123456:***`. */
+export function maskBotToken(token: string): string {
+  const i = token.indexOf(':');
+  return i > 0 ? `${token.slice(0, i)}:***` : '***';
+}
