@@ -1,0 +1,60 @@
+export type { CanMessageResult, CannotMessageReason } from './blocks/can-message.js';
+export {
+  CLIENT_DEFAULTS,
+  type ClientErrorEvent,
+  type Me,
+  NotLoggedInError,
+  PmClient,
+  type PmClientOptions,
+  type PmEvents,
+} from './client.js';
+export { type Clock, systemClock } from './clock.js';
+export {
+  decodeStartPayload,
+  encodeStartPayload,
+  InvalidStartPayloadError,
+  isValidStartPayload,
+  MAX_START_PAYLOAD_LENGTH,
+  parseStartCommand,
+  startGroupLink,
+  startLink,
+} from './dialogs/deep-link.js';
+export type {
+  BlockEvent,
+  DialogEvents,
+  DialogInfo,
+  DialogStartedEvent,
+  DialogVia,
+  MessageEvent,
+} from './dialogs/dialog-service.js';
+export * from './errors.js';
+export { type Listener, TypedEmitter } from './events.js';
+export type { ServerAddress, Transport } from './gram/connection.js';
+export { NetworkError } from './gram/rpc.js';
+export { NotAUserError, PeerNotFoundError, PeerNotSeenError } from './peers/errors.js';
+export {
+  InvalidPeerRefError,
+  type ParsedPeerRef,
+  type PeerRef,
+  parsePeerId as parsePeerRefId,
+  parsePeerRef,
+} from './peers/peer-ref.js';
+export type { LanguageInfo, Profile, ProfileChangedEvent } from './profiles/profile.js';
+export * from './rpc-errors.js';
+export { maskBotToken, redactSecrets } from './secrets.js';
+export {
+  type CreateSessionOptions,
+  createBotSession,
+  InvalidApiIdError,
+  InvalidBotTokenError,
+  validateCredentials,
+} from './session/login.js';
+export {
+  readSessionFile,
+  type SessionData,
+  SessionFileError,
+  writeSessionFile,
+} from './session/session-file.js';
+export * from './storage/index.js';
+export { openStorage } from './storage/open.js';
+export type { BotUpdate, UpdateState } from './updates/types.js';
