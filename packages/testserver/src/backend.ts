@@ -6,7 +6,6 @@
  */
 
 /** A GramJS TL object (an instance of some `Api.*` class). Kept loose on purpose: this is the TL edge. */
-// biome-ignore lint/suspicious/noExplicitAny: TL glue
 export type TLObject = any;
 
 /** Who is calling: one MTProto session on one auth key over one TCP connection. */
@@ -19,6 +18,19 @@ export interface CallContext {
   readonly connectionId: number;
   /** The layer from invokeWithLayer, if any was seen on this connection. */
   readonly layer?: number;
+  /** What initConnection said on this session (app and device), if it was seen. */
+  readonly client?: ClientInfo;
+}
+
+/** The app and device a session declared in initConnection. */
+export interface ClientInfo {
+  readonly apiId: number;
+  readonly deviceModel: string;
+  readonly systemVersion: string;
+  readonly appVersion: string;
+  readonly systemLangCode: string;
+  readonly langPack: string;
+  readonly langCode: string;
 }
 
 /** Thrown by handlers; the MTProto layer turns it into rpc_error { error_code, error_message }. */

@@ -1,0 +1,20 @@
+export type { Backend, CallContext, TLObject, UpdateSink } from './backend.js';
+export { RpcError } from './backend.js';
+export { loopbackSocket } from './gramjs-socket.js';
+export { registerTestServerKey } from './keys.js';
+export type { Method, RpcContext, ServerAddress } from './rpc/method.js';
+export { WorldBackend, type WorldBackendOptions } from './rpc/registry.js';
+export type { StatsSnapshot } from './rpc/stats.js';
+export {
+  type BotHandle,
+  type BotOption,
+  ChatHandle,
+  type InboxMessage,
+  TestServer,
+  type TestServerOptions,
+  UserHandle,
+} from './scenario.js';
+export { type Clock, ManualClock, ScaledClock } from './world/clock.js';
+export { FLOOD_DEFAULTS, type FloodOptions } from './world/flood.js';
+export type { LangCodeOption } from './world/user-actions.js';
+export type { CreateUserInput, DifferenceOptions } from './world/world.js';

@@ -1,0 +1,542 @@
+/**
+ * The scenario API: start a loopback Telegram, create bots, users and chats, make users act, inspect what the
+ * bots did, inject faults.
+ *
+ *   const tg = await TestServer.start({ timeScale: 0.01 });
+ *   const bot = tg.createBot({ username: 'shop_bot' });
+ *   const alice = tg.createUser({ firstName: 'Alice', langCode: 'en' });
+ *   alice.start('ref42');                  // the bot gets "/start ref42"
+ *   // ... a GramJS client logs in with bot.token at 127.0.0.1:tg.port ...
+ *   tg.inbox(alice);                       // what the bot sent her
+ *   await tg.stop();
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { ExportedAuthKeys } from './auth/auth-key-store.js';
+import { Gateway, type GatewayCounters } from './gateway.js';
+import { registerTestServerKey } from './keys.js';
+import { WorldBackend } from './rpc/registry.js';
+import { Stats, type StatsSnapshot } from './rpc/stats.js';
+import { Api, type PromisedNetSockets, toBigInteger } from './tl.js';
+import { loopbackSocket } from './transport/loopback-socket.js';
+import { userJoinChat, userSendToChat } from './world/chat-actions.js';
+import { type Clock, ScaledClock } from './world/clock.js';
+import type { FloodOptions } from './world/flood.js';
+import { loadWorldJson, type WorldJson, worldToJson } from './world/persist.js';
+import { inviteLink } from './world/render.js';
+import type { ChannelRecord, ChatRecord, GroupRecord, MessageRecord, UserRecord } from './world/types.js';
+import {
+  type LangCodeOption,
+  userDeleteAccount,
+  userLoginWithWidget,
+  userRename,
+  userRequestJoin,
+  userSend,
+  userSetBlocked,
+  userSetLanguage,
+  userSetPremium,
+  userSetUsernames,
+  userStart,
+} from './world/user-actions.js';
+import { type CreateUserInput, type DifferenceOptions, World } from './world/world.js';
+
+export interface TestServerOptions {
+  /** TCP port; 0 picks a free one. @default 0 */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** JSON file holding the world and the auth keys across restarts (and processes). */
+  stateFile?: string;
+  /** Real time per Telegram-time: 0.01 makes a Telegram-second last 10 ms. @default 1 */
+  timeScale?: number;
+  /** Telegram-time source (tests: a `ManualClock`); overrides `timeScale`. */
+  clock?: Clock;
+  /** Sending limits; `false` disables flood control. @default Telegram's (30/s per bot, 1/s per chat...) */
+  flood?: FloodOptions | false;
+  difference?: DifferenceOptions;
+  /** @default 300 */
+  joinRequestWindowSeconds?: number;
+  /** `false`: no network at all (unit tests call `tg.backend.invoke` directly). @default true */
+  network?: boolean;
+}
+
+export interface BotHandle {
+  readonly id: bigint;
+  /** `<id>:<secret>`, for `client.start({ botAuthToken })`. */
+  readonly token: string;
+  readonly username: string;
+  readonly firstName: string;
+}
+
+export interface InboxMessage {
+  readonly id: number;
+  readonly botId: bigint;
+  readonly text: string;
+  /** Telegram-time, Unix seconds. */
+  readonly date: number;
+  readonly randomId?: bigint;
+}
+
+export interface BotOption {
+  /** Which bot the action targets; may be left out while the world has exactly one bot. */
+  bot?: BotHandle;
+}
+
+interface StateFile {
+  world: WorldJson;
+  authKeys: ExportedAuthKeys;
+  /** The gateway's salt key (base64): kept so clients' server salts stay valid across restarts. */
+  saltSecret: string;
+}
+
+/** A chat created by the scenario. */
+export class ChatHandle {
+  constructor(
+    private readonly tg: TestServer,
+    readonly id: bigint,
+  ) {}
+
+  get record(): ChatRecord {
+    const c = this.tg.world.chat(this.id);
+    if (!c) throw new Error(`chat ${this.id} is gone`);
+    return c;
+  }
+
+  get title(): string {
+    return this.record.title;
+  }
+
+  get kind(): 'group' | 'supergroup' | 'channel' {
+    const c = this.record;
+    return c.kind === 'group' ? 'group' : c.megagroup ? 'supergroup' : 'channel';
+  }
+
+  get inviteLink(): string {
+    return inviteLink(this.record.inviteHash);
+  }
+
+  /** The input peer `bot` uses for this chat (with the bot's own channel access hash). */
+  inputPeer(bot: BotHandle): Api.TypeInputPeer {
+    const c = this.record;
+    if (c.kind === 'group') return new Api.InputPeerChat({ chatId: toBigInteger(c.id) });
+    const viewer = this.tg.botRecord(bot);
+    return new Api.InputPeerChannel({
+      channelId: toBigInteger(c.id),
+      accessHash: toBigInteger(this.tg.world.channelHash(c, viewer)),
+    });
+  }
+}
+
+/** A user created by the scenario; every verb changes the world and notifies the bots concerned. */
+export class UserHandle {
+  constructor(
+    private readonly tg: TestServer,
+    readonly id: bigint,
+  ) {}
+
+  get record(): UserRecord {
+    const u = this.tg.world.user(this.id);
+    if (!u) throw new Error(`user ${this.id} is gone`);
+    return u;
+  }
+
+  get firstName(): string {
+    return this.record.firstName;
+  }
+
+  get lastName(): string | undefined {
+    return this.record.lastName;
+  }
+
+  get username(): string | undefined {
+    return this.record.usernames[0];
+  }
+
+  get usernames(): readonly string[] {
+    return this.record.usernames;
+  }
+
+  get langCode(): string | undefined {
+    return this.record.langCode;
+  }
+
+  /** Presses Start (with a deep-link payload: `/start <payload>`). Unblocks first if the user had blocked. */
+  start(payload?: string, opts: BotOption & LangCodeOption = {}): MessageRecord {
+    return userStart(this.tg.world, this.record, this.tg.pickBot(opts.bot), payload, opts);
+  }
+
+  /** Sends a private message to the bot (a first message opens the dialog too). */
+  send(text: string, opts: BotOption & LangCodeOption = {}): MessageRecord {
+    return userSend(this.tg.world, this.record, this.tg.pickBot(opts.bot), text, opts);
+  }
+
+  block(opts: BotOption & LangCodeOption = {}): void {
+    userSetBlocked(this.tg.world, this.record, this.tg.pickBot(opts.bot), true, opts);
+  }
+
+  unblock(opts: BotOption & LangCodeOption = {}): void {
+    userSetBlocked(this.tg.world, this.record, this.tg.pickBot(opts.bot), false, opts);
+  }
+
+  rename(names: { firstName: string; lastName?: string }, opts: LangCodeOption = {}): void {
+    userRename(this.tg.world, this.record, names, opts);
+  }
+
+  /** All active usernames, main first; a name another user holds moves here. */
+  setUsernames(names: readonly string[], opts: LangCodeOption = {}): void {
+    userSetUsernames(this.tg.world, this.record, names, opts);
+  }
+
+  setLanguage(code: string | undefined): void {
+    userSetLanguage(this.tg.world, this.record, code);
+  }
+
+  /** Telegram Premium on or off: bots that know the user get updateUser. */
+  setPremium(premium: boolean): void {
+    userSetPremium(this.tg.world, this.record, premium);
+  }
+
+  requestJoin(chat: ChatHandle, opts: LangCodeOption & { about?: string } = {}): void {
+    userRequestJoin(this.tg.world, this.record, chat.record, opts);
+  }
+
+  /** Logs in to `domain` with the bot's Login Widget: the bot may write from now on. */
+  loginWithWidget(bot?: BotHandle, opts: LangCodeOption & { domain?: string } = {}): MessageRecord {
+    return userLoginWithWidget(this.tg.world, this.record, this.tg.pickBot(bot), opts.domain, opts);
+  }
+
+  deleteAccount(): void {
+    userDeleteAccount(this.tg.world, this.record);
+  }
+
+  joinGroup(chat: ChatHandle, opts: LangCodeOption = {}): void {
+    userJoinChat(this.tg.world, this.record, chat.record, opts);
+  }
+
+  sendToGroup(chat: ChatHandle, text: string, opts: LangCodeOption = {}): void {
+    userSendToChat(this.tg.world, this.record, chat.record, text, opts);
+  }
+
+  /** The access hash `bot` legitimately holds for this user. */
+  accessHashFor(bot?: BotHandle): bigint {
+    return this.tg.world.accessHash(this.record, this.tg.pickBot(bot));
+  }
+
+  /** The hash a `min` copy of this user carries for `bot` (useless in private). */
+  minAccessHashFor(bot?: BotHandle): bigint {
+    return this.tg.world.minAccessHash(this.record, this.tg.pickBot(bot));
+  }
+
+  /** `inputPeerUser` with the hash `bot` holds. */
+  inputPeer(bot?: BotHandle): Api.InputPeerUser {
+    return new Api.InputPeerUser({
+      userId: toBigInteger(this.id),
+      accessHash: toBigInteger(this.accessHashFor(bot)),
+    });
+  }
+
+  /** `inputUser` with the hash `bot` holds. */
+  inputUser(bot?: BotHandle): Api.InputUser {
+    return new Api.InputUser({
+      userId: toBigInteger(this.id),
+      accessHash: toBigInteger(this.accessHashFor(bot)),
+    });
+  }
+}
+
+function botHandle(bot: UserRecord): BotHandle {
+  return {
+    id: bot.id,
+    token: `${bot.id}:${bot.account!.secret}`,
+    username: bot.usernames[0] ?? '',
+    firstName: bot.firstName,
+  };
+}
+
+const PERSIST_DEBOUNCE_MS = 50;
+
+/** A loopback Telegram: the world, its RPC backend and (unless `network: false`) the MTProto gateway. */
+export class TestServer {
+  readonly world: World;
+  readonly backend: WorldBackend;
+  private gateway: Gateway | undefined;
+  private authKeys: ExportedAuthKeys = {};
+  private saltSecret: Buffer = randomBytes(32);
+  private persistTimer: NodeJS.Timeout | undefined;
+  private readonly counters = new Stats();
+
+  private constructor(private readonly options: TestServerOptions) {
+    const saved = options.stateFile ? readState(options.stateFile) : undefined;
+    this.world = new World({
+      clock: options.clock ?? new ScaledClock(options.timeScale ?? 1, saved?.world.clockAt ?? 0),
+      ...(options.flood !== undefined ? { flood: options.flood } : {}),
+      ...(options.difference ? { difference: options.difference } : {}),
+      ...(options.joinRequestWindowSeconds !== undefined
+        ? { joinRequestWindowSeconds: options.joinRequestWindowSeconds }
+        : {}),
+    });
+    if (saved) {
+      loadWorldJson(this.world, saved.world);
+      this.authKeys = saved.authKeys;
+      this.saltSecret = Buffer.from(saved.saltSecret, 'base64');
+    }
+    this.backend = new WorldBackend({
+      world: this.world,
+      server: () => this.address(),
+      stats: this.counters,
+    });
+    if (options.stateFile) this.world.onChange(() => this.schedulePersist());
+  }
+
+  /** Starts a server (listening unless `network: false`). */
+  static async start(options: TestServerOptions = {}): Promise<TestServer> {
+    const tg = new TestServer(options);
+    await tg.listen(options.port ?? 0);
+    return tg;
+  }
+
+  get host(): string {
+    return this.gateway?.address ?? this.options.host ?? '127.0.0.1';
+  }
+
+  get port(): number {
+    return this.gateway?.port ?? this.options.port ?? 0;
+  }
+
+  /** Real time per Telegram-time (a `FLOOD_WAIT_n` lasts `n * 1000 * timeScale` real ms). */
+  get timeScale(): number {
+    const clock = this.world.clock;
+    return clock instanceof ScaledClock ? clock.timeScale : 1;
+  }
+
+  /**
+   * The GramJS `networkSocket` class that reaches this server (GramJS 2.26 dials port 80 whatever the session
+   * says): `new TelegramClient(session, apiId, apiHash, { networkSocket: tg.clientSocket, useWSS: false })`.
+   */
+  get clientSocket(): typeof PromisedNetSockets {
+    return loopbackSocket({ host: this.host, port: this.port });
+  }
+
+  /** Counters of the MTProto layer (connections, packets, auth keys...). */
+  get gatewayCounters(): Readonly<GatewayCounters> | undefined {
+    return this.gateway?.counters;
+  }
+
+  private address(): { host: string; port: number } {
+    return { host: this.host, port: this.port };
+  }
+
+  private async listen(port: number): Promise<void> {
+    if (this.options.network === false) return;
+    registerTestServerKey();
+    this.gateway = await Gateway.start({
+      backend: this.backend,
+      host: this.options.host ?? '127.0.0.1',
+      port,
+      authKeys: this.authKeys,
+      saltSecret: this.saltSecret,
+      onAuthKeyCreated: () => {
+        if (this.options.stateFile) this.schedulePersist();
+      },
+      onError: (error, where) => console.error(`testserver gateway (${where}):`, error),
+    });
+    this.backend.attach(this.gateway);
+  }
+
+  // ---- creation -------------------------------------------------------------------------------------------
+
+  createBot(input: { username?: string; firstName?: string } = {}): BotHandle {
+    return botHandle(this.world.createBot(input));
+  }
+
+  /** A user; a `username` someone else holds moves to the new user (the old owner's bots are told). */
+  createUser(input: CreateUserInput): UserHandle {
+    const { username, ...rest } = input;
+    const user = new UserHandle(this, this.world.createUser(rest).id);
+    if (username !== undefined) user.setUsernames([username]);
+    return user;
+  }
+
+  /** A basic group with the bot(s) as admins. */
+  createGroup(input: { title: string; bot?: BotHandle; bots?: readonly BotHandle[] }): ChatHandle {
+    const bots = this.botsOf(input);
+    const [creator, ...rest] = bots;
+    const group: GroupRecord = this.world.createGroup(input.title, creator!, rest);
+    for (const b of bots) group.admins.add(b.id.toString());
+    return new ChatHandle(this, group.id);
+  }
+
+  /** A channel (or, with `megagroup`, a supergroup) with the bot(s) as admins. */
+  createChannel(input: {
+    title: string;
+    megagroup?: boolean;
+    username?: string;
+    bot?: BotHandle;
+    bots?: readonly BotHandle[];
+  }): ChatHandle {
+    const bots = this.botsOf(input);
+    const channel: ChannelRecord = this.world.createChannel(
+      input.title,
+      input.megagroup ?? false,
+      bots[0]!,
+      input.username,
+    );
+    for (const b of bots) {
+      channel.members.add(b.id.toString());
+      channel.admins.add(b.id.toString());
+    }
+    return new ChatHandle(this, channel.id);
+  }
+
+  private botsOf(input: { bot?: BotHandle; bots?: readonly BotHandle[] }): UserRecord[] {
+    const handles = input.bots ?? (input.bot ? [input.bot] : [this.soleBotHandle()]);
+    if (handles.length === 0) throw new Error('a chat needs at least one bot');
+    return handles.map((h) => this.botRecord(h));
+  }
+
+  // ---- lookups used by the handles --------------------------------------------------------------------------
+
+  /** @internal */
+  botRecord(bot: BotHandle): UserRecord {
+    const rec = this.world.user(bot.id);
+    if (!rec?.account) throw new Error(`no bot with id ${bot.id}`);
+    return rec;
+  }
+
+  /** @internal The bot an action targets: the given one, or the only bot. */
+  pickBot(bot: BotHandle | undefined): UserRecord {
+    return this.botRecord(bot ?? this.soleBotHandle());
+  }
+
+  private soleBotHandle(): BotHandle {
+    const bots = this.world.bots();
+    if (bots.length !== 1) {
+      throw new Error(`say which bot: the world has ${bots.length} bots (pass { bot })`);
+    }
+    return botHandle(bots[0]!);
+  }
+
+  bots(): BotHandle[] {
+    return this.world.bots().map(botHandle);
+  }
+
+  /** Every user that is not a bot with a token (e.g. after loading a state file). */
+  users(): UserHandle[] {
+    return [...this.world.users.values()].filter((u) => !u.account).map((u) => new UserHandle(this, u.id));
+  }
+
+  chats(): ChatHandle[] {
+    return [...this.world.chats.values()].map((c) => new ChatHandle(this, c.id));
+  }
+
+  // ---- inspection -----------------------------------------------------------------------------------------
+
+  /** Messages the bots (or `bot`) sent to `user` in private, oldest first. */
+  inbox(user: UserHandle, bot?: BotHandle): InboxMessage[] {
+    const out: InboxMessage[] = [];
+    for (const b of bot ? [this.botRecord(bot)] : this.world.bots()) {
+      for (const m of b.account!.messages.values()) {
+        if (!m.out || m.peer.type !== 'user' || m.peer.id !== user.id) continue;
+        out.push({
+          id: m.id,
+          botId: b.id,
+          text: m.text,
+          date: m.date,
+          ...(m.randomId !== undefined ? { randomId: m.randomId } : {}),
+        });
+      }
+    }
+    return out.sort((a, b) => a.date - b.date || a.id - b.id);
+  }
+
+  stats(): StatsSnapshot {
+    return this.counters.snapshot();
+  }
+
+  resetStats(): void {
+    this.counters.reset();
+  }
+
+  // ---- faults ---------------------------------------------------------------------------------------------
+
+  /** Closes every client connection (clients reconnect by themselves); the server keeps listening. */
+  dropAllConnections(): void {
+    this.gateway?.dropAllConnections();
+  }
+
+  /** Holds every RPC answer back by `ms` real milliseconds (0 to stop). */
+  setDelay(ms: number): void {
+    this.backend.delayMs = ms;
+  }
+
+  /**
+   * The next `n` calls answer `420 FLOOD_WAIT_<seconds>`. Connection housekeeping (help.*, auth.*, updates.*,
+   * users.getUsers) is exempt, so GramJS's own getMe / getState do not eat the faults; `methods` narrows it
+   * further (GramJS class names, e.g. `messages.SendMessage`).
+   */
+  forceFloodWait(n: number, seconds: number, methods?: readonly string[]): void {
+    this.world.flood.force(n, seconds, methods);
+  }
+
+  /** Stops and starts again on the same port, keeping the world and the auth keys. */
+  async restart(): Promise<void> {
+    const port = this.port;
+    await this.closeGateway();
+    await this.listen(port);
+  }
+
+  async stop(): Promise<void> {
+    await this.closeGateway();
+    this.backend.dispose();
+  }
+
+  private async closeGateway(): Promise<void> {
+    if (this.gateway) {
+      this.authKeys = this.gateway.exportAuthKeys();
+      this.backend.attach(undefined);
+      await this.gateway.stop();
+      this.gateway = undefined;
+    }
+    this.persistNow();
+  }
+
+  // ---- persistence ----------------------------------------------------------------------------------------
+
+  private schedulePersist(): void {
+    if (this.persistTimer) return;
+    this.persistTimer = setTimeout(() => {
+      this.persistTimer = undefined;
+      this.persistNow();
+    }, PERSIST_DEBOUNCE_MS);
+    this.persistTimer.unref();
+  }
+
+  /** Writes the state file now (atomically). */
+  persistNow(): void {
+    if (this.persistTimer) {
+      clearTimeout(this.persistTimer);
+      this.persistTimer = undefined;
+    }
+    const file = this.options.stateFile;
+    if (!file) return;
+    const state: StateFile = {
+      world: worldToJson(this.world),
+      authKeys: this.gateway?.exportAuthKeys() ?? this.authKeys,
+      saltSecret: this.saltSecret.toString('base64'),
+    };
+    const tmp = `${file}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(state)}\n`);
+    renameSync(tmp, file);
+  }
+}
+
+function readState(file: string): StateFile | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  return JSON.parse(text) as StateFile;
+}

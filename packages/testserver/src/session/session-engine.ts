@@ -1,0 +1,455 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AuthKeyStore } from '../auth/auth-key-store.js';
+import type { Backend, CallContext, TLObject } from '../backend.js';
+import { Api, readTlObject, resultTypeOf, serializeResult } from '../tl.js';
+import { encryptServerPacket, type PlainMessage } from './crypto.js';
+import { checkClientMsgId, msgIdSeconds, type ServerMsgIds } from './msg-id.js';
+import type { MtSession, OutMessage, SessionLink } from './mt-session.js';
+import { rpcErrorFrom, unwrapRequest } from './rpc.js';
+import type { SaltBook } from './salts.js';
+import type { SessionRegistry } from './session-registry.js';
+import {
+  buildContainer,
+  type ContainedMessage,
+  Ctor,
+  maybeGzip,
+  NOT_CONTENT_RELATED,
+  parseContainer,
+  SERVICE_MIN_LENGTH,
+  TlWriter,
+  unpackGzip,
+} from './wire.js';
+
+/** Counters the session layer keeps (a view of the gateway's). */
+export interface SessionCounters {
+  rpcCalls: number;
+  rpcErrors: number;
+  internalErrors: number;
+  badMsgNotifications: number;
+  badServerSalts: number;
+  newSessions: number;
+  updatesPushed: number;
+}
+
+export interface SessionEngineOptions {
+  readonly backend: Backend;
+  readonly authKeys: AuthKeyStore;
+  readonly salts: SaltBook;
+  readonly msgIds: ServerMsgIds;
+  readonly registry: SessionRegistry;
+  readonly counters: SessionCounters;
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+  /** Answers (rpc_result) and pushed updates at least this big are sent gzip_packed when that is smaller. */
+  readonly gzipThreshold: number;
+  /** Content-related client messages not answered within this many ms get an explicit msgs_ack. */
+  readonly ackDelayMs: number;
+  /** Extra delay before each rpc_result (fault injection), read per answer. */
+  readonly answerDelayMs: () => number;
+  /** A handler threw something that is not an RpcError (answered as 500 INTERNAL), or similar. */
+  readonly onError: (error: unknown, where: string) => void;
+}
+
+/** Sent when the client's data cannot be parsed as a request. */
+const INPUT_METHOD_INVALID = 'INPUT_METHOD_INVALID';
+const INPUT_CONSTRUCTOR_INVALID = 'INPUT_CONSTRUCTOR_INVALID';
+const INPUT_FETCH_ERROR = 'INPUT_FETCH_ERROR';
+
+/** Containers bigger than this are sent as separate packets instead. */
+const MAX_CONTAINER_BYTES = 512 * 1024;
+
+/**
+ * The MTProto 2.0 session layer, server side: checks msg_id / salt / seqno of each decrypted message,
+ * answers the service messages (ping, msgs_ack, get_future_salts, destroy_session, msgs_state_req,
+ * rpc_drop_answer, containers, gzip_packed), unwraps and runs RPC queries through the Backend, and sends
+ * everything back encrypted, batching the messages of one tick into a msg_container.
+ */
+export class SessionEngine {
+  private readonly layerByAuthKey = new Map<string, number>();
+  private readonly ackTimers = new Map<MtSession, NodeJS.Timeout>();
+
+  constructor(private readonly options: SessionEngineOptions) {}
+
+  /** One decrypted packet from `link` under `authKeyId`. */
+  handlePacket(link: SessionLink, authKeyId: string, m: PlainMessage): void {
+    const { registry, salts, now } = this.options;
+    const session = registry.getOrCreate(authKeyId, m.sessionId);
+    if (session.link !== link) {
+      session.link = link;
+      link.sessions.add(session);
+    }
+    const badId = checkClientMsgId(m.msgId, now());
+    if (badId !== undefined) {
+      this.badMsg(session, m.msgId, m.seqNo, badId);
+      return;
+    }
+    if (!salts.isValid(authKeyId, m.salt)) {
+      this.options.counters.badServerSalts++;
+      const body = new TlWriter()
+        .uint(Ctor.badServerSalt)
+        .long(m.msgId)
+        .int(m.seqNo)
+        .int(48)
+        .long(salts.current(authKeyId))
+        .build();
+      this.enqueue(session, { body, contentRelated: false, kind: 'response' });
+      return;
+    }
+    if (!session.announced) {
+      session.announced = true;
+      this.options.counters.newSessions++;
+      const body = new TlWriter()
+        .uint(Ctor.newSessionCreated)
+        .long(m.msgId)
+        .long(session.uniqueId)
+        .long(salts.current(authKeyId))
+        .build();
+      this.enqueue(session, { body, contentRelated: true, kind: 'server' });
+    }
+    this.processMessage(session, { msgId: m.msgId, seqNo: m.seqNo, body: m.body }, false);
+    this.scheduleAcks(session);
+  }
+
+  /** Sends `updates` to every live session of the auth key that asked for updates; returns how many. */
+  push(authKeyId: string, updates: TLObject): number {
+    const bytes: Buffer = Buffer.isBuffer(updates) ? updates : updates.getBytes();
+    const body = maybeGzip(bytes, this.options.gzipThreshold);
+    let delivered = 0;
+    for (const session of this.options.registry.forAuthKey(authKeyId)) {
+      if (!session.link?.isOpen || !session.wantsUpdates) continue;
+      this.enqueue(session, { body, contentRelated: true, kind: 'server' });
+      delivered++;
+    }
+    this.options.counters.updatesPushed += delivered;
+    return delivered;
+  }
+
+  /** The connection went away: its sessions are forgotten (answers still running are dropped). */
+  detach(link: SessionLink): void {
+    for (const session of link.sessions) {
+      if (session.link !== link) continue;
+      session.link = undefined;
+      const timer = this.ackTimers.get(session);
+      if (timer) clearTimeout(timer);
+      this.ackTimers.delete(session);
+      this.options.registry.delete(session);
+      try {
+        this.options.backend.sessionClosed?.(this.contextOf(session, link.connectionId));
+      } catch (error) {
+        this.options.onError(error, 'backend.sessionClosed');
+      }
+    }
+    link.sessions.clear();
+  }
+
+  private contextOf(session: MtSession, connectionId: number): CallContext {
+    const layer = session.layer ?? this.layerByAuthKey.get(session.authKeyId);
+    return {
+      authKeyId: session.authKeyId,
+      sessionId: BigInt.asUintN(64, session.sessionId).toString(),
+      connectionId,
+      ...(layer !== undefined ? { layer } : {}),
+      ...(session.client ? { client: session.client } : {}),
+    };
+  }
+
+  private badMsg(session: MtSession, msgId: bigint, seqNo: number, code: number): void {
+    this.options.counters.badMsgNotifications++;
+    const body = new TlWriter().uint(Ctor.badMsgNotification).long(msgId).int(seqNo).int(code).build();
+    this.enqueue(session, { body, contentRelated: false, kind: 'response' });
+  }
+
+  private processMessage(session: MtSession, message: ContainedMessage, inContainer: boolean): void {
+    const { msgId, seqNo } = message;
+    if (session.hasReceived(msgId)) return; // a resend of something already handled
+    const oldest = session.oldestRemembered();
+    if (oldest !== undefined && msgId < oldest) {
+      this.badMsg(session, msgId, seqNo, 20);
+      return;
+    }
+    if (inContainer) {
+      const badId = checkClientMsgId(msgId, this.options.now());
+      if (badId !== undefined) {
+        this.badMsg(session, msgId, seqNo, badId);
+        return;
+      }
+    }
+    let body = message.body;
+    if (body.length < 4) return;
+    let ctor = body.readUInt32LE(0);
+    if (ctor === Ctor.gzipPacked) {
+      try {
+        body = unpackGzip(body);
+      } catch {
+        this.rpcError(session, msgId, 400, INPUT_FETCH_ERROR);
+        return;
+      }
+      if (body.length < 4) return;
+      ctor = body.readUInt32LE(0);
+    }
+    const contentRelated = NOT_CONTENT_RELATED.has(ctor)
+      ? false
+      : resultTypeOf(ctor) !== undefined
+        ? true
+        : undefined;
+    const badSeq = session.checkSeqNo(msgId, seqNo, contentRelated);
+    if (badSeq !== undefined) {
+      this.badMsg(session, msgId, seqNo, badSeq);
+      return;
+    }
+    session.remember(msgId, seqNo);
+    if (seqNo % 2 === 1) session.pendingAcks.add(msgId);
+    if (body.length < (SERVICE_MIN_LENGTH.get(ctor) ?? 4)) return; // truncated service message: ignore it
+
+    switch (ctor) {
+      case Ctor.msgContainer: {
+        const inner = inContainer ? undefined : parseContainer(body);
+        if (!inner) {
+          this.badMsg(session, msgId, seqNo, 64);
+          return;
+        }
+        for (const m of inner) this.processMessage(session, m, true);
+        return;
+      }
+      case Ctor.msgsAck:
+      case Ctor.httpWait:
+      case Ctor.msgsStateInfo:
+      case Ctor.msgsAllInfo:
+      case Ctor.msgDetailedInfo:
+      case Ctor.msgNewDetailedInfo:
+      case Ctor.msgResendReq:
+        return;
+      case Ctor.ping:
+      case Ctor.pingDelayDisconnect:
+        this.ping(session, msgId, body);
+        return;
+      case Ctor.getFutureSalts:
+        this.futureSalts(session, msgId, body);
+        return;
+      case Ctor.destroySession:
+        this.destroySession(session, msgId, body);
+        return;
+      case Ctor.rpcDropAnswer:
+        this.dropAnswer(session, msgId, body);
+        return;
+      case Ctor.msgsStateReq:
+        this.stateReq(session, msgId, body);
+        return;
+      default:
+        this.startRpc(session, msgId, body, ctor);
+        return;
+    }
+  }
+
+  private ping(session: MtSession, msgId: bigint, body: Buffer): void {
+    const pingId = body.readBigInt64LE(4);
+    if (body.readUInt32LE(0) === Ctor.pingDelayDisconnect && body.length >= 16) {
+      const delaySeconds = body.readInt32LE(12);
+      session.link?.scheduleDisconnect(delaySeconds);
+    }
+    const pong = new TlWriter().uint(Ctor.pong).long(msgId).long(pingId).build();
+    this.enqueue(session, { body: pong, contentRelated: true, kind: 'response', answers: msgId });
+  }
+
+  private futureSalts(session: MtSession, msgId: bigint, body: Buffer): void {
+    const num = body.length >= 8 ? body.readInt32LE(4) : 1;
+    const salts = this.options.salts.future(session.authKeyId, num);
+    // future_salts ... salts:vector<future_salt>: a bare vector of bare future_salt (no constructor ids).
+    const w = new TlWriter()
+      .uint(Ctor.futureSalts)
+      .long(msgId)
+      .int(Math.floor(this.options.now() / 1000))
+      .int(salts.length);
+    for (const s of salts) w.int(s.validSince).int(s.validUntil).long(s.salt);
+    this.enqueue(session, { body: w.build(), contentRelated: true, kind: 'response', answers: msgId });
+  }
+
+  private destroySession(session: MtSession, msgId: bigint, body: Buffer): void {
+    const target = body.readBigInt64LE(4);
+    const other =
+      target === session.sessionId ? undefined : this.options.registry.get(session.authKeyId, target);
+    if (other) {
+      other.link = undefined;
+      this.options.registry.delete(other);
+    }
+    const answer = new TlWriter()
+      .uint(other ? Ctor.destroySessionOk : Ctor.destroySessionNone)
+      .long(target)
+      .build();
+    this.enqueue(session, { body: answer, contentRelated: true, kind: 'response', answers: msgId });
+  }
+
+  private dropAnswer(session: MtSession, msgId: bigint, body: Buffer): void {
+    const target = body.readBigInt64LE(4);
+    let answer: Buffer;
+    if (session.inFlight.has(target)) {
+      session.dropped.add(target);
+      answer = new TlWriter().uint(Ctor.rpcAnswerDroppedRunning).build();
+    } else {
+      answer = new TlWriter().uint(Ctor.rpcAnswerUnknown).build();
+    }
+    this.rpcResult(session, msgId, answer);
+  }
+
+  private stateReq(session: MtSession, msgId: bigint, body: Buffer): void {
+    const count = body.length >= 12 ? body.readInt32LE(8) : 0;
+    const nowSeconds = this.options.now() / 1000;
+    const oldest = session.oldestRemembered();
+    const info = Buffer.alloc(Math.max(0, Math.min(count, Math.floor((body.length - 12) / 8))));
+    for (let i = 0; i < info.length; i++) {
+      const id = body.readBigInt64LE(12 + i * 8);
+      if (session.hasReceived(id)) info[i] = session.inFlight.has(id) ? 4 | 32 : 4;
+      else if (msgIdSeconds(id) > nowSeconds + 30) info[i] = 3;
+      else if (oldest !== undefined && id < oldest) info[i] = 1;
+      else info[i] = 2;
+    }
+    const answer = new TlWriter().uint(Ctor.msgsStateInfo).long(msgId).bytes(info).build();
+    this.enqueue(session, { body: answer, contentRelated: false, kind: 'response', answers: msgId });
+  }
+
+  private startRpc(session: MtSession, msgId: bigint, body: Buffer, ctor: number): void {
+    let request: TLObject;
+    try {
+      request = readTlObject(body);
+    } catch (error) {
+      const missing = (error as { invalidConstructorId?: number }).invalidConstructorId;
+      const message =
+        missing === undefined
+          ? INPUT_FETCH_ERROR
+          : missing === ctor
+            ? INPUT_METHOD_INVALID
+            : INPUT_CONSTRUCTOR_INVALID;
+      this.options.counters.rpcCalls++;
+      this.rpcError(session, msgId, 400, message);
+      return;
+    }
+    if (request instanceof Promise) {
+      // A core object (rpc_result, ...) where a query belongs.
+      request.catch(() => {});
+      this.rpcError(session, msgId, 400, INPUT_METHOD_INVALID);
+      return;
+    }
+    const done = this.runRpc(session, msgId, request).catch((error) => this.options.onError(error, 'rpc'));
+    session.inFlight.set(msgId, done);
+    void done.finally(() => session.inFlight.delete(msgId));
+  }
+
+  private async runRpc(session: MtSession, msgId: bigint, request: TLObject): Promise<void> {
+    const { counters, backend } = this.options;
+    counters.rpcCalls++;
+    const unwrapped = unwrapRequest(request);
+    if (unwrapped.layer !== undefined) {
+      session.layer = unwrapped.layer;
+      this.layerByAuthKey.set(session.authKeyId, unwrapped.layer);
+    }
+    if (unwrapped.client) session.client = unwrapped.client;
+    if (!unwrapped.withoutUpdates) session.wantsUpdates = true;
+    for (const after of unwrapped.afterMsgIds) await session.inFlight.get(after);
+
+    const query = unwrapped.query;
+    let answer: Buffer;
+    if (query?.classType !== 'request') {
+      answer = errorBytes(400, INPUT_METHOD_INVALID);
+    } else {
+      try {
+        const ctx = this.contextOf(session, session.link?.connectionId ?? -1);
+        const result = await backend.invoke(query, ctx);
+        answer = maybeGzip(
+          serializeResult(result, resultTypeOf(query.CONSTRUCTOR_ID)),
+          this.options.gzipThreshold,
+        );
+      } catch (error) {
+        const rpc = rpcErrorFrom(error);
+        if (rpc) {
+          answer = errorBytes(rpc.code, rpc.message);
+        } else {
+          counters.internalErrors++;
+          this.options.onError(error, `invoke ${query.className}`);
+          answer = errorBytes(500, 'INTERNAL');
+        }
+      }
+    }
+    if (answer.readUInt32LE(0) === Ctor.rpcError) counters.rpcErrors++;
+    const delay = this.options.answerDelayMs();
+    if (delay > 0) await sleep(delay);
+    if (session.dropped.delete(msgId)) return;
+    this.rpcResult(session, msgId, answer);
+  }
+
+  private rpcError(session: MtSession, msgId: bigint, code: number, message: string): void {
+    this.options.counters.rpcErrors++;
+    this.rpcResult(session, msgId, errorBytes(code, message));
+  }
+
+  private rpcResult(session: MtSession, reqMsgId: bigint, result: Buffer): void {
+    const body = new TlWriter().uint(Ctor.rpcResult).long(reqMsgId).raw(result).build();
+    this.enqueue(session, { body, contentRelated: true, kind: 'response', answers: reqMsgId });
+  }
+
+  private scheduleAcks(session: MtSession): void {
+    if (session.pendingAcks.size === 0 || this.ackTimers.has(session)) return;
+    const timer = setTimeout(() => {
+      this.ackTimers.delete(session);
+      if (!session.link?.isOpen || session.pendingAcks.size === 0) return;
+      const ids = [...session.pendingAcks];
+      session.pendingAcks.clear();
+      const body = new TlWriter().uint(Ctor.msgsAck).longVector(ids).build();
+      this.enqueue(session, { body, contentRelated: false, kind: 'response' });
+    }, this.options.ackDelayMs);
+    timer.unref();
+    this.ackTimers.set(session, timer);
+  }
+
+  private enqueue(session: MtSession, message: OutMessage): void {
+    if (!session.link?.isOpen) return;
+    session.outbox.push(message);
+    if (session.outbox.length === 1) {
+      setImmediate(() => {
+        try {
+          this.flush(session);
+        } catch (error) {
+          this.options.onError(error, 'flush');
+        }
+      });
+    }
+  }
+
+  private flush(session: MtSession): void {
+    const messages = session.outbox;
+    session.outbox = [];
+    const link = session.link;
+    const authKey = this.options.authKeys.get(session.authKeyId);
+    if (!link?.isOpen || !authKey || messages.length === 0) return;
+    const { msgIds } = this.options;
+    const numbered = messages.map((m) => {
+      if (m.answers !== undefined) session.pendingAcks.delete(m.answers);
+      return {
+        msgId: msgIds.next(m.kind),
+        seqNo: session.nextSeqNo(m.contentRelated),
+        body: m.body,
+      };
+    });
+    const total = numbered.reduce((n, m) => n + m.body.length + 16, 0);
+    const packets: ContainedMessage[] =
+      numbered.length === 1 || total > MAX_CONTAINER_BYTES
+        ? numbered
+        : [
+            {
+              msgId: msgIds.next(messages.some((m) => m.kind === 'response') ? 'response' : 'server'),
+              seqNo: session.nextSeqNo(false),
+              body: buildContainer(numbered),
+            },
+          ];
+    const salt = this.options.salts.current(session.authKeyId);
+    const keyId = BigInt(session.authKeyId);
+    for (const packet of packets) {
+      link.sendPayload(
+        encryptServerPacket(authKey, keyId, { salt, sessionId: session.sessionId, ...packet }),
+      );
+    }
+  }
+}
+
+function errorBytes(code: number, message: string): Buffer {
+  return new Api.RpcError({ errorCode: code, errorMessage: message }).getBytes();
+}

@@ -1,0 +1,116 @@
+import type { Socket } from 'node:net';
+import { type CodecLimits, DEFAULT_CODEC_LIMITS, type FrameCodec, type TransportKind } from './codec.js';
+import { type Detected, detectTransport } from './detect.js';
+import { TransportError } from './transport-error.js';
+
+/** Byte and error counts, shared by all connections of one server. */
+export interface TransportCounters {
+  bytesIn: number;
+  bytesOut: number;
+  transportErrors: number;
+}
+
+export interface FramedConnectionOptions {
+  readonly limits?: CodecLimits;
+  readonly counters?: TransportCounters;
+  /** One complete MTProto payload (plain or encrypted message). */
+  readonly onPacket: (payload: Buffer) => void;
+  /** The socket closed (for any reason). Called once. */
+  readonly onClose: () => void;
+  /** A transport-level failure that closed (or is closing) this connection. */
+  readonly onTransportError?: (error: TransportError) => void;
+}
+
+/**
+ * One TCP connection seen as a stream of MTProto payloads: detects the framing from the first bytes, answers
+ * in the same framing, and turns any framing error into "close this socket" without touching other clients.
+ */
+export class FramedConnection {
+  private codec: FrameCodec | undefined;
+  private head = Buffer.alloc(0);
+  private closing = false;
+  private closed = false;
+  private readonly limits: CodecLimits;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly options: FramedConnectionOptions,
+  ) {
+    this.limits = options.limits ?? DEFAULT_CODEC_LIMITS;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => {
+      // A reset or write after close: the 'close' event follows and does the bookkeeping.
+    });
+    socket.on('close', () => {
+      if (this.closed) return;
+      this.closed = true;
+      this.closing = true;
+      options.onClose();
+    });
+  }
+
+  /** The detected framing, once the first bytes arrived. */
+  get kind(): TransportKind | undefined {
+    return this.codec?.kind;
+  }
+
+  get isOpen(): boolean {
+    return !this.closing && !this.closed;
+  }
+
+  /** Frames and writes one payload; a no-op once the connection is closing. */
+  send(payload: Buffer): void {
+    if (!this.isOpen || !this.codec) return;
+    const bytes = this.codec.encode(payload);
+    if (this.options.counters) this.options.counters.bytesOut += bytes.length;
+    this.socket.write(bytes);
+  }
+
+  /** Closes because of `error`: sends its transport error code first when it has one. */
+  fail(error: TransportError): void {
+    if (!this.isOpen) return;
+    if (this.options.counters) this.options.counters.transportErrors++;
+    this.options.onTransportError?.(error);
+    if (error.code !== undefined && this.codec) {
+      const payload = Buffer.alloc(4);
+      payload.writeInt32LE(error.code, 0);
+      this.send(payload);
+    }
+    this.closing = true;
+    this.socket.end();
+    // end() waits for the peer's FIN; don't let a silent peer keep the socket half-open.
+    setTimeout(() => this.socket.destroy(), 200).unref();
+  }
+
+  /** Closes immediately (fault injection, server stop). */
+  destroy(): void {
+    this.closing = true;
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (!this.isOpen) return;
+    if (this.options.counters) this.options.counters.bytesIn += chunk.length;
+    try {
+      let payloads: Buffer[];
+      if (this.codec) {
+        payloads = this.codec.decode(chunk);
+      } else {
+        this.head = Buffer.concat([this.head, chunk]);
+        const detected: Detected | undefined = detectTransport(this.head, this.limits);
+        if (!detected) return;
+        this.codec = detected.codec;
+        const rest = this.head.subarray(detected.consumed);
+        this.head = Buffer.alloc(0);
+        payloads = this.codec.decode(rest);
+      }
+      for (const payload of payloads) {
+        if (!this.isOpen) return;
+        this.options.onPacket(payload);
+      }
+    } catch (error) {
+      this.fail(error instanceof TransportError ? error : new TransportError(String(error)));
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import { Api, type TelegramClient } from 'telegram';
+import {
+  ConnectionTCPAbridged,
+  ConnectionTCPFull,
+  ConnectionTCPObfuscated,
+} from 'telegram/network/connection/index.js';
+import type { StringSession } from 'telegram/sessions/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Gateway } from '../../src/gateway.js';
+import {
+  API_ID,
+  type ConnectionClass,
+  ConnectionTCPIntermediate,
+  ConnectionTCPObfuscatedIntermediate,
+  connectClient,
+  startGateway,
+} from './helpers.js';
+
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!();
+});
+
+async function gateway(options = {}) {
+  const started = await startGateway(options);
+  cleanup.push(() => started.gw.stop());
+  return started;
+}
+
+async function client(gw: Gateway, connection?: ConnectionClass, session?: string): Promise<TelegramClient> {
+  const c = await connectClient(gw, connection, session);
+  cleanup.push(() => c.destroy());
+  return c;
+}
+
+const transports: Array<[string, ConnectionClass]> = [
+  ['full', ConnectionTCPFull],
+  ['intermediate', ConnectionTCPIntermediate],
+  ['abridged', ConnectionTCPAbridged],
+  ['obfuscated (abridged)', ConnectionTCPObfuscated],
+  ['obfuscated (intermediate)', ConnectionTCPObfuscatedIntermediate],
+];
+
+describe('connecting an unmodified GramJS client', () => {
+  it.each(transports)(
+    'creates an auth key by DH and answers help.getConfig over %s',
+    async (_name, connection) => {
+      const { gw, backend } = await gateway();
+      const c = await client(gw, connection);
+      expect(gw.counters.authKeysCreated).toBe(1);
+      // connect() itself sent invokeWithLayer(initConnection(help.getConfig)).
+      expect(backend.calls).toEqual(['help.GetConfig']);
+      const config = await c.invoke(new Api.help.GetConfig());
+      expect(config).toBeInstanceOf(Api.Config);
+      expect(config.dcOptions.every((dc) => dc.ipAddress === gw.address)).toBe(true);
+      expect(gw.counters.badServerSalts).toBe(1); // GramJS starts with salt 0
+      expect(gw.counters.newSessions).toBe(1);
+    },
+  );
+
+  it('passes layer and initConnection data to the backend on the call context', async () => {
+    const { gw, backend } = await gateway();
+    const seen: unknown[] = [];
+    backend.extra.set('help.GetNearestDc', (_req, ctx) => {
+      seen.push(ctx);
+      return new Api.NearestDc({ country: 'US', thisDc: 2, nearestDc: 2 });
+    });
+    const c = await client(gw);
+    await c.invoke(new Api.help.GetNearestDc());
+    const authKeyId = Object.keys(gw.exportAuthKeys())[0];
+    expect(seen[0]).toMatchObject({ authKeyId, layer: 198, client: { apiId: API_ID, langPack: '' } });
+  });
+
+  it('logs a bot in with client.start({ botAuthToken }) and getMe works', async () => {
+    const { gw, backend } = await gateway();
+    const c = await client(gw);
+    await c.start({ botAuthToken: '123:abc' });
+    const me = await c.getMe();
+    expect(me.username).toBe('test_bot');
+    expect(backend.calls).toContain('auth.ImportBotAuthorization');
+  });
+
+  it('reuses the auth key when the same StringSession reconnects (no new DH)', async () => {
+    const { gw } = await gateway();
+    const first = await client(gw);
+    const saved = (first.session as StringSession).save();
+    await first.destroy();
+    const second = await client(gw, ConnectionTCPFull, saved);
+    await second.invoke(new Api.help.GetConfig());
+    expect(gw.counters.authKeysCreated).toBe(1);
+    expect(gw.counters.connectionsAccepted).toBe(2);
+  });
+
+  it('a restarted gateway given the exported auth keys still knows the client', async () => {
+    const { gw } = await gateway();
+    const first = await client(gw);
+    const saved = (first.session as StringSession).save();
+    await first.destroy();
+    const keys = gw.exportAuthKeys();
+    await gw.stop();
+
+    const restarted = await gateway({ authKeys: keys });
+    const second = await client(restarted.gw, ConnectionTCPFull, saved);
+    await second.invoke(new Api.help.GetConfig());
+    expect(restarted.gw.counters.authKeysCreated).toBe(0);
+    expect(restarted.gw.counters.transportErrors).toBe(0);
+  });
+
+  it('calls onAuthKeyCreated for each new key', async () => {
+    const created: string[] = [];
+    const { gw } = await gateway({ onAuthKeyCreated: (id: string) => created.push(id) });
+    await client(gw);
+    expect(created).toHaveLength(1);
+    expect(gw.hasAuthKey(created[0]!)).toBe(true);
+  });
+});
