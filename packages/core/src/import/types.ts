@@ -1,0 +1,49 @@
+/**
+ * Interfaces of the import/export module: which foreign formats pm reads, and what an import hands back.
+ */
+import type { PeerInput } from '../storage/types.js';
+import type { ImportRowError } from './errors.js';
+
+/**
+ * The sources `importPeers()` reads.
+ * - `telethon`: a Telethon `*.session` SQLite file.
+ * - `pyrogram`: a Pyrogram (or Pyrofork / Kurigram) `*.session` SQLite file.
+ * - `gramjs-store`: the folder a GramJS `StoreSession` writes (one file per key).
+ * - `gramjs-string`: a GramJS (or Telethon) `StringSession`, inline or in a text file; it holds no peers.
+ * - `mtcute`: an mtcute `SqliteStorage` database.
+ * - `pm-jsonl` / `pm-csv`: pm's own export, written by `exportPeers()`.
+ */
+export type ImportFormat =
+  | 'telethon'
+  | 'pyrogram'
+  | 'gramjs-store'
+  | 'gramjs-string'
+  | 'mtcute'
+  | 'pm-jsonl'
+  | 'pm-csv';
+
+/** The formats `exportPeers()` writes and `readExport()` reads. */
+export type ExportFormat = 'jsonl' | 'csv';
+
+/** Options shared by `importPeers()` and the per-format readers. */
+export interface ImportOptions {
+  /** Skip detection and read the source as this format. @default detected by `detectImportFormat()` */
+  readonly format?: ImportFormat | undefined;
+  /** Called for every row that is skipped; the row is counted in the notes either way. */
+  readonly onSkip?: ((error: ImportRowError) => void) | undefined;
+}
+
+/** What an import hands back. Opening errors are thrown before it is returned; row errors are skipped. */
+export interface ImportResult {
+  readonly format: ImportFormat;
+  /**
+   * The peers, streamed: the source is opened when iteration starts and closed when it ends or is abandoned.
+   * Iterate it once.
+   */
+  readonly records: AsyncIterable<PeerInput>;
+  /**
+   * What the source could not tell (lossy fields, unknown flags) and, once `records` has been iterated to the end
+   * (or abandoned), how many records were read and how many rows were skipped.
+   */
+  readonly notes: string[];
+}

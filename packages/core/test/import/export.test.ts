@@ -1,0 +1,304 @@
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough, Readable, Writable } from 'node:stream';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InvalidPeerRecordError } from '../../src/errors.js';
+import {
+  type ExportFormat,
+  exportPeers,
+  ImportError,
+  ImportRowError,
+  importPeers,
+  readExport,
+} from '../../src/import/index.js';
+import type { PeerRecord, PeerType } from '../../src/storage/types.js';
+import { collect } from './collect.js';
+import { INT64_MAX, INT64_MIN, tempDir } from './fixtures.js';
+
+const CHANNEL_ID_OFFSET = 1_000_000_000_000n;
+
+const int64 = fc.oneof(
+  fc.bigInt({ min: INT64_MIN, max: INT64_MAX }),
+  fc.constantFrom(INT64_MIN, INT64_MAX, 2n ** 53n + 1n, -(2n ** 53n) - 1n, 0n, -1n),
+);
+const markedId = int64.filter((id) => id !== 0n && id !== -CHANNEL_ID_OFFSET);
+const text = fc.oneof(
+  fc.string({ unit: 'grapheme' }),
+  fc.string({ unit: 'binary' }),
+  fc.constantFrom(
+    '',
+    ' ',
+    ',',
+    '"',
+    '""',
+    '\n',
+    '\r\n',
+    '\r',
+    'a,"b"\nc',
+    '👨‍👩‍👧‍👦 Ünïcødé',
+    '\u2028\u2029',
+    '\uFEFF',
+    'null',
+  ),
+);
+const nullableText = fc.option(text, { nil: null });
+const ms = fc.oneof(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.integer());
+
+const peerRecord: fc.Arbitrary<PeerRecord> = fc
+  .record({
+    id: markedId,
+    type: fc.constantFrom<PeerType>('user', 'bot', 'chat', 'channel', 'supergroup'),
+    accessHash: fc.option(int64, { nil: null }),
+    min: fc.boolean(),
+    usernames: fc.array(fc.oneof(fc.stringMatching(/^[A-Za-z][A-Za-z0-9_]{2,31}$/), text), { maxLength: 4 }),
+    firstName: nullableText,
+    lastName: nullableText,
+    title: nullableText,
+    phone: nullableText,
+    langCode: nullableText,
+    langCodeSeenAt: fc.option(ms, { nil: null }),
+    premium: fc.option(fc.boolean(), { nil: null }),
+    verified: fc.option(fc.boolean(), { nil: null }),
+    deleted: fc.boolean(),
+    photoId: fc.option(int64, { nil: null }),
+    firstSeen: ms,
+    lastSeen: ms,
+    lastUpdated: ms,
+  })
+  // fc.record builds null-prototype objects; records are plain ones.
+  .map((r) => ({ ...r }));
+
+/** Everything `exportPeers` wrote, as bytes. */
+async function exportToBuffer(records: readonly PeerRecord[], format: ExportFormat): Promise<Buffer> {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  await exportPeers(records, format, out);
+  return Buffer.concat(chunks);
+}
+
+/** A stream handing out `bytes` in pieces of the given sizes (so UTF-8 sequences and CRLFs get split). */
+function chunked(bytes: Buffer, sizes: readonly number[]): Readable {
+  const pieces: Buffer[] = [];
+  let at = 0;
+  for (let i = 0; at < bytes.length; i++) {
+    const size = sizes.length === 0 ? bytes.length : sizes[i % sizes.length]!;
+    pieces.push(bytes.subarray(at, at + size));
+    at += size;
+  }
+  return Readable.from(pieces);
+}
+
+const RECORD: PeerRecord = {
+  id: 9007199254740993n,
+  type: 'user',
+  accessHash: INT64_MIN,
+  min: false,
+  usernames: ['Alice_B', 'alice_nft'],
+  firstName: 'Alice, "Al"\nB',
+  lastName: '',
+  title: null,
+  phone: '15550001',
+  langCode: 'en',
+  langCodeSeenAt: 1700000000123,
+  premium: null,
+  verified: false,
+  deleted: false,
+  photoId: INT64_MAX,
+  firstSeen: 1,
+  lastSeen: 2,
+  lastUpdated: 3,
+};
+
+describe('pm export format', () => {
+  it.each(['jsonl', 'csv'] as const)('round-trips arbitrary records through %s exactly', async (format) => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(peerRecord, { maxLength: 8 }),
+        fc.array(fc.integer({ min: 1, max: 40 }), { maxLength: 5 }),
+        async (records, sizes) => {
+          const bytes = await exportToBuffer(records, format);
+          const back = await collect(readExport(chunked(bytes, sizes), format));
+          expect(back).toStrictEqual(records);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('writes 64-bit values as decimal strings in JSON lines', async () => {
+    const line = (await exportToBuffer([RECORD], 'jsonl')).toString('utf8');
+    expect(line.endsWith('\n')).toBe(true);
+    const parsed = JSON.parse(line) as Record<string, unknown>;
+    expect(parsed.id).toBe('9007199254740993');
+    expect(parsed.accessHash).toBe('-9223372036854775808');
+    expect(parsed.photoId).toBe('9223372036854775807');
+    expect(parsed.title).toBeNull();
+    expect(parsed.lastName).toBe('');
+  });
+
+  it('quotes every CSV string and leaves null unquoted and empty', async () => {
+    const csv = (await exportToBuffer([RECORD], 'csv')).toString('utf8');
+    const [header, row, rest] = splitOnce(csv);
+    expect(header).toBe(
+      'id,type,accessHash,min,usernames,firstName,lastName,title,phone,langCode,langCodeSeenAt,premium,verified,deleted,photoId,firstSeen,lastSeen,lastUpdated',
+    );
+    expect(row).toBe(
+      '9007199254740993,"user",-9223372036854775808,false,"[""Alice_B"",""alice_nft""]","Alice, ""Al""\nB","",,"15550001","en",1700000000123,,false,false,9223372036854775807,1,2,3',
+    );
+    expect(rest).toBe('');
+  });
+
+  it('reads a CSV edited into a different column order', async () => {
+    const bytes = await exportToBuffer([RECORD], 'csv');
+    const [header, row] = splitOnce(bytes.toString('utf8'));
+    const cells = splitCsvLine(row);
+    const names = header.split(',');
+    const order = names.map((_, i) => i).reverse();
+    const reordered = `${order.map((i) => names[i]).join(',')}\n${order.map((i) => cells[i]).join(',')}\n`;
+    expect(await collect(readExport(Readable.from([reordered]), 'csv'))).toStrictEqual([RECORD]);
+  });
+
+  it('names the line of a malformed record, or skips it when asked', async () => {
+    const good = (await exportToBuffer([RECORD], 'jsonl')).toString('utf8');
+    const input = `${good}{"id":"12.5"}\nnot json\n${good}`;
+    const error: unknown = await collect(readExport(Readable.from([input]), 'jsonl')).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ImportRowError);
+    expect((error as ImportRowError).location).toBe('line 2');
+    expect((error as ImportRowError).message).toContain('<stream>, line 2');
+
+    const skipped: ImportRowError[] = [];
+    const records = await collect(
+      readExport(Readable.from([input]), 'jsonl', { onSkip: (e) => skipped.push(e) }),
+    );
+    expect(records).toStrictEqual([RECORD, RECORD]);
+    expect(skipped.map((e) => e.location)).toEqual(['line 2', 'line 3']);
+  });
+
+  it('reports a bad CSV cell with its line, counting newlines inside quotes', async () => {
+    const csv = (await exportToBuffer([RECORD, RECORD], 'csv')).toString('utf8');
+    // The second record's access hash, one past the 64-bit range.
+    const at = csv.lastIndexOf('-9223372036854775808');
+    const broken = `${csv.slice(0, at)}-9223372036854775809${csv.slice(at + 20)}`;
+    const skipped: ImportRowError[] = [];
+    const records = await collect(
+      readExport(Readable.from([broken]), 'csv', { onSkip: (e) => skipped.push(e) }),
+    );
+    expect(records).toStrictEqual([RECORD]);
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0]!.location).toBe('line 4');
+    expect(skipped[0]!.field).toBe('accessHash');
+  });
+
+  it('refuses a CSV whose header is not pm’s', async () => {
+    const error: unknown = await collect(readExport(Readable.from(['id,name\n1,"x"\n']), 'csv')).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ImportError);
+    expect((error as ImportError).code).toBe('IMPORT_SCHEMA_MISMATCH');
+    expect((error as ImportError).message).toContain('unknown column "name"');
+  });
+
+  it('refuses to write a record whose id is a JS number', async () => {
+    const bad = { ...RECORD, id: 5 } as unknown as PeerRecord;
+    await expect(exportPeers([RECORD, bad], 'jsonl', new PassThrough())).rejects.toThrow(
+      InvalidPeerRecordError,
+    );
+    await expect(exportPeers([RECORD, bad], 'jsonl', new PassThrough())).rejects.toThrow('records[1].id');
+  });
+
+  it('waits for a slow writer instead of buffering everything', async () => {
+    let written = 0;
+    const slow = new Writable({
+      highWaterMark: 1024,
+      write(chunk: Buffer, _encoding, callback) {
+        written += chunk.length;
+        setImmediate(callback);
+      },
+    });
+    const many = Array.from({ length: 3000 }, (_, i) => ({ ...RECORD, id: BigInt(i + 1) }));
+    expect(await exportPeers(many, 'csv', slow)).toBe(3000);
+    expect(written).toBeGreaterThan(3000 * 100);
+  });
+});
+
+describe('pm export files', () => {
+  let dir: string;
+  let cleanup: () => void;
+  beforeEach(() => {
+    ({ dir, cleanup } = tempDir());
+  });
+  afterEach(() => cleanup());
+
+  it.each(['jsonl', 'csv'] as const)('round-trips a %s file and imports it as pm-%s', async (format) => {
+    const path = join(dir, `peers.${format}`);
+    const records = [
+      RECORD,
+      { ...RECORD, id: -1001234567890n, type: 'channel' as const, title: 'T', firstName: null },
+    ];
+    expect(await exportPeers(records, format, createWriteStream(path))).toBe(2);
+    expect(await collect(readExport(path, format))).toStrictEqual(records);
+    const result = await importPeers(path);
+    expect(result.format).toBe(`pm-${format}`);
+    expect(await collect(result.records)).toStrictEqual(records);
+    expect(result.notes).toContain(`2 records read, 0 rows skipped from ${path}`);
+  });
+
+  it('names a missing export file', async () => {
+    const path = join(dir, 'missing.jsonl');
+    const error: unknown = await collect(readExport(path, 'jsonl')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImportError);
+    expect((error as ImportError).code).toBe('IMPORT_FILE_NOT_FOUND');
+    expect((error as ImportError).path).toBe(path);
+  });
+
+  it('skips records of an export that the peer cache would refuse, counting them', async () => {
+    const path = join(dir, 'peers.jsonl');
+    const chatWithHash = { ...RECORD, id: -5n, type: 'chat' as const, accessHash: 1n };
+    const out = createWriteStream(path);
+    await exportPeers([RECORD, chatWithHash], 'jsonl', out);
+    expect(readFileSync(path, 'utf8').split('\n')).toHaveLength(3);
+    const result = await importPeers(path);
+    expect(await collect(result.records)).toStrictEqual([RECORD]);
+    expect(result.notes).toContain(`1 records read, 1 rows skipped from ${path}`);
+  });
+
+  it('reads a CSV written with LF line ends and a byte-order mark', async () => {
+    const path = join(dir, 'peers.csv');
+    const csv = (await exportToBuffer([RECORD], 'csv')).toString('utf8').replaceAll('\r\n', '\n');
+    writeFileSync(path, `\uFEFF${csv}`);
+    expect(await collect(readExport(path, 'csv'))).toStrictEqual([RECORD]);
+  });
+});
+
+/** Header line and first record of pm's CSV (the record holds a quoted newline, so split by hand). */
+function splitOnce(csv: string): [string, string, string] {
+  const headerEnd = csv.indexOf('\r\n');
+  const header = csv.slice(0, headerEnd);
+  const body = csv.slice(headerEnd + 2);
+  let inQuotes = false;
+  for (let i = 0; i < body.length; i++) {
+    if (body[i] === '"') inQuotes = !inQuotes;
+    else if (!inQuotes && body.startsWith('\r\n', i)) return [header, body.slice(0, i), body.slice(i + 2)];
+  }
+  return [header, body, ''];
+}
+
+/** Raw cells of one CSV record (quotes kept). */
+function splitCsvLine(row: string): string[] {
+  const cells: string[] = [];
+  let inQuotes = false;
+  let start = 0;
+  for (let i = 0; i < row.length; i++) {
+    if (row[i] === '"') inQuotes = !inQuotes;
+    else if (!inQuotes && row[i] === ',') {
+      cells.push(row.slice(start, i));
+      start = i + 1;
+    }
+  }
+  cells.push(row.slice(start));
+  return cells;
+}
