@@ -1,6 +1,6 @@
 export type { Backend, CallContext, TLObject, UpdateSink } from './backend.js';
 export { RpcError } from './backend.js';
-export { loopbackSocket } from './gramjs-socket.js';
+export { type LoopbackTarget, loopbackSocket } from './transport/loopback-socket.js';
 export { registerTestServerKey } from './keys.js';
 export type { Method, RpcContext, ServerAddress } from './rpc/method.js';
 export { WorldBackend, type WorldBackendOptions } from './rpc/registry.js';

@@ -2,14 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuthKeyStore } from '../auth/auth-key-store.js';
 import type { Backend, CallContext, TLObject } from '../backend.js';
 import { Api, readTlObject, resultTypeOf, serializeResult } from '../tl.js';
-import { encryptServerPacket, type PlainMessage } from './crypto.js';
+import type { PlainMessage } from './crypto.js';
 import { checkClientMsgId, msgIdSeconds, type ServerMsgIds } from './msg-id.js';
-import type { MtSession, OutMessage, SessionLink } from './mt-session.js';
+import type { MtSession, SessionLink } from './mt-session.js';
+import { Outbox } from './outbox.js';
 import { rpcErrorFrom, unwrapRequest } from './rpc.js';
 import type { SaltBook } from './salts.js';
 import type { SessionRegistry } from './session-registry.js';
 import {
-  buildContainer,
   type ContainedMessage,
   Ctor,
   maybeGzip,
@@ -55,9 +55,6 @@ const INPUT_METHOD_INVALID = 'INPUT_METHOD_INVALID';
 const INPUT_CONSTRUCTOR_INVALID = 'INPUT_CONSTRUCTOR_INVALID';
 const INPUT_FETCH_ERROR = 'INPUT_FETCH_ERROR';
 
-/** Containers bigger than this are sent as separate packets instead. */
-const MAX_CONTAINER_BYTES = 512 * 1024;
-
 /**
  * The MTProto 2.0 session layer, server side: checks msg_id / salt / seqno of each decrypted message,
  * answers the service messages (ping, msgs_ack, get_future_salts, destroy_session, msgs_state_req,
@@ -66,9 +63,11 @@ const MAX_CONTAINER_BYTES = 512 * 1024;
  */
 export class SessionEngine {
   private readonly layerByAuthKey = new Map<string, number>();
-  private readonly ackTimers = new Map<MtSession, NodeJS.Timeout>();
+  private readonly outbox: Outbox;
 
-  constructor(private readonly options: SessionEngineOptions) {}
+  constructor(private readonly options: SessionEngineOptions) {
+    this.outbox = new Outbox(options);
+  }
 
   /** One decrypted packet from `link` under `authKeyId`. */
   handlePacket(link: SessionLink, authKeyId: string, m: PlainMessage): void {
@@ -92,7 +91,7 @@ export class SessionEngine {
         .int(48)
         .long(salts.current(authKeyId))
         .build();
-      this.enqueue(session, { body, contentRelated: false, kind: 'response' });
+      this.outbox.enqueue(session, { body, contentRelated: false, kind: 'response' });
       return;
     }
     if (!session.announced) {
@@ -104,10 +103,10 @@ export class SessionEngine {
         .long(session.uniqueId)
         .long(salts.current(authKeyId))
         .build();
-      this.enqueue(session, { body, contentRelated: true, kind: 'server' });
+      this.outbox.enqueue(session, { body, contentRelated: true, kind: 'server' });
     }
     this.processMessage(session, { msgId: m.msgId, seqNo: m.seqNo, body: m.body }, false);
-    this.scheduleAcks(session);
+    this.outbox.scheduleAcks(session);
   }
 
   /** Sends `updates` to every live session of the auth key that asked for updates; returns how many. */
@@ -117,7 +116,7 @@ export class SessionEngine {
     let delivered = 0;
     for (const session of this.options.registry.forAuthKey(authKeyId)) {
       if (!session.link?.isOpen || !session.wantsUpdates) continue;
-      this.enqueue(session, { body, contentRelated: true, kind: 'server' });
+      this.outbox.enqueue(session, { body, contentRelated: true, kind: 'server' });
       delivered++;
     }
     this.options.counters.updatesPushed += delivered;
@@ -127,19 +126,20 @@ export class SessionEngine {
   /** The connection went away: its sessions are forgotten (answers still running are dropped). */
   detach(link: SessionLink): void {
     for (const session of link.sessions) {
-      if (session.link !== link) continue;
-      session.link = undefined;
-      const timer = this.ackTimers.get(session);
-      if (timer) clearTimeout(timer);
-      this.ackTimers.delete(session);
-      this.options.registry.delete(session);
-      try {
-        this.options.backend.sessionClosed?.(this.contextOf(session, link.connectionId));
-      } catch (error) {
-        this.options.onError(error, 'backend.sessionClosed');
-      }
+      if (session.link === link) this.forget(session, link.connectionId);
     }
     link.sessions.clear();
+  }
+
+  private forget(session: MtSession, connectionId: number): void {
+    session.link = undefined;
+    this.outbox.cancel(session);
+    this.options.registry.delete(session);
+    try {
+      this.options.backend.sessionClosed?.(this.contextOf(session, connectionId));
+    } catch (error) {
+      this.options.onError(error, 'backend.sessionClosed');
+    }
   }
 
   private contextOf(session: MtSession, connectionId: number): CallContext {
@@ -156,7 +156,7 @@ export class SessionEngine {
   private badMsg(session: MtSession, msgId: bigint, seqNo: number, code: number): void {
     this.options.counters.badMsgNotifications++;
     const body = new TlWriter().uint(Ctor.badMsgNotification).long(msgId).int(seqNo).int(code).build();
-    this.enqueue(session, { body, contentRelated: false, kind: 'response' });
+    this.outbox.enqueue(session, { body, contentRelated: false, kind: 'response' });
   }
 
   private processMessage(session: MtSession, message: ContainedMessage, inContainer: boolean): void {
@@ -248,7 +248,7 @@ export class SessionEngine {
       session.link?.scheduleDisconnect(delaySeconds);
     }
     const pong = new TlWriter().uint(Ctor.pong).long(msgId).long(pingId).build();
-    this.enqueue(session, { body: pong, contentRelated: true, kind: 'response', answers: msgId });
+    this.outbox.enqueue(session, { body: pong, contentRelated: true, kind: 'response', answers: msgId });
   }
 
   private futureSalts(session: MtSession, msgId: bigint, body: Buffer): void {
@@ -261,22 +261,19 @@ export class SessionEngine {
       .int(Math.floor(this.options.now() / 1000))
       .int(salts.length);
     for (const s of salts) w.int(s.validSince).int(s.validUntil).long(s.salt);
-    this.enqueue(session, { body: w.build(), contentRelated: true, kind: 'response', answers: msgId });
+    this.outbox.enqueue(session, { body: w.build(), contentRelated: true, kind: 'response', answers: msgId });
   }
 
   private destroySession(session: MtSession, msgId: bigint, body: Buffer): void {
     const target = body.readBigInt64LE(4);
     const other =
       target === session.sessionId ? undefined : this.options.registry.get(session.authKeyId, target);
-    if (other) {
-      other.link = undefined;
-      this.options.registry.delete(other);
-    }
+    if (other) this.forget(other, other.link?.connectionId ?? -1);
     const answer = new TlWriter()
       .uint(other ? Ctor.destroySessionOk : Ctor.destroySessionNone)
       .long(target)
       .build();
-    this.enqueue(session, { body: answer, contentRelated: true, kind: 'response', answers: msgId });
+    this.outbox.enqueue(session, { body: answer, contentRelated: true, kind: 'response', answers: msgId });
   }
 
   private dropAnswer(session: MtSession, msgId: bigint, body: Buffer): void {
@@ -304,7 +301,7 @@ export class SessionEngine {
       else info[i] = 2;
     }
     const answer = new TlWriter().uint(Ctor.msgsStateInfo).long(msgId).bytes(info).build();
-    this.enqueue(session, { body: answer, contentRelated: false, kind: 'response', answers: msgId });
+    this.outbox.enqueue(session, { body: answer, contentRelated: false, kind: 'response', answers: msgId });
   }
 
   private startRpc(session: MtSession, msgId: bigint, body: Buffer, ctor: number): void {
@@ -383,70 +380,7 @@ export class SessionEngine {
 
   private rpcResult(session: MtSession, reqMsgId: bigint, result: Buffer): void {
     const body = new TlWriter().uint(Ctor.rpcResult).long(reqMsgId).raw(result).build();
-    this.enqueue(session, { body, contentRelated: true, kind: 'response', answers: reqMsgId });
-  }
-
-  private scheduleAcks(session: MtSession): void {
-    if (session.pendingAcks.size === 0 || this.ackTimers.has(session)) return;
-    const timer = setTimeout(() => {
-      this.ackTimers.delete(session);
-      if (!session.link?.isOpen || session.pendingAcks.size === 0) return;
-      const ids = [...session.pendingAcks];
-      session.pendingAcks.clear();
-      const body = new TlWriter().uint(Ctor.msgsAck).longVector(ids).build();
-      this.enqueue(session, { body, contentRelated: false, kind: 'response' });
-    }, this.options.ackDelayMs);
-    timer.unref();
-    this.ackTimers.set(session, timer);
-  }
-
-  private enqueue(session: MtSession, message: OutMessage): void {
-    if (!session.link?.isOpen) return;
-    session.outbox.push(message);
-    if (session.outbox.length === 1) {
-      setImmediate(() => {
-        try {
-          this.flush(session);
-        } catch (error) {
-          this.options.onError(error, 'flush');
-        }
-      });
-    }
-  }
-
-  private flush(session: MtSession): void {
-    const messages = session.outbox;
-    session.outbox = [];
-    const link = session.link;
-    const authKey = this.options.authKeys.get(session.authKeyId);
-    if (!link?.isOpen || !authKey || messages.length === 0) return;
-    const { msgIds } = this.options;
-    const numbered = messages.map((m) => {
-      if (m.answers !== undefined) session.pendingAcks.delete(m.answers);
-      return {
-        msgId: msgIds.next(m.kind),
-        seqNo: session.nextSeqNo(m.contentRelated),
-        body: m.body,
-      };
-    });
-    const total = numbered.reduce((n, m) => n + m.body.length + 16, 0);
-    const packets: ContainedMessage[] =
-      numbered.length === 1 || total > MAX_CONTAINER_BYTES
-        ? numbered
-        : [
-            {
-              msgId: msgIds.next(messages.some((m) => m.kind === 'response') ? 'response' : 'server'),
-              seqNo: session.nextSeqNo(false),
-              body: buildContainer(numbered),
-            },
-          ];
-    const salt = this.options.salts.current(session.authKeyId);
-    const keyId = BigInt(session.authKeyId);
-    for (const packet of packets) {
-      link.sendPayload(
-        encryptServerPacket(authKey, keyId, { salt, sessionId: session.sessionId, ...packet }),
-      );
-    }
+    this.outbox.enqueue(session, { body, contentRelated: true, kind: 'response', answers: reqMsgId });
   }
 }
 

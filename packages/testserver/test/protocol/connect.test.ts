@@ -113,4 +113,15 @@ describe('connecting an unmodified GramJS client', () => {
     expect(created).toHaveLength(1);
     expect(gw.hasAuthKey(created[0]!)).toBe(true);
   });
+
+  it('follows a server clock that is off, and GramJS resyncs through bad_msg_notification', async () => {
+    let offsetMs = 3_600_000; // the server is an hour ahead
+    const { gw } = await gateway({ now: () => Date.now() + offsetMs });
+    const c = await client(gw); // GramJS takes its time offset from server_DH_inner_data
+    expect(await c.invoke(new Api.help.GetNearestDc())).toBeInstanceOf(Api.NearestDc);
+    expect(gw.counters.badMsgNotifications).toBe(0);
+    offsetMs += 600_000; // the server jumps 10 more minutes: the client's msg_ids are now too old
+    expect(await c.invoke(new Api.help.GetNearestDc())).toBeInstanceOf(Api.NearestDc);
+    expect(gw.counters.badMsgNotifications).toBe(1);
+  });
 });

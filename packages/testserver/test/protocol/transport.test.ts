@@ -15,7 +15,7 @@ import { ConnectionTCPObfuscatedIntermediate } from './helpers.js';
 /** Stands in for GramJS's socket: collects writes, serves reads from `incoming`. */
 class FakeSocket {
   written: Buffer[] = [];
-  incoming = Buffer.alloc(0);
+  incoming: Buffer = Buffer.alloc(0);
   write(data: Buffer): void {
     this.written.push(Buffer.from(data));
   }
@@ -67,7 +67,7 @@ function obfuscated(connectionClass: typeof ConnectionTCPObfuscated): ClientSide
     dcId: 2,
     loggers: new Logger(LogLevel.NONE),
     socket: FakeSocket as TLObject,
-  });
+  } as TLObject);
   const io: TLObject = new connection.ObfuscatedIO(connection);
   const codec: TLObject = new connection.PacketCodecClass(connection);
   const socket = connection.socket as FakeSocket;
@@ -92,7 +92,11 @@ const framings: Array<[string, () => ClientSide, string]> = [
   ['abridged', () => plainCodec(new AbridgedPacketCodec(null), Buffer.from([0xef])), 'abridged'],
   ['intermediate', () => intermediate('eeeeeeee'), 'intermediate'],
   ['obfuscated abridged', () => obfuscated(ConnectionTCPObfuscated), 'obfuscated-abridged'],
-  ['obfuscated intermediate', () => obfuscated(ConnectionTCPObfuscatedIntermediate), 'obfuscated-intermediate'],
+  [
+    'obfuscated intermediate',
+    () => obfuscated(ConnectionTCPObfuscatedIntermediate),
+    'obfuscated-intermediate',
+  ],
 ];
 
 /** An encrypted-message-shaped payload: nonzero auth_key_id, msg_key, 16k bytes. */
@@ -122,29 +126,32 @@ function serverSide(head: Buffer): { codec: FrameCodec; rest: Buffer } {
 }
 
 describe('transport framings against GramJS codecs', () => {
-  it.each(framings)('%s: detects the framing and round-trips payloads split anywhere', async (_name, make, kind) => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 4 }),
-        fc.array(fc.nat(), { maxLength: 8 }),
-        async (sizes, cuts) => {
-          const client = make();
-          const payloads = sizes.map(payloadOf);
-          const stream = Buffer.concat([await client.init(), ...payloads.map((p) => client.encode(p))]);
-          const head = stream.subarray(0, 64);
-          const { codec, rest } = serverSide(head);
-          expect(codec.kind).toBe(kind);
-          const received: Buffer[] = [];
-          for (const chunk of chunks(Buffer.concat([rest, stream.subarray(64)]), cuts)) {
-            received.push(...codec.decode(chunk));
-          }
-          expect(received.map((b) => b.toString('hex'))).toEqual(payloads.map((b) => b.toString('hex')));
-          for (const p of payloads) expect((await client.decode(codec.encode(p))).equals(p)).toBe(true);
-        },
-      ),
-      { numRuns: 25 },
-    );
-  });
+  it.each(framings)(
+    '%s: detects the framing and round-trips payloads split anywhere',
+    async (_name, make, kind) => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 4 }),
+          fc.array(fc.nat(), { maxLength: 8 }),
+          async (sizes, cuts) => {
+            const client = make();
+            const payloads = sizes.map(payloadOf);
+            const stream = Buffer.concat([await client.init(), ...payloads.map((p) => client.encode(p))]);
+            const head = stream.subarray(0, 64);
+            const { codec, rest } = serverSide(head);
+            expect(codec.kind).toBe(kind);
+            const received: Buffer[] = [];
+            for (const chunk of chunks(Buffer.concat([rest, stream.subarray(64)]), cuts)) {
+              received.push(...codec.decode(chunk));
+            }
+            expect(received.map((b) => b.toString('hex'))).toEqual(payloads.map((b) => b.toString('hex')));
+            for (const p of payloads) expect((await client.decode(codec.encode(p))).equals(p)).toBe(true);
+          },
+        ),
+        { numRuns: 25 },
+      );
+    },
+  );
 
   it('padded intermediate strips the random tail of encrypted and plain messages', () => {
     const { codec } = serverSide(Buffer.from('dddddddd', 'hex'));
@@ -174,7 +181,9 @@ describe('transport framings against GramJS codecs', () => {
     expect(() => codec.decode(good.encodePacket(payloadOf(1)).fill(0, 4, 8))).toThrow(/sequence number/);
     const huge = Buffer.alloc(8);
     huge.writeInt32LE(64 * 1024 * 1024, 0);
-    expect(() => serverSide(Buffer.concat([huge, Buffer.alloc(8)])).codec.decode(huge)).toThrow(/bad packet length/);
+    expect(() => serverSide(Buffer.concat([huge, Buffer.alloc(8)])).codec.decode(huge)).toThrow(
+      /bad packet length/,
+    );
   });
 
   it('waits for enough bytes before deciding, and refuses HTTP and unknown obfuscation tags', () => {
@@ -182,6 +191,8 @@ describe('transport framings against GramJS codecs', () => {
     expect(detectTransport(Buffer.from('28000000', 'hex'), DEFAULT_CODEC_LIMITS)).toBeUndefined();
     expect(detectTransport(randomBytes(40).fill(1, 4, 8), DEFAULT_CODEC_LIMITS)).toBeUndefined();
     expect(() => detectTransport(Buffer.from('POST /api HTTP/1.1'), DEFAULT_CODEC_LIMITS)).toThrow(/HTTP/);
-    expect(() => detectTransport(Buffer.alloc(64, 0x41), DEFAULT_CODEC_LIMITS)).toThrow(/unknown protocol tag/);
+    expect(() => detectTransport(Buffer.alloc(64, 0x41), DEFAULT_CODEC_LIMITS)).toThrow(
+      /unknown protocol tag/,
+    );
   });
 });
