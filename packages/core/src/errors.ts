@@ -29,9 +29,91 @@ export class InvalidInputError extends PmError {
 export function describeValue(value: unknown): string {
   let s: string;
   try {
-    s = typeof value === 'bigint' ? `${value}n` : typeof value === 'string' ? JSON.stringify(value) : String(value);
+    s =
+      typeof value === 'bigint'
+        ? `${value}n`
+        : typeof value === 'string'
+          ? JSON.stringify(value)
+          : String(value);
   } catch {
     s = Object.prototype.toString.call(value);
   }
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Storage and peer cache
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Builds the message shared by the invalid-input subclasses: where, what was given, what would be valid. */
+function invalidMessage(what: string, value: unknown, field: string | undefined, valid: string): string {
+  return `Invalid ${what} ${describeValue(value)}${field ? ` at ${field}` : ''}: ${valid}`;
+}
+
+/** A peer id that is not a 64-bit integer (a JS number, a non-integer string, out of range, 0...). */
+export class InvalidPeerIdError extends InvalidInputError {
+  constructor(
+    value: unknown,
+    valid: string,
+    /** Where the value was found, e.g. `records[2].id`; undefined for a direct argument. */
+    readonly field?: string,
+  ) {
+    super('INVALID_PEER_ID', describeValue(value), invalidMessage('peer id', value, field, valid));
+  }
+}
+
+/** An access hash (or another 64-bit field such as a photo id) outside the signed 64-bit range. */
+export class InvalidAccessHashError extends InvalidInputError {
+  constructor(
+    value: unknown,
+    valid: string,
+    readonly field?: string,
+  ) {
+    super('INVALID_ACCESS_HASH', describeValue(value), invalidMessage('access hash', value, field, valid));
+  }
+}
+
+/** A username Telegram never allows (characters, length, leading digit, trailing or double underscore). */
+export class InvalidUsernameError extends InvalidInputError {
+  constructor(
+    value: unknown,
+    valid: string,
+    readonly field?: string,
+  ) {
+    super('INVALID_USERNAME', describeValue(value), invalidMessage('username', value, field, valid));
+  }
+}
+
+/** A phone number that is not 4 to 20 digits once `+`, spaces, dashes and brackets are removed. */
+export class InvalidPhoneError extends InvalidInputError {
+  constructor(
+    value: unknown,
+    valid: string,
+    readonly field?: string,
+  ) {
+    super('INVALID_PHONE', describeValue(value), invalidMessage('phone number', value, field, valid));
+  }
+}
+
+/** Any other malformed field of a peer record handed to the peer cache (type, names, flags, lang code...). */
+export class InvalidPeerRecordError extends InvalidInputError {
+  constructor(
+    value: unknown,
+    valid: string,
+    /** The offending field, e.g. `records[0].type`. */
+    readonly field: string,
+  ) {
+    super('INVALID_PEER_RECORD', describeValue(value), invalidMessage('value', value, field, valid));
+  }
+}
+
+/** Codes of {@link StorageError}. */
+export type StorageErrorCode = 'STORAGE_CLOSED' | 'STORAGE_SCHEMA_TOO_NEW' | 'STORAGE_FAILED';
+
+/** The storage provider failed or was used after `close()`; `cause` holds the driver's own error. */
+export class StorageError extends PmError {
+  declare readonly code: StorageErrorCode;
+  constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
 }

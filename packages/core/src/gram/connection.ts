@@ -1,7 +1,12 @@
-import type { InputPeerRef } from '../peers/input-peer.js';
 import { redactSecrets } from '../secrets.js';
 import type { SessionData } from '../session/session-file.js';
+import type { InputPeerDescriptor, PeerInput } from '../storage/types.js';
 import type { Difference, IncomingUpdates, UpdateState } from '../updates/types.js';
+import {
+  peerInputsFromGram,
+  toGramInputPeer as toInputPeer,
+  toGramInputUser as toInputUser,
+} from './entities.js';
 import { callRpc, toPmError } from './rpc.js';
 import {
   Api,
@@ -18,7 +23,7 @@ import {
   toBigInteger,
   toBigint,
 } from './tl.js';
-import { mapDifference, mapIncoming, mapState } from './updates.js';
+import { mapDifference, mapIncoming, mapState, markedPeerId } from './updates.js';
 
 /** The TCP framings GramJS 2.26 ships (it has no intermediate framing). */
 export type Transport = 'full' | 'abridged' | 'obfuscated';
@@ -38,7 +43,7 @@ export interface GramHooks {
   /** Every user/chat object in every update and RPC result, as GramJS TL objects (mapped in entities.ts). */
   ingest(entities: readonly unknown[]): void;
   /** A synchronous lookup so GramJS can address a cached peer by id or username alone. */
-  peekInputPeer(key: bigint | string): InputPeerRef | undefined;
+  peekInputPeer(key: bigint | string): InputPeerDescriptor | undefined;
   /** Each container from the connection, mapped, with the users/chats it carries. */
   onUpdates(incoming: IncomingUpdates, entities: readonly unknown[]): void;
 }
@@ -138,22 +143,6 @@ class PmSession extends StringSession {
   }
 }
 
-export function toInputPeer(ref: InputPeerRef): Api.TypeInputPeer {
-  if (ref.kind === 'user')
-    return new Api.InputPeerUser({ userId: toBigInteger(ref.id), accessHash: toBigInteger(ref.accessHash) });
-  if (ref.kind === 'channel') {
-    return new Api.InputPeerChannel({
-      channelId: toBigInteger(ref.id),
-      accessHash: toBigInteger(ref.accessHash),
-    });
-  }
-  return new Api.InputPeerChat({ chatId: toBigInteger(ref.id) });
-}
-
-export function toInputUser(ref: InputPeerRef): Api.TypeInputUser {
-  return new Api.InputUser({ userId: toBigInteger(ref.id), accessHash: toBigInteger(ref.accessHash) });
-}
-
 /** Socket class that dials `port` whatever port GramJS asks for (GramJS 2.26 always dials 80 without WSS). */
 function socketFor(port: number): any {
   return class PmSocket extends PromisedNetSockets {
@@ -173,6 +162,11 @@ export interface SelfInfo {
 }
 
 /** The single GramJS connection behind a PmClient. Everything it returns is in the project's own types. */
+/** Connects GramJS (key exchange on a new session) with pm's hooks installed. */
+export function openGram(opts: GramConnectOptions, hooks: GramHooks): Promise<GramConnection> {
+  return GramConnection.open(opts, hooks);
+}
+
 export class GramConnection {
   private constructor(
     readonly client: TelegramClient,
@@ -278,30 +272,26 @@ export class GramConnection {
     return { diff: mapDifference(d), entities: collectEntities(d) };
   }
 
-  async resolveUsername(
-    username: string,
-  ): Promise<{ peer: bigint; kind: 'user' | 'chat' | 'channel'; entities: unknown[] }> {
+  /** Maps GramJS users/chats to peer cache sightings. */
+  mapEntities(entities: readonly unknown[]): PeerInput[] {
+    return peerInputsFromGram(entities);
+  }
+
+  /** contacts.resolveUsername: the marked id, and the users/chats to ingest. */
+  async resolveUsername(username: string): Promise<{ markedId: bigint; entities: unknown[] }> {
     const r = await callRpc('contacts.ResolveUsername', () =>
       this.client.invoke(new Api.contacts.ResolveUsername({ username })),
     );
-    const p = r.peer;
-    const kind = p instanceof Api.PeerUser ? 'user' : p instanceof Api.PeerChat ? 'chat' : 'channel';
-    const id =
-      p instanceof Api.PeerUser
-        ? p.userId
-        : p instanceof Api.PeerChat
-          ? p.chatId
-          : (p as Api.PeerChannel).channelId;
-    return { peer: toBigint(id), kind, entities: collectEntities(r) };
+    return { markedId: markedPeerId(r.peer), entities: collectEntities(r) };
   }
 
-  async getUsers(refs: readonly InputPeerRef[]): Promise<unknown[]> {
+  async getUsers(refs: readonly InputPeerDescriptor[]): Promise<unknown[]> {
     return callRpc('users.GetUsers', () =>
       this.client.invoke(new Api.users.GetUsers({ id: refs.map(toInputUser) })),
     );
   }
 
-  async setTyping(ref: InputPeerRef): Promise<void> {
+  async setTyping(ref: InputPeerDescriptor): Promise<void> {
     await callRpc('messages.SetTyping', () =>
       this.client.invoke(
         new Api.messages.SetTyping({ peer: toInputPeer(ref), action: new Api.SendMessageTypingAction() }),
@@ -311,7 +301,7 @@ export class GramConnection {
 
   /** messages.sendMessage; the result is mapped so its pts reaches the update engine. */
   async sendMessage(
-    ref: InputPeerRef,
+    ref: InputPeerDescriptor,
     text: string,
     randomId: bigint,
     opts: { silent?: boolean; replyTo?: number; noWebpage?: boolean } = {},

@@ -9,11 +9,7 @@ import { RPCError } from 'telegram/errors/RPCBaseErrors.js';
 import { FloodWaitError as GramFloodWaitError, SlowModeWaitError } from 'telegram/errors/RPCErrorList.js';
 import { PromisedNetSockets } from 'telegram/extensions/index.js';
 import { Logger, LogLevel } from 'telegram/extensions/Logger.js';
-import {
-  ConnectionTCPAbridged,
-  ConnectionTCPFull,
-  ConnectionTCPObfuscated,
-} from 'telegram/network/index.js';
+import { ConnectionTCPAbridged, ConnectionTCPFull, ConnectionTCPObfuscated } from 'telegram/network/index.js';
 import { StringSession } from 'telegram/sessions/StringSession.js';
 
 export {

@@ -1,0 +1,472 @@
+import { type CanMessageResult, canMessage } from './blocks/can-message.js';
+import { type Clock, systemClock } from './clock.js';
+import {
+  type DialogEvents,
+  type DialogInfo,
+  DialogService,
+  type DialogVia,
+  toDialogInfo,
+} from './dialogs/dialog-service.js';
+import { PmError } from './errors.js';
+import { TypedEmitter } from './events.js';
+import {
+  type GramConnection,
+  type GramHooks,
+  openGram,
+  type ServerAddress,
+  type Transport,
+} from './gram/index.js';
+import type { PeerRef } from './peers/peer-ref.js';
+import { parsePeerRef } from './peers/peer-ref.js';
+import { Resolver } from './peers/resolver.js';
+import {
+  type LanguageInfo,
+  languageOf,
+  type Profile,
+  type ProfileChangedEvent,
+  visibleChanges,
+} from './profiles/profile.js';
+import { redactSecrets } from './secrets.js';
+import { readSessionFile, type SessionData, writeSessionFile } from './session/session-file.js';
+import { openStorage } from './storage/open.js';
+import { PeerCache, type PeerCacheOptions } from './storage/peer-cache.js';
+import type { DialogState, PeerInput, PeerRecord, StorageProvider, UpsertResult } from './storage/types.js';
+import type { BotUpdate, IncomingUpdates, UpdateState } from './updates/types.js';
+import { UpdateEngine } from './updates/update-engine.js';
+
+/** Every default of PmClient, in one place. */
+export const CLIENT_DEFAULTS = {
+  /** A cached username is trusted this long after the user was last seen with it, ms (1 day). */
+  usernameTrustWindowMs: 24 * 60 * 60 * 1000,
+  transport: 'full' as Transport,
+} as const;
+
+export interface PmClientOptions {
+  readonly apiId: number;
+  readonly apiHash: string;
+  /** A session file path (created on login, mode 0600) or session data. Omitted: a new in-memory session. */
+  readonly session?: string | SessionData | undefined;
+  /** Where seen users and dialog state live: a provider, `memory`, `sqlite:<path>` or a path. @default 'memory' */
+  readonly storage?: string | StorageProvider | undefined;
+  /** Connect here instead of Telegram (e.g. an @pm/testserver). */
+  readonly server?: ServerAddress | undefined;
+  /** @default 'full' */
+  readonly transport?: Transport | undefined;
+  /** @default 86_400_000 (1 day) */
+  readonly usernameTrustWindowMs?: number | undefined;
+  /** @default the system clock */
+  readonly clock?: Clock | undefined;
+  /** Tuning of the peer cache (LRU size, write-behind delay). */
+  readonly peerCache?: Omit<PeerCacheOptions, 'storage' | 'now'> | undefined;
+  /** GramJS's own logging. @default 'none' */
+  readonly gramLogLevel?: 'none' | 'error' | 'warn' | 'info' | 'debug' | undefined;
+}
+
+export interface Me {
+  readonly id: bigint;
+  readonly username: string | undefined;
+  readonly firstName: string;
+}
+
+export interface ClientErrorEvent {
+  readonly error: unknown;
+  readonly where: string;
+}
+
+export interface PmEvents extends DialogEvents {
+  profileChanged: ProfileChangedEvent;
+  /** Every update, mapped, after pm handled it (for bots that want more than the typed events). */
+  update: BotUpdate;
+  error: ClientErrorEvent;
+}
+
+export class NotLoggedInError extends PmError {
+  constructor() {
+    super(
+      'NOT_LOGGED_IN',
+      'The client is not logged in: call loginAsBot(token) or connect with a session file',
+    );
+  }
+}
+
+const STATE_KEY = 'updates.state';
+
+/**
+ * A Telegram bot over MTProto, with a persistent cache of every user it has seen.
+ *
+ *   const client = await PmClient.connect({ apiId, apiHash, session: 'bot.session', storage: 'sqlite:bot.db' });
+ *   if (!client.loggedIn) await client.loginAsBot(process.env.BOT_TOKEN!);
+ *   client.on('dialogStarted', async ({ user, payload }) => { await client.send(user.id, `Hi ${user.firstName}`) });
+ *   await client.start(); // catches up on what was missed, then handles live updates
+ */
+export class PmClient {
+  readonly peers: PeerCache;
+  readonly clock: Clock;
+  private readonly emitter: TypedEmitter<PmEvents>;
+  private readonly resolver: Resolver;
+  private readonly dialogService: DialogService;
+  private engine: UpdateEngine | undefined;
+  private gram!: GramConnection;
+  private meInfo: Me | undefined;
+  private closed = false;
+  private ingestQueue: Promise<unknown> = Promise.resolve();
+  private startPromise: Promise<void> | undefined;
+
+  private constructor(
+    private readonly opts: PmClientOptions,
+    readonly storage: StorageProvider,
+    private readonly sessionPath: string | undefined,
+  ) {
+    this.clock = opts.clock ?? systemClock;
+    this.emitter = new TypedEmitter<PmEvents>((error, name) => {
+      if (name !== 'error') void this.emitter.emit('error', { error, where: `listener of ${String(name)}` });
+    });
+    this.peers = new PeerCache({
+      ...opts.peerCache,
+      storage,
+      now: () => this.clock.now(),
+      onError: (error) => void this.emitter.emit('error', { error, where: 'peer cache write' }),
+    });
+    this.resolver = new Resolver({
+      peers: this.peers,
+      clock: this.clock,
+      trustWindowMs: opts.usernameTrustWindowMs ?? CLIENT_DEFAULTS.usernameTrustWindowMs,
+      resolveUsername: async (name) => {
+        const r = await this.gram.resolveUsername(name);
+        await this.ingest(r.entities);
+        return r.markedId;
+      },
+    });
+    this.dialogService = new DialogService({
+      repo: storage.dialogs,
+      clock: this.clock,
+      getPeer: (id) => this.peers.get(id),
+      emit: (name, event) => this.emitter.emit(name, event as PmEvents[typeof name]),
+      botUsername: () => this.meInfo?.username,
+    });
+  }
+
+  /** Opens storage and connects (runs the MTProto key exchange on a new session). */
+  static async connect(opts: PmClientOptions): Promise<PmClient> {
+    const sessionPath = typeof opts.session === 'string' ? opts.session : undefined;
+    let session: SessionData | undefined = typeof opts.session === 'object' ? opts.session : undefined;
+    if (sessionPath) {
+      try {
+        session = await readSessionFile(sessionPath);
+      } catch (e) {
+        if (!(e instanceof PmError && /not found/.test(e.message))) throw e;
+      }
+    }
+    const storage = await openStorage(opts.storage ?? 'memory');
+    const client = new PmClient(opts, storage, sessionPath);
+    try {
+      client.gram = await openGram(
+        {
+          apiId: opts.apiId,
+          apiHash: opts.apiHash,
+          session,
+          server: opts.server,
+          transport: opts.transport ?? CLIENT_DEFAULTS.transport,
+          gramLogLevel: opts.gramLogLevel,
+        },
+        client.hooks(),
+      );
+      if (session?.bot) {
+        const me = await client.gram.getMe();
+        await client.afterLogin(me);
+      }
+    } catch (e) {
+      await client.peers.close().catch(() => {});
+      throw e;
+    }
+    return client;
+  }
+
+  /** Logs in with a bot token from @BotFather, saves the session (when a path was given) and starts updates. */
+  async loginAsBot(token: string): Promise<Me> {
+    const me = await this.gram.loginAsBot(token);
+    await this.afterLogin(me);
+    if (this.sessionPath) await writeSessionFile(this.sessionPath, this.exportSession());
+    return this.me;
+  }
+
+  get loggedIn(): boolean {
+    return this.meInfo !== undefined;
+  }
+
+  /** The bot itself. Throws NotLoggedInError before login. */
+  get me(): Me {
+    if (!this.meInfo) throw new NotLoggedInError();
+    return this.meInfo;
+  }
+
+  /** The session to save (auth key, DC, API credentials). Secret: keep it like a password. */
+  exportSession(): SessionData {
+    const me = this.meInfo;
+    return this.gram.exportSession(
+      me
+        ? { id: me.id.toString(), ...(me.username ? { username: me.username } : {}), firstName: me.firstName }
+        : undefined,
+    );
+  }
+
+  // ---- events -------------------------------------------------------------------------------------------------
+
+  on<K extends keyof PmEvents>(name: K, listener: (e: PmEvents[K]) => void | Promise<void>): () => void {
+    return this.emitter.on(name, listener);
+  }
+
+  once<K extends keyof PmEvents>(name: K): Promise<PmEvents[K]> {
+    return this.emitter.once(name);
+  }
+
+  /** `for await (const e of client.events('dialogStarted')) …` */
+  events<K extends keyof PmEvents>(
+    name: K,
+    opts?: { signal?: AbortSignal },
+  ): AsyncIterableIterator<PmEvents[K]> {
+    return this.emitter.events(name, opts);
+  }
+
+  /** Resolves when every update received so far has been handled (useful in tests and scripts). */
+  async idle(): Promise<void> {
+    await this.ingestQueue;
+    await this.engine?.idle();
+    await this.ingestQueue;
+  }
+
+  // ---- resolving ----------------------------------------------------------------------------------------------
+
+  /** Any peer by id, @username, t.me link or tg:// link; cache first. */
+  resolvePeer(ref: PeerRef): Promise<PeerRecord> {
+    return this.resolver.resolvePeer(ref);
+  }
+
+  /** Like resolvePeer, but the peer must be a user (or bot). */
+  resolveUser(ref: PeerRef): Promise<PeerRecord> {
+    return this.resolver.resolveUser(ref);
+  }
+
+  /** How many username look-ups went to Telegram (the rest were answered from the cache). */
+  get networkLookups(): number {
+    return this.resolver.networkLookups;
+  }
+
+  // ---- dialogs, blocks, profiles ------------------------------------------------------------------------------
+
+  readonly dialogs = {
+    /** The dialog state of a user, or undefined when nothing is known. */
+    get: async (ref: PeerRef): Promise<DialogInfo | undefined> =>
+      this.dialogService.get(await this.userIdOf(ref)),
+    /** Every dialog, filtered, ascending by user id. */
+    iterate: (filter: { started?: boolean; blocked?: boolean } = {}): AsyncIterable<DialogInfo> =>
+      this.iterateDialogs(filter),
+    /** Counts of dialogs: all known, started, blocked. */
+    counts: async (): Promise<{ total: number; started: number; blocked: number }> => {
+      let total = 0;
+      let started = 0;
+      let blocked = 0;
+      for await (const d of this.iterateDialogs({})) {
+        total++;
+        if (d.started) started++;
+        if (d.blocked) blocked++;
+      }
+      return { total, started, blocked };
+    },
+  };
+
+  /** Probes with "typing…" whether the bot may message the user; bots are answered without a network call. */
+  canMessage(ref: PeerRef): Promise<CanMessageResult> {
+    return canMessage({
+      peers: this.peers,
+      dialogs: this.dialogService,
+      resolveUser: () => this.resolver.resolveUser(ref),
+      setTyping: (peer) => this.gram.setTyping(peer),
+    });
+  }
+
+  /** The user's record, change history, last known language and dialog state. */
+  async profile(ref: PeerRef): Promise<Profile> {
+    const user = await this.resolver.resolveUser(ref);
+    const [history, dialog] = await Promise.all([
+      this.peers.history(user.id),
+      this.dialogService.get(user.id),
+    ]);
+    return { user, history, language: languageOf(user), dialog };
+  }
+
+  /** The last known lang_code of a user and when it was seen. */
+  async languageOf(ref: PeerRef): Promise<LanguageInfo> {
+    return languageOf(await this.resolver.resolveUser(ref));
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------------------------
+
+  /** Stops updates, flushes the peer cache, disconnects and closes the storage. Idempotent. */
+  async disconnect(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.engine?.stop();
+    await this.ingestQueue.catch(() => {});
+    try {
+      await this.gram?.disconnect();
+    } finally {
+      await this.peers.close();
+    }
+  }
+
+  // ---- internals ----------------------------------------------------------------------------------------------
+
+  private hooks(): GramHooks {
+    return {
+      ingest: (entities) => {
+        void this.ingest(entities);
+      },
+      peekInputPeer: (key) => this.peers.peekInputPeer(key),
+      onUpdates: (incoming: IncomingUpdates, entities) => {
+        if (!this.engine) return;
+        void this.engine.push(incoming, () => this.ingest(entities));
+      },
+    };
+  }
+
+  /** The one path every user/chat object takes into the cache; emits profileChanged for what changed. */
+  private ingest(entities: readonly unknown[]): Promise<void> {
+    const inputs = this.gram ? this.gram.mapEntities(entities) : [];
+    return this.ingestInputs(inputs);
+  }
+
+  private ingestInputs(inputs: readonly PeerInput[]): Promise<void> {
+    if (inputs.length === 0) return this.ingestQueue.then(() => {});
+    const run = this.ingestQueue.then(async () => {
+      let results: UpsertResult[];
+      try {
+        results = await this.peers.upsert(inputs);
+      } catch (error) {
+        await this.emitter.emit('error', { error, where: 'ingest' });
+        return;
+      }
+      for (const r of results) {
+        if (r.before) await this.emitProfileChange(r.record, r.before, r.changes);
+        for (const d of r.displaced) {
+          const before = { ...d.record } as PeerRecord;
+          await this.emitProfileChange(d.record, before, d.changes);
+        }
+      }
+    });
+    this.ingestQueue = run;
+    return run;
+  }
+
+  private async emitProfileChange(
+    user: PeerRecord,
+    before: PeerRecord,
+    changes: UpsertResult['changes'],
+  ): Promise<void> {
+    const visible = visibleChanges(changes);
+    if (visible.length === 0) return;
+    await this.emitter.emit('profileChanged', { user, before, changes: visible, language: user.langCode });
+  }
+
+  private async afterLogin(me: {
+    id: bigint;
+    username?: string;
+    firstName: string;
+    raw: unknown;
+  }): Promise<void> {
+    this.meInfo = { id: me.id, username: me.username, firstName: me.firstName };
+    await this.ingest([me.raw]);
+    this.engine = new UpdateEngine({
+      loadState: async () => {
+        const s = await this.storage.state.get(`${STATE_KEY}.${me.id}`);
+        return s ? (JSON.parse(s) as UpdateState) : undefined;
+      },
+      saveState: (s) => this.storage.state.set(`${STATE_KEY}.${me.id}`, JSON.stringify(s)),
+      fetchState: () => this.gram.getState(),
+      fetchDifference: async (s) => {
+        const { diff, entities } = await this.gram.getDifference(s);
+        await this.ingest(entities);
+        return diff;
+      },
+      deliver: (u) => this.handleUpdate(u),
+      onError: (error) => void this.emitter.emit('error', { error, where: 'updates' }),
+    });
+  }
+
+  /**
+   * Starts handling updates: first everything missed since the last run (getDifference from the persisted
+   * pts/qts), then live ones. Register listeners before calling it; nothing is emitted before. Idempotent.
+   */
+  async start(): Promise<void> {
+    if (!this.engine) throw new NotLoggedInError();
+    if (!this.startPromise) this.startPromise = this.engine.start();
+    await this.startPromise;
+  }
+
+  private async handleUpdate(u: BotUpdate): Promise<void> {
+    await this.ingestQueue;
+    switch (u.type) {
+      case 'userName':
+        await this.ingestInputs([
+          {
+            id: u.userId,
+            firstName: u.firstName ?? null,
+            lastName: u.lastName || null,
+            usernames: u.usernames,
+          },
+        ]);
+        break;
+      case 'userPhone':
+        await this.ingestInputs([{ id: u.userId, phone: u.phone ?? null }]);
+        break;
+      case 'userChanged': {
+        const peer = await this.peers.inputPeerFor(u.userId);
+        if (peer && !peer.min) {
+          try {
+            await this.ingest(await this.gram.getUsers([peer]));
+          } catch (error) {
+            await this.emitter.emit('error', { error, where: 'updateUser refresh' });
+          }
+        }
+        break;
+      }
+      default:
+        await this.dialogService.handle(u);
+    }
+    await this.emitter.emit('update', u);
+  }
+
+  private async userIdOf(ref: PeerRef): Promise<bigint> {
+    const parsed = parsePeerRef(ref);
+    if (parsed.kind === 'id') return parsed.id;
+    return (await this.resolver.resolveUser(ref)).id;
+  }
+
+  private async *iterateDialogs(filter: { started?: boolean; blocked?: boolean }): AsyncIterable<DialogInfo> {
+    let after: bigint | null = null;
+    for (;;) {
+      const page: DialogState[] = await this.storage.dialogs.page(after, 500);
+      if (page.length === 0) return;
+      for (const s of page) {
+        const d = toDialogInfo(s);
+        if (filter.started !== undefined && d.started !== filter.started) continue;
+        if (filter.blocked !== undefined && d.blocked !== filter.blocked) continue;
+        yield d;
+      }
+      after = page[page.length - 1]!.userId;
+    }
+  }
+
+  /** @internal for send/ and tests */
+  get connection(): GramConnection {
+    return this.gram;
+  }
+
+  toString(): string {
+    return redactSecrets(
+      `PmClient(${this.meInfo ? `@${this.meInfo.username ?? this.meInfo.id}` : 'not logged in'})`,
+    );
+  }
+}
+
+export type { DialogVia };

@@ -1,0 +1,226 @@
+import type { Clock } from '../clock.js';
+import type { DialogRepository, DialogStartVia, DialogState, PeerRecord } from '../storage/types.js';
+import type { BotUpdate } from '../updates/types.js';
+import { parseStartCommand } from './deep-link.js';
+
+/** How a dialog started, as events name it. */
+export type DialogVia = 'start' | 'message' | 'joinRequest' | 'loginWidget';
+
+const TO_STORED: Record<DialogVia, DialogStartVia> = {
+  start: 'start',
+  message: 'message',
+  joinRequest: 'join-request',
+  loginWidget: 'login-widget',
+};
+const FROM_STORED: Record<DialogStartVia, DialogVia> = {
+  start: 'start',
+  message: 'message',
+  'join-request': 'joinRequest',
+  'login-widget': 'loginWidget',
+};
+
+/** Dialog state as the API shows it. Times are ms. */
+export interface DialogInfo {
+  readonly userId: bigint;
+  readonly started: boolean;
+  readonly startedAt: number | null;
+  readonly via: DialogVia | null;
+  readonly payload: string | null;
+  readonly blocked: boolean;
+  readonly blockedSince: number | null;
+  readonly lastMessageAt: number | null;
+}
+
+export function toDialogInfo(s: DialogState): DialogInfo {
+  return {
+    userId: s.userId,
+    started: s.startedAt !== null,
+    startedAt: s.startedAt,
+    via: s.via ? FROM_STORED[s.via] : null,
+    payload: s.payload,
+    blocked: s.blocked,
+    blockedSince: s.blockedSince,
+    lastMessageAt: s.lastMessageAt,
+  };
+}
+
+export interface DialogStartedEvent {
+  readonly user: PeerRecord;
+  readonly via: DialogVia;
+  /** The deep-link payload of `/start <payload>`, when valid. */
+  readonly payload?: string;
+  /** False for a repeated `/start`, a second join request, and so on: the dialog was already open. */
+  readonly first: boolean;
+  /** The chat a join request was for (marked id, and the record when known). */
+  readonly chat?: { readonly id: bigint; readonly record?: PeerRecord };
+  /** The user's last known language, even when this update carried none. */
+  readonly language: string | null;
+  /** Unix seconds, as Telegram dated it. */
+  readonly date: number;
+  readonly messageId?: number;
+  readonly text?: string;
+}
+
+export interface MessageEvent {
+  readonly user: PeerRecord;
+  readonly text: string;
+  readonly messageId: number;
+  readonly date: number;
+  readonly language: string | null;
+  /** True when this message is a /start command (the dialogStarted event carries its payload). */
+  readonly isStart: boolean;
+}
+
+export interface BlockEvent {
+  readonly user: PeerRecord;
+  readonly date: number;
+}
+
+export interface DialogEvents {
+  dialogStarted: DialogStartedEvent;
+  message: MessageEvent;
+  blocked: BlockEvent;
+  unblocked: BlockEvent;
+}
+
+export interface DialogServiceDeps {
+  readonly repo: DialogRepository;
+  readonly clock: Clock;
+  /** The peer record of a user (ingested before the update is handled). */
+  getPeer(id: bigint): Promise<PeerRecord | undefined>;
+  emit<K extends keyof DialogEvents>(name: K, event: DialogEvents[K]): Promise<void>;
+  botUsername(): string | undefined;
+}
+
+const EMPTY = (userId: bigint): DialogState => ({
+  userId,
+  startedAt: null,
+  via: null,
+  payload: null,
+  blocked: false,
+  blockedSince: null,
+  lastMessageAt: null,
+});
+
+/**
+ * Turns updates into dialog state and events: /start (with payload, repeated), a first message that is not
+ * /start, join requests, the Login Widget, blocks and unblocks. The state is written before events are emitted, so
+ * a handler that reads it sees the update applied.
+ */
+export class DialogService {
+  constructor(private readonly deps: DialogServiceDeps) {}
+
+  async get(userId: bigint): Promise<DialogInfo | undefined> {
+    const s = await this.deps.repo.get(userId);
+    return s ? toDialogInfo(s) : undefined;
+  }
+
+  async handle(u: BotUpdate): Promise<void> {
+    switch (u.type) {
+      case 'message':
+        if (u.isPrivate && !u.out && u.fromId !== undefined && u.fromId > 0n) await this.onMessage(u);
+        return;
+      case 'botAllowed':
+        await this.onStart(u.userId, 'loginWidget', u.date, {});
+        return;
+      case 'joinRequest':
+        await this.onStart(u.userId, 'joinRequest', u.date, { chatId: u.chatId });
+        return;
+      case 'botStopped':
+        await this.onStopped(u.userId, u.stopped, u.date);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Records what a probe or a send learned (blocked, or known to be open). */
+  async noteReachability(userId: bigint, reachable: 'ok' | 'blocked'): Promise<void> {
+    const prev = (await this.deps.repo.get(userId)) ?? EMPTY(userId);
+    const now = this.deps.clock.now();
+    let next: DialogState;
+    if (reachable === 'blocked') {
+      if (prev.blocked) return;
+      next = { ...prev, blocked: true, blockedSince: now };
+    } else {
+      if (!prev.blocked && prev.startedAt !== null) return;
+      next = { ...prev, blocked: false, blockedSince: null, startedAt: prev.startedAt ?? now };
+    }
+    await this.deps.repo.upsertMany([next]);
+  }
+
+  private async onMessage(u: Extract<BotUpdate, { type: 'message' }>): Promise<void> {
+    const userId = u.fromId!;
+    const start = parseStartCommand(u.text, this.deps.botUsername());
+    if (start) {
+      await this.onStart(userId, 'start', u.date, {
+        ...(start.payload ? { payload: start.payload } : {}),
+        messageId: u.messageId,
+        text: u.text,
+      });
+    } else {
+      await this.onStart(userId, 'message', u.date, {
+        messageId: u.messageId,
+        text: u.text,
+        onlyIfNew: true,
+      });
+    }
+    const user = await this.deps.getPeer(userId);
+    if (user) {
+      await this.deps.emit('message', {
+        user,
+        text: u.text,
+        messageId: u.messageId,
+        date: u.date,
+        language: user.langCode,
+        isStart: start !== undefined,
+      });
+    }
+  }
+
+  private async onStart(
+    userId: bigint,
+    via: DialogVia,
+    date: number,
+    extra: { payload?: string; chatId?: bigint; messageId?: number; text?: string; onlyIfNew?: boolean },
+  ): Promise<void> {
+    const prev = (await this.deps.repo.get(userId)) ?? EMPTY(userId);
+    const first = prev.startedAt === null;
+    const at = date * 1000;
+    const isMessage = extra.messageId !== undefined;
+    const next: DialogState = {
+      ...prev,
+      ...(first ? { startedAt: at, via: TO_STORED[via], payload: extra.payload ?? null } : {}),
+      lastMessageAt: isMessage ? Math.max(prev.lastMessageAt ?? 0, at) : prev.lastMessageAt,
+    };
+    await this.deps.repo.upsertMany([next]);
+    if (extra.onlyIfNew && !first) return;
+    const user = await this.deps.getPeer(userId);
+    if (!user) return;
+    const chatRecord = extra.chatId !== undefined ? await this.deps.getPeer(extra.chatId) : undefined;
+    await this.deps.emit('dialogStarted', {
+      user,
+      via,
+      first,
+      date,
+      language: user.langCode,
+      ...(extra.payload ? { payload: extra.payload } : {}),
+      ...(extra.chatId !== undefined
+        ? { chat: { id: extra.chatId, ...(chatRecord ? { record: chatRecord } : {}) } }
+        : {}),
+      ...(extra.messageId !== undefined ? { messageId: extra.messageId } : {}),
+      ...(extra.text !== undefined ? { text: extra.text } : {}),
+    });
+  }
+
+  private async onStopped(userId: bigint, stopped: boolean, date: number): Promise<void> {
+    const prev = (await this.deps.repo.get(userId)) ?? EMPTY(userId);
+    const at = date * 1000;
+    const next: DialogState = stopped
+      ? { ...prev, blocked: true, blockedSince: prev.blocked ? prev.blockedSince : at }
+      : { ...prev, blocked: false, blockedSince: null };
+    await this.deps.repo.upsertMany([next]);
+    const user = await this.deps.getPeer(userId);
+    if (user) await this.deps.emit(stopped ? 'blocked' : 'unblocked', { user, date });
+  }
+}

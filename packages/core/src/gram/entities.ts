@@ -1,0 +1,159 @@
+/**
+ * GramJS users and chats → peer cache sightings ({@link PeerInput}), and peer cache descriptors → `Api.InputPeer*`.
+ *
+ * What a sighting leaves `undefined` the cache keeps: a missing `lang_code` or phone (privacy), the profile of a
+ * deleted account, anything a `min` constructor omits. What Telegram states as absent on a full constructor is
+ * `null` / `[]`: a removed last name, a lost username, a removed photo.
+ */
+import type { InputPeerDescriptor, PeerInput, PeerType } from '../storage/types.js';
+import { Api, toBigInteger, toBigint } from './tl.js';
+
+const CHANNEL_OFFSET = 1_000_000_000_000n;
+
+/** Every active username: `username` (the main one) first, then the active ones of `usernames` (collectible). */
+function usernamesOf(main: string | undefined, list: readonly Api.TypeUsername[] | undefined): string[] {
+  const names: string[] = [];
+  const seen = new Set<string>();
+  const add = (name: string): void => {
+    if (!seen.has(name.toLowerCase())) {
+      seen.add(name.toLowerCase());
+      names.push(name);
+    }
+  };
+  if (main) add(main);
+  for (const entry of list ?? []) if (entry instanceof Api.Username && entry.active) add(entry.username);
+  return names;
+}
+
+function photoIdOf(
+  photo: Api.TypeUserProfilePhoto | Api.TypeChatPhoto | undefined,
+): bigint | null | undefined {
+  if (photo instanceof Api.UserProfilePhoto || photo instanceof Api.ChatPhoto) return toBigint(photo.photoId);
+  if (photo instanceof Api.UserProfilePhotoEmpty || photo instanceof Api.ChatPhotoEmpty) return null;
+  return undefined;
+}
+
+const hashOf = (hash: Api.long | undefined): bigint | undefined =>
+  hash === undefined ? undefined : toBigint(hash);
+
+function fromUser(u: Api.User): PeerInput {
+  const min = Boolean(u.min);
+  const names = usernamesOf(u.username, u.usernames);
+  if (min) {
+    // A min user carries only what the sender's client could see; omitted fields say nothing.
+    return {
+      id: toBigint(u.id),
+      type: u.bot ? 'bot' : 'user',
+      accessHash: hashOf(u.accessHash),
+      min: true,
+      usernames: names.length > 0 ? names : undefined,
+      firstName: u.firstName,
+      lastName: u.lastName,
+      phone: u.phone || undefined,
+      langCode: u.langCode || undefined,
+      deleted: u.deleted ? true : undefined,
+      photoId: u.applyMinPhoto ? photoIdOf(u.photo) : undefined,
+    };
+  }
+  const deleted = Boolean(u.deleted);
+  return {
+    id: toBigint(u.id),
+    type: u.bot ? 'bot' : 'user',
+    accessHash: hashOf(u.accessHash),
+    min: false,
+    // A deleted account frees its usernames; its last known names stay on record.
+    usernames: deleted ? [] : names,
+    firstName: deleted ? undefined : (u.firstName ?? null),
+    lastName: deleted ? undefined : (u.lastName ?? null),
+    phone: u.phone || undefined,
+    langCode: u.langCode || undefined,
+    premium: Boolean(u.premium),
+    verified: Boolean(u.verified),
+    deleted,
+    photoId: photoIdOf(u.photo) ?? (deleted ? undefined : null),
+  };
+}
+
+function fromChannel(c: Api.Channel): PeerInput {
+  const min = Boolean(c.min);
+  const names = usernamesOf(c.username, c.usernames);
+  return {
+    id: -CHANNEL_OFFSET - toBigint(c.id),
+    type: c.megagroup || c.gigagroup ? 'supergroup' : 'channel',
+    accessHash: hashOf(c.accessHash),
+    min,
+    usernames: min && names.length === 0 ? undefined : names,
+    title: c.title,
+    verified: min ? undefined : Boolean(c.verified),
+    photoId: photoIdOf(c.photo),
+  };
+}
+
+/**
+ * One GramJS user or chat as a sighting: `User`, `UserEmpty`, `Chat`, `ChatForbidden`, `ChatEmpty`, `Channel`,
+ * `ChannelForbidden`. Anything else (e.g. a peer object) gives undefined.
+ */
+export function peerInputFromGram(entity: unknown): PeerInput | undefined {
+  if (entity instanceof Api.User) return fromUser(entity);
+  if (entity instanceof Api.UserEmpty) return { id: toBigint(entity.id), deleted: true };
+  if (entity instanceof Api.Channel) return fromChannel(entity);
+  if (entity instanceof Api.ChannelForbidden) {
+    const type: PeerType = entity.megagroup ? 'supergroup' : 'channel';
+    return {
+      id: -CHANNEL_OFFSET - toBigint(entity.id),
+      type,
+      accessHash: toBigint(entity.accessHash),
+      title: entity.title,
+    };
+  }
+  if (entity instanceof Api.Chat) {
+    return { id: -toBigint(entity.id), type: 'chat', title: entity.title, photoId: photoIdOf(entity.photo) };
+  }
+  if (entity instanceof Api.ChatForbidden)
+    return { id: -toBigint(entity.id), type: 'chat', title: entity.title };
+  if (entity instanceof Api.ChatEmpty) return { id: -toBigint(entity.id), type: 'chat', deleted: true };
+  return undefined;
+}
+
+/** The sightings among a list of GramJS users and chats (e.g. `[...update.users, ...update.chats]`). */
+export function peerInputsFromGram(entities: Iterable<unknown>): PeerInput[] {
+  const inputs: PeerInput[] = [];
+  for (const entity of entities) {
+    const input = peerInputFromGram(entity);
+    if (input !== undefined) inputs.push(input);
+  }
+  return inputs;
+}
+
+/** What GramJS needs to address a peer, from `PeerCache.inputPeerFor()`. */
+export function toGramInputPeer(
+  peer: Pick<InputPeerDescriptor, 'kind' | 'id' | 'accessHash'>,
+): Api.InputPeerUser | Api.InputPeerChat | Api.InputPeerChannel {
+  switch (peer.kind) {
+    case 'user':
+      return new Api.InputPeerUser({
+        userId: toBigInteger(peer.id),
+        accessHash: toBigInteger(peer.accessHash),
+      });
+    case 'chat':
+      return new Api.InputPeerChat({ chatId: toBigInteger(peer.id) });
+    case 'channel':
+      return new Api.InputPeerChannel({
+        channelId: toBigInteger(peer.id),
+        accessHash: toBigInteger(peer.accessHash),
+      });
+  }
+}
+
+/** `Api.InputUser` for methods that take a user rather than a peer (e.g. `users.getUsers`). */
+export function toGramInputUser(peer: Pick<InputPeerDescriptor, 'id' | 'accessHash'>): Api.InputUser {
+  return new Api.InputUser({ userId: toBigInteger(peer.id), accessHash: toBigInteger(peer.accessHash) });
+}
+
+/** `Api.InputChannel` for `channels.*` methods. */
+export function toGramInputChannel(peer: Pick<InputPeerDescriptor, 'id' | 'accessHash'>): Api.InputChannel {
+  return new Api.InputChannel({
+    channelId: toBigInteger(peer.id),
+    accessHash: toBigInteger(peer.accessHash),
+  });
+}

@@ -1,0 +1,36 @@
+/** Every default of the storage layer, in one place; option JSDoc `@default` tags repeat these values. */
+export const PEER_CACHE_DEFAULTS = {
+  /** Records kept in the in-memory LRU. */
+  cacheSize: 50_000,
+  /** Username → peer id entries kept in memory. */
+  usernameCacheSize: 50_000,
+  /** Longest time a change waits in memory before it is written. */
+  flushDelayMs: 50,
+  /**
+   * A write starts at once when this many peers are pending. Large enough that a burst is written in few
+   * transactions (with random ids nearly every record touches its own B-tree pages, so the cost of a commit grows
+   * with the pages touched, not the records), small enough to keep one write well under ~50 ms.
+   */
+  maxBatch: 5000,
+  /** Records fetched per storage round trip by `iterate()`. */
+  pageSize: 500,
+  /** `close()` also closes the storage provider. */
+  closeStorage: true,
+} as const;
+
+export const SQLITE_DEFAULTS = {
+  /**
+   * WAL with synchronous=NORMAL: a committed transaction is in the WAL file (the OS has it) when COMMIT returns, so
+   * it survives the process being killed; only a power loss or OS crash may drop the last commits. FULL also
+   * survives those at the price of an fsync per commit.
+   */
+  synchronous: 'NORMAL',
+  /** How long a statement waits for a lock held by another connection, ms. */
+  busyTimeoutMs: 5000,
+  /** SQLite page cache, KiB. */
+  cacheSizeKiB: 65_536,
+  /** WAL size (pages) that triggers a checkpoint; fewer checkpoints, fewer fsyncs during bursts (~40 MB). */
+  walAutocheckpointPages: 10_000,
+  /** File mode of the database file and its -wal/-shm companions. */
+  fileMode: 0o600,
+} as const;

@@ -1,0 +1,1 @@
+export { createMemoryStorage, MemoryStorageProvider } from './provider.js';

@@ -1,0 +1,175 @@
+/**
+ * The merge rules, as pure functions of (stored record, sighting, time). They live in the service rather than in
+ * the repositories so that every provider, SQL or not, gets identical behaviour from plain idempotent upserts.
+ *
+ * - A `min` sighting never replaces a full access hash; a full one replaces a min one. Where the stored record is
+ *   full, a min sighting only fills fields the record lacks (null / no usernames).
+ * - A missing `lang_code` keeps the last known one.
+ * - `UserEmpty` and deleted accounts are marked `deleted`, never dropped.
+ * Username and phone hand-over between peers needs other records and is done by the service.
+ */
+
+import {
+  type FieldChange,
+  HISTORY_FIELDS,
+  type HistoryEntry,
+  type HistoryField,
+  type PeerRecord,
+  type PeerType,
+  type TrackedField,
+} from './types.js';
+import type { ValidPeerInput } from './validate.js';
+
+const TRACKED: readonly TrackedField[] = [
+  'type',
+  'accessHash',
+  'min',
+  'firstName',
+  'lastName',
+  'title',
+  'usernames',
+  'phone',
+  'langCode',
+  'premium',
+  'verified',
+  'deleted',
+  'photoId',
+];
+const HISTORY: ReadonlySet<TrackedField> = new Set<TrackedField>(HISTORY_FIELDS);
+const DEFAULT_TYPE = { user: 'user', chat: 'chat', channel: 'channel' } as const;
+
+/** The result of a merge: the new record and what differs from the old one. */
+export interface MergeOutcome {
+  readonly record: PeerRecord;
+  readonly changes: FieldChange[];
+}
+
+/** Freezes a record and its usernames array so cached records cannot be altered by callers. */
+export function freezeRecord(record: PeerRecord): PeerRecord {
+  if (!Object.isFrozen(record)) {
+    Object.freeze(record.usernames);
+    Object.freeze(record);
+  }
+  return record;
+}
+
+/** A record for a peer seen for the first time. */
+export function createRecord(input: ValidPeerInput, now: number): PeerRecord {
+  const type: PeerType = input.type ?? DEFAULT_TYPE[input.kind];
+  return freezeRecord({
+    id: input.id,
+    type,
+    accessHash: input.kind === 'chat' ? null : (input.accessHash ?? null),
+    min: input.min,
+    usernames: input.usernames ?? [],
+    firstName: input.firstName ?? null,
+    lastName: input.lastName ?? null,
+    title: input.title ?? null,
+    phone: input.phone ?? null,
+    langCode: input.langCode ?? null,
+    langCodeSeenAt: input.langCode === undefined ? null : now,
+    premium: input.premium ?? null,
+    verified: input.verified ?? null,
+    deleted: input.deleted ?? false,
+    photoId: input.photoId ?? null,
+    firstSeen: now,
+    lastSeen: now,
+    lastUpdated: now,
+  });
+}
+
+function lacking(value: unknown): boolean {
+  return value === null || (Array.isArray(value) && value.length === 0);
+}
+
+/** Merges a sighting into the stored record by the rules in the module comment. */
+export function mergeRecord(existing: PeerRecord, input: ValidPeerInput, now: number): MergeOutcome {
+  // A min sighting may overwrite only another min record; over a full record it fills gaps.
+  const overwrite = !input.min || existing.min;
+  const pick = <T>(stored: T, seen: T | undefined): T =>
+    seen !== undefined && (overwrite || lacking(stored)) ? seen : stored;
+
+  let accessHash = existing.accessHash;
+  let min = existing.min;
+  if (typeof input.accessHash === 'bigint') {
+    if (!input.min) {
+      accessHash = input.accessHash;
+      min = false;
+    } else if (existing.min || existing.accessHash === null) {
+      accessHash = input.accessHash;
+      min = true;
+    }
+  }
+  const langSeen = input.langCode !== undefined && (overwrite || existing.langCode === null);
+  const next: PeerRecord = {
+    id: existing.id,
+    type: overwrite && input.type !== undefined ? input.type : existing.type,
+    accessHash,
+    min,
+    usernames: pick(existing.usernames, input.usernames),
+    firstName: pick(existing.firstName, input.firstName),
+    lastName: pick(existing.lastName, input.lastName),
+    title: pick(existing.title, input.title),
+    phone: pick(existing.phone, input.phone),
+    langCode: langSeen ? (input.langCode ?? null) : existing.langCode,
+    langCodeSeenAt: langSeen ? now : existing.langCodeSeenAt,
+    premium: pick(existing.premium, input.premium),
+    verified: pick(existing.verified, input.verified),
+    deleted: overwrite && input.deleted !== undefined ? input.deleted : existing.deleted,
+    photoId: pick(existing.photoId, input.photoId),
+    firstSeen: existing.firstSeen,
+    lastSeen: Math.max(existing.lastSeen, now),
+    lastUpdated: existing.lastUpdated,
+  };
+  return finish(existing, next, now);
+}
+
+/** The record after losing a username (matched lower-case) to another peer. */
+export function withoutUsername(record: PeerRecord, lower: string, now: number): MergeOutcome {
+  const usernames = record.usernames.filter((u) => u.toLowerCase() !== lower);
+  return finish(record, { ...record, usernames }, now);
+}
+
+/** The record after its phone number was seen on another peer. */
+export function withoutPhone(record: PeerRecord, now: number): MergeOutcome {
+  return finish(record, { ...record, phone: null }, now);
+}
+
+function finish(before: PeerRecord, next: PeerRecord, now: number): MergeOutcome {
+  const changes = diffRecords(before, next);
+  const record = changes.length > 0 ? { ...next, lastUpdated: Math.max(before.lastUpdated, now) } : next;
+  return { record: freezeRecord(record), changes };
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i]);
+  return a === b;
+}
+
+/** Changed tracked fields, in a fixed order. */
+export function diffRecords(before: PeerRecord, after: PeerRecord): FieldChange[] {
+  const changes: FieldChange[] = [];
+  for (const field of TRACKED) {
+    if (!sameValue(before[field], after[field])) {
+      changes.push({ field, before: before[field], after: after[field] } as FieldChange);
+    }
+  }
+  return changes;
+}
+
+/** History rows for the history fields among `changes`. */
+export function historyRows(peerId: bigint, changes: readonly FieldChange[], at: number): HistoryEntry[] {
+  const rows: HistoryEntry[] = [];
+  for (const change of changes) {
+    if (HISTORY.has(change.field)) {
+      rows.push({
+        peerId,
+        field: change.field as HistoryField,
+        before: change.before,
+        after: change.after,
+        at,
+      } as HistoryEntry);
+    }
+  }
+  return rows;
+}

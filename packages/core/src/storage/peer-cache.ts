@@ -1,0 +1,547 @@
+/**
+ * PeerCache: the persistent seen-users cache. Every user, basic chat and channel the bot sees is kept with its
+ * access hash (so the bot can address it later), usernames (case-insensitive, several per peer, moving between
+ * peers), names, phone, last known language and a history of changes.
+ *
+ * Layers: an LRU of records and of username owners in front; changes are merged by the rules in `merge.ts`,
+ * applied in memory at once and written behind in batches (at most `flushDelayMs` later, or as soon as
+ * `maxBatch` peers are pending) through a {@link StorageProvider}. `flush()` resolves once everything upserted
+ * before the call is committed; with SQLite a `kill -9` after that loses nothing.
+ *
+ * @example
+ * ```ts
+ * import { PeerCache } from '@pm/core/storage/peer-cache';
+ * import { openSqliteStorage } from '@pm/core/storage/sqlite';
+ * import { peerInputsFromGram, toGramInputPeer } from '@pm/core/gram/entities';
+ *
+ * const peers = new PeerCache({ storage: await openSqliteStorage({ path: 'peers.db' }) });
+ *
+ * // Ingest what GramJS hands over (update.users, result.chats...) or the project's own records.
+ * await peers.upsert(peerInputsFromGram(update.users));
+ * const [result] = await peers.upsert([
+ *   { id: 42n, type: 'user', accessHash: -7123456789012345678n, firstName: 'Ann', usernames: ['ann_example'] },
+ * ]);
+ * for (const change of result.changes) console.log(change.field, change.before, '→', change.after);
+ *
+ * const ann = await peers.getByUsername('@Ann_Example'); // case-insensitive
+ * console.log(ann?.langCode, ann?.langCodeSeenAt);
+ * const input = await peers.inputPeerFor(42n); // { kind: 'user', id: 42n, accessHash, min: false }
+ * if (input) await client.invoke(new Api.messages.SendMessage({ peer: toGramInputPeer(input), message: 'hi' }));
+ *
+ * for await (const peer of peers.iterate()) console.log(peer.id, peer.usernames);
+ * console.log(await peers.history(42n)); // [{ field: 'firstName', before, after, at }, ...]
+ * await peers.close(); // flushes, then closes the storage
+ * ```
+ */
+import { LRUCache } from 'lru-cache';
+import { StorageError } from '../errors.js';
+import { PEER_CACHE_DEFAULTS } from './defaults.js';
+import {
+  createRecord,
+  freezeRecord,
+  historyRows,
+  mergeRecord,
+  withoutPhone,
+  withoutUsername,
+} from './merge.js';
+import { parsePeerId, unmarkPeerId } from './peer-ids.js';
+import type {
+  Displacement,
+  HistoryEntry,
+  InputPeerDescriptor,
+  PeerInput,
+  PeerRecord,
+  StorageProvider,
+  UpsertResult,
+} from './types.js';
+import {
+  normalizePhone,
+  normalizeUsernameQuery,
+  type ValidPeerInput,
+  validatePeerInputs,
+} from './validate.js';
+import { WriteSet } from './write-set.js';
+
+/** Options of {@link PeerCache}. */
+export interface PeerCacheOptions {
+  /** Where records are kept. */
+  storage: StorageProvider;
+  /** Clock for firstSeen, lastSeen, lastUpdated and history, in ms. @default Date.now */
+  now?: () => number;
+  /** Records kept in the in-memory LRU. @default 50_000 */
+  cacheSize?: number;
+  /** Username → peer id entries kept in memory. @default 50_000 */
+  usernameCacheSize?: number;
+  /** Longest time a change waits in memory before it is written, ms. @default 50 */
+  flushDelayMs?: number;
+  /** A write starts at once when this many peers are pending. @default 5000 */
+  maxBatch?: number;
+  /** `close()` also closes the storage provider. @default true */
+  closeStorage?: boolean;
+  /**
+   * Told when a background write fails. The batch stays in memory and is retried by the next write (the next
+   * change or `flush()`); `flush()` rejects with the same error. @default undefined (nothing is told)
+   */
+  onError?: (error: StorageError) => void;
+}
+
+const lower = (name: string): string => name.toLowerCase();
+
+function inputPeerOf(record: PeerRecord): InputPeerDescriptor | undefined {
+  const { kind, id } = unmarkPeerId(record.id);
+  if (kind === 'chat') return { kind, id, accessHash: 0n, min: false };
+  if (record.accessHash === null) return undefined;
+  return { kind, id, accessHash: record.accessHash, min: record.min };
+}
+const noop = (): void => {};
+
+export class PeerCache {
+  readonly #storage: StorageProvider;
+  readonly #now: () => number;
+  readonly #flushDelayMs: number;
+  readonly #maxBatch: number;
+  readonly #closeStorage: boolean;
+  readonly #onError: ((error: StorageError) => void) | undefined;
+  readonly #records: LRUCache<bigint, PeerRecord>;
+  readonly #owners: LRUCache<string, bigint>;
+  #dirty = new WriteSet();
+  #inflight: WriteSet | null = null;
+  /** Bumped whenever a batch commits or fails: a storage read that spans a bump may be stale. */
+  #epoch = 0;
+  /** Upserts and deletes run one at a time, in call order. */
+  #queue: Promise<unknown> = Promise.resolve();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #writing: Promise<StorageError | undefined> | null = null;
+  #closed = false;
+
+  constructor(options: PeerCacheOptions) {
+    this.#storage = options.storage;
+    this.#now = options.now ?? Date.now;
+    this.#flushDelayMs = options.flushDelayMs ?? PEER_CACHE_DEFAULTS.flushDelayMs;
+    this.#maxBatch = options.maxBatch ?? PEER_CACHE_DEFAULTS.maxBatch;
+    this.#closeStorage = options.closeStorage ?? PEER_CACHE_DEFAULTS.closeStorage;
+    this.#onError = options.onError;
+    this.#records = new LRUCache({ max: Math.max(1, options.cacheSize ?? PEER_CACHE_DEFAULTS.cacheSize) });
+    this.#owners = new LRUCache({
+      max: Math.max(1, options.usernameCacheSize ?? PEER_CACHE_DEFAULTS.usernameCacheSize),
+    });
+  }
+
+  /** The record of a marked peer id (bigint or decimal string), or undefined if never seen. */
+  async get(id: bigint | string): Promise<PeerRecord | undefined> {
+    const key = parsePeerId(id);
+    this.#assertOpen();
+    return this.#load(key);
+  }
+
+  /** The current owner of a username (with or without `@`, any case), or undefined. */
+  async getByUsername(username: string): Promise<PeerRecord | undefined> {
+    const name = normalizeUsernameQuery(username);
+    this.#assertOpen();
+    const owner = (await this.#resolveOwners([name])).get(name);
+    if (owner === undefined || owner === null) return undefined;
+    const record = await this.#load(owner);
+    return record?.usernames.some((u) => lower(u) === name) ? record : undefined;
+  }
+
+  /** The peer currently holding a phone number (digits, `+`, spaces and dashes allowed), or undefined. */
+  async getByPhone(phone: string): Promise<PeerRecord | undefined> {
+    const digits = normalizePhone(phone);
+    this.#assertOpen();
+    const holder = (await this.#resolvePhones([digits])).get(digits);
+    if (holder === undefined || holder === null) return undefined;
+    const record = await this.#load(holder);
+    return record?.phone === digits ? record : undefined;
+  }
+
+  /**
+   * Merges sightings into the cache and reports, per input in order, the stored record and what changed. The
+   * whole batch is validated first: on bad input a `PmError` subclass names the value and nothing is written.
+   */
+  async upsert(records: readonly PeerInput[]): Promise<UpsertResult[]> {
+    const valid = validatePeerInputs(records);
+    this.#assertOpen();
+    if (valid.length === 0) return [];
+    return this.#serial(() => this.#apply(valid));
+  }
+
+  /** What GramJS needs to address a peer (see `toGramInputPeer`), or undefined if unknown or without a hash. */
+  async inputPeerFor(id: bigint | string): Promise<InputPeerDescriptor | undefined> {
+    const record = await this.get(id);
+    return record === undefined ? undefined : inputPeerOf(record);
+  }
+
+  /**
+   * Memory only and synchronous: the record of a marked id if the LRU or the pending writes hold it. Never reads
+   * storage, never throws; for hot paths that cannot wait.
+   */
+  peek(id: bigint): PeerRecord | undefined {
+    if (this.#closed || typeof id !== 'bigint') return undefined;
+    return this.#peek(id) ?? undefined;
+  }
+
+  /**
+   * Memory only and synchronous: the input peer of a marked id or a username (any case, `@` optional) if memory
+   * holds it, else undefined. Never throws; for GramJS's synchronous `getInputEntity`.
+   */
+  peekInputPeer(key: bigint | string): InputPeerDescriptor | undefined {
+    if (this.#closed) return undefined;
+    let id: bigint | null | undefined;
+    let name: string | undefined;
+    if (typeof key === 'bigint') id = key;
+    else if (typeof key === 'string') {
+      name = lower(key.startsWith('@') ? key.slice(1) : key);
+      id = this.#ownerInMemory(name);
+    }
+    if (id === undefined || id === null) return undefined;
+    const record = this.#peek(id);
+    if (!record || (name !== undefined && !record.usernames.some((u) => lower(u) === name))) return undefined;
+    return inputPeerOf(record);
+  }
+
+  /** Changes of names, title, usernames, phone and lang code, oldest first. Flushes pending writes first. */
+  async history(id: bigint | string): Promise<HistoryEntry[]> {
+    const key = parsePeerId(id);
+    await this.flush();
+    return this.#storage.history.list(key);
+  }
+
+  /** Number of peers stored. Flushes pending writes first. */
+  async count(): Promise<number> {
+    await this.flush();
+    return this.#storage.peers.count();
+  }
+
+  /**
+   * Every record, ascending by id, fetched page by page. Flushes first; a record changed during the iteration is
+   * yielded in its newest version, one deleted meanwhile is skipped.
+   */
+  async *iterate(options: { pageSize?: number } = {}): AsyncGenerator<PeerRecord, void, undefined> {
+    const pageSize = Math.max(1, options.pageSize ?? PEER_CACHE_DEFAULTS.pageSize);
+    await this.flush();
+    let after: bigint | null = null;
+    for (;;) {
+      this.#assertOpen();
+      const page = await this.#storage.peers.page(after, pageSize);
+      for (const stored of page) {
+        const current = this.#peek(stored.id);
+        if (current !== null) yield current ?? freezeRecord(stored);
+      }
+      const last = page.at(-1);
+      if (last === undefined || page.length < pageSize) return;
+      after = last.id;
+    }
+  }
+
+  /** Forgets a peer: its record, usernames and history. Resolves to false if it was not known. */
+  async delete(id: bigint | string): Promise<boolean> {
+    const key = parsePeerId(id);
+    this.#assertOpen();
+    return this.#serial(async () => {
+      const existing = await this.#load(key);
+      if (existing === undefined) return false;
+      for (const name of existing.usernames) this.#setOwner(lower(name), null);
+      if (existing.phone !== null) this.#dirty.phones.set(existing.phone, null);
+      this.#dirty.delete(key);
+      this.#records.delete(key);
+      this.#schedule();
+      return true;
+    });
+  }
+
+  /** Resolves once everything upserted or deleted before the call is committed to storage. */
+  async flush(): Promise<void> {
+    this.#assertOpen();
+    await this.#queue;
+    // Let a background write finish first (a failed one was reported and its batch kept for the write below).
+    while (this.#writing !== null) await this.#writing;
+    if (this.#dirty.isEmpty) return;
+    const error = await this.#write();
+    if (error !== undefined) throw error;
+  }
+
+  /** Flushes, then stops; closes the storage too unless `closeStorage: false`. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.flush();
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#records.clear();
+    this.#owners.clear();
+    if (this.#closeStorage) await this.#storage.close();
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StorageError('STORAGE_CLOSED', 'This PeerCache was closed; create a new one');
+  }
+
+  #serial<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(op);
+    // The queue only orders operations; each caller gets its own outcome through `run`.
+    this.#queue = run.then(noop, noop);
+    return run;
+  }
+
+  /** In-memory knowledge: a record, null when deleted, undefined when memory does not know. */
+  #peek(id: bigint): PeerRecord | null | undefined {
+    const pending = this.#dirty.lookup(id);
+    if (pending !== undefined) return pending;
+    const inflight = this.#inflight?.lookup(id);
+    if (inflight !== undefined) return inflight;
+    return this.#records.get(id);
+  }
+
+  async #load(id: bigint): Promise<PeerRecord | undefined> {
+    return (await this.#loadMany([id])).get(id);
+  }
+
+  async #loadMany(ids: readonly bigint[]): Promise<Map<bigint, PeerRecord>> {
+    const found = new Map<bigint, PeerRecord>();
+    let missing: bigint[] = [];
+    for (const id of ids) {
+      const known = this.#peek(id);
+      if (known === undefined) missing.push(id);
+      else if (known !== null) found.set(id, known);
+    }
+    while (missing.length > 0) {
+      const epoch = this.#epoch;
+      const stored = await this.#storage.peers.getMany(missing);
+      const retry: bigint[] = [];
+      for (const id of missing) {
+        const known = this.#peek(id); // changed in memory while storage answered
+        if (known !== undefined) {
+          if (known !== null) found.set(id, known);
+        } else if (epoch !== this.#epoch) {
+          retry.push(id); // a batch committed meanwhile: the answer may predate it
+        } else {
+          const record = stored.get(id);
+          if (record !== undefined) {
+            freezeRecord(record);
+            this.#records.set(id, record);
+            found.set(id, record);
+          }
+        }
+      }
+      missing = retry;
+    }
+    return found;
+  }
+
+  #ownerInMemory(name: string): bigint | null | undefined {
+    const pending = this.#dirty.owners.get(name);
+    if (pending !== undefined) return pending;
+    const inflight = this.#inflight?.owners.get(name);
+    if (inflight !== undefined) return inflight;
+    return this.#owners.get(name);
+  }
+
+  async #resolveOwners(names: readonly string[]): Promise<Map<string, bigint | null>> {
+    const owners = new Map<string, bigint | null>();
+    let missing: string[] = [];
+    for (const name of names) {
+      const known = this.#ownerInMemory(name);
+      if (known === undefined) missing.push(name);
+      else owners.set(name, known);
+    }
+    while (missing.length > 0) {
+      const epoch = this.#epoch;
+      const stored = await this.#storage.usernames.resolveMany(missing);
+      const retry: string[] = [];
+      for (const name of missing) {
+        const known = this.#ownerInMemory(name);
+        if (known !== undefined) owners.set(name, known);
+        else if (epoch !== this.#epoch) retry.push(name);
+        else {
+          const owner = stored.get(name);
+          if (owner !== undefined) this.#owners.set(name, owner);
+          owners.set(name, owner ?? null);
+        }
+      }
+      missing = retry;
+    }
+    return owners;
+  }
+
+  #phoneInMemory(phone: string): bigint | null | undefined {
+    const pending = this.#dirty.phones.get(phone);
+    return pending !== undefined ? pending : this.#inflight?.phones.get(phone);
+  }
+
+  async #resolvePhones(phones: readonly string[]): Promise<Map<string, bigint | null>> {
+    const holders = new Map<string, bigint | null>();
+    let missing: string[] = [];
+    for (const phone of phones) {
+      const known = this.#phoneInMemory(phone);
+      if (known === undefined) missing.push(phone);
+      else holders.set(phone, known);
+    }
+    while (missing.length > 0) {
+      const epoch = this.#epoch;
+      const stored = await this.#storage.peers.findByPhones(missing);
+      const retry: string[] = [];
+      for (const phone of missing) {
+        const known = this.#phoneInMemory(phone);
+        if (known !== undefined) holders.set(phone, known);
+        else if (epoch !== this.#epoch) retry.push(phone);
+        else holders.set(phone, stored.get(phone) ?? null);
+      }
+      missing = retry;
+    }
+    return holders;
+  }
+
+  #setOwner(name: string, owner: bigint | null): void {
+    this.#dirty.owners.set(name, owner);
+    if (owner === null) this.#owners.delete(name);
+    else this.#owners.set(name, owner);
+  }
+
+  async #apply(inputs: readonly ValidPeerInput[]): Promise<UpsertResult[]> {
+    this.#assertOpen();
+    // Fetch everything the merge needs, then merge synchronously so the batch applies as one step.
+    const names = new Set<string>();
+    const phones = new Set<string>();
+    for (const input of inputs) {
+      for (const name of input.usernames ?? []) names.add(lower(name));
+      if (typeof input.phone === 'string') phones.add(input.phone);
+    }
+    const owners = await this.#resolveOwners([...names]);
+    const holders = await this.#resolvePhones([...phones]);
+    const ids = new Set(inputs.map((input) => input.id));
+    for (const owner of owners.values()) if (owner !== null) ids.add(owner);
+    for (const holder of holders.values()) if (holder !== null) ids.add(holder);
+    const working = await this.#loadMany([...ids]);
+
+    const now = this.#now();
+    const results: UpsertResult[] = [];
+    for (const input of inputs) {
+      const before = working.get(input.id);
+      const { record, changes } = before
+        ? mergeRecord(before, input, now)
+        : { record: createRecord(input, now), changes: [] };
+      const displaced: Displacement[] = [];
+      const usernamesChanged = before === undefined || changes.some((c) => c.field === 'usernames');
+      if (usernamesChanged) {
+        const kept = new Set(record.usernames.map(lower));
+        for (const name of before?.usernames ?? [])
+          if (!kept.has(lower(name))) this.#setOwner(lower(name), null);
+        for (const name of kept) {
+          const pending = this.#dirty.owners.get(name); // set earlier in this batch, or null once freed
+          const owner = pending !== undefined ? pending : (owners.get(name) ?? null);
+          const victim = owner !== null && owner !== record.id ? working.get(owner) : undefined;
+          if (victim?.usernames.some((u) => lower(u) === name)) {
+            const after = withoutUsername(victim, name, now);
+            this.#commit(working, after.record, after.changes, true, false, now);
+            displaced.push({ from: victim.id, field: 'usernames', value: name, ...after });
+          }
+          this.#setOwner(name, record.id);
+        }
+      }
+      if (before?.phone != null && before.phone !== record.phone) this.#dirty.phones.set(before.phone, null);
+      if (record.phone !== null && record.phone !== before?.phone) {
+        const pending = this.#dirty.phones.get(record.phone);
+        const holder = pending !== undefined ? pending : (holders.get(record.phone) ?? null);
+        const victim = holder !== null && holder !== record.id ? working.get(holder) : undefined;
+        if (victim?.phone === record.phone) {
+          const after = withoutPhone(victim, now);
+          this.#commit(working, after.record, after.changes, false, false, now);
+          displaced.push({ from: victim.id, field: 'phone', value: record.phone, ...after });
+        }
+        this.#dirty.phones.set(record.phone, record.id);
+      }
+      this.#commit(working, record, changes, usernamesChanged, before === undefined, now);
+      results.push({ record, before, created: before === undefined, changes, displaced });
+    }
+    this.#schedule();
+    return results;
+  }
+
+  #commit(
+    working: Map<bigint, PeerRecord>,
+    record: PeerRecord,
+    changes: UpsertResult['changes'],
+    usernamesChanged: boolean,
+    created: boolean,
+    now: number,
+  ): void {
+    working.set(record.id, record);
+    this.#records.set(record.id, record);
+    this.#dirty.put(record, usernamesChanged, created);
+    if (changes.length > 0) this.#dirty.history.push(...historyRows(record.id, changes, now));
+  }
+
+  #schedule(): void {
+    if (this.#dirty.isEmpty || this.#writing !== null) return; // a running write reschedules when it ends
+    if (this.#dirty.size >= this.#maxBatch) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      void this.#write();
+    } else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        if (this.#writing === null) void this.#write();
+      }, this.#flushDelayMs);
+    }
+  }
+
+  /** Writes the pending set in one transaction; resolves to the error instead of rejecting. */
+  #write(): Promise<StorageError | undefined> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const batch = this.#dirty;
+    this.#dirty = new WriteSet();
+    this.#inflight = batch;
+    const writing = this.#storage
+      .transaction(async (tx) => {
+        if (batch.deleted.size > 0) {
+          const ids = [...batch.deleted];
+          await tx.peers.deleteMany(ids);
+          await tx.usernames.deleteForPeers(ids);
+          await tx.history.deleteForPeers(ids);
+        }
+        if (batch.peers.size > 0) await tx.peers.upsertMany([...batch.peers.values()]);
+        if (batch.usernamesOf.size > 0) {
+          const entries = [...batch.usernamesOf].map((peerId) => ({
+            peerId,
+            usernames: batch.peers.get(peerId)?.usernames ?? [],
+            isNew: batch.created.has(peerId),
+          }));
+          await tx.usernames.replaceForPeers(entries);
+        }
+        if (batch.history.length > 0) await tx.history.append(batch.history);
+      })
+      .then(
+        () => {
+          this.#inflight = null;
+          this.#epoch++;
+          return undefined;
+        },
+        (cause: unknown) => {
+          this.#dirty.absorb(batch);
+          this.#inflight = null;
+          this.#epoch++;
+          const error =
+            cause instanceof StorageError
+              ? cause
+              : new StorageError(
+                  'STORAGE_FAILED',
+                  `Writing ${batch.size} peers to ${this.#storage.name} storage failed: ${
+                    cause instanceof Error ? cause.message : String(cause)
+                  }`,
+                  { cause },
+                );
+          this.#onError?.(error);
+          return error;
+        },
+      )
+      .then((error) => {
+        this.#writing = null;
+        if (error === undefined) this.#schedule();
+        return error;
+      });
+    this.#writing = writing;
+    return writing;
+  }
+}

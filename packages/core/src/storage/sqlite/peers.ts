@@ -1,0 +1,177 @@
+import type { PeerRecord, PeerRepository, PeerType } from '../types.js';
+import { CHUNK, inList, lookupGroups, runChunked, valuesList } from './chunks.js';
+import { fromFlag, joinUsernames, splitUsernames, toFlag, toTime } from './codec.js';
+import type { SqliteDriver } from './driver.js';
+
+interface PeerRow {
+  id: bigint;
+  type: string;
+  access_hash: bigint | null;
+  min: bigint;
+  usernames: string;
+  first_name: string | null;
+  last_name: string | null;
+  title: string | null;
+  phone: string | null;
+  lang_code: string | null;
+  lang_code_seen_at: bigint | null;
+  premium: bigint | null;
+  verified: bigint | null;
+  deleted: bigint;
+  photo_id: bigint | null;
+  first_seen: bigint;
+  last_seen: bigint;
+  last_updated: bigint;
+}
+
+const COLUMNS =
+  'id, type, access_hash, min, usernames, first_name, last_name, title, phone, lang_code, lang_code_seen_at, ' +
+  'premium, verified, deleted, photo_id, first_seen, last_seen, last_updated';
+const COLUMN_COUNT = COLUMNS.split(', ').length;
+/** Below this many keys, single-row lookups beat a padded IN list. */
+const FEW = 8;
+const UPDATES = COLUMNS.split(', ')
+  .slice(1)
+  .map((c) => `${c} = excluded.${c}`)
+  .join(', ');
+
+function fromRow(r: PeerRow): PeerRecord {
+  return {
+    id: r.id,
+    type: r.type as PeerType,
+    accessHash: r.access_hash,
+    min: r.min !== 0n,
+    usernames: splitUsernames(r.usernames),
+    firstName: r.first_name,
+    lastName: r.last_name,
+    title: r.title,
+    phone: r.phone,
+    langCode: r.lang_code,
+    langCodeSeenAt: toTime(r.lang_code_seen_at),
+    premium: fromFlag(r.premium),
+    verified: fromFlag(r.verified),
+    deleted: r.deleted !== 0n,
+    photoId: r.photo_id,
+    firstSeen: Number(r.first_seen),
+    lastSeen: Number(r.last_seen),
+    lastUpdated: Number(r.last_updated),
+  };
+}
+
+function toParams(r: PeerRecord): unknown[] {
+  return [
+    r.id,
+    r.type,
+    r.accessHash,
+    r.min ? 1 : 0,
+    joinUsernames(r.usernames),
+    r.firstName,
+    r.lastName,
+    r.title,
+    r.phone,
+    r.langCode,
+    r.langCodeSeenAt,
+    toFlag(r.premium),
+    toFlag(r.verified),
+    r.deleted ? 1 : 0,
+    r.photoId,
+    r.firstSeen,
+    r.lastSeen,
+    r.lastUpdated,
+  ];
+}
+
+export class SqlitePeerRepository implements PeerRepository {
+  readonly #driver: SqliteDriver;
+  readonly #inTx: boolean;
+  readonly #get;
+  readonly #getChunk;
+  readonly #byPhone;
+  readonly #upsert;
+  readonly #upsertChunk;
+  readonly #delete;
+  readonly #count;
+  readonly #first;
+  readonly #after;
+
+  constructor(driver: SqliteDriver, inTx: boolean) {
+    this.#driver = driver;
+    this.#inTx = inTx;
+    const db = driver.db;
+    this.#get = db.prepare<[bigint], PeerRow>(`SELECT ${COLUMNS} FROM peers WHERE id = ?`);
+    this.#byPhone = db.prepare<[string], { id: bigint }>(
+      'SELECT id FROM peers WHERE phone = ? ORDER BY last_updated DESC LIMIT 1',
+    );
+    this.#getChunk = db.prepare<bigint[], PeerRow>(`SELECT ${COLUMNS} FROM peers WHERE id IN (${inList(CHUNK)})`);
+    const upsert = (rows: number) =>
+      `INSERT INTO peers (${COLUMNS}) VALUES ${valuesList(rows, COLUMN_COUNT)} ON CONFLICT (id) DO UPDATE SET ${UPDATES}`;
+    this.#upsert = db.prepare<unknown[]>(upsert(1));
+    this.#upsertChunk = db.prepare<unknown[]>(upsert(CHUNK));
+    this.#delete = db.prepare<[bigint]>('DELETE FROM peers WHERE id = ?');
+    this.#count = db.prepare<[], { n: bigint }>('SELECT count(*) AS n FROM peers');
+    this.#first = db.prepare<[number], PeerRow>(`SELECT ${COLUMNS} FROM peers ORDER BY id LIMIT ?`);
+    this.#after = db.prepare<[bigint, number], PeerRow>(
+      `SELECT ${COLUMNS} FROM peers WHERE id > ? ORDER BY id LIMIT ?`,
+    );
+  }
+
+  async get(id: bigint): Promise<PeerRecord | undefined> {
+    this.#driver.assertOpen();
+    const row = this.#get.get(id);
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  async getMany(ids: readonly bigint[]): Promise<Map<bigint, PeerRecord>> {
+    this.#driver.assertOpen();
+    const found = new Map<bigint, PeerRecord>();
+    if (ids.length < FEW) {
+      for (const id of ids) {
+        const row = this.#get.get(id);
+        if (row !== undefined) found.set(id, fromRow(row));
+      }
+    } else {
+      for (const group of lookupGroups(ids)) {
+        for (const row of this.#getChunk.all(...group)) found.set(row.id, fromRow(row));
+      }
+    }
+    return found;
+  }
+
+  async findByPhones(phones: readonly string[]): Promise<Map<string, bigint>> {
+    this.#driver.assertOpen();
+    const found = new Map<string, bigint>();
+    for (const phone of phones) {
+      const row = this.#byPhone.get(phone);
+      if (row !== undefined) found.set(phone, row.id);
+    }
+    return found;
+  }
+
+  upsertMany(records: readonly PeerRecord[]): Promise<void> {
+    return this.#driver.write(this.#inTx, () => {
+      runChunked(
+        [...records].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+        toParams,
+        (flat) => this.#upsertChunk.run(flat),
+        (record) => this.#upsert.run(toParams(record)),
+      );
+    });
+  }
+
+  deleteMany(ids: readonly bigint[]): Promise<void> {
+    return this.#driver.write(this.#inTx, () => {
+      for (const id of ids) this.#delete.run(id);
+    });
+  }
+
+  async count(): Promise<number> {
+    this.#driver.assertOpen();
+    return Number(this.#count.get()?.n ?? 0n);
+  }
+
+  async page(after: bigint | null, limit: number): Promise<PeerRecord[]> {
+    this.#driver.assertOpen();
+    const rows = after === null ? this.#first.all(limit) : this.#after.all(after, limit);
+    return rows.map(fromRow);
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * Validation and normalisation of what enters the peer cache. A batch is validated whole before anything is
+ * written, so bad input leaves the store unchanged.
+ */
+import {
+  InvalidAccessHashError,
+  InvalidPeerIdError,
+  InvalidPeerRecordError,
+  InvalidPhoneError,
+  InvalidUsernameError,
+} from '../errors.js';
+import { INT64_MAX, INT64_MIN, parsePeerId, peerKindOf } from './peer-ids.js';
+import type { PeerInput, PeerKind, PeerType } from './types.js';
+
+/**
+ * TDLib's `is_valid_username` (what Telegram may send): a Latin letter first, then letters, digits and single
+ * underscores, not ending in an underscore, at most 32 characters. Minimum 3 rather than the 5 a user may set:
+ * collectible usernames have 4 characters and Telegram's own inline bots 3 (@gif, @vid, @pic).
+ */
+const USERNAME = /^[A-Za-z][A-Za-z0-9_]{1,30}[A-Za-z0-9]$/;
+export const USERNAME_RULE =
+  '3 to 32 characters: a Latin letter first, then Latin letters, digits and single underscores, not ending in _';
+const PHONE_SEPARATORS = /[\s()+-]/g;
+const PHONE = /^\d{4,20}$/;
+const PHONE_RULE = '4 to 20 digits, optionally with +, spaces, dashes or brackets';
+const LANG_CODE = /^[A-Za-z0-9_-]{1,35}$/;
+const MAX_TEXT = 1024;
+const TYPES: ReadonlySet<string> = new Set<PeerType>(['user', 'bot', 'chat', 'channel', 'supergroup']);
+const KIND_OF_TYPE: Record<PeerType, PeerKind> = {
+  user: 'user',
+  bot: 'user',
+  chat: 'chat',
+  channel: 'channel',
+  supergroup: 'channel',
+};
+
+/** A {@link PeerInput} after validation: usernames de-duplicated, phone reduced to digits, kind known. */
+export interface ValidPeerInput {
+  readonly id: bigint;
+  readonly kind: PeerKind;
+  readonly type: PeerType | undefined;
+  readonly accessHash: bigint | null | undefined;
+  readonly min: boolean;
+  readonly usernames: readonly string[] | undefined;
+  readonly firstName: string | null | undefined;
+  readonly lastName: string | null | undefined;
+  readonly title: string | null | undefined;
+  readonly phone: string | null | undefined;
+  readonly langCode: string | undefined;
+  readonly premium: boolean | null | undefined;
+  readonly verified: boolean | null | undefined;
+  readonly deleted: boolean | undefined;
+  readonly photoId: bigint | null | undefined;
+}
+
+/** Lower-cased username for lookups; throws {@link InvalidUsernameError}. A leading `@` is allowed. */
+export function normalizeUsernameQuery(name: unknown): string {
+  const bare = typeof name === 'string' && name.startsWith('@') ? name.slice(1) : name;
+  return checkUsername(bare, undefined).toLowerCase();
+}
+
+/** Digits-only phone for lookups; throws {@link InvalidPhoneError}. */
+export function normalizePhone(phone: unknown, field?: string): string {
+  const digits = typeof phone === 'string' ? phone.replace(PHONE_SEPARATORS, '') : undefined;
+  if (digits === undefined || !PHONE.test(digits)) throw new InvalidPhoneError(phone, PHONE_RULE, field);
+  return digits;
+}
+
+function checkUsername(name: unknown, field: string | undefined): string {
+  if (typeof name !== 'string' || !USERNAME.test(name) || name.includes('__')) {
+    throw new InvalidUsernameError(name, USERNAME_RULE, field);
+  }
+  return name;
+}
+
+function checkInt64(value: unknown, field: string, nullable: boolean): bigint | null | undefined {
+  if (value === undefined || (nullable && value === null)) return value;
+  if (typeof value !== 'bigint' || value < INT64_MIN || value > INT64_MAX) {
+    throw new InvalidAccessHashError(
+      value,
+      `expected a signed 64-bit bigint (${INT64_MIN}..${INT64_MAX})`,
+      field,
+    );
+  }
+  return value;
+}
+
+function checkText(value: unknown, field: string): string | null | undefined {
+  if (value === undefined || value === null) return value;
+  if (typeof value !== 'string' || value.length > MAX_TEXT) {
+    throw new InvalidPeerRecordError(
+      value,
+      `expected a string of at most ${MAX_TEXT} characters, or null`,
+      field,
+    );
+  }
+  return value;
+}
+
+function checkFlag(value: unknown, field: string, nullable: boolean): boolean | null | undefined {
+  if (value === undefined || typeof value === 'boolean' || (nullable && value === null)) return value;
+  throw new InvalidPeerRecordError(
+    value,
+    nullable ? 'expected a boolean or null' : 'expected a boolean',
+    field,
+  );
+}
+
+/** Validates one sighting; `at` names it in errors (e.g. `records[3]`). */
+export function validatePeerInput(input: PeerInput, at: string): ValidPeerInput {
+  if (typeof input !== 'object' || input === null) {
+    throw new InvalidPeerRecordError(input, 'expected a peer record object', at);
+  }
+  if (typeof input.id !== 'bigint') {
+    throw new InvalidPeerIdError(input.id, 'expected a bigint marked peer id (e.g. 777000n)', `${at}.id`);
+  }
+  const id = parsePeerId(input.id, `${at}.id`);
+  const kind = peerKindOf(id);
+  const type = input.type;
+  if (type !== undefined && (!TYPES.has(type) || KIND_OF_TYPE[type] !== kind)) {
+    const valid = `expected one of ${[...TYPES].filter((t) => KIND_OF_TYPE[t as PeerType] === kind).join(', ')} for ${kind} id ${id}`;
+    throw new InvalidPeerRecordError(type, valid, `${at}.type`);
+  }
+  const accessHash = checkInt64(input.accessHash, `${at}.accessHash`, true);
+  if (kind === 'chat' && accessHash !== undefined && accessHash !== null) {
+    throw new InvalidAccessHashError(
+      accessHash,
+      'basic chats have no access hash; pass null',
+      `${at}.accessHash`,
+    );
+  }
+  if (input.min !== undefined && typeof input.min !== 'boolean') {
+    throw new InvalidPeerRecordError(input.min, 'expected a boolean', `${at}.min`);
+  }
+  let usernames: string[] | undefined;
+  if (input.usernames !== undefined) {
+    if (!Array.isArray(input.usernames)) {
+      throw new InvalidPeerRecordError(input.usernames, 'expected an array of usernames', `${at}.usernames`);
+    }
+    const seen = new Set<string>();
+    usernames = [];
+    input.usernames.forEach((name: unknown, i) => {
+      const valid = checkUsername(name, `${at}.usernames[${i}]`);
+      const lower = valid.toLowerCase();
+      if (!seen.has(lower)) {
+        seen.add(lower);
+        usernames?.push(valid);
+      }
+    });
+  }
+  const phone =
+    input.phone === undefined || input.phone === null
+      ? input.phone
+      : normalizePhone(input.phone, `${at}.phone`);
+  const langCode = input.langCode ?? undefined;
+  if (langCode !== undefined && (typeof langCode !== 'string' || !LANG_CODE.test(langCode))) {
+    throw new InvalidPeerRecordError(
+      langCode,
+      'expected a language code such as "en" or "pt-br"',
+      `${at}.langCode`,
+    );
+  }
+  return {
+    id,
+    kind,
+    type,
+    accessHash,
+    min: input.min ?? false,
+    usernames,
+    firstName: checkText(input.firstName, `${at}.firstName`),
+    lastName: checkText(input.lastName, `${at}.lastName`),
+    title: checkText(input.title, `${at}.title`),
+    phone,
+    langCode,
+    premium: checkFlag(input.premium, `${at}.premium`, true),
+    verified: checkFlag(input.verified, `${at}.verified`, true),
+    deleted: checkFlag(input.deleted, `${at}.deleted`, false) ?? undefined,
+    photoId: checkInt64(input.photoId, `${at}.photoId`, true),
+  };
+}
+
+/** Validates a whole batch before anything is written. */
+export function validatePeerInputs(inputs: readonly PeerInput[]): ValidPeerInput[] {
+  if (!Array.isArray(inputs))
+    throw new InvalidPeerRecordError(inputs, 'expected an array of peer records', 'records');
+  return inputs.map((input, i) => validatePeerInput(input, `records[${i}]`));
+}

@@ -1,0 +1,245 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { StorageError } from '../../src/errors.js';
+import { createMemoryStorage, type MemoryStorageProvider } from '../../src/storage/memory/index.js';
+import { PeerCache } from '../../src/storage/peer-cache.js';
+import type { PeerInput, StorageProvider, StorageRepositories } from '../../src/storage/types.js';
+
+const user = (id: bigint, fields: Partial<PeerInput> = {}): PeerInput => ({
+  id,
+  type: 'user',
+  accessHash: id,
+  ...fields,
+});
+
+/** A memory provider whose transactions can be made to fail or to wait. */
+function controllable(inner: MemoryStorageProvider = createMemoryStorage()) {
+  const control = {
+    failures: 0,
+    hold: undefined as Promise<void> | undefined,
+    transactions: 0,
+  };
+  const storage: StorageProvider = {
+    name: 'controllable',
+    persistent: false,
+    peers: inner.peers,
+    usernames: inner.usernames,
+    history: inner.history,
+    state: inner.state,
+    dialogs: inner.dialogs,
+    async transaction<T>(fn: (tx: StorageRepositories) => Promise<T>): Promise<T> {
+      control.transactions++;
+      if (control.hold) await control.hold;
+      if (control.failures > 0) {
+        control.failures--;
+        throw new Error('disk full');
+      }
+      return inner.transaction(fn);
+    },
+    close: () => inner.close(),
+  };
+  return { storage, control, inner };
+}
+
+describe('PeerCache write-behind', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('writes a change no later than flushDelayMs after it was made', async () => {
+    const storage = createMemoryStorage();
+    const cache = new PeerCache({ storage, flushDelayMs: 50 });
+    await cache.upsert([user(1n)]);
+    await vi.advanceTimersByTimeAsync(49);
+    expect(await storage.peers.count()).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await storage.peers.count()).toBe(1);
+    await cache.close();
+  });
+
+  it('does not postpone a pending write when more changes arrive', async () => {
+    const storage = createMemoryStorage();
+    const cache = new PeerCache({ storage, flushDelayMs: 50 });
+    await cache.upsert([user(1n)]);
+    await vi.advanceTimersByTimeAsync(30);
+    await cache.upsert([user(2n)]);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(await storage.peers.count()).toBe(2);
+    await cache.close();
+  });
+
+  it('starts a write at once when maxBatch peers are pending', async () => {
+    const storage = createMemoryStorage();
+    const cache = new PeerCache({ storage, flushDelayMs: 10_000, maxBatch: 10 });
+    await cache.upsert(Array.from({ length: 10 }, (_, i) => user(BigInt(i + 1))));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await storage.peers.count()).toBe(10);
+    await cache.close();
+  });
+
+  it('uses the injected clock for every timestamp', async () => {
+    let now = 5;
+    const cache = new PeerCache({ storage: createMemoryStorage(), now: () => now });
+    await cache.upsert([user(1n, { firstName: 'A', langCode: 'en' })]);
+    now = 9;
+    const [result] = await cache.upsert([user(1n, { firstName: 'B' })]);
+    expect(result?.record).toMatchObject({ firstSeen: 5, lastSeen: 9, lastUpdated: 9, langCodeSeenAt: 5 });
+    expect((await cache.history(1n))[0]?.at).toBe(9);
+    await cache.close();
+  });
+});
+
+describe('PeerCache failures', () => {
+  it('keeps a failed batch, reports it, and writes it on the next flush', async () => {
+    const { storage, control, inner } = controllable();
+    const onError = vi.fn();
+    const cache = new PeerCache({ storage, onError });
+    await cache.upsert([user(1n, { usernames: ['kept_name'] })]);
+    control.failures = 1;
+    const error = await cache.flush().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageError);
+    expect(error).toMatchObject({ code: 'STORAGE_FAILED' });
+    expect((error as StorageError).cause).toMatchObject({ message: 'disk full' });
+    expect(onError).toHaveBeenCalledWith(error);
+    expect((await cache.getByUsername('kept_name'))?.id).toBe(1n);
+    expect(await inner.peers.count()).toBe(0);
+    await cache.flush();
+    expect(await inner.usernames.resolveMany(['kept_name'])).toEqual(new Map([['kept_name', 1n]]));
+    await cache.close();
+  });
+
+  it('keeps changes made while a failing batch was being written', async () => {
+    const { storage, control, inner } = controllable();
+    const cache = new PeerCache({ storage, onError: () => {} });
+    await cache.upsert([user(1n, { firstName: 'Old', usernames: ['name_a'] })]);
+    let release!: () => void;
+    control.hold = new Promise((resolve) => {
+      release = resolve;
+    });
+    control.failures = 1;
+    const failing = cache.flush().catch((e: unknown) => e);
+    await cache.upsert([user(1n, { firstName: 'New' }), user(2n, { usernames: ['name_b'] })]);
+    await cache.delete(2n);
+    await cache.upsert([user(3n, { usernames: ['name_b'] })]);
+    control.hold = undefined;
+    release();
+    expect(await failing).toBeInstanceOf(StorageError);
+    await cache.flush();
+    expect(await inner.peers.get(1n)).toMatchObject({ firstName: 'New', usernames: ['name_a'] });
+    expect(await inner.peers.get(2n)).toBeUndefined();
+    expect(await inner.usernames.resolveMany(['name_a', 'name_b'])).toEqual(
+      new Map([
+        ['name_a', 1n],
+        ['name_b', 3n],
+      ]),
+    );
+    expect(await inner.history.list(1n)).toEqual([
+      { peerId: 1n, field: 'firstName', before: 'Old', after: 'New', at: expect.any(Number) },
+    ]);
+    await cache.close();
+  });
+
+  it('rejects use after close with a StorageError', async () => {
+    const cache = new PeerCache({ storage: createMemoryStorage() });
+    await cache.close();
+    await cache.close();
+    await expect(cache.flush()).rejects.toMatchObject({ code: 'STORAGE_CLOSED' });
+  });
+});
+
+describe('PeerCache reads and order', () => {
+  it('reads through to storage when the LRU holds less than the working set', async () => {
+    const storage = createMemoryStorage();
+    const cache = new PeerCache({ storage, cacheSize: 1, usernameCacheSize: 1 });
+    const names = ['user_one', 'user_two', 'user_three', 'user_four'];
+    await cache.upsert(names.map((name, i) => user(BigInt(i + 1), { usernames: [name] })));
+    await cache.flush();
+    for (const [i, name] of names.entries()) {
+      expect((await cache.get(BigInt(i + 1)))?.usernames).toEqual([name]);
+      expect((await cache.getByUsername(name))?.id).toBe(BigInt(i + 1));
+    }
+    // Moving a name whose owner is no longer cached still takes it from that owner.
+    await cache.upsert([user(9n, { usernames: ['user_one'] })]);
+    expect((await cache.get(1n))?.usernames).toEqual([]);
+    await cache.close();
+  });
+
+  it('applies concurrent upserts in call order', async () => {
+    const cache = new PeerCache({ storage: createMemoryStorage() });
+    const [first, second] = await Promise.all([
+      cache.upsert([user(1n, { firstName: 'A' })]),
+      cache.upsert([user(1n, { firstName: 'B' })]),
+    ]);
+    expect(first?.[0]?.created).toBe(true);
+    expect(second?.[0]).toMatchObject({
+      created: false,
+      changes: [{ field: 'firstName', before: 'A', after: 'B' }],
+    });
+    expect((await cache.get(1n))?.firstName).toBe('B');
+    await cache.close();
+  });
+
+  it('flush waits for upserts called before it', async () => {
+    const storage = createMemoryStorage();
+    const cache = new PeerCache({ storage, flushDelayMs: 10_000 });
+    void cache.upsert([user(1n)]);
+    await cache.flush();
+    expect(await storage.peers.count()).toBe(1);
+    await cache.close();
+  });
+
+  it('yields the newest version of a record changed during iteration', async () => {
+    const cache = new PeerCache({ storage: createMemoryStorage() });
+    await cache.upsert([user(1n, { firstName: 'A' }), user(2n, { firstName: 'A' }), user(3n)]);
+    const seen: string[] = [];
+    for await (const record of cache.iterate({ pageSize: 1 })) {
+      if (record.id === 1n) {
+        await cache.upsert([user(2n, { firstName: 'B' })]);
+        await cache.delete(3n);
+      }
+      seen.push(`${record.id}:${record.firstName}`);
+    }
+    expect(seen).toEqual(['1:A', '2:B']);
+    await cache.close();
+  });
+
+  it('answers synchronous peeks from memory only, never throwing', async () => {
+    const storage = createMemoryStorage();
+    const cache = new PeerCache({ storage });
+    await cache.upsert([
+      user(5n, { usernames: ['Peek_Me'], accessHash: -2n }),
+      { id: -7n, type: 'chat', title: 'c' },
+    ]);
+    const ref = { kind: 'user', id: 5n, accessHash: -2n, min: false };
+    expect(cache.peek(5n)?.usernames).toEqual(['Peek_Me']);
+    expect(cache.peekInputPeer(5n)).toEqual(ref);
+    expect(cache.peekInputPeer('@PEEK_me')).toEqual(ref);
+    expect(cache.peekInputPeer(-7n)).toEqual({ kind: 'chat', id: 7n, accessHash: 0n, min: false });
+    expect(cache.peekInputPeer('not valid!!')).toBeUndefined();
+    expect(cache.peek(42 as unknown as bigint)).toBeUndefined();
+    await cache.flush();
+    const cold = new PeerCache({ storage, closeStorage: false });
+    expect(cold.peek(5n)).toBeUndefined();
+    expect(cold.peekInputPeer('peek_me')).toBeUndefined();
+    await cold.getByUsername('peek_me');
+    expect(cold.peekInputPeer('peek_me')).toEqual(ref);
+    await cache.close();
+  });
+
+  it('returns no results for an empty batch', async () => {
+    const cache = new PeerCache({ storage: createMemoryStorage() });
+    expect(await cache.upsert([])).toEqual([]);
+    await cache.close();
+  });
+
+  it('closes the storage on close unless told not to', async () => {
+    const owned = createMemoryStorage();
+    await new PeerCache({ storage: owned }).close();
+    await expect(owned.peers.count()).rejects.toBeInstanceOf(StorageError);
+    const shared = createMemoryStorage();
+    await new PeerCache({ storage: shared, closeStorage: false }).close();
+    expect(await shared.peers.count()).toBe(0);
+  });
+});

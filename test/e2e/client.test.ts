@@ -1,0 +1,284 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  BotTokenInvalidError,
+  type DialogStartedEvent,
+  InvalidPeerRefError,
+  PeerNotFoundError,
+  PeerNotSeenError,
+  type PmClient,
+  type ProfileChangedEvent,
+} from '@pm/core';
+import type { TestServer } from '@pm/testserver';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { connectBot, eventually, startWorld } from './helpers.js';
+
+let tg: TestServer;
+let bot: { token: string; id: bigint; username: string };
+let client: PmClient;
+let dir: string;
+
+beforeEach(async () => {
+  ({ tg, bot } = await startWorld());
+  dir = await mkdtemp(join(tmpdir(), 'pm-e2e-'));
+});
+
+afterEach(async () => {
+  await client?.disconnect().catch(() => {});
+  await tg.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function collect<T>(c: PmClient, name: 'dialogStarted' | 'profileChanged' | 'blocked' | 'unblocked'): T[] {
+  const out: T[] = [];
+  c.on(name, (e) => {
+    out.push(e as T);
+  });
+  return out;
+}
+
+describe('PmClient login', () => {
+  it('logs in as the bot and knows itself', async () => {
+    client = await connectBot(tg, bot.token);
+    expect(client.me.id).toBe(bot.id);
+    expect(client.me.username).toBe('pm_test_bot');
+  });
+
+  it('refuses a wrong token with a typed error that does not repeat the token', async () => {
+    client = await connectBot(tg, undefined);
+    const wrong = `${bot.id}:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`;
+    const err = await client.loginAsBot(wrong).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BotTokenInvalidError);
+    expect(String((err as Error).message)).not.toContain('AAAAAAAAAAAA');
+  });
+
+  it('reuses a saved session file (mode 0600) without the token', async () => {
+    const session = join(dir, 'bot.session');
+    client = await connectBot(tg, bot.token, { session });
+    expect((await stat(session)).mode & 0o777).toBe(0o600);
+    await client.disconnect();
+    client = await connectBot(tg, undefined, { session });
+    expect(client.loggedIn).toBe(true);
+    expect(client.me.id).toBe(bot.id);
+  });
+});
+
+describe('dialogs', () => {
+  beforeEach(async () => {
+    client = await connectBot(tg, bot.token);
+  });
+
+  it('starts a dialog with /start and its deep-link payload, in the user language', async () => {
+    const started = collect<DialogStartedEvent>(client, 'dialogStarted');
+    const ann = tg.createUser({ firstName: 'Ann', username: 'ann_pm', langCode: 'es' });
+    ann.start('ref-42');
+    await eventually(() => expect(started).toHaveLength(1));
+    expect(started[0]).toMatchObject({ via: 'start', payload: 'ref-42', first: true, language: 'es' });
+    expect(started[0]!.user.id).toBe(ann.id);
+    const d = await client.dialogs.get(ann.id);
+    expect(d).toMatchObject({ started: true, via: 'start', payload: 'ref-42', blocked: false });
+  });
+
+  it('treats a repeated /start as first: false and keeps the original start', async () => {
+    const started = collect<DialogStartedEvent>(client, 'dialogStarted');
+    const ann = tg.createUser({ firstName: 'Ann' });
+    ann.start('one');
+    ann.start();
+    await eventually(() => expect(started).toHaveLength(2));
+    expect(started.map((e) => [e.first, e.payload])).toEqual([
+      [true, 'one'],
+      [false, undefined],
+    ]);
+    expect((await client.dialogs.get(ann.id))?.payload).toBe('one');
+  });
+
+  it('starts a dialog with a first message that is not /start', async () => {
+    const started = collect<DialogStartedEvent>(client, 'dialogStarted');
+    const bob = tg.createUser({ firstName: 'Bob' });
+    bob.send('hello bot');
+    bob.send('second message');
+    await eventually(() => expect(started).toHaveLength(1));
+    await client.idle();
+    expect(started[0]).toMatchObject({ via: 'message', first: true, text: 'hello bot' });
+    expect(started).toHaveLength(1);
+  });
+
+  it('starts a dialog with a join request and with the Login Widget', async () => {
+    const started = collect<DialogStartedEvent>(client, 'dialogStarted');
+    const chat = tg.createChannel({ title: 'PM Club', megagroup: true, bot: tg.bots()[0]! });
+    const cat = tg.createUser({ firstName: 'Cat' });
+    const dan = tg.createUser({ firstName: 'Dan' });
+    cat.requestJoin(chat);
+    dan.loginWithWidget(undefined, { domain: 'example.com' });
+    await eventually(() => expect(started).toHaveLength(2));
+    expect(started.find((e) => e.user.id === cat.id)).toMatchObject({ via: 'joinRequest', first: true });
+    expect(started.find((e) => e.user.id === cat.id)?.chat?.id).toBeLessThan(0n);
+    expect(started.find((e) => e.user.id === dan.id)).toMatchObject({ via: 'loginWidget', first: true });
+    expect(await client.canMessage(cat.id)).toEqual({ ok: true });
+    expect(await client.canMessage(dan.id)).toEqual({ ok: true });
+  });
+});
+
+describe('blocks and the typing probe', () => {
+  beforeEach(async () => {
+    client = await connectBot(tg, bot.token);
+  });
+
+  it('tracks block and unblock from updateBotStopped', async () => {
+    const blocked = collect<{ user: { id: bigint } }>(client, 'blocked');
+    const unblocked = collect<{ user: { id: bigint } }>(client, 'unblocked');
+    const eve = tg.createUser({ firstName: 'Eve' });
+    eve.start();
+    eve.block();
+    await eventually(() => expect(blocked).toHaveLength(1));
+    expect((await client.dialogs.get(eve.id))?.blocked).toBe(true);
+    expect(await client.canMessage(eve.id)).toEqual({ ok: false, reason: 'blocked' });
+    eve.unblock();
+    await eventually(() => expect(unblocked).toHaveLength(1));
+    expect((await client.dialogs.get(eve.id))?.blocked).toBe(false);
+    expect(await client.canMessage(eve.id)).toEqual({ ok: true });
+  });
+
+  it('answers notStarted for a user seen but never started, and notSeen for an unknown id', async () => {
+    const fay = tg.createUser({ firstName: 'Fay', username: 'fay_pm' });
+    await client.resolveUser('@fay_pm');
+    expect(await client.canMessage('@fay_pm')).toEqual({ ok: false, reason: 'notStarted' });
+    expect(await client.canMessage(fay.id + 1000n)).toEqual({ ok: false, reason: 'notSeen' });
+  });
+
+  it('answers isBot for another bot without a network call, and deactivated for a deleted account', async () => {
+    const other = tg.createUser({ firstName: 'Other', username: 'other_pm_bot', bot: true });
+    await client.resolveUser('@other_pm_bot');
+    const calls = tg.stats().rpc['messages.SetTyping'] ?? 0;
+    expect(await client.canMessage(other.id)).toEqual({ ok: false, reason: 'isBot' });
+    expect(tg.stats().rpc['messages.SetTyping'] ?? 0).toBe(calls);
+    const gus = tg.createUser({ firstName: 'Gus' });
+    gus.start();
+    await eventually(async () => expect(await client.dialogs.get(gus.id)).toBeDefined());
+    gus.deleteAccount();
+    expect(await client.canMessage(gus.id)).toEqual({ ok: false, reason: 'deactivated' });
+  });
+});
+
+describe('resolving users', () => {
+  beforeEach(async () => {
+    client = await connectBot(tg, bot.token);
+  });
+
+  it('resolves by @username, t.me link and tg:// link with one network look-up, then from the cache', async () => {
+    const hal = tg.createUser({ firstName: 'Hal', username: 'Hal_PM' });
+    const a = await client.resolveUser('@hal_pm');
+    expect(a.id).toBe(hal.id);
+    const before = client.networkLookups;
+    for (const ref of [
+      'hal_pm',
+      't.me/HAL_PM',
+      'https://t.me/hal_pm',
+      'tg://resolve?domain=hal_pm',
+      hal.id,
+    ]) {
+      expect((await client.resolveUser(ref)).id).toBe(hal.id);
+    }
+    expect(client.networkLookups).toBe(before);
+  });
+
+  it('fails with typed errors: malformed before the network, not occupied, never seen', async () => {
+    const calls = tg.stats().rpc['contacts.ResolveUsername'] ?? 0;
+    await expect(client.resolveUser('@a-b')).rejects.toBeInstanceOf(InvalidPeerRefError);
+    expect(tg.stats().rpc['contacts.ResolveUsername'] ?? 0).toBe(calls);
+    await expect(client.resolveUser('@nobody_here')).rejects.toBeInstanceOf(PeerNotFoundError);
+    const err = await client.resolveUser(777000123n).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PeerNotSeenError);
+    expect((err as Error).message).toMatch(/starts it|messages/);
+  });
+});
+
+describe('profiles and languages', () => {
+  beforeEach(async () => {
+    client = await connectBot(tg, bot.token);
+  });
+
+  it('reports a rename with before and after and keeps it in the history', async () => {
+    const changes = collect<ProfileChangedEvent>(client, 'profileChanged');
+    const ivy = tg.createUser({ firstName: 'Ivy', lastName: 'Old' });
+    ivy.start();
+    await eventually(async () => expect(await client.dialogs.get(ivy.id)).toBeDefined());
+    ivy.rename({ firstName: 'Ivy', lastName: 'New' });
+    await eventually(() => expect(changes.some((c) => c.user.lastName === 'New')).toBe(true));
+    const change = changes.find((c) => c.user.lastName === 'New')!;
+    expect(change.before.lastName).toBe('Old');
+    const profile = await client.profile(ivy.id);
+    expect(
+      profile.history.some((h) => h.field === 'lastName' && h.before === 'Old' && h.after === 'New'),
+    ).toBe(true);
+  });
+
+  it('stops resolving a username at its old owner once it moved', async () => {
+    const jon = tg.createUser({ firstName: 'Jon', username: 'moving_name' });
+    const kim = tg.createUser({ firstName: 'Kim' });
+    jon.start();
+    kim.start();
+    await eventually(async () => expect((await client.resolveUser('@moving_name')).id).toBe(jon.id));
+    jon.setUsernames([]);
+    kim.setUsernames(['moving_name']);
+    await eventually(async () => expect((await client.peers.getByUsername('moving_name'))?.id).toBe(kim.id));
+    expect((await client.peers.get(jon.id))?.usernames).toEqual([]);
+  });
+
+  it('keeps the last known language when an update lacks it', async () => {
+    const started = collect<DialogStartedEvent>(client, 'dialogStarted');
+    const lea = tg.createUser({ firstName: 'Lea', langCode: 'ru' });
+    lea.start();
+    await eventually(() => expect(started).toHaveLength(1));
+    lea.start(undefined, { withLangCode: false });
+    await eventually(() => expect(started).toHaveLength(2));
+    expect(started[1]!.language).toBe('ru');
+    expect((await client.languageOf(lea.id)).code).toBe('ru');
+  });
+
+  it('upgrades a min user seen in a group to the full access hash seen in private', async () => {
+    const group = tg.createGroup({ title: 'Chatters', bot: tg.bots()[0]! });
+    const max = tg.createUser({ firstName: 'Max' });
+    max.joinGroup(group);
+    max.sendToGroup(group, 'hi all');
+    await eventually(async () => expect(await client.peers.get(max.id)).toBeDefined());
+    expect((await client.peers.get(max.id))?.min).toBe(true);
+    expect(await client.canMessage(max.id)).toEqual({ ok: false, reason: 'notSeen' });
+    max.start();
+    await eventually(async () => expect((await client.peers.get(max.id))?.min).toBe(false));
+    expect((await client.peers.get(max.id))?.accessHash).toBe(max.accessHashFor());
+    expect(await client.canMessage(max.id)).toEqual({ ok: true });
+  });
+});
+
+describe('updates across restarts', () => {
+  it('delivers what happened while the bot was down exactly once, in order', async () => {
+    const session = join(dir, 'bot.session');
+    const storage = `sqlite:${join(dir, 'bot.db')}`;
+    client = await connectBot(tg, bot.token, { session, storage });
+    const users = Array.from({ length: 5 }, (_, i) => tg.createUser({ firstName: `U${i}` }));
+    users[0]!.start('before');
+    await eventually(async () => expect(await client.dialogs.get(users[0]!.id)).toBeDefined());
+    await client.disconnect();
+
+    for (const [i, u] of users.entries()) u.start(`p${i}`);
+    users[1]!.block();
+    client = await connectBot(tg, undefined, { session, storage }, false);
+    const started = collect<DialogStartedEvent>(client, 'dialogStarted');
+    const blocked = collect<{ user: { id: bigint } }>(client, 'blocked');
+    await client.start();
+    await client.idle();
+    await eventually(() => expect(started).toHaveLength(5));
+    expect(started.map((e) => [e.user.firstName, e.payload, e.first])).toEqual([
+      ['U0', 'p0', false],
+      ['U1', 'p1', true],
+      ['U2', 'p2', true],
+      ['U3', 'p3', true],
+      ['U4', 'p4', true],
+    ]);
+    expect(blocked.map((b) => b.user.id)).toEqual([users[1]!.id]);
+    await client.idle();
+    expect(started).toHaveLength(5);
+  });
+});
