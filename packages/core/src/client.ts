@@ -9,6 +9,7 @@ import {
 } from './dialogs/dialog-service.js';
 import { PmError } from './errors.js';
 import { TypedEmitter } from './events.js';
+import { formatText } from './gram/format.js';
 import {
   type GramConnection,
   type GramHooks,
@@ -27,6 +28,8 @@ import {
   visibleChanges,
 } from './profiles/profile.js';
 import { redactSecrets } from './secrets.js';
+import { type LimiterOptions, RateLimiter, realSleep } from './send/limiter.js';
+import { SEND_DEFAULTS, Sender, type SendInput, type SendResult } from './send/sender.js';
 import { readSessionFile, type SessionData, writeSessionFile } from './session/session-file.js';
 import { openStorage } from './storage/open.js';
 import { PeerCache, type PeerCacheOptions } from './storage/peer-cache.js';
@@ -58,6 +61,10 @@ export interface PmClientOptions {
   readonly clock?: Clock | undefined;
   /** Tuning of the peer cache (LRU size, write-behind delay). */
   readonly peerCache?: Omit<PeerCacheOptions, 'storage' | 'now'> | undefined;
+  /** Sending limits (global, per chat, per group) and their time scale. @default Telegram's, see LIMITER_DEFAULTS */
+  readonly limits?: LimiterOptions | undefined;
+  /** Longest flood wait a send sits out (Telegram seconds) before answering floodWait. @default 60 */
+  readonly maxFloodWaitSeconds?: number | undefined;
   /** GramJS's own logging. @default 'none' */
   readonly gramLogLevel?: 'none' | 'error' | 'warn' | 'info' | 'debug' | undefined;
 }
@@ -105,6 +112,9 @@ export class PmClient {
   private readonly emitter: TypedEmitter<PmEvents>;
   private readonly resolver: Resolver;
   private readonly dialogService: DialogService;
+  private readonly sender: Sender;
+  /** The limiter every outgoing message passes (shared by send and broadcast). */
+  readonly limiter: RateLimiter;
   private engine: UpdateEngine | undefined;
   private gram!: GramConnection;
   private meInfo: Me | undefined;
@@ -143,6 +153,21 @@ export class PmClient {
       getPeer: (id) => this.peers.get(id),
       emit: (name, event) => this.emitter.emit(name, event as PmEvents[typeof name]),
       botUsername: () => this.meInfo?.username,
+    });
+    this.limiter = new RateLimiter(opts.limits, this.clock, realSleep);
+    this.sender = new Sender({
+      peers: this.peers,
+      dialogs: this.dialogService,
+      limiter: this.limiter,
+      clock: this.clock,
+      sleep: realSleep,
+      maxFloodWaitSeconds: opts.maxFloodWaitSeconds ?? SEND_DEFAULTS.maxFloodWaitSeconds,
+      resolvePeer: (ref) => this.resolver.resolvePeer(ref),
+      format: formatText,
+      sendMessage: (peer, text, randomId, o) => this.gram.sendMessage(peer, text, randomId, o),
+      onSent: (incoming) => {
+        if (this.engine && this.startPromise) void this.engine.push(incoming);
+      },
     });
   }
 
@@ -250,6 +275,16 @@ export class PmClient {
   /** How many username look-ups went to Telegram (the rest were answered from the cache). */
   get networkLookups(): number {
     return this.resolver.networkLookups;
+  }
+
+  // ---- sending ------------------------------------------------------------------------------------------------
+
+  /**
+   * Sends a text message within Telegram's limits. Refusals are results, not exceptions:
+   * `{ ok: false, reason: 'blocked' | 'notStarted' | 'deactivated' | 'isBot' | 'notSeen' | 'tooLong' | 'floodWait' … }`.
+   */
+  send(ref: PeerRef, input: string | SendInput): Promise<SendResult> {
+    return this.sender.send(ref, input);
   }
 
   // ---- dialogs, blocks, profiles ------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ export type {
 export * from './errors.js';
 export { type Listener, TypedEmitter } from './events.js';
 export type { ServerAddress, Transport } from './gram/connection.js';
+export type { InlineButton, ParseMode } from './gram/format.js';
 export { NetworkError } from './gram/rpc.js';
 export { NotAUserError, PeerNotFoundError, PeerNotSeenError } from './peers/errors.js';
 export {
@@ -42,6 +43,9 @@ export {
 export type { LanguageInfo, Profile, ProfileChangedEvent } from './profiles/profile.js';
 export * from './rpc-errors.js';
 export { maskBotToken, redactSecrets } from './secrets.js';
+export { type ChatScope, LIMITER_DEFAULTS, type LimiterOptions, RateLimiter } from './send/limiter.js';
+export { broadcastRandomId, randomMessageId } from './send/random-id.js';
+export { MAX_MESSAGE_LENGTH, SEND_DEFAULTS, type SendInput, type SendResult } from './send/sender.js';
 export {
   type CreateSessionOptions,
   createBotSession,

@@ -7,6 +7,7 @@ import {
   toGramInputPeer as toInputPeer,
   toGramInputUser as toInputUser,
 } from './entities.js';
+import { type FormattedText, type InlineButton, inlineKeyboard } from './format.js';
 import { callRpc, toPmError } from './rpc.js';
 import {
   Api,
@@ -302,19 +303,26 @@ export class GramConnection {
   /** messages.sendMessage; the result is mapped so its pts reaches the update engine. */
   async sendMessage(
     ref: InputPeerDescriptor,
-    text: string,
+    message: FormattedText,
     randomId: bigint,
-    opts: { silent?: boolean; replyTo?: number; noWebpage?: boolean } = {},
+    opts: {
+      silent?: boolean;
+      replyTo?: number;
+      noWebpage?: boolean;
+      buttons?: readonly (readonly InlineButton[])[];
+    } = {},
   ): Promise<{ messageId: number; date: number; incoming: IncomingUpdates | undefined }> {
     const res = await callRpc('messages.SendMessage', () =>
       this.client.invoke(
         new Api.messages.SendMessage({
           peer: toInputPeer(ref),
-          message: text,
+          message: message.text,
           randomId: toBigInteger(randomId),
           silent: opts.silent,
           noWebpage: opts.noWebpage,
+          ...(message.entities.length > 0 ? { entities: message.entities as Api.TypeMessageEntity[] } : {}),
           ...(opts.replyTo ? { replyTo: new Api.InputReplyToMessage({ replyToMsgId: opts.replyTo }) } : {}),
+          ...(opts.buttons ? { replyMarkup: inlineKeyboard(opts.buttons) } : {}),
         }),
       ),
     );

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { RateLimiter } from '../../src/send/limiter.js';
+
+/** A virtual clock: sleep advances time instantly, so tests measure rates without waiting. */
+function virtualTime() {
+  let now = 1_000_000;
+  return {
+    clock: { now: () => now },
+    sleep: async (ms: number) => {
+      now += ms;
+    },
+    get now() {
+      return now;
+    },
+  };
+}
+
+describe('RateLimiter', () => {
+  it('never lets more than 30 messages a second out overall once the burst is spent', async () => {
+    const t = virtualTime();
+    const l = new RateLimiter({}, t.clock, t.sleep);
+    const sentAt: number[] = [];
+    for (let i = 0; i < 320; i++) {
+      await l.acquire({ kind: 'private', id: BigInt(i) });
+      sentAt.push(t.now);
+    }
+    // any window of one second after the burst holds at most 30 sends
+    for (let i = 20; i + 30 < sentAt.length; i++)
+      expect(sentAt[i + 30]! - sentAt[i]!).toBeGreaterThanOrEqual(1000);
+    // and the sustained rate is the full 30/s
+    const elapsed = (sentAt.at(-1)! - sentAt[20]!) / 1000;
+    expect((sentAt.length - 21) / elapsed).toBeCloseTo(30, 0);
+  });
+
+  it('keeps one private chat at one message a second after a burst of two', async () => {
+    const t = virtualTime();
+    const l = new RateLimiter({}, t.clock, t.sleep);
+    const start = t.now;
+    const at: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await l.acquire({ kind: 'private', id: 7n });
+      at.push(t.now - start);
+    }
+    expect(at).toEqual([0, 0, 1000, 2000, 3000]);
+  });
+
+  it('keeps a group at 20 messages a minute after its burst', async () => {
+    const t = virtualTime();
+    const l = new RateLimiter({}, t.clock, t.sleep);
+    const start = t.now;
+    for (let i = 0; i < 35; i++) await l.acquire({ kind: 'group', id: -5n });
+    expect(t.now - start).toBe(60_000);
+  });
+
+  it('pauses the chat for a slow-mode wait and the whole bot for a flood wait on an idle chat', async () => {
+    const t = virtualTime();
+    const l = new RateLimiter({}, t.clock, t.sleep);
+    await l.acquire({ kind: 'group', id: -9n });
+    expect(l.pause({ kind: 'group', id: -9n }, 10, true)).toBe('chat');
+    let start = t.now;
+    await l.acquire({ kind: 'private', id: 1n });
+    expect(t.now - start).toBe(0);
+    await l.acquire({ kind: 'group', id: -9n });
+    expect(t.now - start).toBe(10_000);
+
+    await l.acquire({ kind: 'private', id: 2n });
+    expect(l.pause({ kind: 'private', id: 2n }, 5, false)).toBe('global');
+    start = t.now;
+    await l.acquire({ kind: 'private', id: 3n });
+    expect(t.now - start).toBe(5000);
+  });
+
+  it('scales every limit with timeScale', async () => {
+    const t = virtualTime();
+    const l = new RateLimiter({ timeScale: 0.01 }, t.clock, t.sleep);
+    const start = t.now;
+    for (let i = 0; i < 5; i++) await l.acquire({ kind: 'private', id: 7n });
+    expect(t.now - start).toBe(30);
+  });
+});
