@@ -30,15 +30,20 @@ async function suites(): Promise<Suite[]> {
   list.push({
     name: 'storage',
     run: async ({ quick }) => {
-      const rows = await storage.runStorageBench({ quick, sizes: quick ? [10_000] : [10_000, 100_000, 1_000_000] });
-      return rows.map((r: { name: string; size: number; usPerOp: number; opsPerSec: number; notes?: string }) => ({
-        suite: 'storage',
-        name: r.name,
-        size: r.size,
-        value: r.usPerOp,
-        unit: 'µs/op',
-        notes: r.notes ?? `${Math.round(r.opsPerSec).toLocaleString('en')} ops/s`,
-      }));
+      const rows = await storage.runStorageBench({
+        quick,
+        sizes: quick ? [10_000] : [10_000, 100_000, 1_000_000],
+      });
+      return rows.map(
+        (r: { name: string; size: number; usPerOp: number; opsPerSec: number; notes?: string }) => ({
+          suite: 'storage',
+          name: r.name,
+          size: r.size,
+          value: r.usPerOp,
+          unit: 'µs/op',
+          notes: r.notes ?? `${Math.round(r.opsPerSec).toLocaleString('en')} ops/s`,
+        }),
+      );
     },
   });
   const ts = await import('../packages/testserver/bench/server.bench.js');
@@ -46,7 +51,12 @@ async function suites(): Promise<Suite[]> {
     name: 'testserver',
     run: async ({ quick }) => {
       const figures: Record<string, number> = await ts.runTestserverBench({ quick });
-      return Object.entries(figures).map(([name, value]) => ({ suite: 'testserver', name, value, unit: '/s' }));
+      return Object.entries(figures).map(([name, value]) => ({
+        suite: 'testserver',
+        name,
+        value,
+        unit: '/s',
+      }));
     },
   });
   return list;

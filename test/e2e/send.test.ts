@@ -64,6 +64,26 @@ describe('send', () => {
     expect(tg.inbox(blocker)).toHaveLength(0);
   });
 
+  it('answers two refusals that arrive in one container (GramJS drops the second without pm)', async () => {
+    await setup();
+    const a = tg.createUser({ firstName: 'A', username: 'refuse_a' });
+    const b = tg.createUser({ firstName: 'B', username: 'refuse_b' });
+    await client.resolveUser('@refuse_a');
+    await client.resolveUser('@refuse_b');
+    const both = await Promise.all([
+      client.send(a.id, 'x'),
+      client.send(b.id, 'y'),
+      client.canMessage(a.id),
+      client.canMessage(b.id),
+    ]);
+    expect(both.map((r) => (r.ok ? 'ok' : r.reason))).toEqual([
+      'notStarted',
+      'notStarted',
+      'notStarted',
+      'notStarted',
+    ]);
+  });
+
   it('refuses a text over 4096 characters after entity parsing before the network', async () => {
     await setup();
     const u = tg.createUser({ firstName: 'L' });

@@ -28,6 +28,7 @@ import {
   visibleChanges,
 } from './profiles/profile.js';
 import { redactSecrets } from './secrets.js';
+import { Broadcast, BroadcastError, type BroadcastOptions } from './send/broadcast.js';
 import { type LimiterOptions, RateLimiter, realSleep } from './send/limiter.js';
 import { SEND_DEFAULTS, Sender, type SendInput, type SendResult } from './send/sender.js';
 import { readSessionFile, type SessionData, writeSessionFile } from './session/session-file.js';
@@ -123,7 +124,7 @@ export class PmClient {
   private startPromise: Promise<void> | undefined;
 
   private constructor(
-    private readonly opts: PmClientOptions,
+    opts: PmClientOptions,
     readonly storage: StorageProvider,
     private readonly sessionPath: string | undefined,
   ) {
@@ -285,6 +286,45 @@ export class PmClient {
    */
   send(ref: PeerRef, input: string | SendInput): Promise<SendResult> {
     return this.sender.send(ref, input);
+  }
+
+  /**
+   * Starts (or, with the same id, resumes) a broadcast. Each recipient's state is stored and its random_id is
+   * derived from (id, recipient), so a resumed job never messages anyone twice.
+   *
+   *   const b = client.broadcast({ id: 'news-42', text: 'Hello!', recipients: { dialogs: { started: true, blocked: false } } });
+   *   b.on('progress', (p) => …);
+   *   const report = await b.done;
+   */
+  broadcast(opts: BroadcastOptions): Broadcast {
+    const repo = this.storage.broadcasts;
+    if (!repo) throw new BroadcastError(opts.id, `the ${this.storage.name} storage keeps no broadcasts`);
+    return new Broadcast(
+      {
+        repo,
+        peers: this.peers,
+        clock: this.clock,
+        shared: this.storage.shared === true,
+        resolvePeer: (ref) => this.resolver.resolveUser(ref),
+        iterateDialogs: () => this.iterateStates(),
+        format: formatText,
+        sendTo: (peer, formatted, req) => this.sender.sendTo(peer, formatted, req),
+      },
+      opts,
+    );
+  }
+
+  /** Resumes a broadcast after a crash or an abort: only recipients not yet sent or skipped get the message. */
+  resumeBroadcast(
+    id: string,
+    opts: Omit<BroadcastOptions, 'id' | 'text' | 'recipients'> = {},
+  ): Promise<Broadcast> {
+    const repo = this.storage.broadcasts;
+    if (!repo) throw new BroadcastError(id, `the ${this.storage.name} storage keeps no broadcasts`);
+    return repo.getJob(id).then((job) => {
+      if (!job) throw new BroadcastError(id, 'does not exist');
+      return this.broadcast({ ...opts, id, text: job.text });
+    });
   }
 
   // ---- dialogs, blocks, profiles ------------------------------------------------------------------------------
@@ -477,18 +517,22 @@ export class PmClient {
     return (await this.resolver.resolveUser(ref)).id;
   }
 
-  private async *iterateDialogs(filter: { started?: boolean; blocked?: boolean }): AsyncIterable<DialogInfo> {
+  private async *iterateStates(): AsyncIterable<DialogState> {
     let after: bigint | null = null;
     for (;;) {
       const page: DialogState[] = await this.storage.dialogs.page(after, 500);
       if (page.length === 0) return;
-      for (const s of page) {
-        const d = toDialogInfo(s);
-        if (filter.started !== undefined && d.started !== filter.started) continue;
-        if (filter.blocked !== undefined && d.blocked !== filter.blocked) continue;
-        yield d;
-      }
+      yield* page;
       after = page[page.length - 1]!.userId;
+    }
+  }
+
+  private async *iterateDialogs(filter: { started?: boolean; blocked?: boolean }): AsyncIterable<DialogInfo> {
+    for await (const s of this.iterateStates()) {
+      const d = toDialogInfo(s);
+      if (filter.started !== undefined && d.started !== filter.started) continue;
+      if (filter.blocked !== undefined && d.blocked !== filter.blocked) continue;
+      yield d;
     }
   }
 

@@ -32,6 +32,7 @@ export { type Listener, TypedEmitter } from './events.js';
 export type { ServerAddress, Transport } from './gram/connection.js';
 export type { InlineButton, ParseMode } from './gram/format.js';
 export { NetworkError } from './gram/rpc.js';
+export * from './import/index.js';
 export { NotAUserError, PeerNotFoundError, PeerNotSeenError } from './peers/errors.js';
 export {
   InvalidPeerRefError,
@@ -43,6 +44,16 @@ export {
 export type { LanguageInfo, Profile, ProfileChangedEvent } from './profiles/profile.js';
 export * from './rpc-errors.js';
 export { maskBotToken, redactSecrets } from './secrets.js';
+export {
+  BROADCAST_DEFAULTS,
+  Broadcast,
+  BroadcastError,
+  type BroadcastEvents,
+  type BroadcastOptions,
+  type BroadcastProgress,
+  type BroadcastReport,
+  type Recipients,
+} from './send/broadcast.js';
 export { type ChatScope, LIMITER_DEFAULTS, type LimiterOptions, RateLimiter } from './send/limiter.js';
 export { broadcastRandomId, randomMessageId } from './send/random-id.js';
 export { MAX_MESSAGE_LENGTH, SEND_DEFAULTS, type SendInput, type SendResult } from './send/sender.js';

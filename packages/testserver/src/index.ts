@@ -1,6 +1,5 @@
 export type { Backend, CallContext, TLObject, UpdateSink } from './backend.js';
 export { RpcError } from './backend.js';
-export { type LoopbackTarget, loopbackSocket } from './transport/loopback-socket.js';
 export { registerTestServerKey } from './keys.js';
 export type { Method, RpcContext, ServerAddress } from './rpc/method.js';
 export { WorldBackend, type WorldBackendOptions } from './rpc/registry.js';
@@ -14,6 +13,7 @@ export {
   type TestServerOptions,
   UserHandle,
 } from './scenario.js';
+export { type LoopbackTarget, loopbackSocket } from './transport/loopback-socket.js';
 export { type Clock, ManualClock, ScaledClock } from './world/clock.js';
 export { FLOOD_DEFAULTS, type FloodOptions } from './world/flood.js';
 export type { LangCodeOption } from './world/user-actions.js';

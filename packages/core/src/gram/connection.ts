@@ -9,6 +9,10 @@ import {
 } from './entities.js';
 import { type FormattedText, type InlineButton, inlineKeyboard } from './format.js';
 import { callRpc, toPmError } from './rpc.js';
+
+/** msg_container#73f1f8dc */
+const MESSAGE_CONTAINER_ID = 0x73f1f8dc;
+
 import {
   Api,
   type AuthKey,
@@ -19,6 +23,7 @@ import {
   Logger,
   type LogLevel,
   PromisedNetSockets,
+  RPCError,
   StringSession,
   TelegramClient,
   toBigInteger,
@@ -205,6 +210,7 @@ export class GramConnection {
     });
     session.hooks = hooks;
     conn.interceptUpdates(hooks);
+    conn.isolateContainerErrors();
     return conn;
   }
 
@@ -220,6 +226,31 @@ export class GramConnection {
       const mapped = mapIncoming(obj);
       if (mapped) hooks.onUpdates(mapped, collectEntities(obj));
       if ((this.client as any)._eventBuilders?.length > 0) original(client, obj);
+    };
+  }
+
+  /**
+   * GramJS 2.26 bug: `_handleRPCResult` rethrows an rpc_error after rejecting its request, and `_handleContainer`
+   * lets that abort the loop, so every later message in the same container (another call's answer) is dropped
+   * and that call never returns. Telegram does batch answers. Each inner message gets its own try; a session
+   * error (AUTH_KEY_UNREGISTERED…) is still rethrown for GramJS's own handling.
+   */
+  private isolateContainerErrors(): void {
+    const sender = (this.client as any)._sender;
+    const key = String(MESSAGE_CONTAINER_ID);
+    if (!sender?._handlers?.[key]) return;
+    sender._handlers[key] = async (message: { obj: { messages: unknown[] } }) => {
+      let fatal: unknown;
+      for (const inner of message.obj.messages) {
+        try {
+          await sender._processMessage(inner);
+        } catch (e) {
+          const name = (e as { errorMessage?: string }).errorMessage;
+          if (!(e instanceof RPCError) || name === 'AUTH_KEY_UNREGISTERED' || name === 'SESSION_REVOKED')
+            fatal ??= e;
+        }
+      }
+      if (fatal) throw fatal;
     };
   }
 

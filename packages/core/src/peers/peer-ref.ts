@@ -1,5 +1,5 @@
 import { describeValue, InvalidInputError } from '../errors.js';
-import { InvalidUsernameError, isValidUsername } from './username.js';
+import { isValidUsername, USERNAME_RULE } from './username.js';
 
 /** Anything a caller may use to name a user or chat. */
 export type PeerRef = bigint | number | string;
@@ -42,10 +42,7 @@ export function parsePeerId(value: unknown): bigint {
 
 function usernameRef(raw: string, original: unknown, startPayload?: string | null): ParsedPeerRef {
   if (!isValidUsername(raw)) {
-    throw new InvalidPeerRefError(
-      original,
-      new InvalidUsernameError(raw).message.replace(/^Invalid username /, 'username '),
-    );
+    throw new InvalidPeerRefError(original, `a username is ${USERNAME_RULE}`);
   }
   const ref: { kind: 'username'; username: string; startPayload?: string } = {
     kind: 'username',

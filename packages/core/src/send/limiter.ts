@@ -5,8 +5,11 @@ import type { Clock } from '../clock.js';
 export const LIMITER_DEFAULTS = {
   /** Messages per second over all chats (Telegram: about 30). */
   globalPerSecond: 30,
-  /** Messages a bot may send at once before the global rate applies. Below Telegram's allowance on purpose. */
-  globalBurst: 20,
+  /**
+   * Messages a bot may send at once before the global rate applies. Well below Telegram's allowance on purpose:
+   * the slack absorbs messages that leave bunched (GramJS packs queued calls into one container).
+   */
+  globalBurst: 10,
   /** Messages per second into one private chat (Telegram: about 1). */
   privatePerSecond: 1,
   /** Private messages at once into one chat before the per-chat rate applies. */

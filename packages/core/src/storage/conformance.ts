@@ -115,7 +115,7 @@ export function describeStorageConformance(
     let cache: PeerCache;
     let now = T0;
     const open = (storage: StorageProvider): PeerCache =>
-      new PeerCache({ storage, now: () => now, flushDelayMs: 5, cacheSize: 100 });
+      new PeerCache({ storage, now: () => now, flushDelayMs: 5, cacheSize: 100, lastSeenResolutionMs: 0 });
     /** Reads through a second cache with an empty LRU, so the answer comes from storage. */
     const fromStorage = async (id: bigint): Promise<PeerRecord | undefined> => {
       await cache.flush();
@@ -187,6 +187,30 @@ export function describeStorageConformance(
           accessHash: 99n,
         });
         expect((await cache.getByUsername('SUPER_GROUP'))?.id).toBe(CHANNEL);
+      });
+
+      it('accepts its own records as input, e.g. copied from another store', async () => {
+        const source = new PeerCache({ storage: await makeProvider(), now: () => T0 - 1000 });
+        const [copied] = await source.upsert([
+          user(ANN, {
+            usernames: ['copied_ann'],
+            firstName: 'Ann',
+            phone: '777777',
+            langCode: 'it',
+            photoId: 5n,
+          }),
+        ]);
+        await source.close();
+        const record = copied?.record as PeerRecord;
+        await cache.upsert([record]);
+        // Everything but the times of this store's own sightings.
+        expect(await fromStorage(ANN)).toEqual({
+          ...record,
+          firstSeen: T0,
+          lastSeen: T0,
+          lastUpdated: T0,
+          langCodeSeenAt: T0,
+        });
       });
 
       it('accepts a decimal string id for lookups', async () => {
@@ -687,8 +711,8 @@ export function describeStorageConformance(
     });
 
     describe('persistence', () => {
-      it('keeps everything across close and reopen', async () => {
-        if (!provider.persistent) return;
+      it('keeps everything across close and reopen', async (ctx) => {
+        if (!provider.persistent) ctx.skip(`${name} is not persistent`);
         expect(options.reopen, `${name} is persistent: pass options.reopen to test it`).toBeDefined();
         await cache.upsert([
           user(ANN, { firstName: 'Ann', usernames: ['ann_persist'], langCode: 'en', phone: '555555' }),

@@ -12,6 +12,11 @@ export const PEER_CACHE_DEFAULTS = {
    * with the pages touched, not the records), small enough to keep one write well under ~50 ms.
    */
   maxBatch: 5000,
+  /**
+   * A sighting that changes no field moves `lastSeen` / `langCodeSeenAt` only once they are this old, so a user
+   * who keeps writing costs no write at all in between.
+   */
+  lastSeenResolutionMs: 60_000,
   /** Records fetched per storage round trip by `iterate()`. */
   pageSize: 500,
   /** `close()` also closes the storage provider. */

@@ -1,3 +1,11 @@
+export type {
+  BroadcastCounts,
+  BroadcastJob,
+  BroadcastJobStatus,
+  BroadcastRecipient,
+  BroadcastRepository,
+  RecipientStatus,
+} from './broadcast-types.js';
 export { PEER_CACHE_DEFAULTS, SQLITE_DEFAULTS } from './defaults.js';
 export { createMemoryStorage, MemoryStorageProvider } from './memory/index.js';
 export { PeerCache, type PeerCacheOptions } from './peer-cache.js';

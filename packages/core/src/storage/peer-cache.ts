@@ -10,28 +10,28 @@
  *
  * @example
  * ```ts
- * import { PeerCache } from '@pm/core/storage/peer-cache';
- * import { openSqliteStorage } from '@pm/core/storage/sqlite';
- * import { peerInputsFromGram, toGramInputPeer } from '@pm/core/gram/entities';
+ * import { openSqliteStorage, PeerCache } from '@pm/core';
+ * import { peerInputsFromGram } from '@pm/core/gram';
+ * import bigInt from 'big-integer';
+ * import { Api } from 'telegram';
  *
  * const peers = new PeerCache({ storage: await openSqliteStorage({ path: 'peers.db' }) });
  *
- * // Ingest what GramJS hands over (update.users, result.chats...) or the project's own records.
- * await peers.upsert(peerInputsFromGram(update.users));
- * const [result] = await peers.upsert([
- *   { id: 42n, type: 'user', accessHash: -7123456789012345678n, firstName: 'Ann', usernames: ['ann_example'] },
- * ]);
- * for (const change of result.changes) console.log(change.field, change.before, '→', change.after);
+ * // Ingest what GramJS hands over (update.users, result.chats, ...) or the project's own records.
+ * const ann = new Api.User({ id: bigInt(42), accessHash: bigInt('-7123456789012345678'), firstName: 'Ann',
+ *   username: 'Ann_Example', langCode: 'en' });
+ * await peers.upsert(peerInputsFromGram([ann]));
+ * const [result] = await peers.upsert([{ id: 42n, type: 'user', firstName: 'Anna' }]);
+ * for (const c of result?.changes ?? []) console.log(c.field, c.before, '→', c.after); // firstName Ann → Anna
  *
- * const ann = await peers.getByUsername('@Ann_Example'); // case-insensitive
- * console.log(ann?.langCode, ann?.langCodeSeenAt);
- * const input = await peers.inputPeerFor(42n); // { kind: 'user', id: 42n, accessHash, min: false }
- * if (input) await client.invoke(new Api.messages.SendMessage({ peer: toGramInputPeer(input), message: 'hi' }));
- *
- * for await (const peer of peers.iterate()) console.log(peer.id, peer.usernames);
- * console.log(await peers.history(42n)); // [{ field: 'firstName', before, after, at }, ...]
+ * const found = await peers.getByUsername('@ann_example'); // case-insensitive
+ * console.log(found?.langCode, found?.langCodeSeenAt); // 'en', when it was last seen (ms)
+ * console.log(await peers.inputPeerFor(42n)); // { kind: 'user', id: 42n, accessHash: -7123456789012345678n, min: false }
+ * for await (const peer of peers.iterate()) console.log(peer.id, peer.usernames); // 42n [ 'Ann_Example' ]
+ * console.log(await peers.history(42n)); // [ { peerId: 42n, field: 'firstName', before: 'Ann', after: 'Anna', at } ]
  * await peers.close(); // flushes, then closes the storage
  * ```
+ * `toGramInputPeer(descriptor)` in `gram/entities.ts` turns `inputPeerFor()`'s answer into `Api.InputPeerUser`...
  */
 import { LRUCache } from 'lru-cache';
 import { StorageError } from '../errors.js';
@@ -76,6 +76,11 @@ export interface PeerCacheOptions {
   flushDelayMs?: number;
   /** A write starts at once when this many peers are pending. @default 5000 */
   maxBatch?: number;
+  /**
+   * A sighting that changes no field updates `lastSeen` and `langCodeSeenAt` only when they are at least this
+   * old; otherwise it is a no-op and writes nothing. 0 records every sighting. @default 60_000
+   */
+  lastSeenResolutionMs?: number;
   /** `close()` also closes the storage provider. @default true */
   closeStorage?: boolean;
   /**
@@ -94,12 +99,15 @@ function inputPeerOf(record: PeerRecord): InputPeerDescriptor | undefined {
   return { kind, id, accessHash: record.accessHash, min: record.min };
 }
 const noop = (): void => {};
+/** Batches up to this size are live traffic whose new peers are worth caching; larger ones are bulk imports. */
+const WARM_BATCH = 32;
 
 export class PeerCache {
   readonly #storage: StorageProvider;
   readonly #now: () => number;
   readonly #flushDelayMs: number;
   readonly #maxBatch: number;
+  readonly #lastSeenResolutionMs: number;
   readonly #closeStorage: boolean;
   readonly #onError: ((error: StorageError) => void) | undefined;
   readonly #records: LRUCache<bigint, PeerRecord>;
@@ -119,6 +127,7 @@ export class PeerCache {
     this.#now = options.now ?? Date.now;
     this.#flushDelayMs = options.flushDelayMs ?? PEER_CACHE_DEFAULTS.flushDelayMs;
     this.#maxBatch = options.maxBatch ?? PEER_CACHE_DEFAULTS.maxBatch;
+    this.#lastSeenResolutionMs = options.lastSeenResolutionMs ?? PEER_CACHE_DEFAULTS.lastSeenResolutionMs;
     this.#closeStorage = options.closeStorage ?? PEER_CACHE_DEFAULTS.closeStorage;
     this.#onError = options.onError;
     this.#records = new LRUCache({ max: Math.max(1, options.cacheSize ?? PEER_CACHE_DEFAULTS.cacheSize) });
@@ -240,7 +249,7 @@ export class PeerCache {
     return this.#serial(async () => {
       const existing = await this.#load(key);
       if (existing === undefined) return false;
-      for (const name of existing.usernames) this.#setOwner(lower(name), null);
+      for (const name of existing.usernames) this.#setOwner(lower(name), null, false);
       if (existing.phone !== null) this.#dirty.phones.set(existing.phone, null);
       this.#dirty.delete(key);
       this.#records.delete(key);
@@ -392,10 +401,11 @@ export class PeerCache {
     return holders;
   }
 
-  #setOwner(name: string, owner: bigint | null): void {
+  /** `warm`: also cache a name the LRU does not hold yet (live traffic, not a bulk import). */
+  #setOwner(name: string, owner: bigint | null, warm: boolean): void {
     this.#dirty.owners.set(name, owner);
     if (owner === null) this.#owners.delete(name);
-    else this.#owners.set(name, owner);
+    else if (warm || this.#owners.has(name)) this.#owners.set(name, owner);
   }
 
   async #apply(inputs: readonly ValidPeerInput[]): Promise<UpsertResult[]> {
@@ -415,28 +425,33 @@ export class PeerCache {
     const working = await this.#loadMany([...ids]);
 
     const now = this.#now();
+    const warm = inputs.length <= WARM_BATCH;
     const results: UpsertResult[] = [];
     for (const input of inputs) {
       const before = working.get(input.id);
       const { record, changes } = before
         ? mergeRecord(before, input, now)
         : { record: createRecord(input, now), changes: [] };
+      if (before !== undefined && changes.length === 0 && this.#isRecent(before, record)) {
+        results.push({ record: before, before, created: false, changes, displaced: [] });
+        continue;
+      }
       const displaced: Displacement[] = [];
       const usernamesChanged = before === undefined || changes.some((c) => c.field === 'usernames');
       if (usernamesChanged) {
         const kept = new Set(record.usernames.map(lower));
         for (const name of before?.usernames ?? [])
-          if (!kept.has(lower(name))) this.#setOwner(lower(name), null);
+          if (!kept.has(lower(name))) this.#setOwner(lower(name), null, warm);
         for (const name of kept) {
           const pending = this.#dirty.owners.get(name); // set earlier in this batch, or null once freed
           const owner = pending !== undefined ? pending : (owners.get(name) ?? null);
           const victim = owner !== null && owner !== record.id ? working.get(owner) : undefined;
           if (victim?.usernames.some((u) => lower(u) === name)) {
             const after = withoutUsername(victim, name, now);
-            this.#commit(working, after.record, after.changes, true, false, now);
+            this.#commit(working, after.record, after.changes, true, false, warm, now);
             displaced.push({ from: victim.id, field: 'usernames', value: name, ...after });
           }
-          this.#setOwner(name, record.id);
+          this.#setOwner(name, record.id, warm);
         }
       }
       if (before?.phone != null && before.phone !== record.phone) this.#dirty.phones.set(before.phone, null);
@@ -446,16 +461,26 @@ export class PeerCache {
         const victim = holder !== null && holder !== record.id ? working.get(holder) : undefined;
         if (victim?.phone === record.phone) {
           const after = withoutPhone(victim, now);
-          this.#commit(working, after.record, after.changes, false, false, now);
+          this.#commit(working, after.record, after.changes, false, false, warm, now);
           displaced.push({ from: victim.id, field: 'phone', value: record.phone, ...after });
         }
         this.#dirty.phones.set(record.phone, record.id);
       }
-      this.#commit(working, record, changes, usernamesChanged, before === undefined, now);
+      this.#commit(working, record, changes, usernamesChanged, before === undefined, warm, now);
       results.push({ record, before, created: before === undefined, changes, displaced });
     }
     this.#schedule();
     return results;
+  }
+
+  /** An unchanged sighting soon after the last one recorded: not worth a write. */
+  #isRecent(before: PeerRecord, after: PeerRecord): boolean {
+    const resolution = this.#lastSeenResolutionMs;
+    return (
+      after.lastSeen - before.lastSeen < resolution &&
+      (after.langCodeSeenAt === before.langCodeSeenAt ||
+        (after.langCodeSeenAt ?? 0) - (before.langCodeSeenAt ?? 0) < resolution)
+    );
   }
 
   #commit(
@@ -464,10 +489,13 @@ export class PeerCache {
     changes: UpsertResult['changes'],
     usernamesChanged: boolean,
     created: boolean,
+    warm: boolean,
     now: number,
   ): void {
     working.set(record.id, record);
-    this.#records.set(record.id, record);
+    // A known peer is in the LRU already (loaded to merge) and is refreshed. A new one is cached only from live
+    // traffic: a bulk import of unknown peers would just push the hot set out of the LRU.
+    if (!created || warm) this.#records.set(record.id, record);
     this.#dirty.put(record, usernamesChanged, created);
     if (changes.length > 0) this.#dirty.history.push(...historyRows(record.id, changes, now));
   }

@@ -7,6 +7,8 @@
  * Telegram wants. All 64-bit values are `bigint` and never pass through a JS number.
  */
 
+import type { BroadcastRepository } from './broadcast-types.js';
+
 /** What kind of peer a record is. Bots are users with the `bot` flag; supergroups are megagroup channels. */
 export type PeerType = 'user' | 'bot' | 'chat' | 'channel' | 'supergroup';
 
@@ -238,8 +240,8 @@ export interface DialogRepository {
 }
 
 /**
- * The repositories a provider offers. New ones (e.g. a `BroadcastRepository` for resumable broadcasts) are added
- * here as optional members first, so existing providers keep compiling, and become required once all have them.
+ * The repositories a provider offers. New ones are added here as optional members first, so existing providers
+ * keep compiling, and become required once all have them.
  */
 export interface StorageRepositories {
   readonly peers: PeerRepository;
@@ -247,6 +249,8 @@ export interface StorageRepositories {
   readonly history: HistoryRepository;
   readonly state: KeyValueRepository;
   readonly dialogs: DialogRepository;
+  /** Resumable broadcasts (`broadcast-types.ts`). Outside transactions only. */
+  readonly broadcasts?: BroadcastRepository | undefined;
 }
 
 /**
@@ -258,6 +262,8 @@ export interface StorageProvider extends StorageRepositories {
   readonly name: string;
   /** Data survives `close()` and a process restart. */
   readonly persistent: boolean;
+  /** Several processes may use the store at once (e.g. PostgreSQL); memory and SQLite are single-process. */
+  readonly shared?: boolean | undefined;
   /**
    * Runs `fn` in one atomic transaction; `tx` offers the same repositories bound to it. Writes made outside `tx`
    * while it runs wait until it ends. If `fn` throws, nothing it wrote stays.

@@ -91,6 +91,30 @@ describe('PeerCache write-behind', () => {
   });
 });
 
+describe('PeerCache lastSeen resolution', () => {
+  it('writes an unchanged sighting only once lastSeen is lastSeenResolutionMs old', async () => {
+    let now = 0;
+    const storage = createMemoryStorage();
+    const cache = new PeerCache({ storage, now: () => now, lastSeenResolutionMs: 1000 });
+    await cache.upsert([user(1n, { langCode: 'en' })]);
+    await cache.flush();
+    now = 999;
+    const [soon] = await cache.upsert([user(1n, { langCode: 'en' })]);
+    expect(soon?.record).toMatchObject({ lastSeen: 0, langCodeSeenAt: 0 });
+    await cache.flush();
+    expect((await storage.peers.get(1n))?.lastSeen).toBe(0);
+    now = 1000;
+    const [later] = await cache.upsert([user(1n, { langCode: 'en' })]);
+    expect(later?.record).toMatchObject({ lastSeen: 1000, langCodeSeenAt: 1000 });
+    await cache.flush();
+    expect((await storage.peers.get(1n))?.lastSeen).toBe(1000);
+    now = 1001;
+    const [changed] = await cache.upsert([user(1n, { firstName: 'X' })]);
+    expect(changed?.record).toMatchObject({ lastSeen: 1001, firstName: 'X' });
+    await cache.close();
+  });
+});
+
 describe('PeerCache failures', () => {
   it('keeps a failed batch, reports it, and writes it on the next flush', async () => {
     const { storage, control, inner } = controllable();

@@ -5,6 +5,7 @@
 import { StorageError } from '../../errors.js';
 import { TxGate } from '../tx-gate.js';
 import type { StorageProvider, StorageRepositories } from '../types.js';
+import { MemoryBroadcastRepository } from './broadcasts.js';
 import {
   emptyTables,
   MemoryContext,
@@ -28,11 +29,13 @@ function repositories(ctx: MemoryContext, inTx: boolean): StorageRepositories {
 export class MemoryStorageProvider implements StorageProvider {
   readonly name = 'memory';
   readonly persistent = false;
+  readonly shared = false;
   readonly peers;
   readonly usernames;
   readonly history;
   readonly state;
   readonly dialogs;
+  readonly broadcasts: MemoryBroadcastRepository;
   readonly #ctx = new MemoryContext(emptyTables(), new TxGate());
   readonly #tx = repositories(this.#ctx, true);
 
@@ -43,6 +46,9 @@ export class MemoryStorageProvider implements StorageProvider {
     this.history = outside.history;
     this.state = outside.state;
     this.dialogs = outside.dialogs;
+    this.broadcasts = new MemoryBroadcastRepository(() => {
+      this.#ctx.assertOpen();
+    });
   }
 
   transaction<T>(fn: (tx: StorageRepositories) => Promise<T>): Promise<T> {

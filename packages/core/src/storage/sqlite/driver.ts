@@ -49,7 +49,6 @@ export class SqliteDriver {
     this.#db = db;
     try {
       db.defaultSafeIntegers(true);
-      if (process.env.PS) db.pragma('page_size = ' + process.env.PS);
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : SQLITE_DEFAULTS.synchronous}`);
       db.pragma(

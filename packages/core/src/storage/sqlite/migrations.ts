@@ -70,6 +70,31 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: `
+      CREATE TABLE broadcast_jobs (
+        id         TEXT    PRIMARY KEY,
+        text       TEXT    NOT NULL,
+        options    TEXT    NOT NULL,
+        status     TEXT    NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE broadcast_recipients (
+        job_id     TEXT    NOT NULL,
+        user_id    INTEGER NOT NULL,
+        status     TEXT    NOT NULL,
+        message_id INTEGER,
+        reason     TEXT,
+        updated_at INTEGER,
+        claimed_by TEXT,
+        claimed_at INTEGER,
+        PRIMARY KEY (job_id, user_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;

@@ -1,33 +1,50 @@
 import type { PeerRecord, PeerRepository, PeerType } from '../types.js';
 import { CHUNK, inList, lookupGroups, runChunked, valuesList } from './chunks.js';
-import { fromFlag, joinUsernames, splitUsernames, toFlag, toTime } from './codec.js';
+import { joinUsernames, splitUsernames, toFlag } from './codec.js';
 import type { SqliteDriver } from './driver.js';
 
 interface PeerRow {
   id: bigint;
   type: string;
   access_hash: bigint | null;
-  min: bigint;
+  min: number;
   usernames: string;
   first_name: string | null;
   last_name: string | null;
   title: string | null;
   phone: string | null;
   lang_code: string | null;
-  lang_code_seen_at: bigint | null;
-  premium: bigint | null;
-  verified: bigint | null;
-  deleted: bigint;
+  lang_code_seen_at: number | null;
+  premium: number | null;
+  verified: number | null;
+  deleted: number;
   photo_id: bigint | null;
-  first_seen: bigint;
-  last_seen: bigint;
-  last_updated: bigint;
+  first_seen: number;
+  last_seen: number;
+  last_updated: number;
 }
 
 const COLUMNS =
   'id, type, access_hash, min, usernames, first_name, last_name, title, phone, lang_code, lang_code_seen_at, ' +
   'premium, verified, deleted, photo_id, first_seen, last_seen, last_updated';
 const COLUMN_COUNT = COLUMNS.split(', ').length;
+/**
+ * What SELECTs read: the statements use safeIntegers, so every INTEGER would come back as a bigint; small ones
+ * (flags, ms timestamps, exact below 2^53) are read as REAL instead, sparing a BigInt allocation each.
+ */
+const NUMBER_COLUMNS = new Set([
+  'min',
+  'lang_code_seen_at',
+  'premium',
+  'verified',
+  'deleted',
+  'first_seen',
+  'last_seen',
+  'last_updated',
+]);
+const SELECTED = COLUMNS.split(', ')
+  .map((c) => (NUMBER_COLUMNS.has(c) ? `CAST(${c} AS REAL) AS ${c}` : c))
+  .join(', ');
 /** Below this many keys, single-row lookups beat a padded IN list. */
 const FEW = 8;
 const UPDATES = COLUMNS.split(', ')
@@ -40,21 +57,21 @@ function fromRow(r: PeerRow): PeerRecord {
     id: r.id,
     type: r.type as PeerType,
     accessHash: r.access_hash,
-    min: r.min !== 0n,
+    min: r.min !== 0,
     usernames: splitUsernames(r.usernames),
     firstName: r.first_name,
     lastName: r.last_name,
     title: r.title,
     phone: r.phone,
     langCode: r.lang_code,
-    langCodeSeenAt: toTime(r.lang_code_seen_at),
-    premium: fromFlag(r.premium),
-    verified: fromFlag(r.verified),
-    deleted: r.deleted !== 0n,
+    langCodeSeenAt: r.lang_code_seen_at,
+    premium: r.premium === null ? null : r.premium !== 0,
+    verified: r.verified === null ? null : r.verified !== 0,
+    deleted: r.deleted !== 0,
     photoId: r.photo_id,
-    firstSeen: Number(r.first_seen),
-    lastSeen: Number(r.last_seen),
-    lastUpdated: Number(r.last_updated),
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+    lastUpdated: r.last_updated,
   };
 }
 
@@ -98,20 +115,22 @@ export class SqlitePeerRepository implements PeerRepository {
     this.#driver = driver;
     this.#inTx = inTx;
     const db = driver.db;
-    this.#get = db.prepare<[bigint], PeerRow>(`SELECT ${COLUMNS} FROM peers WHERE id = ?`);
+    this.#get = db.prepare<[bigint], PeerRow>(`SELECT ${SELECTED} FROM peers WHERE id = ?`);
     this.#byPhone = db.prepare<[string], { id: bigint }>(
       'SELECT id FROM peers WHERE phone = ? ORDER BY last_updated DESC LIMIT 1',
     );
-    this.#getChunk = db.prepare<bigint[], PeerRow>(`SELECT ${COLUMNS} FROM peers WHERE id IN (${inList(CHUNK)})`);
+    this.#getChunk = db.prepare<bigint[], PeerRow>(
+      `SELECT ${SELECTED} FROM peers WHERE id IN (${inList(CHUNK)})`,
+    );
     const upsert = (rows: number) =>
       `INSERT INTO peers (${COLUMNS}) VALUES ${valuesList(rows, COLUMN_COUNT)} ON CONFLICT (id) DO UPDATE SET ${UPDATES}`;
     this.#upsert = db.prepare<unknown[]>(upsert(1));
     this.#upsertChunk = db.prepare<unknown[]>(upsert(CHUNK));
     this.#delete = db.prepare<[bigint]>('DELETE FROM peers WHERE id = ?');
     this.#count = db.prepare<[], { n: bigint }>('SELECT count(*) AS n FROM peers');
-    this.#first = db.prepare<[number], PeerRow>(`SELECT ${COLUMNS} FROM peers ORDER BY id LIMIT ?`);
+    this.#first = db.prepare<[number], PeerRow>(`SELECT ${SELECTED} FROM peers ORDER BY id LIMIT ?`);
     this.#after = db.prepare<[bigint, number], PeerRow>(
-      `SELECT ${COLUMNS} FROM peers WHERE id > ? ORDER BY id LIMIT ?`,
+      `SELECT ${SELECTED} FROM peers WHERE id > ? ORDER BY id LIMIT ?`,
     );
   }
 

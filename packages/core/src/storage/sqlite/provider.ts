@@ -3,6 +3,7 @@
  * One process at a time should write a given file; for several bot processes sharing a store use PostgreSQL.
  */
 import type { StorageProvider, StorageRepositories } from '../types.js';
+import { SqliteBroadcastRepository } from './broadcasts.js';
 import { SqliteDialogRepository } from './dialogs.js';
 import { SqliteDriver, type SqliteStorageOptions } from './driver.js';
 import { SqliteHistoryRepository } from './history.js';
@@ -23,12 +24,14 @@ function repositories(driver: SqliteDriver, inTx: boolean): StorageRepositories 
 export class SqliteStorageProvider implements StorageProvider {
   readonly name = 'sqlite';
   readonly persistent: boolean;
+  readonly shared = false;
   readonly driver: SqliteDriver;
   readonly peers;
   readonly usernames;
   readonly history;
   readonly state;
   readonly dialogs;
+  readonly broadcasts: SqliteBroadcastRepository;
   readonly #tx: StorageRepositories;
 
   constructor(options: SqliteStorageOptions) {
@@ -40,6 +43,7 @@ export class SqliteStorageProvider implements StorageProvider {
     this.history = outside.history;
     this.state = outside.state;
     this.dialogs = outside.dialogs;
+    this.broadcasts = new SqliteBroadcastRepository(this.driver);
     this.#tx = repositories(this.driver, true);
   }
 

@@ -1,0 +1,164 @@
+/**
+ * `pm peers stats|export|import`: the seen-users cache, offline (the storage alone, no session, no network).
+ */
+import { createWriteStream } from 'node:fs';
+import { PeerCache, type PeerType, redactSecrets } from '@pm/core';
+import { type Command, Option } from 'commander';
+import type { Act, CommandEnv } from '../command.js';
+import { withStorage } from '../connect.js';
+import { plural, renderTable } from '../format.js';
+import { type ExportFormat, exportPeers, type ImportFormat, importPeers } from '../peers/core-import.js';
+import { restorePeers } from '../peers/restore.js';
+
+const IMPORT_FORMATS: readonly ImportFormat[] = [
+  'telethon',
+  'pyrogram',
+  'gramjs-store',
+  'gramjs-string',
+  'mtcute',
+  'pm-jsonl',
+  'pm-csv',
+];
+
+export function definePeers(program: Command, act: Act): void {
+  const peers = program
+    .command('peers')
+    .description('the seen-users cache in the storage: stats, export, import (no network)');
+  peers
+    .command('stats')
+    .description('count seen peers by type, usernames, languages and dialogs')
+    .addHelpText('after', '\nExample:\n  $ pm peers stats --storage sqlite:bot.db --json')
+    .action(act(stats));
+  peers
+    .command('export')
+    .description("write every seen peer in pm's lossless format (64-bit values as decimal strings)")
+    .addOption(new Option('--format <format>', 'jsonl or csv').choices(['jsonl', 'csv']).default('jsonl'))
+    .option('-o, --output <file>', 'write here instead of stdout')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ pm peers export > peers.jsonl\n  $ pm peers export --format csv --output peers.csv',
+    )
+    .action(act<{ format: ExportFormat; output?: string }>(exportCommand));
+  peers
+    .command('import <source>')
+    .description(
+      'import seen peers from a Telethon, Pyrogram or mtcute session, a GramJS store or string, or a pm export',
+    )
+    .addOption(
+      new Option('--format <format>', 'skip detection and read the source as this format').choices(
+        IMPORT_FORMATS,
+      ),
+    )
+    .addHelpText(
+      'after',
+      '\nThe format is detected from the content. Peers already known are merged by the cache rules (a full\n' +
+        'access hash is never replaced by a min one); new peers from a pm export are written exactly as exported.\n\n' +
+        'Examples:\n  $ pm peers import old-bot.session          # Telethon or Pyrogram\n' +
+        '  $ pm peers import peers.jsonl --storage sqlite:new.db',
+    )
+    .action(act<{ format?: ImportFormat }>(importCommand));
+}
+
+async function stats({ opts, out }: CommandEnv): Promise<void> {
+  await withStorage(opts, async (storage) => {
+    const cache = new PeerCache({ storage, closeStorage: false });
+    const byType: Record<PeerType, number> = { user: 0, bot: 0, chat: 0, channel: 0, supergroup: 0 };
+    const languages = new Map<string, number>();
+    let total = 0;
+    let withUsername = 0;
+    let withAccessHash = 0;
+    let minOnly = 0;
+    let deleted = 0;
+    try {
+      for await (const p of cache.iterate()) {
+        total++;
+        byType[p.type]++;
+        if (p.usernames.length > 0) withUsername++;
+        if (p.accessHash !== null && !p.min) withAccessHash++;
+        if (p.min) minOnly++;
+        if (p.deleted) deleted++;
+        if (p.langCode) languages.set(p.langCode, (languages.get(p.langCode) ?? 0) + 1);
+      }
+    } finally {
+      await cache.close();
+    }
+    const dialogs = {
+      total: await storage.dialogs.count(),
+      blocked: await storage.dialogs.count({ blocked: true }),
+    };
+    const langs = [...languages].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    out.result(
+      {
+        storage: opts.storage,
+        peers: total,
+        byType,
+        withUsername,
+        withAccessHash,
+        minOnly,
+        deleted,
+        languages: Object.fromEntries(langs),
+        dialogs,
+      },
+      () =>
+        [
+          `${opts.storage}: ${plural(total, 'peer')} seen`,
+          renderTable(
+            ['what', 'count'],
+            [
+              ...Object.entries(byType).map(([t, n]) => [t, String(n)]),
+              ['with a username', String(withUsername)],
+              ['with a full access hash', String(withAccessHash)],
+              ['min only', String(minOnly)],
+              ['deleted accounts', String(deleted)],
+              ['dialogs known', String(dialogs.total)],
+              ['dialogs blocked', String(dialogs.blocked)],
+            ],
+          ),
+          `languages: ${langs.map(([l, n]) => `${l} ${n}`).join(', ') || '-'}`,
+        ].join('\n'),
+    );
+  });
+}
+
+async function exportCommand(
+  { opts, out, io }: CommandEnv,
+  _args: string[],
+  o: { format: ExportFormat; output?: string },
+): Promise<void> {
+  await withStorage(opts, async (storage) => {
+    const cache = new PeerCache({ storage, closeStorage: false });
+    try {
+      if (o.output) {
+        const count = await exportPeers(cache.iterate(), o.format, createWriteStream(o.output));
+        out.result(
+          { exported: count, format: o.format, output: o.output },
+          `exported ${plural(count, 'peer')} to ${o.output} (${o.format})`,
+        );
+      } else {
+        // The records are the output; with --json the summary would corrupt them, so it goes to stderr.
+        const count = await exportPeers(cache.iterate(), o.format, io.stdout, { end: false });
+        io.stderr.write(`exported ${plural(count, 'peer')} (${o.format})\n`);
+      }
+    } finally {
+      await cache.close();
+    }
+  });
+}
+
+async function importCommand(
+  { opts, out }: CommandEnv,
+  [source]: string[],
+  o: { format?: ImportFormat },
+): Promise<void> {
+  const result = await importPeers(source!, o.format ? { format: o.format } : {});
+  await withStorage(opts, async (storage) => {
+    const counts = await restorePeers(storage, result.records);
+    const total = counts.restored + counts.merged;
+    out.result({ format: result.format, imported: total, ...counts, notes: result.notes }, () =>
+      [
+        `imported ${total} peers from ${redactSecrets(source!)} (${result.format}): ${counts.restored} new written as exported, ${counts.merged} merged`,
+        ...result.notes.map((n) => `  ${n}`),
+      ].join('\n'),
+    );
+  });
+}

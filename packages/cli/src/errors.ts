@@ -1,0 +1,56 @@
+/**
+ * How failures become exit codes and one-line messages. Exit codes: 0 ok, 1 failure (refused, not found,
+ * network, cannot message), 2 usage error (unknown command or option, malformed argument such as a peer
+ * reference, missing credentials).
+ */
+import { InvalidInputError, PmError, redactSecrets } from '@pm/core';
+import { CommanderError } from 'commander';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** A command was called wrongly: a bad flag value, a missing argument or credential. */
+export class UsageError extends PmError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}
+
+/** A command ran and failed in a way it already explained (e.g. "cannot message: blocked"). */
+export class CommandFailed extends PmError {
+  constructor(
+    code: string,
+    message: string,
+    /** Extra fields for `--json` output. */
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(code, message);
+  }
+}
+
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+  if (error instanceof UsageError || error instanceof InvalidInputError) return EXIT_USAGE;
+  return EXIT_FAILURE;
+}
+
+export function errorCodeOf(error: unknown): string {
+  if (error instanceof PmError) return error.code;
+  if (error instanceof CommanderError) return 'USAGE';
+  return 'ERROR';
+}
+
+/** One line, secrets redacted; the stack (also redacted) only when asked for. */
+export function describeError(error: unknown, verbose: boolean): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const line = redactSecrets(message.split('\n')[0] ?? '');
+  if (!verbose || !(error instanceof Error) || !error.stack) return line;
+  let text = redactSecrets(error.stack);
+  let cause: unknown = error.cause;
+  while (cause instanceof Error) {
+    text += `\ncaused by: ${redactSecrets(cause.stack ?? cause.message)}`;
+    cause = cause.cause;
+  }
+  return text;
+}

@@ -1,0 +1,87 @@
+/**
+ * The `pm` program: global options, the commands, help with examples.
+ */
+import { Command, Option } from 'commander';
+import { makeAct } from './command.js';
+import { defineBroadcast } from './commands/broadcast.js';
+import { defineCanMessage } from './commands/can-message.js';
+import { defineLogin } from './commands/login.js';
+import { definePeers } from './commands/peers.js';
+import { defineResolve } from './commands/resolve.js';
+import { defineSend } from './commands/send.js';
+import { defineTestserver } from './commands/testserver.js';
+import { defineUser } from './commands/user.js';
+import { defineWhoami } from './commands/whoami.js';
+import { GLOBAL_DEFAULTS, parseServer, parseStorage } from './global-options.js';
+import type { CliIo } from './io.js';
+
+export const EXAMPLES = `
+Examples:
+  $ pm login                                   # prompts for api id, api hash and bot token; writes pm.session
+  $ pm whoami
+  $ pm user @alice                             # profile, last known language, dialog state, history
+  $ pm can-message @alice && pm send @alice "Hello again"
+  $ pm broadcast --text "We are back" --to started
+  $ pm peers export --format csv > peers.csv
+  $ pm peers import old-bot.session            # Telethon, Pyrogram, GramJS, mtcute or a pm export
+  $ pm testserver --port 40123                 # a loopback Telegram for trying all of this
+
+Commands that talk to Telegram use the session file (never the token). The storage keeps every user the bot has
+seen; "peers" commands use it alone.
+
+Exit codes: 0 ok, 1 failure (refused, not found, cannot message, network), 2 usage error (unknown command or
+option, malformed argument such as a peer reference, missing credentials).`;
+
+export function buildProgram(io: CliIo): Command {
+  const act = makeAct(io);
+  const program = new Command()
+    .name('pm')
+    .description(
+      'A Telegram bot over MTProto from the command line: sessions, seen users, dialogs, messages.',
+    )
+    .addOption(
+      new Option('--session <path>', 'session file written by pm login')
+        .env('PM_SESSION')
+        .default(GLOBAL_DEFAULTS.session),
+    )
+    .addOption(
+      new Option('--storage <spec>', 'where seen users live: sqlite:<path> or memory')
+        .env('PM_STORAGE')
+        .default(GLOBAL_DEFAULTS.storage)
+        .argParser(parseStorage),
+    )
+    .addOption(
+      new Option('--server <host:port>', 'an MTProto server other than Telegram, e.g. a pm testserver')
+        .env('PM_SERVER')
+        .argParser(parseServer),
+    )
+    .option('--json', 'machine-readable output: one JSON document on stdout')
+    .option('--verbose', 'print stack traces with errors')
+    .addHelpText('after', EXAMPLES)
+    .showHelpAfterError('(run pm --help for usage)')
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .exitOverride();
+  defineLogin(program, act);
+  defineWhoami(program, act);
+  defineResolve(program, act);
+  defineUser(program, act);
+  defineCanMessage(program, act);
+  defineSend(program, act);
+  defineBroadcast(program, act);
+  definePeers(program, act);
+  defineTestserver(program, act);
+  for (const cmd of allCommands(program)) {
+    cmd.exitOverride().configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+  }
+  return program;
+}
+
+function allCommands(cmd: Command): Command[] {
+  return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
+}

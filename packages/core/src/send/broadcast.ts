@@ -1,0 +1,289 @@
+import { hostname } from 'node:os';
+import type { Clock } from '../clock.js';
+import { PmError } from '../errors.js';
+import { TypedEmitter } from '../events.js';
+import type { FormattedText, ParseMode } from '../gram/format.js';
+import { type PeerRef, parsePeerRef } from '../peers/peer-ref.js';
+import type { BroadcastCounts, BroadcastJob, BroadcastRepository } from '../storage/broadcast-types.js';
+import type { PeerCache } from '../storage/peer-cache.js';
+import type { DialogState, PeerRecord } from '../storage/types.js';
+import { broadcastRandomId } from './random-id.js';
+import type { SendInput, SendResult } from './sender.js';
+
+export const BROADCAST_DEFAULTS = {
+  /** Messages in flight at once; the limiter, not this, sets the pace. */
+  concurrency: 32,
+  /** Recipients added per storage write while preparing. */
+  prepareBatch: 1000,
+  /** A claim older than this may be taken over by another worker (shared stores). Single-process stores: 0. */
+  sharedLeaseMs: 30_000,
+  /** Window over which the progress rate is measured. */
+  rateWindowMs: 5000,
+} as const;
+
+/** Who receives a broadcast: refs, an (async) iterable of refs, or a query over the dialog state. */
+export type Recipients =
+  | Iterable<PeerRef>
+  | AsyncIterable<PeerRef>
+  | { readonly dialogs: { readonly started?: boolean; readonly blocked?: boolean } };
+
+export interface BroadcastOptions {
+  /** The job id: the same id resumes the same job. */
+  readonly id: string;
+  readonly text: string | Omit<SendInput, 'randomId' | 'replyTo'>;
+  /** Needed to create the job; may be omitted to resume one whose recipients are all stored. */
+  readonly recipients?: Recipients;
+  /** @default 32 */
+  readonly concurrency?: number;
+  /** Worker name for claims. @default `${hostname}:${pid}` */
+  readonly worker?: string;
+  /** @default 0 for single-process stores, 30 s for shared ones */
+  readonly leaseMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface BroadcastProgress {
+  readonly jobId: string;
+  readonly total: number;
+  readonly sent: number;
+  readonly skipped: number;
+  readonly pending: number;
+  /** Messages per second over the last few seconds. */
+  readonly rate: number;
+  /** Estimated ms to finish at that rate; null when unknown. */
+  readonly etaMs: number | null;
+}
+
+export interface BroadcastReport extends BroadcastCounts {
+  readonly jobId: string;
+  readonly durationMs: number;
+  /** References that could not be resolved to a user while preparing. */
+  readonly unresolved: readonly string[];
+  /** True when the job stopped (signal) before finishing; resume it with the same id. */
+  readonly interrupted: boolean;
+}
+
+export interface BroadcastEvents {
+  sent: { readonly userId: bigint; readonly messageId: number; readonly duplicate: boolean };
+  skipped: { readonly userId: bigint; readonly reason: string };
+  progress: BroadcastProgress;
+  /** A send that threw instead of answering (network down for good, storage failure). */
+  error: { readonly userId: bigint; readonly error: unknown };
+}
+
+export class BroadcastError extends PmError {
+  constructor(
+    readonly jobId: string,
+    message: string,
+  ) {
+    super('BROADCAST', `Broadcast ${JSON.stringify(jobId)}: ${message}`);
+  }
+}
+
+export interface BroadcastDeps {
+  readonly repo: BroadcastRepository;
+  readonly peers: PeerCache;
+  readonly clock: Clock;
+  readonly shared: boolean;
+  resolvePeer(ref: PeerRef): Promise<PeerRecord>;
+  iterateDialogs(): AsyncIterable<DialogState>;
+  format(text: string, mode: ParseMode | undefined): FormattedText;
+  sendTo(peer: PeerRecord, formatted: FormattedText, req: SendInput): Promise<SendResult>;
+}
+
+/**
+ * A running broadcast. Each recipient's state lives in the store and its random_id is derived from (job id,
+ * recipient), so after a crash at any moment `resume` sends each remaining recipient exactly once: a message that
+ * went out just before the crash comes back as RANDOM_ID_DUPLICATE and is recorded as sent.
+ */
+export class Broadcast extends TypedEmitter<BroadcastEvents> {
+  readonly done: Promise<BroadcastReport>;
+  private readonly sentTimes: number[] = [];
+
+  constructor(
+    private readonly deps: BroadcastDeps,
+    private readonly opts: BroadcastOptions,
+  ) {
+    super();
+    // Let the caller attach listeners before the first event.
+    this.done = new Promise<void>((r) => setImmediate(r)).then(() => this.run());
+  }
+
+  get id(): string {
+    return this.opts.id;
+  }
+
+  private async run(): Promise<BroadcastReport> {
+    const started = this.deps.clock.now();
+    const { repo } = this.deps;
+    const id = this.opts.id;
+    const text = typeof this.opts.text === 'string' ? { text: this.opts.text } : this.opts.text;
+    const job = await this.prepareJob(text);
+    const unresolved = job.status === 'preparing' ? await this.addRecipients() : [];
+    if (job.status === 'preparing') await repo.setJobStatus(id, 'ready', this.deps.clock.now());
+
+    const stored = JSON.parse(job.options) as Omit<SendInput, 'text'>;
+    const formatted = this.deps.format(job.text, stored.parseMode);
+    const worker =
+      this.opts.worker ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+    const leaseMs = this.opts.leaseMs ?? (this.deps.shared ? BROADCAST_DEFAULTS.sharedLeaseMs : 0);
+    const concurrency = Math.max(1, this.opts.concurrency ?? BROADCAST_DEFAULTS.concurrency);
+    let interrupted = false;
+
+    const inFlight = new Set<Promise<void>>();
+    for (;;) {
+      if (this.opts.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      const want = concurrency * 2 - inFlight.size;
+      const batch = want > 0 ? await repo.claim(id, worker, want, this.deps.clock.now(), leaseMs) : [];
+      if (batch.length === 0 && inFlight.size === 0) {
+        const c = await repo.counts(id);
+        if (c.pending === 0) break;
+        // Pending recipients held by other workers (or released after a flood wait): look again shortly.
+        await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(50, leaseMs / 10))));
+        continue;
+      }
+      for (const userId of batch) {
+        while (inFlight.size >= concurrency) await Promise.race(inFlight);
+        const p: Promise<void> = this.deliver(userId, formatted, stored)
+          .catch((error: unknown) => this.failed(userId, error))
+          .finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      }
+      if (batch.length === 0) await Promise.race(inFlight);
+      await this.emitProgress();
+    }
+    await Promise.all(inFlight);
+    const counts = await repo.counts(id);
+    if (counts.pending === 0) await repo.setJobStatus(id, 'done', this.deps.clock.now());
+    await this.emitProgress();
+    return {
+      jobId: id,
+      ...counts,
+      durationMs: this.deps.clock.now() - started,
+      unresolved,
+      interrupted: interrupted && counts.pending > 0,
+    };
+  }
+
+  private async prepareJob(text: Omit<SendInput, 'randomId' | 'replyTo'>): Promise<BroadcastJob> {
+    const { text: body, ...options } = text;
+    const existing = await this.deps.repo.getJob(this.opts.id);
+    if (existing) {
+      if (existing.text !== body) throw new BroadcastError(this.opts.id, 'exists with a different text');
+      if (existing.status === 'preparing' && !this.opts.recipients) {
+        throw new BroadcastError(
+          this.opts.id,
+          'was interrupted while its recipients were being stored: pass them again',
+        );
+      }
+      return existing;
+    }
+    if (!this.opts.recipients)
+      throw new BroadcastError(this.opts.id, 'does not exist; recipients are needed to create it');
+    return this.deps.repo.createJob({
+      id: this.opts.id,
+      text: body,
+      options: JSON.stringify(options),
+      status: 'preparing',
+      createdAt: this.deps.clock.now(),
+    });
+  }
+
+  private async *recipientIds(unresolved: string[]): AsyncIterable<bigint> {
+    const r = this.opts.recipients!;
+    if ('dialogs' in r && !(Symbol.iterator in r) && !(Symbol.asyncIterator in r)) {
+      const f = (r as { dialogs: { started?: boolean; blocked?: boolean } }).dialogs;
+      for await (const d of this.deps.iterateDialogs()) {
+        if (f.started !== undefined && (d.startedAt !== null) !== f.started) continue;
+        if (f.blocked !== undefined && d.blocked !== f.blocked) continue;
+        yield d.userId;
+      }
+      return;
+    }
+    for await (const ref of r as AsyncIterable<PeerRef>) {
+      const parsed = parsePeerRef(ref);
+      if (parsed.kind === 'id') {
+        yield parsed.id;
+        continue;
+      }
+      try {
+        yield (await this.deps.resolvePeer(ref)).id;
+      } catch {
+        unresolved.push(String(ref));
+      }
+    }
+  }
+
+  private async addRecipients(): Promise<string[]> {
+    const unresolved: string[] = [];
+    let batch: bigint[] = [];
+    for await (const id of this.recipientIds(unresolved)) {
+      batch.push(id);
+      if (batch.length >= BROADCAST_DEFAULTS.prepareBatch) {
+        await this.deps.repo.addRecipients(this.opts.id, batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await this.deps.repo.addRecipients(this.opts.id, batch);
+    return unresolved;
+  }
+
+  private async deliver(
+    userId: bigint,
+    formatted: FormattedText,
+    stored: Omit<SendInput, 'text'>,
+  ): Promise<void> {
+    const { repo, clock } = this.deps;
+    const id = this.opts.id;
+    const peer = await this.deps.peers.get(userId);
+    if (!peer) {
+      await repo.markSkipped(id, userId, 'notSeen', clock.now());
+      await this.emit('skipped', { userId, reason: 'notSeen' });
+      return;
+    }
+    const res = await this.deps.sendTo(peer, formatted, {
+      ...stored,
+      text: formatted.text,
+      randomId: broadcastRandomId(id, userId),
+    });
+    if (res.ok) {
+      await repo.markSent(id, userId, res.messageId, clock.now());
+      this.sentTimes.push(clock.now());
+      await this.emit('sent', { userId, messageId: res.messageId, duplicate: res.duplicate === true });
+    } else if (res.reason === 'floodWait') {
+      await repo.release(id, [userId]); // sent again once the wait is over
+    } else {
+      await repo.markSkipped(id, userId, res.reason, clock.now());
+      await this.emit('skipped', { userId, reason: res.reason });
+    }
+  }
+
+  /** A recipient whose send threw (not a refusal Telegram answered): recorded as skipped 'failed'. */
+  private async failed(userId: bigint, error: unknown): Promise<void> {
+    await this.deps.repo.markSkipped(this.opts.id, userId, 'failed', this.deps.clock.now());
+    await this.emit('skipped', { userId, reason: 'failed' });
+    await this.emit('error', { userId, error });
+  }
+
+  private async emitProgress(): Promise<void> {
+    if (this.listenerCount('progress') === 0) return;
+    const now = this.deps.clock.now();
+    while (this.sentTimes.length > 0 && this.sentTimes[0]! < now - BROADCAST_DEFAULTS.rateWindowMs)
+      this.sentTimes.shift();
+    const span = Math.min(BROADCAST_DEFAULTS.rateWindowMs, Math.max(1, now - (this.sentTimes[0] ?? now)));
+    const rate = this.sentTimes.length > 1 ? (this.sentTimes.length / span) * 1000 : 0;
+    const c = await this.deps.repo.counts(this.opts.id);
+    await this.emit('progress', {
+      jobId: this.opts.id,
+      total: c.total,
+      sent: c.sent,
+      skipped: c.skipped,
+      pending: c.pending,
+      rate,
+      etaMs: rate > 0 ? (c.pending / rate) * 1000 : null,
+    });
+  }
+}

@@ -1,0 +1,169 @@
+import type {
+  BroadcastCounts,
+  BroadcastJob,
+  BroadcastJobStatus,
+  BroadcastRecipient,
+  BroadcastRepository,
+} from '../broadcast-types.js';
+import type { SqliteDriver } from './driver.js';
+
+interface JobRow {
+  id: string;
+  text: string;
+  options: string;
+  status: string;
+  created_at: bigint;
+  updated_at: bigint;
+}
+
+interface RecipientRow {
+  status: string;
+  message_id: bigint | null;
+  reason: string | null;
+  updated_at: bigint | null;
+}
+
+const job = (r: JobRow): BroadcastJob => ({
+  id: r.id,
+  text: r.text,
+  options: r.options,
+  status: r.status as BroadcastJobStatus,
+  createdAt: Number(r.created_at),
+  updatedAt: Number(r.updated_at),
+});
+
+/** Broadcast jobs in SQLite (tables from migration 2). Each call is one statement or one transaction. */
+export class SqliteBroadcastRepository implements BroadcastRepository {
+  constructor(private readonly driver: SqliteDriver) {}
+
+  private get db() {
+    return this.driver.db;
+  }
+
+  async createJob(j: Omit<BroadcastJob, 'updatedAt'>): Promise<BroadcastJob> {
+    await this.driver.write(false, () => {
+      this.db
+        .prepare(
+          'INSERT INTO broadcast_jobs (id, text, options, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+        )
+        .run(j.id, j.text, j.options, j.status, j.createdAt, j.createdAt);
+    });
+    return (await this.getJob(j.id))!;
+  }
+
+  async getJob(id: string): Promise<BroadcastJob | undefined> {
+    const r = this.db.prepare<[string], JobRow>('SELECT * FROM broadcast_jobs WHERE id = ?').get(id);
+    return r ? job(r) : undefined;
+  }
+
+  async listJobs(): Promise<BroadcastJob[]> {
+    return this.db.prepare<[], JobRow>('SELECT * FROM broadcast_jobs ORDER BY created_at, id').all().map(job);
+  }
+
+  async setJobStatus(id: string, status: BroadcastJobStatus, at: number): Promise<void> {
+    await this.driver.write(false, () => {
+      this.db
+        .prepare('UPDATE broadcast_jobs SET status = ?, updated_at = ? WHERE id = ?')
+        .run(status, at, id);
+    });
+  }
+
+  async addRecipients(jobId: string, userIds: readonly bigint[]): Promise<number> {
+    let added = 0;
+    await this.driver.write(false, () => {
+      const insert = this.db.prepare(
+        "INSERT INTO broadcast_recipients (job_id, user_id, status) VALUES (?, ?, 'pending') ON CONFLICT DO NOTHING",
+      );
+      for (const id of userIds) added += insert.run(jobId, id).changes;
+    });
+    return added;
+  }
+
+  async claim(jobId: string, worker: string, limit: number, now: number, leaseMs: number): Promise<bigint[]> {
+    let ids: bigint[] = [];
+    await this.driver.write(false, () => {
+      ids = this.db
+        .prepare<[string, string, number, number], { user_id: bigint }>(
+          `SELECT user_id FROM broadcast_recipients
+           WHERE job_id = ? AND status = 'pending'
+             AND (claimed_by IS NULL OR (claimed_by <> ? AND claimed_at <= ?))
+           ORDER BY user_id LIMIT ?`,
+        )
+        .all(jobId, worker, now - leaseMs, limit)
+        .map((r) => r.user_id);
+      const mark = this.db.prepare(
+        'UPDATE broadcast_recipients SET claimed_by = ?, claimed_at = ? WHERE job_id = ? AND user_id = ?',
+      );
+      for (const id of ids) mark.run(worker, now, jobId, id);
+    });
+    return ids;
+  }
+
+  async release(jobId: string, userIds: readonly bigint[]): Promise<void> {
+    await this.driver.write(false, () => {
+      const st = this.db.prepare(
+        "UPDATE broadcast_recipients SET claimed_by = NULL, claimed_at = NULL WHERE job_id = ? AND user_id = ? AND status = 'pending'",
+      );
+      for (const id of userIds) st.run(jobId, id);
+    });
+  }
+
+  async markSent(jobId: string, userId: bigint, messageId: number, at: number): Promise<void> {
+    await this.driver.write(false, () => {
+      this.db
+        .prepare(
+          "UPDATE broadcast_recipients SET status = 'sent', message_id = ?, reason = NULL, updated_at = ?, claimed_by = NULL, claimed_at = NULL WHERE job_id = ? AND user_id = ?",
+        )
+        .run(messageId, at, jobId, userId);
+    });
+  }
+
+  async markSkipped(jobId: string, userId: bigint, reason: string, at: number): Promise<void> {
+    await this.driver.write(false, () => {
+      this.db
+        .prepare(
+          "UPDATE broadcast_recipients SET status = 'skipped', message_id = NULL, reason = ?, updated_at = ?, claimed_by = NULL, claimed_at = NULL WHERE job_id = ? AND user_id = ?",
+        )
+        .run(reason, at, jobId, userId);
+    });
+  }
+
+  async getRecipient(jobId: string, userId: bigint): Promise<BroadcastRecipient | undefined> {
+    const r = this.db
+      .prepare<[string, bigint], RecipientRow>(
+        'SELECT status, message_id, reason, updated_at FROM broadcast_recipients WHERE job_id = ? AND user_id = ?',
+      )
+      .get(jobId, userId);
+    if (!r) return undefined;
+    return {
+      jobId,
+      userId,
+      status: r.status as BroadcastRecipient['status'],
+      messageId: r.message_id === null ? null : Number(r.message_id),
+      reason: r.reason,
+      updatedAt: r.updated_at === null ? null : Number(r.updated_at),
+    };
+  }
+
+  async counts(jobId: string): Promise<BroadcastCounts> {
+    const rows = this.db
+      .prepare<[string], { status: string; reason: string | null; n: bigint }>(
+        'SELECT status, reason, count(*) AS n FROM broadcast_recipients WHERE job_id = ? GROUP BY status, reason',
+      )
+      .all(jobId);
+    let pending = 0;
+    let sent = 0;
+    let skipped = 0;
+    const skippedByReason: Record<string, number> = {};
+    for (const r of rows) {
+      const n = Number(r.n);
+      if (r.status === 'pending') pending += n;
+      else if (r.status === 'sent') sent += n;
+      else {
+        skipped += n;
+        skippedByReason[r.reason ?? 'unknown'] = (skippedByReason[r.reason ?? 'unknown'] ?? 0) + n;
+      }
+    }
+    return { total: pending + sent + skipped, pending, sent, skipped, skippedByReason };
+  }
+}

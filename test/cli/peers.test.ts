@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { INT64_MAX, INT64_MIN, openStorage, PeerCache, type PeerInput } from '@pm/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALICE, buildPyrogram, buildTelethon, PEERS } from '../../packages/core/test/import/fixtures.js';
+import { json, pm } from './helpers.js';
+
+let dir: string;
+let source: string;
+
+/** Peers at the edges of the 64-bit ranges, with every optional field filled or null. */
+const EDGE_PEERS: PeerInput[] = [
+  {
+    id: 2n ** 53n + 1n,
+    type: 'user',
+    accessHash: INT64_MIN,
+    firstName: 'Ann',
+    lastName: 'Edge, "quoted"',
+    usernames: ['Ann_Edge', 'ann_collectible'],
+    phone: '15550001',
+    langCode: 'pt-BR',
+    premium: true,
+    verified: false,
+    photoId: INT64_MAX,
+  },
+  { id: 777000n, type: 'user', accessHash: INT64_MAX, firstName: 'Line\nbreak', langCode: 'en' },
+  { id: 93372553n, type: 'bot', accessHash: -1n, firstName: 'Helper', usernames: ['helper_bot'] },
+  { id: -4567890123n, type: 'chat', title: 'Team chat' },
+  { id: -1001234567890n, type: 'channel', accessHash: 5555555555555555555n, title: 'News 👋' },
+  { id: -1001987654321n, type: 'supergroup', accessHash: -123n, min: true, title: 'Group' },
+];
+
+async function seed(storage: string, ...batches: PeerInput[][]): Promise<void> {
+  const cache = new PeerCache({ storage: await openStorage(storage) });
+  for (const batch of batches) await cache.upsert(batch);
+  await cache.close();
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pm-cli-peers-'));
+  source = `sqlite:${join(dir, 'source.db')}`;
+  // The second sighting makes lastUpdated differ from firstSeen, which a lossless import must keep.
+  await seed(source, EDGE_PEERS, [{ id: 777000n, firstName: 'Renamed' }]);
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('pm peers stats', () => {
+  it('counts peers by type, usernames and languages without a session', async () => {
+    const r = await pm([
+      '--storage',
+      source,
+      '--session',
+      join(dir, 'none.session'),
+      'peers',
+      'stats',
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    expect(json(r)).toMatchObject({
+      ok: true,
+      peers: 6,
+      byType: { user: 2, bot: 1, chat: 1, channel: 1, supergroup: 1 },
+      withUsername: 2,
+      minOnly: 1,
+      languages: { 'pt-BR': 1, en: 1 },
+    });
+    const text = await pm(['--storage', source, 'peers', 'stats']);
+    expect(text.stdout).toMatch(/6 peers seen/);
+  });
+});
+
+describe('pm peers export and import', () => {
+  it.each(['jsonl', 'csv'] as const)(
+    'round-trips through %s losslessly, 64-bit values intact',
+    async (format) => {
+      const file = join(dir, `peers.${format}`);
+      const exported = await pm([
+        '--storage',
+        source,
+        'peers',
+        'export',
+        '--format',
+        format,
+        '-o',
+        file,
+        '--json',
+      ]);
+      expect(exported.code).toBe(0);
+      expect(json(exported)).toMatchObject({ exported: 6, format });
+      const text = readFileSync(file, 'utf8');
+      expect(text).toContain(INT64_MIN.toString());
+      expect(text).toContain(INT64_MAX.toString());
+
+      const target = `sqlite:${join(dir, `target-${format}.db`)}`;
+      const imported = await pm(['--storage', target, 'peers', 'import', file, '--json']);
+      expect(imported.code).toBe(0);
+      expect(json(imported)).toMatchObject({ format: `pm-${format}`, imported: 6, restored: 6, merged: 0 });
+
+      const again = join(dir, `again.${format}`);
+      expect((await pm(['--storage', target, 'peers', 'export', '--format', format, '-o', again])).code).toBe(
+        0,
+      );
+      expect(readFileSync(again, 'utf8')).toBe(text);
+    },
+  );
+
+  it('exports to stdout: the records alone on stdout, the count on stderr', async () => {
+    const r = await pm(['--storage', source, 'peers', 'export']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(6);
+    expect(lines.find((p) => p.id === (2n ** 53n + 1n).toString())).toMatchObject({
+      accessHash: INT64_MIN.toString(),
+      photoId: INT64_MAX.toString(),
+      usernames: ['Ann_Edge', 'ann_collectible'],
+    });
+    expect(r.stderr).toMatch(/exported 6 peers/);
+  });
+
+  it('merges into a storage that knows some peers already, keeping the full access hash', async () => {
+    const file = join(dir, 'merge.jsonl');
+    await pm(['--storage', source, 'peers', 'export', '-o', file]);
+    const target = `sqlite:${join(dir, 'merge.db')}`;
+    await seed(target, [{ id: -1001987654321n, type: 'supergroup', accessHash: 99n, title: 'Known group' }]);
+    const r = await pm(['--storage', target, 'peers', 'import', file, '--json']);
+    expect(json(r)).toMatchObject({ imported: 6, restored: 5, merged: 1 });
+    const cache = new PeerCache({ storage: await openStorage(target) });
+    expect((await cache.get(-1001987654321n))?.accessHash).toBe(99n); // a min hash never replaces a full one
+    expect((await cache.getByUsername('ann_edge'))?.accessHash).toBe(INT64_MIN);
+    await cache.close();
+  });
+
+  it('detects Telethon and Pyrogram session files', async () => {
+    const telethon = buildTelethon(dir);
+    const target = `sqlite:${join(dir, 'foreign.db')}`;
+    const r = await pm(['--storage', target, 'peers', 'import', telethon, '--json']);
+    expect(r.code).toBe(0);
+    expect(json(r)).toMatchObject({ format: 'telethon', imported: PEERS.filter((p) => !p.min).length });
+    const pyroDir = join(dir, 'pyro');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(pyroDir);
+    const pyrogram = buildPyrogram(pyroDir, 'pyrogram');
+    const p = await pm(['--storage', target, 'peers', 'import', pyrogram]);
+    expect(p.code).toBe(0);
+    expect(p.stdout).toMatch(/\(pyrogram\)/);
+    const cache = new PeerCache({ storage: await openStorage(target) });
+    expect((await cache.get(ALICE.id))?.accessHash).toBe(ALICE.hash);
+    await cache.close();
+  });
+
+  it('fails with exit 1 on a file it cannot read, and 2 on an unknown format name', async () => {
+    const missing = await pm(['--storage', 'memory', 'peers', 'import', join(dir, 'nope.session')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^pm peers import: /);
+    const bad = await pm(['--storage', 'memory', 'peers', 'import', 'x', '--format', 'excel']);
+    expect(bad.code).toBe(2);
+  });
+});
