@@ -183,6 +183,21 @@ describe('resolving users', () => {
     expect(client.networkLookups).toBe(before);
   });
 
+  it('checks a cached username with Telegram again once it is older than the trust window', async () => {
+    await client.disconnect();
+    let now = Date.now();
+    client = await connectBot(tg, bot.token, { clock: { now: () => now }, usernameTrustWindowMs: 60_000 });
+    tg.createUser({ firstName: 'Tia', username: 'tia_pm' });
+    await client.resolveUser('@tia_pm');
+    const after = client.networkLookups;
+    now += 59_000;
+    await client.resolveUser('@tia_pm');
+    expect(client.networkLookups).toBe(after);
+    now += 2_000;
+    await client.resolveUser('@tia_pm');
+    expect(client.networkLookups).toBe(after + 1);
+  });
+
   it('fails with typed errors: malformed before the network, not occupied, never seen', async () => {
     const calls = tg.stats().rpc['contacts.ResolveUsername'] ?? 0;
     await expect(client.resolveUser('@a-b')).rejects.toBeInstanceOf(InvalidPeerRefError);

@@ -36,7 +36,17 @@ describe('send', () => {
     const r2 = await client.send('@ann_send', { text: '<b>bold</b> move', parseMode: 'html', silent: true });
     expect(r1).toMatchObject({ ok: true, peerId: ann.id });
     expect(r2.ok).toBe(true);
-    expect(tg.inbox(ann).map((m) => m.text)).toEqual(['hello', 'bold move']);
+    const r3 = await client.send(ann.id, {
+      text: 'menu',
+      buttons: [
+        [
+          { text: 'Site', url: 'https://example.com' },
+          { text: 'Yes', data: 'yes' },
+        ],
+      ],
+    });
+    expect(r3.ok).toBe(true);
+    expect(tg.inbox(ann).map((m) => m.text)).toEqual(['hello', 'bold move', 'menu']);
   });
 
   it('answers typed reasons: blocked, notStarted, isBot, deactivated, notSeen', async () => {
