@@ -9,7 +9,7 @@ function runDemo(): Promise<{ code: number | null; stdout: string; stderr: strin
   return new Promise((resolve, reject) => {
     // The environment without PM_* credentials: the demo must use its embedded testserver.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PM_')));
-    const child = spawn('npx', ['tsx', 'scripts/demo.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
