@@ -3,7 +3,7 @@
  * a few users and a group; the address and the bot token (a test token, worthless elsewhere) are printed with
  * the `pm login` line that uses them. The state file keeps the world and its auth keys across restarts.
  */
-import { type BotHandle, TestServer, type UserHandle } from '@pm/testserver';
+import { seedWorld, TestServer } from '@pm/testserver';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Act, CommandEnv } from '../command.js';
 
@@ -52,22 +52,6 @@ export function defineTestserver(program: Command, act: Act): void {
     .action(act<TestserverOptions>(testserver));
 }
 
-function seed(tg: TestServer): { bot: BotHandle; users: UserHandle[] } {
-  const existing = tg.bots()[0];
-  if (existing) return { bot: existing, users: tg.users() };
-  const bot = tg.createBot({ username: 'pm_test_bot', firstName: 'PM Test Bot' });
-  const alice = tg.createUser({ firstName: 'Alice', lastName: 'Liddell', username: 'alice', langCode: 'en' });
-  const bob = tg.createUser({ firstName: 'Bob', username: 'bob_builder', langCode: 'de' });
-  const carol = tg.createUser({ firstName: 'Carol', langCode: 'fr' });
-  const dave = tg.createUser({ firstName: 'Dave' });
-  const group = tg.createGroup({ title: 'PM Test Group', bot });
-  alice.start('demo');
-  carol.start();
-  carol.block();
-  dave.joinGroup(group);
-  return { bot, users: [alice, bob, carol, dave] };
-}
-
 async function testserver({ io, out }: CommandEnv, _args: string[], o: TestserverOptions): Promise<void> {
   const tg = await TestServer.start({
     port: o.port,
@@ -76,7 +60,9 @@ async function testserver({ io, out }: CommandEnv, _args: string[], o: Testserve
     ...(o.state ? { stateFile: o.state } : {}),
   });
   try {
-    const { bot, users } = seed(tg);
+    const cast = seedWorld(tg);
+    const bot = cast.bot;
+    const users = [...cast.users.values()];
     const address = `${tg.host}:${tg.port}`;
     out.result(
       {

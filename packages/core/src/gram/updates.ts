@@ -128,6 +128,20 @@ export function entitiesOf(obj: unknown): Array<Api.TypeUser | Api.TypeChat> {
   return [...(o.users ?? []), ...(o.chats ?? [])];
 }
 
+/** One pts-sequenced update from a short container (updateShortMessage, updateShortSentMessage...). */
+function shortUpdate(
+  obj: { pts: number; ptsCount: number; date: number },
+  update: BotUpdate,
+): IncomingUpdates {
+  return {
+    kind: 'updates',
+    updates: [{ update, seq: { box: 'pts', pts: obj.pts, ptsCount: obj.ptsCount } }],
+    seq: 0,
+    seqStart: 0,
+    date: obj.date,
+  };
+}
+
 /** Maps whatever the MTProto sender hands to its update callback. */
 export function mapIncoming(obj: unknown): IncomingUpdates | undefined {
   if (obj instanceof Api.Updates || obj instanceof Api.UpdatesCombined) {
@@ -144,7 +158,7 @@ export function mapIncoming(obj: unknown): IncomingUpdates | undefined {
   }
   if (obj instanceof Api.UpdateShortMessage) {
     const userId = toBigint(obj.userId);
-    const update: BotUpdate = {
+    return shortUpdate(obj, {
       type: 'message',
       messageId: obj.id,
       date: obj.date,
@@ -153,17 +167,10 @@ export function mapIncoming(obj: unknown): IncomingUpdates | undefined {
       isPrivate: true,
       out: Boolean(obj.out),
       text: obj.message,
-    };
-    return {
-      kind: 'updates',
-      updates: [{ update, seq: { box: 'pts', pts: obj.pts, ptsCount: obj.ptsCount } }],
-      seq: 0,
-      seqStart: 0,
-      date: obj.date,
-    };
+    });
   }
   if (obj instanceof Api.UpdateShortChatMessage) {
-    const update: BotUpdate = {
+    return shortUpdate(obj, {
       type: 'message',
       messageId: obj.id,
       date: obj.date,
@@ -172,28 +179,10 @@ export function mapIncoming(obj: unknown): IncomingUpdates | undefined {
       isPrivate: false,
       out: Boolean(obj.out),
       text: obj.message,
-    };
-    return {
-      kind: 'updates',
-      updates: [{ update, seq: { box: 'pts', pts: obj.pts, ptsCount: obj.ptsCount } }],
-      seq: 0,
-      seqStart: 0,
-      date: obj.date,
-    };
+    });
   }
   if (obj instanceof Api.UpdateShortSentMessage) {
-    return {
-      kind: 'updates',
-      updates: [
-        {
-          update: { type: 'other', name: 'UpdateShortSentMessage' },
-          seq: { box: 'pts', pts: obj.pts, ptsCount: obj.ptsCount },
-        },
-      ],
-      seq: 0,
-      seqStart: 0,
-      date: obj.date,
-    };
+    return shortUpdate(obj, { type: 'other', name: 'UpdateShortSentMessage' });
   }
   if (obj instanceof Api.UpdatesTooLong) return { kind: 'tooLong' };
   const state = (obj as { state?: unknown }).state;
