@@ -7,7 +7,7 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { TestServer } from './scenario.js';
-import { runCommand, STANDALONE_HELP, seedWorld } from './standalone.js';
+import { runCommand, seedWorld } from './standalone.js';
 
 function parse(): { port: number; state?: string; timeScale: number } {
   const { values } = parseArgs({
