@@ -31,7 +31,12 @@ import { redactSecrets } from './secrets.js';
 import { Broadcast, BroadcastError, type BroadcastOptions } from './send/broadcast.js';
 import { type LimiterOptions, RateLimiter, realSleep } from './send/limiter.js';
 import { SEND_DEFAULTS, Sender, type SendInput, type SendResult } from './send/sender.js';
-import { readSessionFile, type SessionData, writeSessionFile } from './session/session-file.js';
+import {
+  readSessionFile,
+  type SessionData,
+  SessionFileError,
+  writeSessionFile,
+} from './session/session-file.js';
 import { openStorage } from './storage/open.js';
 import { PeerCache, type PeerCacheOptions } from './storage/peer-cache.js';
 import type { DialogState, PeerInput, PeerRecord, StorageProvider, UpsertResult } from './storage/types.js';
@@ -180,7 +185,7 @@ export class PmClient {
       try {
         session = await readSessionFile(sessionPath);
       } catch (e) {
-        if (!(e instanceof PmError && /not found/.test(e.message))) throw e;
+        if (!(e instanceof SessionFileError && e.missing)) throw e;
       }
     }
     const storage = await openStorage(opts.storage ?? 'memory');

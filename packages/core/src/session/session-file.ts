@@ -24,6 +24,8 @@ export class SessionFileError extends PmError {
   constructor(
     readonly path: string,
     reason: string,
+    /** The file does not exist (a first login will create it). */
+    readonly missing = false,
   ) {
     super('SESSION_FILE', `Session file ${path}: ${reason}`);
   }
@@ -39,6 +41,7 @@ export async function readSessionFile(path: string): Promise<SessionData> {
     throw new SessionFileError(
       path,
       code === 'ENOENT' ? 'not found; create one with `pnpm login`' : `cannot be read (${code})`,
+      code === 'ENOENT',
     );
   }
   let data: unknown;
