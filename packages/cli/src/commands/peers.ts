@@ -2,12 +2,19 @@
  * `pm peers stats|export|import`: the seen-users cache, offline (the storage alone, no session, no network).
  */
 import { createWriteStream } from 'node:fs';
-import { PeerCache, type PeerType, redactSecrets } from '@pm/core';
+import {
+  type ExportFormat,
+  exportPeers,
+  type ImportFormat,
+  importPeers,
+  PeerCache,
+  type PeerType,
+  redactSecrets,
+} from '@pm/core';
 import { type Command, Option } from 'commander';
 import type { Act, CommandEnv } from '../command.js';
 import { withStorage } from '../connect.js';
 import { plural, renderTable } from '../format.js';
-import { type ExportFormat, exportPeers, type ImportFormat, importPeers } from '../peers/core-import.js';
 import { restorePeers } from '../peers/restore.js';
 
 const IMPORT_FORMATS: readonly ImportFormat[] = [
