@@ -127,6 +127,7 @@ export class PmClient {
   private closed = false;
   private ingestQueue: Promise<unknown> = Promise.resolve();
   private startPromise: Promise<void> | undefined;
+  private detachPeerCache: (() => void) | undefined;
 
   private constructor(
     opts: PmClientOptions,
@@ -191,6 +192,7 @@ export class PmClient {
     const storage = await openStorage(opts.storage ?? 'memory');
     const client = new PmClient(opts, storage, sessionPath);
     try {
+      if (storage.attachPeerCache) client.detachPeerCache = await storage.attachPeerCache(client.peers);
       client.gram = await openGram(
         {
           apiId: opts.apiId,
@@ -207,6 +209,7 @@ export class PmClient {
         await client.afterLogin(me);
       }
     } catch (e) {
+      client.detachPeerCache?.();
       await client.peers.close().catch(() => {});
       throw e;
     }
@@ -391,6 +394,7 @@ export class PmClient {
     try {
       await this.gram?.disconnect();
     } finally {
+      this.detachPeerCache?.();
       await this.peers.close();
     }
   }
@@ -461,7 +465,12 @@ export class PmClient {
         const s = await this.storage.state.get(`${STATE_KEY}.${me.id}`);
         return s ? (JSON.parse(s) as UpdateState) : undefined;
       },
-      saveState: (s) => this.storage.state.set(`${STATE_KEY}.${me.id}`, JSON.stringify(s)),
+      saveState: async (s) => {
+        // The users an update carried must be on disk before the state says it was handled: the peer cache
+        // writes behind, and after a crash in between getDifference would not bring them back.
+        await this.peers.flush();
+        await this.storage.state.set(`${STATE_KEY}.${me.id}`, JSON.stringify(s));
+      },
       fetchState: () => this.gram.getState(),
       fetchDifference: async (s) => {
         const { diff, entities } = await this.gram.getDifference(s);

@@ -208,6 +208,29 @@ export class PeerCache {
     return inputPeerOf(record);
   }
 
+  /**
+   * Forgets what memory holds about these peers (changes still waiting to be written stay), so their next read
+   * comes from storage. For a store shared by several processes: call it when another process changed them
+   * (`@pm/storage-postgres` does, from LISTEN/NOTIFY, once `attachPeerCache(cache)` was called).
+   */
+  invalidate(ids: Iterable<bigint>): void {
+    for (const id of ids) this.#records.delete(id);
+    this.#epoch++; // a storage read that started before the change may be stale
+  }
+
+  /** Forgets the owners memory holds for these lower-cased usernames, so their next lookup asks storage. */
+  invalidateUsernames(lowerNames: Iterable<string>): void {
+    for (const name of lowerNames) this.#owners.delete(name);
+    this.#epoch++;
+  }
+
+  /** Forgets every cached record and username owner (pending writes stay), e.g. after missed notifications. */
+  invalidateAll(): void {
+    this.#records.clear();
+    this.#owners.clear();
+    this.#epoch++;
+  }
+
   /** Changes of names, title, usernames, phone and lang code, oldest first. Flushes pending writes first. */
   async history(id: bigint | string): Promise<HistoryEntry[]> {
     const key = parsePeerId(id);

@@ -265,6 +265,15 @@ export interface StorageProvider extends StorageRepositories {
   /** Several processes may use the store at once (e.g. PostgreSQL); memory and SQLite are single-process. */
   readonly shared?: boolean | undefined;
   /**
+   * Shared stores: keeps a peer cache coherent with other processes (drops what they changed from its memory).
+   * PmClient calls it on connect when present. Resolves once changes flow; returns the function that detaches.
+   */
+  attachPeerCache?(cache: {
+    invalidate(ids: Iterable<bigint>): void;
+    invalidateUsernames(lowerNames: Iterable<string>): void;
+    invalidateAll(): void;
+  }): Promise<() => void>;
+  /**
    * Runs `fn` in one atomic transaction; `tx` offers the same repositories bound to it. Writes made outside `tx`
    * while it runs wait until it ends. If `fn` throws, nothing it wrote stays.
    */

@@ -1,0 +1,152 @@
+/**
+ * Cross-process cache coherence over LISTEN/NOTIFY. A transaction that changed peers sends, on the store's
+ * channel, the changed ids and lower-cased usernames (NOTIFY is delivered at commit, and only if it commits);
+ * every other provider on that store hears it on one dedicated connection and tells its listeners, which drop
+ * those entries from their caches. After the listening connection was lost, notifications may have been missed:
+ * listeners then hear `null`, meaning "anything may have changed".
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { POSTGRES_DEFAULTS } from './defaults.js';
+import type { PostgresDriver, Sql } from './driver.js';
+import type { PeerChanges } from './write-context.js';
+
+/** Told about changes of peers: ids and usernames, or null when anything may have changed. */
+export type PeerChangeListener = (changes: PeerChanges | null) => void;
+
+/** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more. */
+const MAX_PAYLOAD = 7000;
+
+interface Payload {
+  /** Origin: the sending provider, which ignores its own notifications. */
+  o: string;
+  i: string[];
+  n: string[];
+}
+
+export class ChangeFeed {
+  readonly channel: string;
+  readonly #origin = randomUUID();
+  readonly #listeners = new Set<PeerChangeListener>();
+  #client: pg.PoolClient | null = null;
+  /** Gives the listening connection back, once. */
+  #drop: (() => void) | null = null;
+  #connecting: Promise<void> | null = null;
+  #closed = false;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly driver: PostgresDriver) {
+    const name = `pm_peers_${driver.schema}`;
+    this.channel =
+      name.length <= 63 ? name : `pm_peers_${createHash('sha1').update(driver.schema).digest('hex')}`;
+  }
+
+  /** Adds a listener; resolves once this provider listens on the channel. */
+  async subscribe(listener: PeerChangeListener): Promise<() => void> {
+    this.#listeners.add(listener);
+    await this.#listen();
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** Queues the notifications of a transaction's changes; PostgreSQL sends them if it commits. */
+  async publish(sql: Sql, changes: PeerChanges): Promise<void> {
+    if (changes.ids.length === 0 && changes.usernames.length === 0) return;
+    const payloads: string[] = [];
+    let current: Payload = { o: this.#origin, i: [], n: [] };
+    let size = 64;
+    const push = (add: () => void, length: number) => {
+      if (size + length > MAX_PAYLOAD) {
+        payloads.push(JSON.stringify(current));
+        current = { o: this.#origin, i: [], n: [] };
+        size = 64;
+      }
+      add();
+      size += length;
+    };
+    for (const id of changes.ids) push(() => current.i.push(String(id)), String(id).length + 3);
+    for (const name of changes.usernames) push(() => current.n.push(name), name.length + 3);
+    payloads.push(JSON.stringify(current));
+    await sql.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [this.channel, payloads]);
+  }
+
+  /** Tells this process's own listeners (stored rows that differ from what its cache wrote). */
+  emitLocal(changes: PeerChanges): void {
+    if (changes.ids.length === 0 && changes.usernames.length === 0) return;
+    this.#emit(changes);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+    this.#listeners.clear();
+    this.#client = null;
+    this.#drop?.();
+  }
+
+  #emit(changes: PeerChanges | null): void {
+    for (const listener of this.#listeners) listener(changes);
+  }
+
+  #listen(): Promise<void> {
+    if (this.#client !== null || this.#closed) return Promise.resolve();
+    this.#connecting ??= this.#connect().finally(() => {
+      this.#connecting = null;
+    });
+    return this.#connecting;
+  }
+
+  async #connect(): Promise<void> {
+    const client = await this.driver.pool.connect();
+    let released = false;
+    const drop = () => {
+      if (released) return;
+      released = true;
+      client.release(true);
+    };
+    const onLost = () => {
+      if (released) return;
+      drop();
+      if (this.#client === client) this.#client = null;
+      this.#reconnect(0);
+    };
+    this.#drop = drop;
+    client.on('error', onLost);
+    client.on('end', onLost);
+    client.on('notification', (msg) => {
+      if (msg.channel !== this.channel || !msg.payload) return;
+      let payload: Payload;
+      try {
+        payload = JSON.parse(msg.payload) as Payload;
+      } catch {
+        return; // not ours
+      }
+      if (payload.o === this.#origin) return;
+      this.#emit({ ids: payload.i.map((id) => BigInt(id)), usernames: payload.n });
+    });
+    try {
+      await client.query(`LISTEN "${this.channel}"`);
+    } catch (error) {
+      onLost();
+      throw error;
+    }
+    if (this.#closed) {
+      drop();
+      return;
+    }
+    this.#client = client;
+  }
+
+  #reconnect(attempt: number): void {
+    if (this.#closed || this.#listeners.size === 0) return;
+    const delay = Math.min(POSTGRES_DEFAULTS.listenReconnectMaxMs, 50 * 2 ** attempt);
+    this.#retryTimer = setTimeout(() => {
+      this.#listen().then(
+        // Notifications sent while nobody listened are lost: everything cached may be stale.
+        () => this.#emit(null),
+        () => this.#reconnect(attempt + 1),
+      );
+    }, delay);
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * The peer writes, with the merge rules enforced by PostgreSQL so that processes sharing a store cannot undo each
+ * other's knowledge, whatever the interleaving:
+ *
+ * - the upsert merges in `ON CONFLICT DO UPDATE`, against the row as it is at that moment (locked): a min record
+ *   never replaces a full access hash nor any other field of a full row; a lang code is never cleared;
+ * - the username index follows the row in the same transaction: a name the row gained is claimed in the unique
+ *   index on lower(username), and the owner it is taken from (read back from that very statement) loses it from
+ *   its row too; a name the row lost is freed;
+ * - a phone a row gained is taken from any other row holding it (unique, checked at commit);
+ * - every touched row is locked in id order and its before/after kept for the history (see write-context.ts).
+ */
+import type { PeerRecord } from '@pm/core';
+import type { Scope } from './access.js';
+import type { PostgresDriver } from './driver.js';
+import { RetryTransaction } from './errors.js';
+import {
+  joinNames,
+  PEER_COLUMNS,
+  PEER_UNNEST_TYPES,
+  type PeerRow,
+  peerColumns,
+  peerParams,
+  recordOf,
+  sameList,
+} from './peer-rows.js';
+
+/** A min record arriving over a full row: it may only fill what the row lacks. */
+const MIN_OVER_FULL = '(excluded.min AND NOT p.min)';
+/**
+ * Over a full row, a min record changes nothing but the times. The record may carry the writer's stale memory as
+ * much as the min sighting itself, so filling gaps from it could bring back what another process removed (e.g. a
+ * username moved away); the next full sighting fills them anyway.
+ */
+const keepOverFull = (c: string): string => `CASE WHEN ${MIN_OVER_FULL} THEN p.${c} ELSE excluded.${c} END`;
+const LANG_KEPT = `excluded.lang_code IS NULL OR ${MIN_OVER_FULL}`;
+
+/** The merged value of each column, in terms of the stored row `p` and the incoming `excluded`. */
+const MERGED: Record<(typeof PEER_COLUMNS)[number], string> = {
+  id: 'p.id',
+  type: keepOverFull('type'),
+  access_hash: `CASE WHEN excluded.access_hash IS NULL THEN p.access_hash
+    WHEN NOT excluded.min OR p.min OR p.access_hash IS NULL THEN excluded.access_hash
+    ELSE p.access_hash END`,
+  min: `CASE WHEN excluded.access_hash IS NULL THEN p.min
+    WHEN NOT excluded.min THEN false
+    WHEN p.min OR p.access_hash IS NULL THEN true
+    ELSE p.min END`,
+  usernames: keepOverFull('usernames'),
+  first_name: keepOverFull('first_name'),
+  last_name: keepOverFull('last_name'),
+  title: keepOverFull('title'),
+  phone: keepOverFull('phone'),
+  lang_code: `CASE WHEN ${LANG_KEPT} THEN p.lang_code ELSE excluded.lang_code END`,
+  lang_code_seen_at: `CASE WHEN ${LANG_KEPT} THEN p.lang_code_seen_at
+    ELSE GREATEST(CASE WHEN p.lang_code = excluded.lang_code THEN p.lang_code_seen_at END, excluded.lang_code_seen_at) END`,
+  premium: keepOverFull('premium'),
+  verified: keepOverFull('verified'),
+  deleted: keepOverFull('deleted'),
+  photo_id: keepOverFull('photo_id'),
+  first_seen: 'LEAST(p.first_seen, excluded.first_seen)',
+  last_seen: 'GREATEST(p.last_seen, excluded.last_seen)',
+  last_updated: '',
+};
+const TRACKED = PEER_COLUMNS.filter(
+  (c) => !['id', 'lang_code_seen_at', 'first_seen', 'last_seen', 'last_updated'].includes(c),
+);
+MERGED.last_updated = `CASE WHEN ROW(${TRACKED.map((c) => MERGED[c]).join(', ')})
+    IS DISTINCT FROM ROW(${TRACKED.map((c) => `p.${c}`).join(', ')})
+  THEN GREATEST(p.last_updated, excluded.last_updated) ELSE p.last_updated END`;
+
+/** The statements, built once per schema. */
+export class PeerStatements {
+  readonly lock: string;
+  readonly upsert: string;
+  readonly freeNames: string;
+  readonly claimNames: string;
+  readonly dropNames: string;
+  readonly lockPhoneHolders: string;
+  readonly clearPhones: string;
+  readonly delete: string;
+  readonly deleteNames: string;
+
+  constructor(readonly driver: PostgresDriver) {
+    const peers = driver.table('peers');
+    const usernames = driver.table('usernames');
+    const cols = peerColumns();
+    this.lock = `SELECT ${cols} FROM ${peers} WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`;
+    const unnest = PEER_UNNEST_TYPES.map((t, i) => `$${i + 1}::${t}`).join(', ');
+    const select = PEER_COLUMNS.map((c) =>
+      c === 'usernames' ? "string_to_array(t.usernames, ' ')" : `t.${c}`,
+    );
+    this.upsert = `INSERT INTO ${peers} AS p (${cols})
+      SELECT ${select.join(', ')} FROM unnest(${unnest}) AS t(${cols})
+      ON CONFLICT (id) DO UPDATE SET ${PEER_COLUMNS.filter((c) => c !== 'id')
+        .map((c) => `${c} = ${MERGED[c]}`)
+        .join(',\n        ')}
+      RETURNING ${peerColumns('p')}, (p.xmax = 0) AS inserted`;
+    this.freeNames = `DELETE FROM ${usernames} WHERE peer_id = ANY($1::bigint[]) AND NOT (lower(username) = ANY($2::text[]))
+      RETURNING lower(username) AS name`;
+    this.claimNames = `INSERT INTO ${usernames} AS u (username, peer_id, position)
+      SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[])
+      ON CONFLICT ((lower(username))) DO UPDATE SET
+        displaced_peer_id = CASE WHEN u.peer_id <> excluded.peer_id THEN u.peer_id END,
+        peer_id = excluded.peer_id, username = excluded.username, position = excluded.position
+      WHERE (u.peer_id, u.username, u.position) IS DISTINCT FROM (excluded.peer_id, excluded.username, excluded.position)
+      RETURNING lower(u.username) AS name, u.displaced_peer_id AS displaced`;
+    this.dropNames = `UPDATE ${peers} p SET
+        usernames = ARRAY(SELECT x.u FROM unnest(p.usernames) WITH ORDINALITY AS x(u, i)
+                          WHERE lower(x.u) <> ALL(string_to_array(v.names, ' ')) ORDER BY x.i),
+        last_updated = GREATEST(p.last_updated, v.at)
+      FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS v(id, names, at)
+      WHERE p.id = v.id AND EXISTS (SELECT 1 FROM unnest(p.usernames) AS y(u) WHERE lower(y.u) = ANY(string_to_array(v.names, ' ')))
+      RETURNING ${peerColumns('p')}`;
+    this.lockPhoneHolders = `SELECT ${cols} FROM ${peers} WHERE phone = ANY($1::text[]) AND NOT (id = ANY($2::bigint[]))
+      ORDER BY id FOR UPDATE`;
+    this.clearPhones = `UPDATE ${peers} SET phone = NULL, last_updated = GREATEST(last_updated, $2)
+      WHERE id = ANY($1::bigint[]) AND phone IS NOT NULL RETURNING ${cols}`;
+    this.delete = `DELETE FROM ${peers} WHERE id = ANY($1::bigint[]) RETURNING ${cols}`;
+    this.deleteNames = `DELETE FROM ${usernames} WHERE peer_id = ANY($1::bigint[]) RETURNING lower(username) AS name`;
+  }
+}
+
+const byId = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Locks rows (in id order, against deadlocks) and records their state at first touch. */
+async function lock(scope: Scope, st: PeerStatements, ids: readonly bigint[]): Promise<void> {
+  const fresh = ids.filter((id) => !scope.ctx.before.has(id));
+  if (fresh.length === 0) return;
+  const { rows } = await scope.sql.query<PeerRow>(st.lock, [fresh]);
+  scope.ctx.locked(fresh, rows.map(recordOf));
+}
+
+/** Upserts records by the merge rules, then brings usernames and phones in line. */
+export async function upsertPeers(
+  scope: Scope,
+  st: PeerStatements,
+  records: readonly PeerRecord[],
+): Promise<void> {
+  const latest = new Map<bigint, PeerRecord>();
+  for (const r of records) latest.set(r.id, r);
+  if (latest.size === 0) return;
+  const input = [...latest.values()].sort((a, b) => byId(a.id, b.id));
+  const ids = input.map((r) => r.id);
+  await lock(scope, st, ids);
+  const { rows } = await scope.sql.query<PeerRow & { inserted: boolean }>(st.upsert, peerParams(input));
+  const { ctx } = scope;
+  const renamed: { peerId: bigint; usernames: readonly string[]; at: number }[] = [];
+  const phones: PeerRecord[] = [];
+  for (const row of rows) {
+    const after = recordOf(row);
+    const before = ctx.after.get(after.id) ?? null;
+    // A row another transaction inserted after our lock: its before is unknown, so run the transaction again.
+    if (!row.inserted && before === null)
+      throw new RetryTransaction(`peer ${after.id} appeared concurrently`);
+    ctx.wrote([after]);
+    ctx.passed.set(after.id, latest.get(after.id) as PeerRecord);
+    if (before === null ? after.usernames.length > 0 : !sameList(before.usernames, after.usernames))
+      renamed.push({ peerId: after.id, usernames: after.usernames, at: after.lastSeen });
+    if (after.phone !== null && before?.phone !== after.phone) phones.push(after);
+  }
+  if (renamed.length > 0) await syncUsernames(scope, st, renamed);
+  if (phones.length > 0) await takePhones(scope, st, phones);
+}
+
+/**
+ * Makes each peer own exactly the given usernames in the index, and takes each name away from the row of
+ * whoever held it (read back from the claiming statement, so a concurrent claim cannot slip in between).
+ */
+export async function syncUsernames(
+  scope: Scope,
+  st: PeerStatements,
+  entries: readonly { peerId: bigint; usernames: readonly string[]; at: number }[],
+): Promise<void> {
+  const { sql, ctx } = scope;
+  // Within one call the last peer wanting a name gets it; earlier ones lose it like any other holder.
+  const claims = new Map<string, { username: string; peerId: bigint; position: number; at: number }>();
+  const losers = new Map<bigint, { names: Set<string>; at: number }>();
+  for (const { peerId, usernames, at } of entries) {
+    usernames.forEach((username, position) => {
+      const name = username.toLowerCase();
+      const earlier = claims.get(name);
+      if (earlier && earlier.peerId !== peerId) {
+        const l = losers.get(earlier.peerId) ?? { names: new Set<string>(), at };
+        l.names.add(name);
+        losers.set(earlier.peerId, l);
+      }
+      claims.delete(name); // re-inserted last, so the claim order follows the entries
+      claims.set(name, { username, peerId, position, at });
+    });
+  }
+  const peerIds = [...new Set(entries.map((e) => e.peerId))];
+  const freed = await sql.query<{ name: string }>(st.freeNames, [peerIds, [...claims.keys()]]);
+  for (const { name } of freed.rows) ctx.names.add(name);
+  for (const id of peerIds) ctx.synced.add(id);
+  if (claims.size === 0) return;
+  const list = [...claims.values()];
+  const claimed = await sql.query<{ name: string; displaced: bigint | null }>(st.claimNames, [
+    list.map((c) => c.username),
+    list.map((c) => c.peerId),
+    list.map((c) => c.position),
+  ]);
+  for (const { name, displaced } of claimed.rows) {
+    if (displaced === null) continue;
+    ctx.names.add(name);
+    const l = losers.get(displaced) ?? { names: new Set<string>(), at: claims.get(name)?.at ?? 0 };
+    l.names.add(name);
+    losers.set(displaced, l);
+  }
+  if (losers.size === 0) return;
+  const victims = [...losers.keys()].sort(byId);
+  await lock(scope, st, victims);
+  const { rows } = await sql.query<PeerRow>(st.dropNames, [
+    victims,
+    victims.map((id) => joinNames([...(losers.get(id)?.names ?? [])])),
+    victims.map((id) => losers.get(id)?.at ?? st.driver.now()),
+  ]);
+  ctx.wrote(rows.map(recordOf));
+}
+
+/** Takes each phone a row gained away from any other row that holds it. */
+async function takePhones(scope: Scope, st: PeerStatements, claimers: readonly PeerRecord[]): Promise<void> {
+  const { sql, ctx } = scope;
+  const claimerIds = claimers.map((r) => r.id);
+  const holders = await sql.query<PeerRow>(st.lockPhoneHolders, [claimers.map((r) => r.phone), claimerIds]);
+  if (holders.rows.length === 0) return;
+  const held = holders.rows.map(recordOf);
+  ctx.locked(
+    held.map((r) => r.id),
+    held,
+  );
+  const at = Math.max(...claimers.map((r) => r.lastSeen));
+  const { rows } = await sql.query<PeerRow>(st.clearPhones, [held.map((r) => r.id), at]);
+  ctx.wrote(rows.map(recordOf));
+}
+
+/** Deletes peers and their username index rows. */
+export async function deletePeers(scope: Scope, st: PeerStatements, ids: readonly bigint[]): Promise<void> {
+  if (ids.length === 0) return;
+  const sorted = [...new Set(ids)].sort(byId);
+  const { rows } = await scope.sql.query<PeerRow>(st.delete, [sorted]);
+  const names = await scope.sql.query<{ name: string }>(st.deleteNames, [sorted]);
+  for (const { name } of names.rows) scope.ctx.names.add(name);
+  scope.ctx.deleted(rows.map(recordOf), sorted);
+}

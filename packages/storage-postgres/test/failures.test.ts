@@ -1,0 +1,234 @@
+/**
+ * Bad input and failing servers: a malformed URL, nothing listening, a wrong password, a connection killed in the
+ * middle of a batch (retried, stored once), a server that stays away (typed error, nothing of the batch stored,
+ * the batch written once the server is back).
+ */
+import net from 'node:net';
+import { PeerCache, type PeerInput, StorageError } from '@pm/core';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openPostgresStorage, PostgresStorageError } from '../src/index.js';
+import { dropSchemas, freshSchema, PG_URL, SKIP_MESSAGE } from './pg.js';
+
+afterAll(dropSchemas);
+
+const SECRET = 'not-the-real-password-42';
+const users = (from: number, n: number, tag: string): PeerInput[] =>
+  Array.from({ length: n }, (_, i) => ({
+    id: BigInt(from + i),
+    type: 'user',
+    accessHash: BigInt(from + i) * 11n,
+    usernames: [`${tag}_${from + i}`],
+    firstName: `U${i}`,
+  }));
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function caught(run: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** A TCP proxy to the real server that can be taken down (connections cut, port refusing) and brought back. */
+class TcpProxy {
+  #server: net.Server | null = null;
+  readonly #sockets = new Set<net.Socket>();
+  constructor(
+    readonly port: number,
+    private readonly target: { host: string; port: number },
+  ) {}
+  async up(): Promise<void> {
+    const server = net.createServer((socket) => {
+      const upstream = net.connect(this.target.port, this.target.host);
+      for (const s of [socket, upstream]) {
+        this.#sockets.add(s);
+        s.on('close', () => this.#sockets.delete(s));
+        s.on('error', () => {});
+      }
+      socket.pipe(upstream).pipe(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.#server = server;
+  }
+  async down(): Promise<void> {
+    const server = this.#server;
+    this.#server = null;
+    for (const s of this.#sockets) s.destroy();
+    if (server) await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+describe('bad connection settings', () => {
+  it('rejects a URL that is not postgres:// without echoing its password', async () => {
+    const error = await caught(() => openPostgresStorage({ url: `mysql://pm:${SECRET}@localhost/db` }));
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as Error).message).toContain('postgres://user:password@host:port/database');
+    expect((error as Error).message).toContain('mysql://pm:***@localhost/db');
+    expect((error as Error).message).not.toContain(SECRET);
+  });
+
+  it('rejects a schema name that would need quoting', async () => {
+    const error = await caught(() =>
+      openPostgresStorage({ url: 'postgres://x@localhost/db', schema: 'Bad-Name' }),
+    );
+    expect((error as Error).message).toContain('"Bad-Name"');
+  });
+
+  it('names host:port but never the password when nothing listens there, after bounded retries', async () => {
+    const port = await freePort();
+    const error = await caught(() =>
+      openPostgresStorage({
+        url: `postgres://pm:${SECRET}@127.0.0.1:${port}/pm_test`,
+        retryAttempts: 3,
+        retryBaseDelayMs: 1,
+      }),
+    );
+    expect(error).toBeInstanceOf(PostgresStorageError);
+    const e = error as PostgresStorageError;
+    expect(e).toMatchObject({ code: 'STORAGE_FAILED', failure: 'unavailable', attempts: 3, transient: true });
+    expect(e.causeCode).toBe('ECONNREFUSED');
+    expect(e.message).toContain(`127.0.0.1:${port}/pm_test`);
+    expect(e.message).not.toContain(SECRET);
+  });
+});
+
+describe.skipIf(!PG_URL)(PG_URL ? 'failing server' : SKIP_MESSAGE, () => {
+  const url = new URL(PG_URL ?? 'postgres://x@localhost:5432/x');
+
+  it('reports a wrong password at once, as rejected, without the password', async () => {
+    const wrong = new URL(url);
+    wrong.password = SECRET;
+    const error = await caught(() => openPostgresStorage({ url: wrong.toString(), schema: freshSchema() }));
+    expect(error).toBeInstanceOf(PostgresStorageError);
+    expect(error).toMatchObject({ failure: 'rejected', causeCode: '28P01', attempts: 1 });
+    expect((error as Error).message).toContain(`${url.hostname}:${url.port}`);
+    expect((error as Error).message).not.toContain(SECRET);
+  });
+
+  /** A pool whose connections kill their own backend right before a statement matching `killOn.pattern`. */
+  function killingPool(killOn: { pattern: RegExp | null; left: number }): { pool: pg.Pool; admin: pg.Pool } {
+    const admin = new pg.Pool({ connectionString: PG_URL, max: 1 });
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 4 });
+    pool.on('connect', (client: any) => {
+      const query = client.query.bind(client);
+      client.query = (config: any, ...rest: any[]) => {
+        if (
+          killOn.pattern &&
+          killOn.left > 0 &&
+          typeof config?.text === 'string' &&
+          killOn.pattern.test(config.text)
+        ) {
+          killOn.left--;
+          return admin
+            .query('SELECT pg_terminate_backend($1)', [client.processID])
+            .then(() => new Promise((resolve) => setTimeout(resolve, 20)))
+            .then(() => query(config, ...rest));
+        }
+        return query(config, ...rest);
+      };
+    });
+    return { pool, admin };
+  }
+
+  it('runs a batch again when its connection is killed mid-transaction, and stores it exactly once', async () => {
+    const killOn = { pattern: null as RegExp | null, left: 1 };
+    const { pool, admin } = killingPool(killOn);
+    const storage = await openPostgresStorage({ pool, schema: freshSchema('kill'), retryBaseDelayMs: 5 });
+    const cache = new PeerCache({ storage, flushDelayMs: 1000 });
+    await cache.upsert(users(1, 500, 'first'));
+    await cache.flush();
+    await cache.upsert(users(1, 500, 'renamed'));
+    killOn.pattern = /INSERT INTO "[a-z0-9_]+"."usernames"/; // after the peer rows of the batch are written
+    await cache.flush();
+    expect(killOn.left).toBe(0);
+    expect(await storage.peers.count()).toBe(500);
+    expect(await storage.usernames.resolveMany(['renamed_7', 'first_7'])).toEqual(
+      new Map([['renamed_7', 7n]]),
+    );
+    expect(await storage.history.list(7n)).toEqual([
+      { peerId: 7n, field: 'usernames', before: ['first_7'], after: ['renamed_7'], at: expect.any(Number) },
+    ]);
+    await cache.close();
+    await pool.end();
+    await admin.end();
+  });
+
+  it('reports a server that keeps dropping the connection, with nothing of the batch stored', async () => {
+    const killOn = { pattern: null as RegExp | null, left: 0 };
+    const { pool, admin } = killingPool(killOn);
+    const storage = await openPostgresStorage({
+      pool,
+      schema: freshSchema('down'),
+      retryAttempts: 3,
+      retryBaseDelayMs: 5,
+    });
+    const errors: StorageError[] = [];
+    const cache = new PeerCache({ storage, flushDelayMs: 1000, onError: (e) => errors.push(e) });
+    await cache.upsert(users(1, 100, 'kept'));
+    await cache.flush();
+    await cache.upsert([...users(1, 100, 'moved'), ...users(1000, 2000, 'fresh')]);
+    killOn.pattern = /INSERT INTO "[a-z0-9_]+"."usernames"|pg_notify/;
+    killOn.left = 3;
+    const error = await caught(() => cache.flush());
+    expect(error).toBeInstanceOf(PostgresStorageError);
+    expect(error).toMatchObject({ failure: 'unavailable', attempts: 3 });
+    expect(errors).toEqual([error]);
+    // Nothing of the failed batch: no new peers, no renamed usernames, no history.
+    expect(await storage.peers.count()).toBe(100);
+    expect(await storage.usernames.resolveMany(['kept_5', 'moved_5', 'fresh_1005'])).toEqual(
+      new Map([['kept_5', 5n]]),
+    );
+    expect(await storage.history.list(5n)).toEqual([]);
+    // The batch stayed in memory and is written once the server answers again.
+    await cache.flush();
+    expect(await storage.peers.count()).toBe(2100);
+    expect(await storage.usernames.resolveMany(['kept_5', 'moved_5'])).toEqual(new Map([['moved_5', 5n]]));
+    expect(await storage.history.list(5n)).toHaveLength(1);
+    await cache.close();
+    await pool.end();
+    await admin.end();
+  });
+
+  it('reports a server that went down (port refusing) mid-ingest, and catches up when it is back', async () => {
+    const proxy = new TcpProxy(await freePort(), { host: url.hostname, port: Number(url.port || 5432) });
+    await proxy.up();
+    const via = new URL(url);
+    via.port = String(proxy.port);
+    const schema = freshSchema('proxy');
+    const storage = await openPostgresStorage({
+      url: via.toString(),
+      schema,
+      retryAttempts: 3,
+      retryBaseDelayMs: 5,
+      connectTimeoutMs: 1000,
+    });
+    const cache = new PeerCache({ storage, flushDelayMs: 1000 });
+    await cache.upsert(users(1, 50, 'before'));
+    await cache.flush();
+    await cache.upsert(users(100, 500, 'during'));
+    await proxy.down();
+    const error = await caught(() => cache.flush());
+    expect(error).toBeInstanceOf(PostgresStorageError);
+    expect(error).toMatchObject({ failure: 'unavailable', transient: true });
+    expect((error as Error).message).toContain(`127.0.0.1:${proxy.port}`);
+    expect((error as Error).message).not.toContain(url.password);
+    const direct = await openPostgresStorage({ url: PG_URL as string, schema });
+    expect(await direct.peers.count()).toBe(50);
+    await proxy.up();
+    await cache.flush();
+    expect(await direct.peers.count()).toBe(550);
+    await direct.close();
+    await cache.close();
+    await proxy.down();
+  });
+});

@@ -1,0 +1,45 @@
+/** Cache coherence across real processes: a child process moves a username; this process's cache follows. */
+import { randomBytes } from 'node:crypto';
+import { PeerCache } from '@pm/core';
+import { openPostgresStorage, type PostgresStorageProvider } from '@pm/storage-postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exited, PG_URL, SKIP_MESSAGE, spawnFixture } from './helpers.js';
+
+const schema = `pm_xcoherence_${randomBytes(4).toString('hex')}`;
+const ANN = 501n;
+const BOB = 502n;
+
+describe.skipIf(!PG_URL)(PG_URL ? 'cache coherence across processes' : SKIP_MESSAGE, () => {
+  let store: PostgresStorageProvider;
+  let cache: PeerCache;
+  beforeAll(async () => {
+    store = await openPostgresStorage({ url: PG_URL as string, schema });
+    cache = new PeerCache({ storage: store, closeStorage: false, flushDelayMs: 5 });
+    await store.attachPeerCache(cache);
+  });
+  afterAll(async () => {
+    await cache?.close();
+    await store?.driver.read(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await store?.close();
+  });
+
+  it('stops resolving the old owner once another process saw the username move', async () => {
+    await cache.upsert([
+      { id: ANN, type: 'user', accessHash: 1n, usernames: ['xp_moving'] },
+      { id: BOB, type: 'user', accessHash: 2n },
+    ]);
+    await cache.flush();
+    expect(cache.peekInputPeer('xp_moving')?.id).toBe(ANN);
+    const { child, output } = spawnFixture('upsert-child.ts', [
+      schema,
+      JSON.stringify([{ id: String(BOB), type: 'user', accessHash: '2', usernames: ['XP_Moving'] }]),
+    ]);
+    expect(await exited(child), output()).toBe(0);
+    await expect
+      .poll(() => cache.peekInputPeer('xp_moving'), { timeout: 5000, interval: 10 })
+      .toBeUndefined();
+    expect((await cache.getByUsername('xp_moving'))?.id).toBe(BOB);
+    expect((await cache.get(ANN))?.usernames).toEqual([]);
+    expect(cache.peekInputPeer('@XP_MOVING')?.id).toBe(BOB);
+  }, 30_000);
+});
