@@ -1,9 +1,11 @@
-import type {
-  BroadcastCounts,
-  BroadcastJob,
-  BroadcastJobStatus,
-  BroadcastRecipient,
-  BroadcastRepository,
+import {
+  type BroadcastCounts,
+  type BroadcastJob,
+  type BroadcastJobStatus,
+  type BroadcastRecipient,
+  type BroadcastRepository,
+  countsFromGroups,
+  recipientFromRow,
 } from '@pm/core';
 import type { Access } from './access.js';
 
@@ -137,15 +139,7 @@ export class PostgresBroadcastRepository implements BroadcastRepository {
       updated_at: bigint | null;
     }>(this.#sql.recipient, [jobId, userId]);
     const r = rows[0];
-    if (!r) return undefined;
-    return {
-      jobId,
-      userId,
-      status: r.status as BroadcastRecipient['status'],
-      messageId: r.message_id === null ? null : Number(r.message_id),
-      reason: r.reason,
-      updatedAt: r.updated_at === null ? null : Number(r.updated_at),
-    };
+    return r ? recipientFromRow(jobId, userId, r) : undefined;
   }
 
   async counts(jobId: string): Promise<BroadcastCounts> {
@@ -153,20 +147,6 @@ export class PostgresBroadcastRepository implements BroadcastRepository {
       this.#sql.counts,
       [jobId],
     );
-    let pending = 0;
-    let sent = 0;
-    let skipped = 0;
-    const skippedByReason: Record<string, number> = {};
-    for (const r of rows) {
-      const n = Number(r.n);
-      if (r.status === 'pending') pending += n;
-      else if (r.status === 'sent') sent += n;
-      else {
-        skipped += n;
-        const reason = r.reason ?? 'unknown';
-        skippedByReason[reason] = (skippedByReason[reason] ?? 0) + n;
-      }
-    }
-    return { total: pending + sent + skipped, pending, sent, skipped, skippedByReason };
+    return countsFromGroups(rows);
   }
 }

@@ -5,6 +5,7 @@ import { createWriteStream } from 'node:fs';
 import {
   type ExportFormat,
   exportPeers,
+  IMPORT_FORMATS,
   type ImportFormat,
   importPeers,
   PeerCache,
@@ -16,16 +17,6 @@ import type { Act, CommandEnv } from '../command.js';
 import { withStorage } from '../connect.js';
 import { plural, renderTable } from '../format.js';
 import { restorePeers } from '../peers/restore.js';
-
-const IMPORT_FORMATS: readonly ImportFormat[] = [
-  'telethon',
-  'pyrogram',
-  'gramjs-store',
-  'gramjs-string',
-  'mtcute',
-  'pm-jsonl',
-  'pm-csv',
-];
 
 export function definePeers(program: Command, act: Act): void {
   const peers = program

@@ -13,7 +13,8 @@ import { readPmExport } from './read-export.js';
 import { readTelethonSession } from './telethon.js';
 import type { ImportFormat, ImportOptions, ImportResult } from './types.js';
 
-const FORMATS: readonly ImportFormat[] = [
+/** Every format importPeers reads. */
+export const IMPORT_FORMATS: readonly ImportFormat[] = [
   'telethon',
   'pyrogram',
   'gramjs-store',
@@ -63,7 +64,7 @@ export async function importPeers(source: string, options: ImportOptions = {}): 
       throw new InvalidInputError(
         'INVALID_IMPORT_FORMAT',
         String(format),
-        `Invalid import format ${JSON.stringify(format)}: expected one of ${FORMATS.join(', ')}`,
+        `Invalid import format ${JSON.stringify(format)}: expected one of ${IMPORT_FORMATS.join(', ')}`,
       );
   }
 }

@@ -3,7 +3,7 @@ export { ImportError, type ImportErrorCode, ImportRowError } from './errors.js';
 export { type ExportOptions, exportPeers } from './export-peers.js';
 export { readGramjsStoreSession } from './gramjs-store.js';
 export { parseSessionString, readGramjsStringSession, type SessionStringInfo } from './gramjs-string.js';
-export { importPeers } from './import-peers.js';
+export { IMPORT_FORMATS, importPeers } from './import-peers.js';
 export { parseMtcuteHash, readMtcuteStorage } from './mtcute.js';
 export { readPyrogramSession } from './pyrogram.js';
 export { type ReadExportOptions, readExport } from './read-export.js';

@@ -1,3 +1,4 @@
+export { countsFromGroups, type RecipientRow, recipientFromRow } from './broadcast-rows.js';
 export type {
   BroadcastCounts,
   BroadcastJob,

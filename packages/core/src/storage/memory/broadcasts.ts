@@ -1,3 +1,4 @@
+import { countsFromGroups } from '../broadcast-rows.js';
 import type {
   BroadcastCounts,
   BroadcastJob,
@@ -133,18 +134,6 @@ export class MemoryBroadcastRepository implements BroadcastRepository {
 
   async counts(jobId: string): Promise<BroadcastCounts> {
     this.assertOpen();
-    let pending = 0;
-    let sent = 0;
-    let skipped = 0;
-    const skippedByReason: Record<string, number> = {};
-    for (const r of this.rows.get(jobId)?.values() ?? []) {
-      if (r.status === 'pending') pending++;
-      else if (r.status === 'sent') sent++;
-      else {
-        skipped++;
-        skippedByReason[r.reason ?? 'unknown'] = (skippedByReason[r.reason ?? 'unknown'] ?? 0) + 1;
-      }
-    }
-    return { total: pending + sent + skipped, pending, sent, skipped, skippedByReason };
+    return countsFromGroups([...(this.rows.get(jobId)?.values() ?? [])].map((r) => ({ ...r, n: 1 })));
   }
 }

@@ -1,3 +1,4 @@
+import { countsFromGroups, type RecipientRow, recipientFromRow } from '../broadcast-rows.js';
 import type {
   BroadcastCounts,
   BroadcastJob,
@@ -14,13 +15,6 @@ interface JobRow {
   status: string;
   created_at: bigint;
   updated_at: bigint;
-}
-
-interface RecipientRow {
-  status: string;
-  message_id: bigint | null;
-  reason: string | null;
-  updated_at: bigint | null;
 }
 
 const job = (r: JobRow): BroadcastJob => ({
@@ -134,36 +128,16 @@ export class SqliteBroadcastRepository implements BroadcastRepository {
         'SELECT status, message_id, reason, updated_at FROM broadcast_recipients WHERE job_id = ? AND user_id = ?',
       )
       .get(jobId, userId);
-    if (!r) return undefined;
-    return {
-      jobId,
-      userId,
-      status: r.status as BroadcastRecipient['status'],
-      messageId: r.message_id === null ? null : Number(r.message_id),
-      reason: r.reason,
-      updatedAt: r.updated_at === null ? null : Number(r.updated_at),
-    };
+    return r ? recipientFromRow(jobId, userId, r) : undefined;
   }
 
   async counts(jobId: string): Promise<BroadcastCounts> {
-    const rows = this.db
-      .prepare<[string], { status: string; reason: string | null; n: bigint }>(
-        'SELECT status, reason, count(*) AS n FROM broadcast_recipients WHERE job_id = ? GROUP BY status, reason',
-      )
-      .all(jobId);
-    let pending = 0;
-    let sent = 0;
-    let skipped = 0;
-    const skippedByReason: Record<string, number> = {};
-    for (const r of rows) {
-      const n = Number(r.n);
-      if (r.status === 'pending') pending += n;
-      else if (r.status === 'sent') sent += n;
-      else {
-        skipped += n;
-        skippedByReason[r.reason ?? 'unknown'] = (skippedByReason[r.reason ?? 'unknown'] ?? 0) + n;
-      }
-    }
-    return { total: pending + sent + skipped, pending, sent, skipped, skippedByReason };
+    return countsFromGroups(
+      this.db
+        .prepare<[string], { status: string; reason: string | null; n: bigint }>(
+          'SELECT status, reason, count(*) AS n FROM broadcast_recipients WHERE job_id = ? GROUP BY status, reason',
+        )
+        .all(jobId),
+    );
   }
 }
