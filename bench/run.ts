@@ -1,21 +1,22 @@
 /**
- * `pnpm bench`: every benchmark in one run, a table on screen and `bench/results.json`.
- *   pnpm bench            full run (10k, 100k and 1M peers)
- *   pnpm bench --quick    checks the harness runs (10k only, short); used by CI
- * Figures are for comparing side by side within one run: ratios, not absolute numbers, are what to read.
+ * `pnpm bench`: every benchmark in one run, tables on screen and `bench/results.json`.
+ *   pnpm bench                  full run (peer caches at 10k, 100k and 1M users)
+ *   pnpm bench --quick          checks the harness runs (10k only, few iterations); writes results.quick.json
+ *   pnpm bench --only=peers     one suite (peers, e2e, send, testserver, postgres)
+ * Suites: peers (pm's peer cache beside GramJS, mtcute and Telethon's stores), e2e (updates and username
+ * resolution through the test server, bare GramJS versus GramJS + pm), send (broadcast throughput under
+ * Telegram's limits, the limiter's cost), testserver (the server's own throughput), postgres (when
+ * PM_TEST_POSTGRES_URL is set and bench/postgres.bench.ts exists).
+ * Seeds are fixed, every figure has a warm-up, and most are the median of several runs (`runs`; `best` is the
+ * best run). Figures are for comparing side by side within one run: ratios, not absolute numbers, are what to read.
  */
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type BenchRow, withRatios } from './lib/row.js';
 
-export interface BenchRow {
-  readonly suite: string;
-  readonly name: string;
-  readonly size?: number;
-  readonly value: number;
-  readonly unit: string;
-  readonly notes?: string;
-}
+export type { BenchRow } from './lib/row.js';
 
 interface Suite {
   readonly name: string;
@@ -24,28 +25,38 @@ interface Suite {
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+/** Rows of the other helper's Postgres benchmark, whatever shape they come in (BenchRow-like or storage rows). */
+function postgresRows(result: unknown): BenchRow[] {
+  if (!Array.isArray(result)) return [];
+  return result.map((r: Record<string, unknown>) => {
+    const subject = typeof r['subject'] === 'string' ? r['subject'] : undefined;
+    const perSecond = typeof r['opsPerSec'] === 'number' ? `${Math.round(r['opsPerSec'])} ops/s` : undefined;
+    const notes = typeof r['notes'] === 'string' ? r['notes'] : perSecond;
+    return {
+      suite: typeof r['suite'] === 'string' ? r['suite'] : 'postgres',
+      name: String(r['name']),
+      // Its rows name the provider alone ('postgres', 'sqlite').
+      ...(subject ? { subject: subject.startsWith('pm ') ? subject : `pm ${subject}` } : {}),
+      ...(typeof r['size'] === 'number' ? { size: r['size'] } : {}),
+      value: Number(r['value'] ?? r['usPerOp']),
+      unit: typeof r['unit'] === 'string' ? r['unit'] : 'µs/op',
+      ...(notes ? { notes } : {}),
+    };
+  });
+}
+
 async function suites(): Promise<Suite[]> {
   const list: Suite[] = [];
-  const storage = await import('./storage.bench.js');
+  const peers = await import('./peers/peers.bench.js');
   list.push({
-    name: 'storage',
-    run: async ({ quick }) => {
-      const rows = await storage.runStorageBench({
-        quick,
-        sizes: quick ? [10_000] : [10_000, 100_000, 1_000_000],
-      });
-      return rows.map(
-        (r: { name: string; size: number; usPerOp: number; opsPerSec: number; notes?: string }) => ({
-          suite: 'storage',
-          name: r.name,
-          size: r.size,
-          value: r.usPerOp,
-          unit: 'µs/op',
-          notes: r.notes ?? `${Math.round(r.opsPerSec).toLocaleString('en')} ops/s`,
-        }),
-      );
-    },
+    name: 'peers',
+    run: ({ quick }) =>
+      peers.runPeersBench({ quick, sizes: quick ? [10_000] : [10_000, 100_000, 1_000_000] }),
   });
+  const e2e = await import('./e2e/e2e.bench.js');
+  list.push({ name: 'e2e', run: (o) => e2e.runE2eBench(o) });
+  const send = await import('./send/broadcast.bench.js');
+  list.push({ name: 'send', run: (o) => send.runSendBench(o) });
   const ts = await import('../packages/testserver/bench/server.bench.js');
   list.push({
     name: 'testserver',
@@ -59,37 +70,106 @@ async function suites(): Promise<Suite[]> {
       }));
     },
   });
+  const pgFile = join(here, 'postgres.bench.ts');
+  if (process.env['PM_TEST_POSTGRES_URL'] && existsSync(pgFile)) {
+    // A variable specifier: the file is another helper's and may not exist when this one is type-checked.
+    const pg = (await import(pathToFileURL(pgFile).href)) as {
+      runPostgresBench(o: { quick: boolean }): Promise<unknown>;
+    };
+    list.push({ name: 'postgres', run: async (o) => postgresRows(await pg.runPostgresBench(o)) });
+  }
   return list;
+}
+
+const num = (x: number | undefined): number | string =>
+  x === undefined ? '' : Number.isFinite(x) ? Number(x.toPrecision(4)) : 'n/a';
+
+/** Rows comparing subjects become one line per figure and size, a column per subject: "value (ratio× best)". */
+function printPivot(suite: string, rows: readonly BenchRow[]): void {
+  const subjects = [...new Set(rows.map((r) => r.subject as string))];
+  const lines = new Map<string, Record<string, string | number>>();
+  for (const r of rows) {
+    const k = `${r.name}\u0000${r.size ?? ''}`;
+    let line = lines.get(k);
+    if (!line) {
+      line = { figure: r.name, ...(r.size ? { size: r.size.toLocaleString('en') } : {}), unit: r.unit };
+      lines.set(k, line);
+    }
+    const v = num(r.value);
+    line[r.subject as string] =
+      typeof v === 'number' && r.ratioToBest !== undefined ? `${v} (${r.ratioToBest.toFixed(2)}×)` : v;
+  }
+  console.log(`\n${suite}: columns are subjects; (n×) = times worse than the best subject of the line`);
+  console.table([...lines.values()], ['figure', 'size', 'unit', ...subjects]);
+  const why = new Map<string, string[]>();
+  for (const r of rows) {
+    if (Number.isFinite(r.value) || !r.notes) continue;
+    const where = `${r.subject}: ${r.notes}`;
+    why.set(where, [
+      ...(why.get(where) ?? []),
+      `${r.name}${r.size ? ` @${r.size.toLocaleString('en')}` : ''}`,
+    ]);
+  }
+  for (const [where, what] of why) console.log(`  n/a (${what.join(', ')}) — ${where}`);
+}
+
+function printFlat(suite: string, rows: readonly BenchRow[]): void {
+  console.log(`\n${suite}`);
+  console.table(
+    rows.map((r) => ({
+      ...(r.subject ? { subject: r.subject } : {}),
+      name: r.name,
+      size: r.size?.toLocaleString('en') ?? '',
+      value: num(r.value),
+      best: num(r.best),
+      '× best': r.ratioToBest === undefined ? '' : Number(r.ratioToBest.toFixed(2)),
+      runs: r.runs ?? '',
+      unit: r.unit,
+      notes: r.notes ?? '',
+    })),
+  );
 }
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
   const rows: BenchRow[] = [];
+  const started = performance.now();
   for (const s of await suites()) {
     if (only && s.name !== only) continue;
+    const t = performance.now();
     process.stderr.write(`bench: ${s.name}${quick ? ' (quick)' : ''}…\n`);
     rows.push(...(await s.run({ quick })));
+    process.stderr.write(`bench: ${s.name} took ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
   }
-  console.table(
-    rows.map((r) => ({
-      suite: r.suite,
-      name: r.name,
-      size: r.size?.toLocaleString('en') ?? '',
-      value: Number(r.value.toPrecision(4)),
-      unit: r.unit,
-      notes: r.notes ?? '',
-    })),
-  );
+  const all = withRatios(rows);
+  for (const suite of new Set(all.map((r) => r.suite))) {
+    const of = all.filter((r) => r.suite === suite);
+    if (suite.startsWith('peers')) printPivot(suite, of);
+    else printFlat(suite, of);
+  }
   const out = join(here, quick ? 'results.quick.json' : 'results.json');
   await writeFile(
     out,
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, quick, rows }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        node: process.version,
+        quick,
+        seconds: Math.round((performance.now() - started) / 1000),
+        rows: all,
+      },
+      (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),
+      2,
+    )}\n`,
   );
   console.log(`wrote ${out}`);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

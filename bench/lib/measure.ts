@@ -1,0 +1,82 @@
+/**
+ * Timing helpers shared by every benchmark: a seeded PRNG (so every run looks up the same peers), warm-up,
+ * several rounds and min / median over the rounds. Figures are ns per operation unless a name says otherwise.
+ */
+
+/** The figure of one metric over several rounds. */
+export interface Figure {
+  /** Best round. */
+  readonly min: number;
+  /** Median round: the value tables show. */
+  readonly median: number;
+  /** Rounds measured (after warm-up). */
+  readonly runs: number;
+}
+
+/** mulberry32: a tiny seeded PRNG, floats in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+
+export function figure(samples: readonly number[]): Figure {
+  if (samples.length === 0) throw new Error('a figure needs at least one sample');
+  return { min: Math.min(...samples), median: median(samples), runs: samples.length };
+}
+
+const nowNs = (): bigint => process.hrtime.bigint();
+
+export interface RoundsOptions {
+  /** Rounds measured. */
+  readonly rounds: number;
+  /** Operations per round; with `budgetMs`, the minimum. */
+  readonly ops: number;
+  /** Keep going until this many ms passed in a round (for slow operations: scans). */
+  readonly budgetMs?: number;
+  /** Untimed operations first. @default ops / 10, at least 1 */
+  readonly warmup?: number;
+}
+
+/**
+ * ns per operation of `op(i)` over several rounds; `i` keeps counting across rounds and warm-up so each round
+ * touches different keys when the caller maps `i` to a key.
+ */
+export async function timeRounds(
+  opts: RoundsOptions,
+  op: (i: number) => unknown | Promise<unknown>,
+): Promise<Figure> {
+  let i = 0;
+  const warmup = opts.warmup ?? Math.max(1, Math.floor(opts.ops / 10));
+  for (let w = 0; w < warmup; w++) await op(i++);
+  const samples: number[] = [];
+  const budget = BigInt(Math.round((opts.budgetMs ?? 0) * 1e6));
+  for (let r = 0; r < opts.rounds; r++) {
+    const start = nowNs();
+    let n = 0;
+    while (n < opts.ops || nowNs() - start < budget) {
+      await op(i++);
+      n++;
+    }
+    samples.push(Number(nowNs() - start) / n);
+  }
+  return figure(samples);
+}
+
+/** Real ns `run` takes. */
+export async function timeOnce(run: () => unknown | Promise<unknown>): Promise<number> {
+  const start = nowNs();
+  await run();
+  return Number(nowNs() - start);
+}

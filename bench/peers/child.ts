@@ -1,0 +1,192 @@
+/**
+ * One configuration of the peer-cache benchmark, in a fresh process so memory figures of one store do not
+ * pollute another's. Run by peers.bench.ts; prints one `RESULT <json>` line.
+ *   node --expose-gc --import tsx bench/peers/child.ts measure <subject> <n> <dir> <quick 0|1>
+ *   node --expose-gc --import tsx bench/peers/child.ts startup <subject> <n> <dir>
+ * `measure` ingests n users into a new store in <dir> (left there), then times lookups; `startup` opens that
+ * store and answers one lookup (module loading is not counted).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Figure, figure, timeOnce, timeRounds } from '../lib/measure.js';
+import { batchAt, idAt, pickIds, usernameOf } from './data.js';
+import type { ChildFigure, ChildResult, Lookups, OpenStore, Subject } from './subject.js';
+import { loadSubject } from './subjects/all.js';
+
+const BATCH = 1000;
+/** Users the "hot" lookups cycle through: a bot's recently active users. */
+const HOT_SET = 10_000;
+/** Peers ingested into a throwaway store first. */
+const WARM_UP = 1000;
+
+const gc = (): void => {
+  (globalThis as { gc?: () => void }).gc?.();
+};
+
+async function ingest(store: OpenStore, n: number): Promise<number> {
+  let ns = 0;
+  for (let i = 0; i < n; i += BATCH) {
+    const prepared = store.prepare(batchAt(i, Math.min(n, i + BATCH), n));
+    try {
+      ns += await timeOnce(() => store.write(prepared));
+    } catch (e) {
+      const what = e instanceof Error ? `${e.name} ${e.message}`.trim() : String(e);
+      throw new Error(`failed after ${i.toLocaleString('en')} peers were stored: ${what.slice(0, 120)}`);
+    }
+  }
+  return ns;
+}
+
+/** Times lookups of `keys` (cycled); slow ones (scans) are timed for a budget instead of a count. */
+async function lookupFigure<K>(
+  lookup: (key: K) => unknown,
+  keys: readonly K[],
+  quick: boolean,
+): Promise<Figure> {
+  for (const k of keys.slice(0, 3)) {
+    if (!(await lookup(k))) throw new Error(`lookup of ${String(k)} found nothing`);
+  }
+  const probe = await timeOnce(async () => {
+    for (const k of keys.slice(0, 3)) await lookup(k);
+  });
+  const at = (i: number): K => keys[i % keys.length] as K;
+  const slow = probe / 3 > 200_000;
+  return slow
+    ? timeRounds({ rounds: quick ? 2 : 3, ops: 2, budgetMs: quick ? 50 : 300, warmup: 1 }, (i) =>
+        lookup(at(i)),
+      )
+    : timeRounds({ rounds: quick ? 3 : 5, ops: quick ? 1000 : 20_000 }, (i) => lookup(at(i)));
+}
+
+async function measure(subject: Subject, n: number, dir: string, quick: boolean): Promise<ChildResult> {
+  const figures: Record<string, ChildFigure> = {};
+  const failures: Record<string, string> = {};
+  const us = (f: Figure, notes?: string): ChildFigure => ({
+    min: f.min / 1000,
+    median: f.median / 1000,
+    runs: f.runs,
+    unit: 'µs/op',
+    ...(notes ? { notes } : {}),
+  });
+
+  // Warm-up on a throwaway store: the JIT compiles the ingest and lookup paths and the library sets up what it
+  // keeps whatever its size, so neither is counted in the timings or in the memory per peer below.
+  const warmDir = join(dir, 'warm-up');
+  mkdirSync(warmDir, { recursive: true });
+  const warm = await subject.open(warmDir, false);
+  await ingest(warm, WARM_UP);
+  for (let i = 0; i < WARM_UP; i++) await warm.hot.byId(idAt(i, WARM_UP));
+  await warm.close();
+  gc();
+  const before = process.memoryUsage();
+  const first = join(dir, 'store');
+  mkdirSync(first, { recursive: true });
+  const store = await subject.open(first, false);
+  const ingestRates: number[] = [];
+  try {
+    ingestRates.push(n / ((await ingest(store, n)) / 1e9));
+  } catch (e) {
+    failures['ingest'] = e instanceof Error ? e.message : String(e);
+    await store.close();
+    return { subject: subject.name, size: n, figures, failures };
+  }
+
+  const hotIds = pickIds(HOT_SET, Math.min(n, HOT_SET), n, 1);
+  const coldIds = pickIds(HOT_SET, n, n, 2);
+  // Warm the hot set as a bot's traffic would: its users looked up by id and by username. Stores that scan on
+  // every lookup have nothing to warm, so a time budget stops them early instead of scanning 10k times.
+  const warmUntil = performance.now() + (quick ? 300 : 3000);
+  for (const id of new Set(hotIds)) {
+    if (performance.now() > warmUntil) break;
+    await store.hot.byId(id);
+    if (!store.unsupported?.byUsername) await store.hot.byUsername(usernameOf(id));
+  }
+  gc();
+  const after = process.memoryUsage();
+  figures['RSS after ingest'] = {
+    min: after.rss / 2 ** 20,
+    median: after.rss / 2 ** 20,
+    runs: 1,
+    unit: 'MiB',
+  };
+  const perPeer = (after.rss - before.rss) / n;
+  figures['memory per cached peer (RSS growth)'] = {
+    min: perPeer,
+    median: perPeer,
+    runs: 1,
+    unit: 'B',
+    notes: 'RSS growth over n peers, after a warm-up store and GC (SQLite page cache included)',
+  };
+  const heapPerPeer = (after.heapUsed + after.external - before.heapUsed - before.external) / n;
+  figures['memory per cached peer (JS heap)'] = {
+    min: heapPerPeer,
+    median: heapPerPeer,
+    runs: 1,
+    unit: 'B',
+    notes: 'heapUsed + external growth over n peers, after GC',
+  };
+
+  const lookupsOf = async (tier: 'hot' | 'cold', l: Lookups, ids: readonly bigint[]): Promise<void> => {
+    figures[`by id, ${tier}`] = us(await lookupFigure((id: bigint) => l.byId(id), ids, quick));
+    const why = store.unsupported?.byUsername;
+    if (why) failures[`by username, ${tier}`] = why;
+    else {
+      const names = ids.map(usernameOf);
+      figures[`by username, ${tier}`] = us(
+        await lookupFigure((name: string) => l.byUsername(name), names, quick),
+      );
+    }
+  };
+  await lookupsOf('hot', store.hot, hotIds);
+  await lookupsOf('cold', store.cold, coldIds);
+  await store.close();
+
+  // More ingest runs on fresh stores, after the memory figures were taken.
+  const extraRuns = quick ? 0 : n <= 10_000 ? 4 : n <= 100_000 ? 2 : 0;
+  for (let r = 0; r < extraRuns; r++) {
+    const d = join(dir, `again-${r}`);
+    mkdirSync(d, { recursive: true });
+    const s = await subject.open(d, false);
+    ingestRates.push(n / ((await ingest(s, n)) / 1e9));
+    await s.close();
+  }
+  const rate = figure(ingestRates);
+  figures['ingest'] = {
+    // Higher is better: the best run is the max.
+    min: Math.max(...ingestRates),
+    median: rate.median,
+    runs: rate.runs,
+    unit: 'peers/s',
+    notes: `batches of ${BATCH}, each committed`,
+  };
+  return { subject: subject.name, size: n, figures, failures };
+}
+
+async function startup(subject: Subject, n: number, dir: string): Promise<ChildResult> {
+  const id = idAt(Math.floor(n / 3), n);
+  let found: unknown;
+  const ns = await timeOnce(async () => {
+    const store = await subject.open(join(dir, 'store'), true);
+    found = await store.hot.byId(id);
+  });
+  if (!found) throw new Error(`start-up lookup of ${id} found nothing`);
+  const ms = ns / 1e6;
+  return {
+    subject: subject.name,
+    size: n,
+    figures: { 'start-up to first lookup': { min: ms, median: ms, runs: 1, unit: 'ms' } },
+    failures: {},
+  };
+}
+
+const [mode, name, size, dir, quick] = process.argv.slice(2);
+if (!mode || !name || !size || !dir) {
+  throw new Error('usage: child.ts measure|startup <subject> <n> <dir> [quick 0|1]');
+}
+const subject = await loadSubject(name);
+const result =
+  mode === 'startup'
+    ? await startup(subject, Number(size), dir)
+    : await measure(subject, Number(size), dir, quick === '1');
+process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+process.exit(0);

@@ -1,0 +1,48 @@
+/**
+ * What the peer-cache benchmark needs from each store it compares: ingest a batch (committed when `write`
+ * returns, for stores on disk), and look a user up by id and by username, "hot" (a working set the store has
+ * recently answered) and "cold" (any of the n users, with pm's in-memory LRU shrunk to one entry).
+ */
+import type { Sighting } from './data.js';
+
+/** A lookup answers something truthy when the user is found. */
+export interface Lookups {
+  byId(id: bigint): unknown;
+  byUsername(name: string): unknown;
+}
+
+export interface OpenStore {
+  /** Turns sightings into what the store takes (untimed: building its input objects is not its cost). */
+  prepare(batch: readonly Sighting[]): unknown;
+  /** Stores a prepared batch and, for stores on disk, commits it. */
+  write(prepared: unknown): unknown;
+  readonly hot: Lookups;
+  readonly cold: Lookups;
+  /** Why a lookup kind is not measured (the store has no such lookup); keys: 'byUsername'. */
+  readonly unsupported?: Partial<Record<keyof Lookups, string>>;
+  close(): unknown;
+}
+
+export interface Subject {
+  readonly name: string;
+  /** A new store in `dir` (`reopen`: the one a previous `open` left there). */
+  open(dir: string, reopen: boolean): Promise<OpenStore>;
+}
+
+/** One figure a child process measured (see child.ts). */
+export interface ChildFigure {
+  readonly min: number;
+  readonly median: number;
+  readonly runs: number;
+  readonly unit: string;
+  readonly notes?: string;
+}
+
+/** What one child process reports for one store at one size. */
+export interface ChildResult {
+  readonly subject: string;
+  readonly size: number;
+  readonly figures: Record<string, ChildFigure>;
+  /** Why a figure is missing (the store failed at this size, or has no such lookup). */
+  readonly failures: Record<string, string>;
+}

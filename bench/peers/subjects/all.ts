@@ -1,0 +1,31 @@
+import type { Subject } from '../subject.js';
+
+/**
+ * Every store compared, pm first, each loaded only when asked for: a child process then holds one library, so
+ * its RSS is that library's.
+ */
+const LOADERS: Record<string, () => Promise<Subject>> = {
+  'pm memory': async () => (await import('./pm.js')).pmMemory,
+  'pm sqlite': async () => (await import('./pm.js')).pmSqlite,
+  'gramjs MemorySession': async () => (await import('./gramjs.js')).gramMemory,
+  'gramjs StoreSession': async () => (await import('./gramjs.js')).gramStore,
+  'mtcute SqliteStorage': async () => (await import('./mtcute.js')).mtcuteSqlite,
+  'telethon .session (replayed)': async () => (await import('./telethon.js')).telethonSession,
+};
+
+/** Names of the stores, in table order. */
+export const SUBJECT_NAMES: readonly string[] = Object.keys(LOADERS);
+
+/** Stores that keep their peers on disk (their start-up is measured). */
+export const PERSISTENT: ReadonlySet<string> = new Set([
+  'pm sqlite',
+  'gramjs StoreSession',
+  'mtcute SqliteStorage',
+  'telethon .session (replayed)',
+]);
+
+export function loadSubject(name: string): Promise<Subject> {
+  const load = LOADERS[name];
+  if (!load) throw new Error(`unknown subject ${JSON.stringify(name)}: one of ${SUBJECT_NAMES.join(', ')}`);
+  return load();
+}

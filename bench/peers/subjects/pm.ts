@@ -1,0 +1,56 @@
+/**
+ * pm's PeerCache over its memory and SQLite providers, with its default options. Hot lookups are answered by the
+ * LRU; cold ones by a second PeerCache over the same provider whose LRUs hold one entry, so every lookup reads the
+ * provider (SQLite: a read through better-sqlite3, with SQLite's page cache warm).
+ */
+import { join } from 'node:path';
+import {
+  createMemoryStorage,
+  openSqliteStorage,
+  PeerCache,
+  type PeerInput,
+  type StorageProvider,
+} from '@pm/core';
+import type { Sighting } from '../data.js';
+import type { OpenStore, Subject } from '../subject.js';
+
+function toInput(s: Sighting): PeerInput {
+  return {
+    id: s.id,
+    type: 'user',
+    accessHash: s.accessHash,
+    firstName: s.firstName,
+    lastName: s.lastName,
+    usernames: [s.username],
+    langCode: s.langCode,
+  };
+}
+
+function openOver(storage: StorageProvider): OpenStore {
+  const cache = new PeerCache({ storage, closeStorage: false });
+  const cold = new PeerCache({ storage, closeStorage: false, cacheSize: 1, usernameCacheSize: 1 });
+  return {
+    prepare: (batch) => batch.map(toInput),
+    write: async (prepared) => {
+      await cache.upsert(prepared as PeerInput[]);
+      await cache.flush();
+    },
+    hot: { byId: (id) => cache.get(id), byUsername: (name) => cache.getByUsername(name) },
+    cold: { byId: (id) => cold.get(id), byUsername: (name) => cold.getByUsername(name) },
+    close: async () => {
+      await cold.close();
+      await cache.close();
+      await storage.close();
+    },
+  };
+}
+
+export const pmMemory: Subject = {
+  name: 'pm memory',
+  open: async () => openOver(createMemoryStorage()),
+};
+
+export const pmSqlite: Subject = {
+  name: 'pm sqlite',
+  open: async (dir) => openOver(await openSqliteStorage({ path: join(dir, 'pm.db') })),
+};
