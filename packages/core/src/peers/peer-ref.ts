@@ -1,3 +1,4 @@
+import { isValidStartPayload } from '../dialogs/deep-link.js';
 import { describeValue, InvalidInputError } from '../errors.js';
 import { isValidUsername, USERNAME_RULE } from './username.js';
 
@@ -48,7 +49,8 @@ function usernameRef(raw: string, original: unknown, startPayload?: string | nul
     kind: 'username',
     username: raw.toLowerCase(),
   };
-  if (startPayload) ref.startPayload = startPayload;
+  // Telegram drops a start parameter it does not accept; so does pm.
+  if (startPayload && isValidStartPayload(startPayload)) ref.startPayload = startPayload;
   return ref;
 }
 

@@ -24,6 +24,7 @@ describe('parsePeerRef', () => {
       { kind: 'username', username: 'pm_demo_bot', startPayload: 'x-1' },
     ],
     ['  @durov  ', { kind: 'username', username: 'durov' }],
+    ['https://t.me/pm_demo_bot?start=not%20valid!', { kind: 'username', username: 'pm_demo_bot' }],
   ] as const)('parses %s', (input, expected) => {
     expect(parsePeerRef(input)).toEqual(expected);
   });
