@@ -47,6 +47,9 @@ function runChild(
     let buffered = '';
     const started: { id: bigint; first: boolean }[] = [];
     let timer: NodeJS.Timeout | undefined;
+    // A kill can land during the catch-up, before `ready`: the wave's users then act while no bot runs, and the
+    // next run must find them through getDifference.
+    let readied = false;
     const killSoon = (ms: number) => {
       timer ??= setTimeout(() => child.kill('SIGKILL'), ms);
     };
@@ -57,6 +60,7 @@ function runChild(
       buffered = lines.pop() ?? '';
       for (const line of lines) {
         if (line === 'ready') {
+          readied = true;
           onReady();
           if (kill) setTimeout(() => child.kill('SIGKILL'), kill.maxMs);
         }
@@ -70,6 +74,7 @@ function runChild(
     });
     child.on('exit', (code) => {
       if (timer) clearTimeout(timer);
+      if (!readied) onReady();
       resolve({ code, started, out });
     });
   });

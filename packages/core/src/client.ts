@@ -156,6 +156,7 @@ export class PmClient {
     });
     this.dialogService = new DialogService({
       repo: storage.dialogs,
+      shared: storage.shared === true,
       clock: this.clock,
       getPeer: (id) => this.peers.get(id),
       emit: (name, event) => this.emitter.emit(name, event as PmEvents[typeof name]),
@@ -389,7 +390,7 @@ export class PmClient {
   async disconnect(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.engine?.stop();
+    await this.engine?.stop();
     await this.ingestQueue.catch(() => {});
     try {
       await this.gram?.disconnect();

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.js';
 import type { DialogRepository, DialogStartVia, DialogState, PeerRecord } from '../storage/types.js';
 import type { BotUpdate } from '../updates/types.js';
@@ -83,14 +84,28 @@ export interface DialogEvents {
   unblocked: BlockEvent;
 }
 
+export const DIALOG_DEFAULTS = {
+  /** Dialog states kept in memory (single-process stores only). */
+  cacheSize: 50_000,
+  /**
+   * A message that changes nothing but `lastMessageAt` is written only when the stored value is older than this
+   * (ms): a chatty user costs no write per message. Starts, blocks and unblocks are always written at once.
+   */
+  lastMessageResolutionMs: 60_000,
+} as const;
+
 export interface DialogServiceDeps {
   readonly repo: DialogRepository;
+  /** Several processes write the store: read through to it every time (no memory cache). */
+  readonly shared?: boolean;
   readonly clock: Clock;
   /** The peer record of a user (ingested before the update is handled). */
   getPeer(id: bigint): Promise<PeerRecord | undefined>;
   emit<K extends keyof DialogEvents>(name: K, event: DialogEvents[K]): Promise<void>;
   botUsername(): string | undefined;
 }
+
+const ABSENT = Symbol('absent');
 
 const EMPTY = (userId: bigint): DialogState => ({
   userId,
@@ -108,11 +123,29 @@ const EMPTY = (userId: bigint): DialogState => ({
  * a handler that reads it sees the update applied.
  */
 export class DialogService {
-  constructor(private readonly deps: DialogServiceDeps) {}
+  /** userId → state as stored (null: known absent). Only for single-process stores. */
+  private readonly cache: LRUCache<bigint, DialogState | typeof ABSENT> | undefined;
+
+  constructor(private readonly deps: DialogServiceDeps) {
+    this.cache = deps.shared ? undefined : new LRUCache({ max: DIALOG_DEFAULTS.cacheSize });
+  }
 
   async get(userId: bigint): Promise<DialogInfo | undefined> {
-    const s = await this.deps.repo.get(userId);
+    const s = await this.load(userId);
     return s ? toDialogInfo(s) : undefined;
+  }
+
+  private async load(userId: bigint): Promise<DialogState | undefined> {
+    const hit = this.cache?.get(userId);
+    if (hit !== undefined) return hit === ABSENT ? undefined : hit;
+    const s = await this.deps.repo.get(userId);
+    this.cache?.set(userId, s ?? ABSENT);
+    return s;
+  }
+
+  private async save(state: DialogState): Promise<void> {
+    await this.deps.repo.upsertMany([state]);
+    this.cache?.set(state.userId, state);
   }
 
   async handle(u: BotUpdate): Promise<void> {
@@ -136,7 +169,7 @@ export class DialogService {
 
   /** Records what a probe or a send learned (blocked, or known to be open). */
   async noteReachability(userId: bigint, reachable: 'ok' | 'blocked'): Promise<void> {
-    const prev = (await this.deps.repo.get(userId)) ?? EMPTY(userId);
+    const prev = (await this.load(userId)) ?? EMPTY(userId);
     const now = this.deps.clock.now();
     let next: DialogState;
     if (reachable === 'blocked') {
@@ -146,7 +179,7 @@ export class DialogService {
       if (!prev.blocked && prev.startedAt !== null) return;
       next = { ...prev, blocked: false, blockedSince: null, startedAt: prev.startedAt ?? now };
     }
-    await this.deps.repo.upsertMany([next]);
+    await this.save(next);
   }
 
   private async onMessage(u: Extract<BotUpdate, { type: 'message' }>): Promise<void> {
@@ -184,7 +217,7 @@ export class DialogService {
     date: number,
     extra: { payload?: string; chatId?: bigint; messageId?: number; text?: string; onlyIfNew?: boolean },
   ): Promise<void> {
-    const prev = (await this.deps.repo.get(userId)) ?? EMPTY(userId);
+    const prev = (await this.load(userId)) ?? EMPTY(userId);
     const first = prev.startedAt === null;
     const at = date * 1000;
     const isMessage = extra.messageId !== undefined;
@@ -193,7 +226,10 @@ export class DialogService {
       ...(first ? { startedAt: at, via: TO_STORED[via], payload: extra.payload ?? null } : {}),
       lastMessageAt: isMessage ? Math.max(prev.lastMessageAt ?? 0, at) : prev.lastMessageAt,
     };
-    await this.deps.repo.upsertMany([next]);
+    const onlyLastMessage = !first && next.lastMessageAt !== null && prev.lastMessageAt !== null;
+    const fresh =
+      onlyLastMessage && next.lastMessageAt! - prev.lastMessageAt! < DIALOG_DEFAULTS.lastMessageResolutionMs;
+    if (!fresh) await this.save(next);
     if (extra.onlyIfNew && !first) return;
     const user = await this.deps.getPeer(userId);
     if (!user) return;
@@ -214,12 +250,12 @@ export class DialogService {
   }
 
   private async onStopped(userId: bigint, stopped: boolean, date: number): Promise<void> {
-    const prev = (await this.deps.repo.get(userId)) ?? EMPTY(userId);
+    const prev = (await this.load(userId)) ?? EMPTY(userId);
     const at = date * 1000;
     const next: DialogState = stopped
       ? { ...prev, blocked: true, blockedSince: prev.blocked ? prev.blockedSince : at }
       : { ...prev, blocked: false, blockedSince: null };
-    await this.deps.repo.upsertMany([next]);
+    await this.save(next);
     const user = await this.deps.getPeer(userId);
     if (user) await this.deps.emit(stopped ? 'blocked' : 'unblocked', { user, date });
   }

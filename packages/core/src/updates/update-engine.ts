@@ -16,6 +16,9 @@ export interface UpdateEngineDeps {
   onError(error: unknown): void;
 }
 
+/** During a burst, the state is saved at least every this many containers. */
+const SAVE_EVERY = 100;
+
 export interface UpdateEngineStats {
   delivered: number;
   duplicatesSkipped: number;
@@ -32,6 +35,10 @@ export class UpdateEngine {
   private state: UpdateState | undefined;
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Jobs queued and not yet started. */
+  private pending = 0;
+  /** Containers applied since the state was last saved. */
+  private unsaved = 0;
   readonly stats: UpdateEngineStats = { delivered: 0, duplicatesSkipped: 0, gaps: 0, differences: 0 };
 
   constructor(private readonly deps: UpdateEngineDeps) {}
@@ -60,8 +67,9 @@ export class UpdateEngine {
     return this.enqueue(async () => {});
   }
 
-  /** Stops processing; later pushes are dropped. */
-  stop(): void {
+  /** Stops processing (later pushes are dropped) and saves the state reached. */
+  async stop(): Promise<void> {
+    await this.idle();
     this.stopped = true;
   }
 
@@ -70,16 +78,26 @@ export class UpdateEngine {
   }
 
   private enqueue(job: () => Promise<void>): Promise<void> {
+    this.pending++;
     const run = this.queue.then(async () => {
+      this.pending--;
       if (this.stopped) return;
       try {
         await job();
+        // Save when the queue runs dry, and at least every SAVE_EVERY containers during a burst: one write per
+        // burst instead of one per container. A crash can then replay at most that many containers.
+        if (this.unsaved > 0 && (this.pending === 0 || this.unsaved >= SAVE_EVERY)) await this.persist();
       } catch (e) {
         this.deps.onError(e);
       }
     });
     this.queue = run;
     return run;
+  }
+
+  private async persist(): Promise<void> {
+    this.unsaved = 0;
+    await this.deps.saveState(this.state!);
   }
 
   private async initialState(): Promise<UpdateState> {
@@ -130,7 +148,7 @@ export class UpdateEngine {
         date: Math.max(this.state.date, incoming.date),
       };
     }
-    await this.deps.saveState(this.state);
+    this.unsaved++;
   }
 
   private check(u: SequencedUpdate): 'apply' | 'duplicate' | 'gap' {

@@ -146,3 +146,31 @@ describe('UpdateEngine', () => {
     expect(errors).toHaveLength(1);
   });
 });
+
+describe('UpdateEngine state saving', () => {
+  it('saves the state once per burst and whenever the queue runs dry, and on stop', async () => {
+    const saves: UpdateState[] = [];
+    const engine = new UpdateEngine({
+      loadState: async () => ({ pts: 0, qts: 0, seq: 0, date: 0 }),
+      saveState: async (s) => {
+        saves.push(s);
+      },
+      fetchState: async () => ({ pts: 0, qts: 0, seq: 0, date: 0 }),
+      fetchDifference: async () => ({ kind: 'empty', date: 0, seq: 0 }),
+      deliver: async () => {},
+      onError: (e) => {
+        throw e;
+      },
+    });
+    await engine.start();
+    const before = saves.length;
+    const burst = [1, 2, 3, 4, 5].map((i) => engine.push(batch(ptsU(i, i))));
+    await Promise.all(burst);
+    expect(saves.length - before).toBe(1);
+    expect(saves.at(-1)?.pts).toBe(5);
+    await engine.push(batch(ptsU(6, 6)));
+    expect(saves.at(-1)?.pts).toBe(6);
+    await engine.stop();
+    expect(saves.at(-1)?.pts).toBe(6);
+  });
+});
