@@ -95,7 +95,9 @@ export function mergeRecord(existing: PeerRecord, input: ValidPeerInput, now: nu
     if (!input.min) {
       accessHash = input.accessHash;
       min = false;
-    } else if (existing.min || existing.accessHash === null) {
+    } else if (existing.min) {
+      // A full record keeps its profile authority even without a hash: taking a min hash would turn it into a
+      // min record, and later min sightings could then overwrite what the full constructor said.
       accessHash = input.accessHash;
       min = true;
     }
