@@ -493,7 +493,9 @@ export class PmClient {
     await this.startPromise;
   }
 
-  private async handleUpdate(u: BotUpdate): Promise<void> {
+  /** Answers true when the update opened a dialog (the engine then saves its state at once). */
+  private async handleUpdate(u: BotUpdate): Promise<boolean> {
+    let opened = false;
     await this.ingestQueue;
     switch (u.type) {
       case 'userName':
@@ -521,9 +523,10 @@ export class PmClient {
         break;
       }
       default:
-        await this.dialogService.handle(u);
+        opened = await this.dialogService.handle(u);
     }
     await this.emitter.emit('update', u);
+    return opened;
   }
 
   private async userIdOf(ref: PeerRef): Promise<bigint> {

@@ -148,7 +148,17 @@ export class DialogService {
     this.cache?.set(state.userId, state);
   }
 
-  async handle(u: BotUpdate): Promise<void> {
+  /** Set when the last `handle` opened a dialog; the update state is then saved at once (see UpdateEngine). */
+  private started = false;
+
+  /** Applies one update; answers true when it opened a dialog (a `first` start or block changed durable state). */
+  async handle(u: BotUpdate): Promise<boolean> {
+    this.started = false;
+    await this.apply(u);
+    return this.started;
+  }
+
+  private async apply(u: BotUpdate): Promise<void> {
     switch (u.type) {
       case 'message':
         if (u.isPrivate && !u.out && u.fromId !== undefined && u.fromId > 0n) await this.onMessage(u);
@@ -218,12 +228,15 @@ export class DialogService {
     extra: { payload?: string; chatId?: bigint; messageId?: number; text?: string; onlyIfNew?: boolean },
   ): Promise<void> {
     const prev = (await this.load(userId)) ?? EMPTY(userId);
-    const first = prev.startedAt === null;
     const at = date * 1000;
+    const first = prev.startedAt === null;
+    if (first) this.started = true;
     const isMessage = extra.messageId !== undefined;
     const next: DialogState = {
       ...prev,
-      ...(first ? { startedAt: at, via: TO_STORED[via], payload: extra.payload ?? null } : {}),
+      ...(prev.startedAt === null
+        ? { startedAt: at, via: TO_STORED[via], payload: extra.payload ?? null }
+        : {}),
       lastMessageAt: isMessage ? Math.max(prev.lastMessageAt ?? 0, at) : prev.lastMessageAt,
     };
     const onlyLastMessage = !first && next.lastMessageAt !== null && prev.lastMessageAt !== null;

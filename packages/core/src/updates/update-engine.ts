@@ -10,14 +10,17 @@ export interface UpdateEngineDeps {
   fetchState(): Promise<UpdateState>;
   /** updates.getDifference from `state`. */
   fetchDifference(state: UpdateState): Promise<Difference>;
-  /** Hands one update to the bot, in order. The engine waits for it before the next one. */
-  deliver(update: BotUpdate): Promise<void>;
+  /**
+   * Hands one update to the bot, in order. The engine waits for it before the next one. Answering true asks for the
+   * state to be saved right after this container (e.g. a dialog was opened) instead of at the end of the burst.
+   */
+  deliver(update: BotUpdate): Promise<boolean | undefined | void>;
   /** An error the engine could not act on (a failed getDifference, a throwing handler). */
   onError(error: unknown): void;
 }
 
 /** During a burst, the state is saved at least every this many containers. */
-const SAVE_EVERY = 100;
+const SAVE_EVERY = 16;
 
 export interface UpdateEngineStats {
   delivered: number;
@@ -39,6 +42,8 @@ export class UpdateEngine {
   private pending = 0;
   /** Containers applied since the state was last saved. */
   private unsaved = 0;
+  /** A delivered update asked for the state to be saved after its container. */
+  private urgent = false;
   readonly stats: UpdateEngineStats = { delivered: 0, duplicatesSkipped: 0, gaps: 0, differences: 0 };
 
   constructor(private readonly deps: UpdateEngineDeps) {}
@@ -86,7 +91,8 @@ export class UpdateEngine {
         await job();
         // Save when the queue runs dry, and at least every SAVE_EVERY containers during a burst: one write per
         // burst instead of one per container. A crash can then replay at most that many containers.
-        if (this.unsaved > 0 && (this.pending === 0 || this.unsaved >= SAVE_EVERY)) await this.persist();
+        if (this.unsaved > 0 && (this.pending === 0 || this.unsaved >= SAVE_EVERY || this.urgent))
+          await this.persist();
       } catch (e) {
         this.deps.onError(e);
       }
@@ -97,6 +103,7 @@ export class UpdateEngine {
 
   private async persist(): Promise<void> {
     this.unsaved = 0;
+    this.urgent = false;
     await this.deps.saveState(this.state!);
   }
 
@@ -177,7 +184,7 @@ export class UpdateEngine {
   private async deliverOne(update: BotUpdate): Promise<void> {
     this.stats.delivered++;
     try {
-      await this.deps.deliver(update);
+      if ((await this.deps.deliver(update)) === true) this.urgent = true;
     } catch (e) {
       this.deps.onError(e);
     }
