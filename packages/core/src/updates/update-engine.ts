@@ -14,7 +14,7 @@ export interface UpdateEngineDeps {
    * Hands one update to the bot, in order. The engine waits for it before the next one. Answering true asks for the
    * state to be saved right after this container (e.g. a dialog was opened) instead of at the end of the burst.
    */
-  deliver(update: BotUpdate): Promise<boolean | undefined | void>;
+  deliver(update: BotUpdate): Promise<unknown>;
   /** An error the engine could not act on (a failed getDifference, a throwing handler). */
   onError(error: unknown): void;
 }
