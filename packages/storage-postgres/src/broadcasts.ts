@@ -5,27 +5,11 @@ import {
   type BroadcastRecipient,
   type BroadcastRepository,
   countsFromGroups,
+  type JobRow,
+  jobFromRow as job,
   recipientFromRow,
 } from '@pm/core';
 import type { Access } from './access.js';
-
-interface JobRow {
-  id: string;
-  text: string;
-  options: string;
-  status: string;
-  created_at: bigint;
-  updated_at: bigint;
-}
-
-const job = (r: JobRow): BroadcastJob => ({
-  id: r.id,
-  text: r.text,
-  options: r.options,
-  status: r.status as BroadcastJobStatus,
-  createdAt: Number(r.created_at),
-  updatedAt: Number(r.updated_at),
-});
 
 /**
  * Broadcast jobs shared by processes. `claim` takes pending recipients with `FOR UPDATE SKIP LOCKED`, so workers

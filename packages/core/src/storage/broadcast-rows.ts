@@ -1,4 +1,31 @@
-import type { BroadcastCounts, BroadcastRecipient, RecipientStatus } from './broadcast-types.js';
+import type {
+  BroadcastCounts,
+  BroadcastJob,
+  BroadcastJobStatus,
+  BroadcastRecipient,
+  RecipientStatus,
+} from './broadcast-types.js';
+
+/** A broadcast_jobs row as SQL providers read it. */
+export interface JobRow {
+  readonly id: string;
+  readonly text: string;
+  readonly options: string;
+  readonly status: string;
+  readonly created_at: bigint | number;
+  readonly updated_at: bigint | number;
+}
+
+export function jobFromRow(r: JobRow): BroadcastJob {
+  return {
+    id: r.id,
+    text: r.text,
+    options: r.options,
+    status: r.status as BroadcastJobStatus,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
 
 /** A recipient row as SQL providers read it (64-bit columns as bigint). */
 export interface RecipientRow {

@@ -1,4 +1,10 @@
-export { countsFromGroups, type RecipientRow, recipientFromRow } from './broadcast-rows.js';
+export {
+  countsFromGroups,
+  type JobRow,
+  jobFromRow,
+  type RecipientRow,
+  recipientFromRow,
+} from './broadcast-rows.js';
 export type {
   BroadcastCounts,
   BroadcastJob,

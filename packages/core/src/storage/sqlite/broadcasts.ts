@@ -1,4 +1,10 @@
-import { countsFromGroups, type RecipientRow, recipientFromRow } from '../broadcast-rows.js';
+import {
+  countsFromGroups,
+  type JobRow,
+  jobFromRow as job,
+  type RecipientRow,
+  recipientFromRow,
+} from '../broadcast-rows.js';
 import type {
   BroadcastCounts,
   BroadcastJob,
@@ -7,24 +13,6 @@ import type {
   BroadcastRepository,
 } from '../broadcast-types.js';
 import type { SqliteDriver } from './driver.js';
-
-interface JobRow {
-  id: string;
-  text: string;
-  options: string;
-  status: string;
-  created_at: bigint;
-  updated_at: bigint;
-}
-
-const job = (r: JobRow): BroadcastJob => ({
-  id: r.id,
-  text: r.text,
-  options: r.options,
-  status: r.status as BroadcastJobStatus,
-  createdAt: Number(r.created_at),
-  updatedAt: Number(r.updated_at),
-});
 
 /** Broadcast jobs in SQLite (tables from migration 2). Each call is one statement or one transaction. */
 export class SqliteBroadcastRepository implements BroadcastRepository {
