@@ -75,19 +75,12 @@ interface AccountJson {
   commands: BotAccount['commands'];
 }
 
-interface UserJson {
+/** A UserRecord in JSON: the id as a string, relations as an object, the account serialised. */
+type UserJson = Omit<UserRecord, 'id' | 'relations' | 'account'> & {
   id: string;
-  firstName: string;
-  lastName?: string;
-  usernames: string[];
-  langCode?: string;
-  bot: boolean;
-  premium: boolean;
-  phone?: string;
-  deleted: boolean;
   relations: Record<string, Relation>;
   account?: AccountJson;
-}
+};
 
 interface ChatJson {
   kind: 'group' | 'channel';
