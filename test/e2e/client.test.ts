@@ -229,6 +229,46 @@ describe('profiles and languages', () => {
     ).toBe(true);
   });
 
+  it('gives every profileChanged the record as it was before the change, field by field', async () => {
+    const changes = collect<ProfileChangedEvent>(client, 'profileChanged');
+    const uma = tg.createUser({ firstName: 'Uma', lastName: 'Old', username: 'uma_old', langCode: 'en' });
+    const vic = tg.createUser({ firstName: 'Vic' });
+    uma.start();
+    vic.start();
+    await eventually(async () => expect(await client.dialogs.get(vic.id)).toBeDefined());
+
+    /** Does `act`, waits for the event whose change is `field` and checks its before against the stored record. */
+    const expectBefore = async (id: bigint, field: string, act: () => void) => {
+      const stored = await client.peers.get(id);
+      const seen = changes.length;
+      act();
+      const event = await eventually(() => {
+        const e = changes
+          .slice(seen)
+          .find((c) => c.user.id === id && c.changes.some((x) => x.field === field));
+        expect(e).toBeDefined();
+        return e!;
+      });
+      expect(event.before).toEqual(stored);
+      const change = event.changes.find((c) => c.field === field)!;
+      expect(event.before[change.field]).toEqual(change.before);
+      expect(event.user[change.field]).toEqual(change.after);
+      await client.idle();
+    };
+    await expectBefore(uma.id, 'firstName', () => uma.rename({ firstName: 'Umma', lastName: 'Old' }));
+    await expectBefore(uma.id, 'lastName', () => uma.rename({ firstName: 'Umma' }));
+    await expectBefore(uma.id, 'usernames', () => uma.setUsernames(['uma_new', 'uma_second']));
+    await expectBefore(uma.id, 'langCode', () => {
+      uma.setLanguage('es');
+      uma.send('hola');
+    });
+    // The name moves: the old owner's event still says what she had.
+    await expectBefore(uma.id, 'usernames', () => vic.setUsernames(['uma_second']));
+    const lost = changes.findLast((c) => c.user.id === uma.id)!;
+    expect(lost.before.usernames).toEqual(['uma_new', 'uma_second']);
+    expect(lost.user.usernames).toEqual(['uma_new']);
+  });
+
   it('stops resolving a username at its old owner once it moved', async () => {
     const jon = tg.createUser({ firstName: 'Jon', username: 'moving_name' });
     const kim = tg.createUser({ firstName: 'Kim' });

@@ -25,7 +25,7 @@ import {
   languageOf,
   type Profile,
   type ProfileChangedEvent,
-  visibleChanges,
+  profileChangeEvents,
 } from './profiles/profile.js';
 import { redactSecrets } from './secrets.js';
 import { Broadcast, BroadcastError, type BroadcastOptions } from './send/broadcast.js';
@@ -431,26 +431,10 @@ export class PmClient {
         await this.emitter.emit('error', { error, where: 'ingest' });
         return;
       }
-      for (const r of results) {
-        if (r.before) await this.emitProfileChange(r.record, r.before, r.changes);
-        for (const d of r.displaced) {
-          const before = { ...d.record } as PeerRecord;
-          await this.emitProfileChange(d.record, before, d.changes);
-        }
-      }
+      for (const event of profileChangeEvents(results)) await this.emitter.emit('profileChanged', event);
     });
     this.ingestQueue = run;
     return run;
-  }
-
-  private async emitProfileChange(
-    user: PeerRecord,
-    before: PeerRecord,
-    changes: UpsertResult['changes'],
-  ): Promise<void> {
-    const visible = visibleChanges(changes);
-    if (visible.length === 0) return;
-    await this.emitter.emit('profileChanged', { user, before, changes: visible, language: user.langCode });
   }
 
   private async afterLogin(me: {

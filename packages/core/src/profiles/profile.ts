@@ -1,5 +1,5 @@
 import type { DialogInfo } from '../dialogs/dialog-service.js';
-import type { FieldChange, HistoryEntry, PeerRecord } from '../storage/types.js';
+import type { FieldChange, HistoryEntry, PeerRecord, UpsertResult } from '../storage/types.js';
 import { HISTORY_FIELDS } from '../storage/types.js';
 
 /** Everything the bot knows about a user: the current record, every change with its time, the dialog state. */
@@ -34,4 +34,21 @@ const VISIBLE = new Set<string>(HISTORY_FIELDS);
 /** The changes worth a profileChanged event: names, usernames, phone, language. */
 export function visibleChanges(changes: readonly FieldChange[]): FieldChange[] {
   return changes.filter((c) => VISIBLE.has(c.field));
+}
+
+/**
+ * The profileChanged events an upsert causes, in order: each sighted peer whose visible fields changed, then the
+ * peers it took a username or phone from. `before` is always the record as it was before this sighting.
+ */
+export function profileChangeEvents(results: readonly UpsertResult[]): ProfileChangedEvent[] {
+  const events: ProfileChangedEvent[] = [];
+  const add = (user: PeerRecord, before: PeerRecord, changes: readonly FieldChange[]) => {
+    const visible = visibleChanges(changes);
+    if (visible.length > 0) events.push({ user, before, changes: visible, language: user.langCode });
+  };
+  for (const r of results) {
+    if (r.before) add(r.record, r.before, r.changes);
+    for (const d of r.displaced) add(d.record, d.before, d.changes);
+  }
+  return events;
 }

@@ -472,7 +472,7 @@ export class PeerCache {
           if (victim?.usernames.some((u) => lower(u) === name)) {
             const after = withoutUsername(victim, name, now);
             this.#commit(working, after.record, after.changes, true, false, warm, now);
-            displaced.push({ from: victim.id, field: 'usernames', value: name, ...after });
+            displaced.push({ from: victim.id, field: 'usernames', value: name, before: victim, ...after });
           }
           this.#setOwner(name, record.id, warm);
         }
@@ -485,7 +485,7 @@ export class PeerCache {
         if (victim?.phone === record.phone) {
           const after = withoutPhone(victim, now);
           this.#commit(working, after.record, after.changes, false, false, warm, now);
-          displaced.push({ from: victim.id, field: 'phone', value: record.phone, ...after });
+          displaced.push({ from: victim.id, field: 'phone', value: record.phone, before: victim, ...after });
         }
         this.#dirty.phones.set(record.phone, record.id);
       }

@@ -137,6 +137,8 @@ export interface Displacement {
   readonly from: bigint;
   readonly field: 'usernames' | 'phone';
   readonly value: string;
+  /** The old owner before losing the value. */
+  readonly before: PeerRecord;
   /** The old owner after losing the value. */
   readonly record: PeerRecord;
   readonly changes: readonly FieldChange[];
