@@ -15,6 +15,7 @@ import {
 import type { AuthKeyStore } from './auth-key-store.js';
 import { bigintToBytes, bytesToBigint, DH_G, DH_PRIME, isSafeDhValue, modPow } from './dh-group.js';
 import { generatePq, type PqChallenge } from './pq.js';
+import { decryptRsaLegacy } from './rsa-legacy.js';
 import { decryptRsaPad } from './rsa-pad.js';
 
 /** The client broke the key exchange; the connection answers with transport error -404 and closes. */
@@ -50,7 +51,7 @@ const MAX_EXCHANGES = 4;
 
 /**
  * The server half of MTProto's auth key creation (mirrors GramJS network/Authenticator.js):
- * req_pq_multi → resPQ, req_DH_params (RSA_PAD) → server_DH_params_ok, set_client_DH_params → dh_gen_ok.
+ * req_pq_multi → resPQ, req_DH_params (RSA_PAD or the older raw RSA) → server_DH_params_ok, set_client_DH_params → dh_gen_ok.
  * One instance per connection.
  */
 export class AuthHandshake {
@@ -100,8 +101,12 @@ export class AuthHandshake {
     if (!sameFactors(request.p, request.q, exchange.challenge))
       throw new HandshakeError('wrong p, q in req_DH_params');
 
-    const data = decryptRsaPad(request.encryptedData, this.options.rsaKey);
-    if (!data) throw new HandshakeError('encrypted_data does not decrypt (RSA_PAD)');
+    // RSA_PAD (GramJS, mtcute, TDLib) or the older sha1 + data + padding (Telethon v1, Pyrogram): Telegram takes
+    // both. Each scheme checks a hash over what it decrypted, so a block of one never passes for the other.
+    const data =
+      decryptRsaPad(request.encryptedData, this.options.rsaKey) ??
+      decryptRsaLegacy(request.encryptedData, this.options.rsaKey);
+    if (!data) throw new HandshakeError('encrypted_data decrypts under neither RSA_PAD nor the older scheme');
     let inner: TLObject;
     try {
       inner = readTlObject(data);

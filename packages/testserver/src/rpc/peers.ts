@@ -82,13 +82,29 @@ export function resolveInputPeer(world: World, bot: UserRecord, peer: TLObject):
   throw peerIdInvalid();
 }
 
-/** The user an InputUser names, or undefined when the bot may not address it (unknown, wrong or min hash). */
+/** Whether `input` is a constructor that names a user at all (an InputUser, or an InputPeer of a user). */
+export function namesUser(input: TLObject): boolean {
+  return (
+    input instanceof Api.InputUserSelf ||
+    input instanceof Api.InputUser ||
+    input instanceof Api.InputUserFromMessage ||
+    input instanceof Api.InputPeerSelf ||
+    input instanceof Api.InputPeerUser ||
+    input instanceof Api.InputPeerUserFromMessage
+  );
+}
+
+/**
+ * The user an InputUser names, or undefined when the bot may not address it (unknown, wrong or min hash).
+ * Input peers of users are taken too: Telegram reads `inputPeerUser` where it expects `InputUser` (same fields),
+ * and Pyrogram/Kurigram send it in users.getUsers.
+ */
 export function findInputUser(world: World, bot: UserRecord, input: TLObject): UserRecord | undefined {
-  if (input instanceof Api.InputUserSelf) return bot;
-  if (input instanceof Api.InputUser) {
+  if (input instanceof Api.InputUserSelf || input instanceof Api.InputPeerSelf) return bot;
+  if (input instanceof Api.InputUser || input instanceof Api.InputPeerUser) {
     return userByHash(world, bot, toBigint(input.userId), toBigint(input.accessHash));
   }
-  if (input instanceof Api.InputUserFromMessage) {
+  if (input instanceof Api.InputUserFromMessage || input instanceof Api.InputPeerUserFromMessage) {
     return userFromMessage(world, bot, input.peer, input.msgId, toBigint(input.userId));
   }
   return undefined;

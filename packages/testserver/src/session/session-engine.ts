@@ -12,6 +12,7 @@ import type { SessionRegistry } from './session-registry.js';
 import {
   type ContainedMessage,
   Ctor,
+  EITHER_PARITY,
   maybeGzip,
   NOT_CONTENT_RELATED,
   parseContainer,
@@ -187,9 +188,10 @@ export class SessionEngine {
       if (body.length < 4) return;
       ctor = body.readUInt32LE(0);
     }
+    const lenient = EITHER_PARITY.has(ctor);
     const contentRelated = NOT_CONTENT_RELATED.has(ctor)
       ? false
-      : resultTypeOf(ctor) !== undefined
+      : !lenient && resultTypeOf(ctor) !== undefined
         ? true
         : undefined;
     const badSeq = session.checkSeqNo(msgId, seqNo, contentRelated);
@@ -198,7 +200,8 @@ export class SessionEngine {
       return;
     }
     session.remember(msgId, seqNo);
-    if (seqNo % 2 === 1) session.pendingAcks.add(msgId);
+    // An ack is never acknowledged (whatever its seqno says), or two peers would ack each other forever.
+    if (seqNo % 2 === 1 && ctor !== Ctor.msgsAck) session.pendingAcks.add(msgId);
     if (body.length < (SERVICE_MIN_LENGTH.get(ctor) ?? 4)) return; // truncated service message: ignore it
 
     switch (ctor) {

@@ -34,16 +34,30 @@ export const Ctor = {
   vector: 0x1cb5c415,
 } as const;
 
-/** Service messages a client sends that are never content-related (they must carry an even seqno). */
-export const NOT_CONTENT_RELATED: ReadonlySet<number> = new Set([
+/**
+ * How the seqno parity of a client message is checked, by constructor (MTProto: content-related messages carry
+ * an odd seqno, the others an even one). Telegram is lenient with service messages, and clients that work
+ * against it rely on that:
+ * - mtcute numbers msgs_ack and msgs_state_req as content-related (odd seqno);
+ * - Pyrogram/Kurigram number ping as not content-related (even seqno, 0 on a fresh session).
+ * So service messages are accepted with either parity; a container must be even (34) and an RPC query odd (35),
+ * where every client agrees.
+ */
+export const EITHER_PARITY: ReadonlySet<number> = new Set([
   Ctor.msgsAck,
-  Ctor.msgContainer,
   Ctor.httpWait,
+  Ctor.msgsStateReq,
   Ctor.msgsStateInfo,
   Ctor.msgsAllInfo,
   Ctor.msgDetailedInfo,
   Ctor.msgNewDetailedInfo,
+  Ctor.msgResendReq,
+  Ctor.ping,
+  Ctor.pingDelayDisconnect,
 ]);
+
+/** Messages that must carry an even seqno (34 otherwise). */
+export const NOT_CONTENT_RELATED: ReadonlySet<number> = new Set([Ctor.msgContainer]);
 
 /** Shortest valid body (constructor id included) of the service queries the session answers itself. */
 export const SERVICE_MIN_LENGTH: ReadonlyMap<number, number> = new Map([

@@ -25,6 +25,24 @@ describe('the remaining handlers through GramJS', () => {
     expect(dc.thisDc).toBe(2);
   });
 
+  it('reads input peers of users in users.getUsers (Kurigram) and refuses entries that name no user', async () => {
+    const ann = tg.createUser({ firstName: 'Ann', username: 'ann_kuri' });
+    ann.start();
+    // As Kurigram sends it: GramJS would turn input peers into input users before sending, so skip that step.
+    const getUsers = (id: unknown[]) => {
+      const request = new Api.users.GetUsers({ id: id as Api.TypeInputUser[] });
+      request.resolve = async () => {};
+      return client.invoke(request);
+    };
+    const users = await getUsers([ann.inputPeer(bot), new Api.InputPeerSelf()]);
+    expect(users.map((u) => (u as Api.User).firstName)).toEqual(['Ann', bot.firstName]);
+    const wrongHash = new Api.InputPeerUser({ userId: bigInt(ann.id.toString()), accessHash: bigInt(7) });
+    expect(await getUsers([wrongHash])).toEqual([]);
+    const chat = new Api.InputPeerChat({ chatId: bigInt(5) });
+    expect(await rpcOutcome(getUsers([chat]))).toBe('400 USER_ID_INVALID');
+    expect(await rpcOutcome(getUsers([new Api.InputUserEmpty()]))).toBe('400 USER_ID_INVALID');
+  });
+
   it('returns basic groups with messages.getChats and channels with channels.getChannels', async () => {
     const group = tg.createGroup({ title: 'Basic' });
     const channel = tg.createChannel({ title: 'Chan' });

@@ -78,17 +78,46 @@ describe('MTProto session rules', () => {
     expect(bad.obj.badMsgId.toString()).toBe(msgId.toString());
   });
 
-  it('checks seqno parity and order', async () => {
+  it('checks seqno parity of queries and containers, and order', async () => {
     const { gw, authKey } = await setup();
     const s = await open(gw, authKey);
-    await s.send([{ body: ping(1n), seqNo: 2 }]);
+    await s.send([{ body: new Api.help.GetNearestDc().getBytes(), seqNo: 2 }]);
     expect((await s.next(is(Api.BadMsgNotification))).obj.errorCode).toBe(35);
-    await s.send([{ body: new Api.MsgsAck({ msgIds: [] }).getBytes(), seqNo: 3 }]);
+    const container = Buffer.alloc(8);
+    container.writeUInt32LE(0x73f1f8dc, 0);
+    await s.send([{ body: container, seqNo: 3 }]);
     expect((await s.next(is(Api.BadMsgNotification))).obj.errorCode).toBe(34);
     await s.send([{ body: ping(2n), seqNo: 21 }]);
     await s.next(is(Api.Pong));
     await s.send([{ body: ping(3n), seqNo: 11 }]);
     expect((await s.next(is(Api.BadMsgNotification))).obj.errorCode).toBe(32);
+  });
+
+  it('takes msgs_ack and msgs_state_req with an odd seqno, as mtcute sends them, and never acks an ack', async () => {
+    const { gw, authKey } = await setup();
+    const s = await open(gw, authKey);
+    const [pingId] = await s.send([{ body: ping(1n) }]);
+    await s.next(is(Api.Pong));
+    await s.send([{ body: new Api.MsgsAck({ msgIds: [bigInt(1)] }).getBytes(), seqNo: 5 }]);
+    await s.send([
+      { body: new Api.MsgsStateReq({ msgIds: [bigInt(pingId!.toString())] }).getBytes(), seqNo: 7 },
+    ]);
+    const info = await s.next(is(Api.MsgsStateInfo));
+    expect([...Buffer.from(info.obj.info, 'latin1')]).toEqual([4]);
+    const later = await s.drain(300);
+    expect(later.filter(is(Api.BadMsgNotification))).toEqual([]);
+    expect(later.filter(is(Api.MsgsAck)).flatMap((m) => m.obj.msgIds.map(String))).toEqual([]);
+  });
+
+  it('answers a ping with an even seqno (0 on a fresh session), as Pyrogram sends it', async () => {
+    const { gw, authKey } = await setup();
+    const s = await open(gw, authKey, false);
+    await s.send([{ body: ping(1n), seqNo: 0 }]);
+    s.state.salt = (await s.next(is(Api.BadServerSalt))).obj.newServerSalt;
+    await s.send([{ body: ping(2n), seqNo: 0 }]);
+    const pong = await s.next(is(Api.Pong));
+    expect(pong.obj.pingId.toString()).toBe('2');
+    expect((await s.drain(150)).filter(is(Api.BadMsgNotification))).toEqual([]);
   });
 
   it('answers a duplicated msg_id once', async () => {

@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { Api } from 'telegram';
+import { encrypt as encryptSha1Padded } from 'telegram/crypto/RSA.js';
+import { BinaryReader } from 'telegram/extensions/BinaryReader.js';
+import { Logger, LogLevel } from 'telegram/extensions/Logger.js';
+import { doAuthentication } from 'telegram/network/Authenticator.js';
+import { describe, expect, it } from 'vitest';
+import { AuthKeyStore, authKeyIdOf } from '../../src/auth/auth-key-store.js';
+import { AuthHandshake } from '../../src/auth/handshake.js';
+import { decryptRsaLegacy } from '../../src/auth/rsa-legacy.js';
+import { decryptRsaPad } from '../../src/auth/rsa-pad.js';
+import { registerTestServerKey, testServerKey } from '../../src/keys.js';
+import { bigInt } from '../../src/tl.js';
+
+registerTestServerKey();
+const key = testServerKey();
+const fingerprint = bigInt(key.fingerprint.toString());
+
+/**
+ * Runs GramJS's own client half of the DH exchange against the server half; `rewrite` may swap the
+ * encrypted p_q_inner_data for another scheme's encryption of the same inner data (as another client sends it).
+ */
+async function exchange(rewrite?: (inner: Buffer) => Promise<Buffer>) {
+  const authKeys = new AuthKeyStore();
+  const server = new AuthHandshake({ rsaKey: key, authKeys, now: Date.now });
+  const sender = {
+    async send(request: Api.AnyRequest) {
+      if (rewrite && request instanceof Api.ReqDHParams) {
+        const inner = decryptRsaPad(request.encryptedData, key);
+        if (!inner) throw new Error('GramJS did not send RSA_PAD');
+        request.encryptedData = await rewrite(inner);
+      }
+      return (await server.handle(request)).answer;
+    },
+  };
+  const { authKey } = await doAuthentication(sender as never, new Logger(LogLevel.NONE));
+  return { authKeys, clientKeyId: authKeyIdOf(authKey.getKey()!) };
+}
+
+describe('key exchange encryptions', () => {
+  it('accepts RSA_PAD (GramJS, mtcute, TDLib) and agrees on the auth key', async () => {
+    const { authKeys, clientKeyId } = await exchange();
+    expect(authKeys.has(clientKeyId)).toBe(true);
+  });
+
+  it('accepts the older sha1(data) + data + padding raw RSA (Telethon v1, Pyrogram) and agrees on the auth key', async () => {
+    const { authKeys, clientKeyId } = await exchange(async (padded) => {
+      // Telethon encrypts exactly the serialized p_q_inner_data; RSA_PAD padded it to 192 bytes.
+      const reader = new BinaryReader(padded);
+      reader.tgReadObject();
+      const data = padded.subarray(0, reader.tellPosition());
+      const encrypted = await encryptSha1Padded(fingerprint, data);
+      if (!encrypted) throw new Error('the test key is not registered');
+      return encrypted;
+    });
+    expect(authKeys.has(clientKeyId)).toBe(true);
+  });
+
+  it('decrypts the older scheme back to exactly the data, and refuses a wrong hash or RSA_PAD blocks', async () => {
+    const data = new Api.PQInnerData({
+      pq: Buffer.from([0x17, 0xed, 0x48, 0x94, 0x1a, 0x08, 0xf9, 0x81]),
+      p: Buffer.from([0x49, 0x4c, 0x55, 0x3b]),
+      q: Buffer.from([0x53, 0x91, 0x10, 0x73]),
+      nonce: bigInt(12345),
+      serverNonce: bigInt(67890),
+      newNonce: bigInt(424242),
+    }).getBytes();
+    const encrypted = (await encryptSha1Padded(fingerprint, data))!;
+    expect(decryptRsaLegacy(encrypted, key)).toEqual(data);
+    expect(decryptRsaPad(encrypted, key)).toBeUndefined();
+
+    // Same layout, but the hash covers other bytes.
+    const forged = Buffer.concat([Buffer.alloc(1), randomBytes(20), data, randomBytes(235 - data.length)]);
+    const forgedInt = BigInt(`0x${forged.toString('hex')}`);
+    let c = 1n;
+    for (let e = BigInt(key.e), b = forgedInt % key.n; e > 0n; e >>= 1n, b = (b * b) % key.n)
+      if (e & 1n) c = (c * b) % key.n;
+    expect(decryptRsaLegacy(Buffer.from(c.toString(16).padStart(512, '0'), 'hex'), key)).toBeUndefined();
+    expect(decryptRsaLegacy(randomBytes(256), key)).toBeUndefined();
+    expect(decryptRsaLegacy(Buffer.alloc(255), key)).toBeUndefined();
+  });
+
+  it('closes the exchange when encrypted_data fits neither scheme', async () => {
+    const server = new AuthHandshake({ rsaKey: key, authKeys: new AuthKeyStore(), now: Date.now });
+    const sender = {
+      async send(request: Api.AnyRequest) {
+        if (request instanceof Api.ReqDHParams) request.encryptedData = randomBytes(256);
+        return (await server.handle(request)).answer;
+      },
+    };
+    await expect(doAuthentication(sender as never, new Logger(LogLevel.NONE))).rejects.toThrow(
+      /neither RSA_PAD nor the older scheme/,
+    );
+  });
+});
