@@ -108,12 +108,64 @@ export class InvalidPeerRecordError extends InvalidInputError {
 }
 
 /** Codes of {@link StorageError}. */
-export type StorageErrorCode = 'STORAGE_CLOSED' | 'STORAGE_SCHEMA_TOO_NEW' | 'STORAGE_FAILED';
+export type StorageErrorCode =
+  | 'STORAGE_CLOSED'
+  | 'STORAGE_SCHEMA_TOO_NEW'
+  | 'STORAGE_FAILED'
+  | 'STORAGE_CANNOT_OPEN'
+  | 'STORAGE_NOT_PM'
+  | 'STORAGE_DAMAGED'
+  | 'STORAGE_RECORD_REJECTED';
+
+/**
+ * What a failed storage operation says about a retry. `transient`: the same write may succeed later (connection
+ * lost, lock busy, serialization failure, deadlock). `record`: the store refused this data (a constraint, an
+ * encoding): other records would go through, so a batch is split to find the one to set aside. `store`: the store
+ * cannot take writes now whatever the data (closed, read-only, full, damaged, another schema).
+ */
+export type StorageFailureKind = 'transient' | 'record' | 'store';
 
 /** The storage provider failed or was used after `close()`; `cause` holds the driver's own error. */
 export class StorageError extends PmError {
   declare readonly code: StorageErrorCode;
-  constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown }) {
+  readonly #kind: StorageFailureKind;
+  constructor(
+    code: StorageErrorCode,
+    message: string,
+    options?: { cause?: unknown; kind?: StorageFailureKind | undefined },
+  ) {
     super(code, message, options);
+    this.#kind = options?.kind ?? 'store';
+  }
+
+  /** See {@link StorageFailureKind}. @default 'store' */
+  get kind(): StorageFailureKind {
+    return this.#kind;
+  }
+
+  /** True when a later try of the same operation may succeed. */
+  get transient(): boolean {
+    return this.kind === 'transient';
+  }
+}
+
+/**
+ * A peer the store refused to write (e.g. a constraint of the database rejects one of its values): it was set
+ * aside and reported, and every other pending record was written. Memory forgets the refused version, so reads
+ * answer what the store holds.
+ */
+export class PeerSetAsideError extends StorageError {
+  constructor(
+    /** The refused peer with the peers whose changes depend on it (a username or phone moving between them). */
+    readonly peerIds: readonly bigint[],
+    /** Why the store refused it: the driver's message. */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'STORAGE_RECORD_REJECTED',
+      `Storage refused peer ${peerIds.join(', ')}; its change was set aside and the other records were written: ${reason}`,
+      { ...options, kind: 'record' },
+    );
   }
 }

@@ -3,7 +3,7 @@
  * retry (connection refused or reset, serialization failure, deadlock) and which are not (bad password, missing
  * database, a constraint the data breaks). Messages name the server as host:port/database and never a password.
  */
-import { StorageError } from '@pm/core';
+import { StorageError, type StorageFailureKind } from '@pm/core';
 
 /**
  * Why a PostgreSQL operation failed. `unavailable`: the server could not be reached or dropped the connection
@@ -26,13 +26,18 @@ export class PostgresStorageError extends StorageError {
     message: string,
     options?: { cause?: unknown },
   ) {
-    super('STORAGE_FAILED', message, options);
+    super('STORAGE_FAILED', message, { ...options, kind: failureKind(failure, causeCode) });
   }
+}
 
-  /** True when a later try may succeed (the server was unreachable, or transactions collided). */
-  get transient(): boolean {
-    return this.failure !== 'rejected';
-  }
+/**
+ * Unreachable or colliding: a retry may help. Refused with a data exception (22xxx: bad encoding, value too long)
+ * or an integrity constraint (23xxx): the data is at fault, another record would go through. Anything else the
+ * server refuses (permissions, a missing table, a full disk) is the store's.
+ */
+function failureKind(failure: PostgresFailure, code: string | undefined): StorageFailureKind {
+  if (failure !== 'rejected') return 'transient';
+  return code !== undefined && /^2[23]/.test(code) ? 'record' : 'store';
 }
 
 /** Thrown inside a transaction to have it run again (a row appeared between our lock and our write). */

@@ -232,3 +232,60 @@ describe.skipIf(!PG_URL)(PG_URL ? 'failing server' : SKIP_MESSAGE, () => {
     await proxy.down();
   });
 });
+
+describe.skipIf(!PG_URL)('a record PostgreSQL refuses', () => {
+  it('classifies a value the server refuses (NUL in text, 22021) as the data’s fault, not worth a retry', async () => {
+    const storage = await openPostgresStorage({ url: PG_URL as string, schema: freshSchema('nul') });
+    const record = {
+      id: 5n,
+      type: 'user' as const,
+      accessHash: 1n,
+      min: false,
+      usernames: [],
+      firstName: 'A\0nn',
+      lastName: null,
+      title: null,
+      phone: null,
+      langCode: null,
+      langCodeSeenAt: null,
+      premium: null,
+      verified: null,
+      deleted: false,
+      photoId: null,
+      firstSeen: 1,
+      lastSeen: 1,
+      lastUpdated: 1,
+    };
+    const error = await caught(() => storage.transaction((tx) => tx.peers.upsertMany([record])));
+    expect(error).toBeInstanceOf(PostgresStorageError);
+    expect(error).toMatchObject({ failure: 'rejected', causeCode: '22021', kind: 'record', attempts: 1 });
+    await storage.close();
+  });
+
+  it('sets the refused peer aside, tells it by id, and stores every other one (a real constraint)', async () => {
+    const schema = freshSchema('poison');
+    const storage = await openPostgresStorage({ url: PG_URL as string, schema });
+    await storage.close();
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    await admin.query(
+      `ALTER TABLE "${schema}".peers ADD CONSTRAINT no_poison CHECK (first_name IS DISTINCT FROM 'U6')`,
+    );
+    await admin.end();
+    const reopened = await openPostgresStorage({ url: PG_URL as string, schema });
+    const errors: StorageError[] = [];
+    const cache = new PeerCache({ storage: reopened, onError: (e) => errors.push(e) });
+    await cache.upsert(users(1, 40, 'poison')); // id 7 is named U6
+    await cache.flush();
+    await cache.upsert(users(100, 5, 'after'));
+    await cache.close(); // nothing left pending: close() resolves
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: 'STORAGE_RECORD_REJECTED', peerIds: [7n] });
+    expect(errors[0]?.message).toContain('no_poison');
+    const direct = await openPostgresStorage({ url: PG_URL as string, schema });
+    expect(await direct.peers.count()).toBe(44);
+    expect(await direct.peers.get(7n)).toBeUndefined();
+    expect(await direct.usernames.resolveMany(['poison_7', 'poison_8'])).toEqual(new Map([['poison_8', 8n]]));
+    await direct.close();
+  });
+});

@@ -710,6 +710,87 @@ export function describeStorageConformance(
       });
     });
 
+    describe('text', () => {
+      it('stores NUL and lone surrogates the same way everywhere, so a sighting compares equal after a reopen', async () => {
+        const sighting = user(ANN, { firstName: 'A\0nn\uD83D', lastName: '\uDE00 Lee 😀', title: null });
+        const [first] = await cache.upsert([sighting]);
+        expect(first?.record).toMatchObject({ firstName: 'Ann\uFFFD', lastName: '\uFFFD Lee 😀' });
+        expect(await fromStorage(ANN)).toMatchObject({ firstName: 'Ann\uFFFD', lastName: '\uFFFD Lee 😀' });
+        now += 1000;
+        const [again] = await cache.upsert([sighting]);
+        expect(again?.changes).toEqual([]);
+        if (provider.persistent && options.reopen !== undefined) {
+          await cache.close();
+          provider = await options.reopen(provider);
+          cache = open(provider);
+          now += 1000;
+          const [reopened] = await cache.upsert([sighting]);
+          expect(reopened?.changes).toEqual([]);
+        }
+        expect(await cache.history(ANN)).toEqual([]);
+      });
+    });
+
+    describe('a record the store refuses', () => {
+      it('is set aside and reported by peer id while every other record is written', async () => {
+        const errors: StorageError[] = [];
+        const refusing: StorageProvider = {
+          ...provider,
+          name: provider.name,
+          persistent: provider.persistent,
+          peers: provider.peers,
+          usernames: provider.usernames,
+          history: provider.history,
+          state: provider.state,
+          dialogs: provider.dialogs,
+          transaction: (fn) =>
+            provider.transaction((tx) =>
+              fn({
+                ...tx,
+                peers: {
+                  ...tx.peers,
+                  get: (id) => tx.peers.get(id),
+                  getMany: (ids) => tx.peers.getMany(ids),
+                  findByPhones: (phones) => tx.peers.findByPhones(phones),
+                  deleteMany: (ids) => tx.peers.deleteMany(ids),
+                  count: () => tx.peers.count(),
+                  page: (after, limit) => tx.peers.page(after, limit),
+                  upsertMany: async (records) => {
+                    const bad = records.find((r) => r.firstName === 'Refused');
+                    if (bad !== undefined)
+                      throw new StorageError('STORAGE_FAILED', `value refused for ${bad.id}`, {
+                        kind: 'record',
+                      });
+                    await tx.peers.upsertMany(records);
+                  },
+                },
+              }),
+            ),
+          close: () => provider.close(),
+        };
+        const guarded = new PeerCache({
+          storage: refusing,
+          closeStorage: false,
+          now: () => now,
+          onError: (e) => errors.push(e),
+        });
+        const ids = Array.from({ length: 12 }, (_, i) => BigInt(i + 1));
+        await guarded.upsert(
+          ids.map((id) =>
+            user(id, { firstName: id === 7n ? 'Refused' : `U${id}`, usernames: [`user_${id}`] }),
+          ),
+        );
+        await guarded.flush();
+        await guarded.close();
+        expect(errors.map((e) => [e.code, (e as { peerIds?: unknown }).peerIds])).toEqual([
+          ['STORAGE_RECORD_REJECTED', [7n]],
+        ]);
+        expect(await provider.peers.count()).toBe(11);
+        expect(await provider.peers.get(7n)).toBeUndefined();
+        expect((await provider.usernames.resolveMany(['user_6', 'user_7', 'user_8'])).size).toBe(2);
+      });
+    });
+
     describe('persistence', () => {
       it('keeps everything across close and reopen', async (ctx) => {
         if (!provider.persistent) ctx.skip(`${name} is not persistent`);

@@ -21,6 +21,10 @@ export const PEER_CACHE_DEFAULTS = {
   pageSize: 500,
   /** `close()` also closes the storage provider. */
   closeStorage: true,
+  /** First wait before a failed background write is tried again; doubled after each failure in a row. */
+  retryBaseDelayMs: 100,
+  /** Longest wait between tries of a failed background write. */
+  retryMaxDelayMs: 30_000,
 } as const;
 
 export const SQLITE_DEFAULTS = {

@@ -34,7 +34,7 @@
  * `toGramInputPeer(descriptor)` in `gram/entities.ts` turns `inputPeerFor()`'s answer into `Api.InputPeerUser`...
  */
 import { LRUCache } from 'lru-cache';
-import { StorageError } from '../errors.js';
+import { PeerSetAsideError, StorageError } from '../errors.js';
 import { PEER_CACHE_DEFAULTS } from './defaults.js';
 import {
   createRecord,
@@ -84,10 +84,18 @@ export interface PeerCacheOptions {
   /** `close()` also closes the storage provider. @default true */
   closeStorage?: boolean;
   /**
-   * Told when a background write fails. The batch stays in memory and is retried by the next write (the next
-   * change or `flush()`); `flush()` rejects with the same error. @default undefined (nothing is told)
+   * Told when a background write fails. A failure that may pass (connection lost, lock busy, deadlock) or that is
+   * the store's (read-only, full, closed) keeps the batch in memory and tries again after a growing delay
+   * (`retryBaseDelayMs` doubled per failure in a row, at most `retryMaxDelayMs`), or at the next `flush()`, which
+   * rejects with the same error. A failure that is the data's (the store refuses a value) never loops: the batch is
+   * split until the refused peer is found; it is set aside and told as a {@link PeerSetAsideError} naming it, and
+   * every other record is written. @default undefined (nothing is told)
    */
   onError?: (error: StorageError) => void;
+  /** First wait before a failed background write is tried again, ms. @default 100 */
+  retryBaseDelayMs?: number;
+  /** Longest wait between tries of a failed background write, ms. @default 30_000 */
+  retryMaxDelayMs?: number;
 }
 
 const lower = (name: string): string => name.toLowerCase();
@@ -110,6 +118,10 @@ export class PeerCache {
   readonly #lastSeenResolutionMs: number;
   readonly #closeStorage: boolean;
   readonly #onError: ((error: StorageError) => void) | undefined;
+  readonly #retryBaseDelayMs: number;
+  readonly #retryMaxDelayMs: number;
+  /** Background writes failed in a row; the next try waits longer each time. */
+  #failures = 0;
   readonly #records: LRUCache<bigint, PeerRecord>;
   readonly #owners: LRUCache<string, bigint>;
   #dirty = new WriteSet();
@@ -130,6 +142,11 @@ export class PeerCache {
     this.#lastSeenResolutionMs = options.lastSeenResolutionMs ?? PEER_CACHE_DEFAULTS.lastSeenResolutionMs;
     this.#closeStorage = options.closeStorage ?? PEER_CACHE_DEFAULTS.closeStorage;
     this.#onError = options.onError;
+    this.#retryBaseDelayMs = Math.max(1, options.retryBaseDelayMs ?? PEER_CACHE_DEFAULTS.retryBaseDelayMs);
+    this.#retryMaxDelayMs = Math.max(
+      this.#retryBaseDelayMs,
+      options.retryMaxDelayMs ?? PEER_CACHE_DEFAULTS.retryMaxDelayMs,
+    );
     this.#records = new LRUCache({ max: Math.max(1, options.cacheSize ?? PEER_CACHE_DEFAULTS.cacheSize) });
     this.#owners = new LRUCache({
       max: Math.max(1, options.usernameCacheSize ?? PEER_CACHE_DEFAULTS.usernameCacheSize),
@@ -472,6 +489,7 @@ export class PeerCache {
           if (victim?.usernames.some((u) => lower(u) === name)) {
             const after = withoutUsername(victim, name, now);
             this.#commit(working, after.record, after.changes, true, false, warm, now);
+            this.#dirty.tie(victim.id, record.id);
             displaced.push({ from: victim.id, field: 'usernames', value: name, before: victim, ...after });
           }
           this.#setOwner(name, record.id, warm);
@@ -485,6 +503,7 @@ export class PeerCache {
         if (victim?.phone === record.phone) {
           const after = withoutPhone(victim, now);
           this.#commit(working, after.record, after.changes, false, false, warm, now);
+          this.#dirty.tie(victim.id, record.id);
           displaced.push({ from: victim.id, field: 'phone', value: record.phone, before: victim, ...after });
         }
         this.#dirty.phones.set(record.phone, record.id);
@@ -525,27 +544,107 @@ export class PeerCache {
 
   #schedule(): void {
     if (this.#dirty.isEmpty || this.#writing !== null) return; // a running write reschedules when it ends
-    if (this.#dirty.size >= this.#maxBatch) {
+    if (this.#failures === 0 && this.#dirty.size >= this.#maxBatch) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
       void this.#write();
     } else if (this.#timer === undefined) {
+      const delay =
+        this.#failures === 0
+          ? this.#flushDelayMs
+          : Math.min(this.#retryMaxDelayMs, this.#retryBaseDelayMs * 2 ** Math.min(30, this.#failures - 1));
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
         if (this.#writing === null) void this.#write();
-      }, this.#flushDelayMs);
+      }, delay);
     }
   }
 
-  /** Writes the pending set in one transaction; resolves to the error instead of rejecting. */
+  /**
+   * Writes the pending set; resolves to the failure that kept some of it unwritten (back in the pending set), never
+   * rejects. A set-aside peer is told through `onError` and is not a failure of the write.
+   */
   #write(): Promise<StorageError | undefined> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const batch = this.#dirty;
     this.#dirty = new WriteSet();
     this.#inflight = batch;
-    const writing = this.#storage
-      .transaction(async (tx) => {
+    const writing = this.#writeIsolating(batch).then((error) => {
+      this.#inflight = null;
+      this.#epoch++;
+      this.#writing = null;
+      if (error === undefined) this.#failures = 0;
+      else {
+        this.#failures++;
+        this.#onError?.(error);
+      }
+      // A closed store will not come back: the batch waits for flush(), which reports it.
+      if (error?.code !== 'STORAGE_CLOSED') this.#schedule();
+      return error;
+    });
+    this.#writing = writing;
+    return writing;
+  }
+
+  /**
+   * Writes a batch in one transaction. When the store refuses the data (not a passing or store-wide failure), the
+   * batch is split in halves, recursively, down to the independent part the store refuses (a peer, or peers a
+   * username or phone moved between); that part is set aside and every other part is written. Whatever a passing
+   * or store-wide failure leaves unwritten goes back to the pending set, and that failure is the answer.
+   */
+  async #writeIsolating(batch: WriteSet): Promise<StorageError | undefined> {
+    const first = await this.#store(batch);
+    if (first === undefined) return undefined;
+    if (first.kind !== 'record') {
+      this.#dirty.absorb(batch);
+      return first;
+    }
+    const units = batch.units();
+    const todo: WriteSet[][] = [units];
+    let error: StorageError | undefined = first;
+    while (todo.length > 0) {
+      const group = todo.pop() as WriteSet[];
+      if (error === undefined) error = await this.#store(WriteSet.union(group));
+      if (error === undefined) continue;
+      if (error.kind !== 'record') {
+        this.#dirty.absorb(WriteSet.union([...todo.flat(), ...group]));
+        return error;
+      }
+      const [only] = group;
+      if (group.length === 1 && only !== undefined) this.#setAside(only, error);
+      else {
+        const mid = Math.ceil(group.length / 2);
+        todo.push(group.slice(mid), group.slice(0, mid));
+      }
+      error = undefined;
+    }
+    return undefined;
+  }
+
+  /** Memory forgets a part the store refused, so reads answer what the store holds; the refusal is told. */
+  #setAside(part: WriteSet, error: StorageError): void {
+    const ids = part.ids();
+    const refused = new Set(ids);
+    for (const id of ids) {
+      const record = this.#records.get(id);
+      for (const name of record?.usernames ?? []) this.#owners.delete(lower(name));
+      this.#records.delete(id);
+    }
+    for (const record of part.peers.values())
+      for (const name of record.usernames) this.#owners.delete(lower(name));
+    for (const [name, owner] of this.#inflight?.owners ?? [])
+      if (owner === null || refused.has(owner)) this.#owners.delete(name);
+    this.#onError?.(new PeerSetAsideError(ids, error.message, { cause: error }));
+  }
+
+  /**
+   * One transaction; resolves to its failure. A cause that is not a StorageError counts as the store's: without a
+   * provider saying the data is at fault, splitting could set aside every record of a store that is just down.
+   */
+  async #store(batch: WriteSet): Promise<StorageError | undefined> {
+    try {
+      await this.#storage.transaction(async (tx) => {
         if (batch.deleted.size > 0) {
           const ids = [...batch.deleted];
           await tx.peers.deleteMany(ids);
@@ -562,37 +661,18 @@ export class PeerCache {
           await tx.usernames.replaceForPeers(entries);
         }
         if (batch.history.length > 0) await tx.history.append(batch.history);
-      })
-      .then(
-        () => {
-          this.#inflight = null;
-          this.#epoch++;
-          return undefined;
-        },
-        (cause: unknown) => {
-          this.#dirty.absorb(batch);
-          this.#inflight = null;
-          this.#epoch++;
-          const error =
-            cause instanceof StorageError
-              ? cause
-              : new StorageError(
-                  'STORAGE_FAILED',
-                  `Writing ${batch.size} peers to ${this.#storage.name} storage failed: ${
-                    cause instanceof Error ? cause.message : String(cause)
-                  }`,
-                  { cause },
-                );
-          this.#onError?.(error);
-          return error;
-        },
-      )
-      .then((error) => {
-        this.#writing = null;
-        if (error === undefined) this.#schedule();
-        return error;
       });
-    this.#writing = writing;
-    return writing;
+      return undefined;
+    } catch (cause) {
+      return cause instanceof StorageError
+        ? cause
+        : new StorageError(
+            'STORAGE_FAILED',
+            `Writing ${batch.size} peers to ${this.#storage.name} storage failed: ${
+              cause instanceof Error ? cause.message : String(cause)
+            }`,
+            { cause, kind: 'store' },
+          );
+    }
   }
 }

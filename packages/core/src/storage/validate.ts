@@ -85,8 +85,24 @@ function checkInt64(value: unknown, field: string, nullable: boolean): bigint | 
   return value;
 }
 
+/** A UTF-16 surrogate without its other half. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * What a name or title can hold, the same in every store. Telegram sends text as UTF-8, which GramJS decodes with
+ * U+FFFD for any invalid sequence, so a lone UTF-16 surrogate never comes from Telegram: it becomes U+FFFD here as
+ * it would have there (SQLite and PostgreSQL would otherwise each mangle it their own way). U+0000 cannot be
+ * stored in PostgreSQL text and Telegram strips control characters from names: it is removed. Everything else is
+ * kept as given (no Unicode normalisation: Telegram keeps names byte for byte).
+ */
+export function normalizeText(value: string): string {
+  const clean = value.includes('\0') ? value.replaceAll('\0', '') : value;
+  return clean.replace(LONE_SURROGATE, '\uFFFD');
+}
+
 function checkText(value: unknown, field: string): string | null | undefined {
   if (value === undefined || value === null) return value;
+  if (typeof value === 'string') value = normalizeText(value);
   if (typeof value !== 'string' || value.length > MAX_TEXT) {
     throw new InvalidPeerRecordError(
       value,

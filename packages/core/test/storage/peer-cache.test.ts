@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { StorageError } from '../../src/errors.js';
+import { PeerSetAsideError, StorageError } from '../../src/errors.js';
 import { createMemoryStorage, type MemoryStorageProvider } from '../../src/storage/memory/index.js';
 import { PeerCache } from '../../src/storage/peer-cache.js';
-import type { PeerInput, StorageProvider, StorageRepositories } from '../../src/storage/types.js';
+import type { PeerInput, PeerRecord, StorageProvider, StorageRepositories } from '../../src/storage/types.js';
 
 const user = (id: bigint, fields: Partial<PeerInput> = {}): PeerInput => ({
   id,
@@ -15,6 +15,10 @@ const user = (id: bigint, fields: Partial<PeerInput> = {}): PeerInput => ({
 function controllable(inner: MemoryStorageProvider = createMemoryStorage()) {
   const control = {
     failures: 0,
+    /** Failures that say a retry may help. */
+    transient: 0,
+    /** The store refuses (as a constraint would) any batch holding a record this matches. */
+    refuse: undefined as ((record: PeerRecord) => boolean) | undefined,
     hold: undefined as Promise<void> | undefined,
     transactions: 0,
   };
@@ -33,7 +37,26 @@ function controllable(inner: MemoryStorageProvider = createMemoryStorage()) {
         control.failures--;
         throw new Error('disk full');
       }
-      return inner.transaction(fn);
+      if (control.transient > 0) {
+        control.transient--;
+        throw new StorageError('STORAGE_FAILED', 'deadlock detected', { kind: 'transient' });
+      }
+      const refuse = control.refuse;
+      if (refuse === undefined) return inner.transaction(fn);
+      return inner.transaction(async (tx) => {
+        const peers = {
+          ...tx.peers,
+          upsertMany: async (records: readonly PeerRecord[]) => {
+            const bad = records.find(refuse);
+            if (bad !== undefined)
+              throw new StorageError('STORAGE_FAILED', `invalid byte sequence in ${bad.firstName}`, {
+                kind: 'record',
+              });
+            await tx.peers.upsertMany(records);
+          },
+        };
+        return fn({ ...tx, peers });
+      });
     },
     close: () => inner.close(),
   };
@@ -163,6 +186,87 @@ describe('PeerCache failures', () => {
       { peerId: 1n, field: 'firstName', before: 'Old', after: 'New', at: expect.any(Number) },
     ]);
     await cache.close();
+  });
+
+  it('sets aside the one record the store refuses, reports it by id and writes all the others', async () => {
+    const { storage, control, inner } = controllable();
+    const errors: StorageError[] = [];
+    const cache = new PeerCache({ storage, onError: (e) => errors.push(e) });
+    control.refuse = (r) => r.firstName === 'Poison';
+    const ids = Array.from({ length: 40 }, (_, i) => BigInt(i + 1));
+    await cache.upsert(ids.map((id) => user(id, { firstName: id === 17n ? 'Poison' : `U${id}` })));
+    await cache.flush();
+    expect(await inner.peers.count()).toBe(39);
+    expect(await inner.peers.get(17n)).toBeUndefined();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(PeerSetAsideError);
+    expect(errors[0]).toMatchObject({ code: 'STORAGE_RECORD_REJECTED', peerIds: [17n] });
+    expect(errors[0]?.message).toContain('17');
+    expect(errors[0]?.message).toContain('invalid byte sequence');
+    // Memory forgets the refused version; what comes later is written as usual, and close() succeeds.
+    expect(await cache.get(17n)).toBeUndefined();
+    await cache.upsert([user(100n, { firstName: 'Later' })]);
+    await cache.flush();
+    expect(await inner.peers.get(100n)).toMatchObject({ firstName: 'Later' });
+    await cache.close();
+    // Bisection: a handful of transactions, not one per record and never a loop.
+    expect(control.transactions).toBeLessThan(20);
+  });
+
+  it('keeps a peer and the peer it took a username from together when setting aside', async () => {
+    const { storage, control, inner } = controllable();
+    const errors: StorageError[] = [];
+    const cache = new PeerCache({ storage, onError: (e) => errors.push(e) });
+    await cache.upsert([user(1n, { usernames: ['moving_name'] }), user(5n, { firstName: 'Bystander' })]);
+    await cache.flush();
+    control.refuse = (r) => r.firstName === 'Poison';
+    await cache.upsert([
+      user(2n, { firstName: 'Poison', usernames: ['moving_name'] }),
+      user(6n, { firstName: 'Fine' }),
+    ]);
+    await cache.flush();
+    expect(errors.map((e) => (e as PeerSetAsideError).peerIds)).toEqual([[1n, 2n]]);
+    // The move was not half-written: the name still belongs to its old owner in storage and in reads.
+    expect(await inner.usernames.resolveMany(['moving_name'])).toEqual(new Map([['moving_name', 1n]]));
+    expect((await cache.getByUsername('moving_name'))?.id).toBe(1n);
+    expect(await inner.peers.get(6n)).toMatchObject({ firstName: 'Fine' });
+    await cache.close();
+  });
+
+  it('tries a transient failure again by itself, waiting longer each time', async () => {
+    vi.useFakeTimers();
+    try {
+      const { storage, control, inner } = controllable();
+      const errors: StorageError[] = [];
+      const cache = new PeerCache({
+        storage,
+        flushDelayMs: 10,
+        retryBaseDelayMs: 100,
+        onError: (e) => errors.push(e),
+      });
+      control.transient = 3;
+      await cache.upsert([user(1n)]);
+      await vi.advanceTimersByTimeAsync(10); // first try fails
+      expect(control.transactions).toBe(1);
+      await vi.advanceTimersByTimeAsync(99);
+      expect(control.transactions).toBe(1);
+      await vi.advanceTimersByTimeAsync(1); // +100 ms: second try fails
+      expect(control.transactions).toBe(2);
+      await vi.advanceTimersByTimeAsync(199);
+      expect(control.transactions).toBe(2);
+      await vi.advanceTimersByTimeAsync(1); // +200 ms: third try fails
+      await vi.advanceTimersByTimeAsync(400); // +400 ms: fourth succeeds
+      expect(control.transactions).toBe(4);
+      expect(await inner.peers.count()).toBe(1);
+      expect(errors.map((e) => e.transient)).toEqual([true, true, true]);
+      // Back to normal: the next change is written after flushDelayMs.
+      await cache.upsert([user(2n)]);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(await inner.peers.count()).toBe(2);
+      await cache.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('rejects use after close with a StorageError', async () => {

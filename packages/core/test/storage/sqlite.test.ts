@@ -83,4 +83,31 @@ describe('SQLite provider', () => {
     await expect(storage.peers.count()).rejects.toBeInstanceOf(StorageError);
     await expect(storage.transaction(async () => 1)).rejects.toMatchObject({ code: 'STORAGE_CLOSED' });
   });
+
+  it('sets aside a peer a constraint of the file refuses and writes the others', async () => {
+    const path = file();
+    await (await openSqliteStorage({ path })).close();
+    const raw = new Database(path);
+    raw.exec(`CREATE TRIGGER no_poison BEFORE INSERT ON peers WHEN NEW.first_name = 'Poison'
+      BEGIN SELECT RAISE(ABORT, 'poison refused'); END`);
+    raw.close();
+    const errors: StorageError[] = [];
+    const storage = await openSqliteStorage({ path });
+    const cache = new PeerCache({ storage, onError: (e) => errors.push(e) });
+    await cache.upsert(
+      Array.from({ length: 30 }, (_, i) => ({
+        id: BigInt(i + 1),
+        type: 'user' as const,
+        accessHash: 1n,
+        firstName: i === 20 ? 'Poison' : `U${i}`,
+      })),
+    );
+    await cache.close();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: 'STORAGE_RECORD_REJECTED', peerIds: [21n] });
+    expect(errors[0]?.message).toContain('poison refused');
+    const check = await openSqliteStorage({ path });
+    expect(await check.peers.count()).toBe(29);
+    await check.close();
+  });
 });

@@ -4,7 +4,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { PmError, StorageError } from '../../errors.js';
+import { PmError, StorageError, type StorageFailureKind } from '../../errors.js';
 import { SQLITE_DEFAULTS } from '../defaults.js';
 import { TxGate } from '../tx-gate.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.js';
@@ -117,7 +117,11 @@ export class SqliteDriver {
         if (db.open && db.inTransaction) db.exec('ROLLBACK');
         throw error instanceof PmError
           ? error
-          : new StorageError('STORAGE_FAILED', `SQLite transaction on ${this.path} failed`, { cause: error });
+          : new StorageError(
+              'STORAGE_FAILED',
+              `SQLite transaction on ${this.path} failed: ${error instanceof Error ? error.message : String(error)}`,
+              { cause: error, kind: sqliteFailureKind(error) },
+            );
       }
     });
   }
@@ -161,4 +165,17 @@ function readVersion(db: SqliteDatabase): number {
     | { version: bigint | null }
     | undefined;
   return row?.version == null ? 0 : Number(row.version);
+}
+
+/**
+ * What a failed statement says about a retry: a lock held by another connection may be released (busy, locked); a
+ * constraint, a type mismatch or an oversized value is the data's fault; the rest (read-only, full, I/O, damaged
+ * file) is the store's. Errors that are not SQLite's (a bug of the caller's) count as the data's.
+ */
+export function sqliteFailureKind(error: unknown): StorageFailureKind {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return 'record';
+  if (/^SQLITE_(BUSY|LOCKED)/.test(code)) return 'transient';
+  if (/^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/.test(code)) return 'record';
+  return 'store';
 }
