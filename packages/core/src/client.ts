@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { type CanMessageResult, canMessage } from './blocks/can-message.js';
 import { type Clock, systemClock } from './clock.js';
 import {
@@ -547,6 +548,21 @@ export class PmClient {
     return redactSecrets(
       `PmClient(${this.meInfo ? `@${this.meInfo.username ?? this.meInfo.id}` : 'not logged in'})`,
     );
+  }
+
+  /**
+   * `console.log(client)` shows who it is and where it stores, never the api hash, the auth key or the
+   * session, however deep the inspection goes.
+   */
+  [inspect.custom](): string {
+    const who = this.meInfo ? `@${this.meInfo.username ?? this.meInfo.id}` : 'not logged in';
+    const where = this.gram ? this.gram.describe() : 'not connected';
+    return redactSecrets(`PmClient { ${who}, ${where}, storage: ${this.storage.name} }`);
+  }
+
+  /** JSON of a client is its description too: nothing secret can leave through a serializer. */
+  toJSON(): string {
+    return this.toString();
   }
 }
 

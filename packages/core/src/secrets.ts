@@ -6,12 +6,15 @@
 const BOT_TOKEN_RE = /\b\d{3,20}:[A-Za-z0-9_-]{10,}\b/g;
 const LONG_BASE64_RE = /[A-Za-z0-9+/_-]{64,}={0,2}/g;
 const HEX_KEY_RE = /\b[0-9a-fA-F]{64,}\b/g;
+/** An api_hash from my.telegram.org: exactly 32 hex digits. */
+const API_HASH_RE = /\b[0-9a-fA-F]{32}\b/g;
 
-/** Replaces bot tokens, session strings and key material in `text`. */
+/** Replaces bot tokens, api hashes, session strings and key material in `text`. */
 export function redactSecrets(text: string): string {
   return text
     .replace(BOT_TOKEN_RE, '<redacted bot token>')
     .replace(HEX_KEY_RE, '<redacted key>')
+    .replace(API_HASH_RE, '<redacted api hash>')
     .replace(LONG_BASE64_RE, '<redacted>');
 }
 

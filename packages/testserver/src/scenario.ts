@@ -11,7 +11,7 @@
  *   await tg.stop();
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fchmodSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { ExportedAuthKeys } from './auth/auth-key-store.js';
 import { Gateway, type GatewayCounters } from './gateway.js';
 import { registerTestServerKey } from './keys.js';
@@ -524,8 +524,15 @@ export class TestServer {
       authKeys: this.gateway?.exportAuthKeys() ?? this.authKeys,
       saltSecret: this.saltSecret.toString('base64'),
     };
+    // It holds every client's auth key: owner-only from the first byte, even over a stale temp file.
     const tmp = `${file}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(state)}\n`);
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      fchmodSync(fd, 0o600);
+      writeFileSync(fd, `${JSON.stringify(state)}\n`);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, file);
   }
 }

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { redactSecrets } from '../secrets.js';
 import type { SessionData } from '../session/session-file.js';
 import type { InputPeerDescriptor, PeerInput } from '../storage/types.js';
@@ -103,7 +104,7 @@ function collectEntities(tlo: any, out: unknown[] = [], depth = 0): unknown[] {
  * not GramJS's 16-bit-port string format), every entity GramJS sees goes to the peer cache, and GramJS can
  * address any cached peer by id or username alone.
  */
-class PmSession extends StringSession {
+export class PmSession extends StringSession {
   hooks: GramHooks | undefined;
 
   constructor(data: SessionData | undefined, server: ServerAddress) {
@@ -117,6 +118,12 @@ class PmSession extends StringSession {
 
   override save(): string {
     return '';
+  }
+
+  /** The auth key stays out of logs: `console.log(session)` shows where it points, not what it holds. */
+  [inspect.custom](): string {
+    const key = this.getAuthKey() as AuthKey | undefined;
+    return `PmSession { dc: ${this.dcId}, server: '${this.serverAddress}:${this.port}', authKey: ${key?.getKey() ? '<redacted>' : 'none'} }`;
   }
 
   override processEntities(tlo: any): void {
@@ -174,12 +181,23 @@ export function openGram(opts: GramConnectOptions, hooks: GramHooks): Promise<Gr
 }
 
 export class GramConnection {
+  // Private (#) so that no inspection, serializer or stray property walk reaches the api hash or the auth key.
+  readonly #client: TelegramClient;
+  readonly #session: PmSession;
+  readonly #opts: GramConnectOptions;
+  readonly #server: ServerAddress;
+
   private constructor(
-    readonly client: TelegramClient,
-    private readonly session: PmSession,
-    private readonly opts: GramConnectOptions,
-    private readonly server: ServerAddress,
-  ) {}
+    client: TelegramClient,
+    session: PmSession,
+    opts: GramConnectOptions,
+    server: ServerAddress,
+  ) {
+    this.#client = client;
+    this.#session = session;
+    this.#opts = opts;
+    this.#server = server;
+  }
 
   static async open(opts: GramConnectOptions, hooks: GramHooks): Promise<GramConnection> {
     const server =
@@ -220,12 +238,12 @@ export class GramConnection {
    * GramJS's own event handlers (if the bot added any) still get them afterwards.
    */
   private interceptUpdates(hooks: GramHooks): void {
-    const sender = (this.client as any)._sender;
+    const sender = (this.#client as any)._sender;
     const original = sender._updateCallback as (client: unknown, obj: unknown) => void;
     sender._updateCallback = (client: unknown, obj: unknown) => {
       const mapped = mapIncoming(obj);
       if (mapped) hooks.onUpdates(mapped, collectEntities(obj));
-      if ((this.client as any)._eventBuilders?.length > 0) original(client, obj);
+      if ((this.#client as any)._eventBuilders?.length > 0) original(client, obj);
     };
   }
 
@@ -236,7 +254,7 @@ export class GramConnection {
    * error (AUTH_KEY_UNREGISTERED…) is still rethrown for GramJS's own handling.
    */
   private isolateContainerErrors(): void {
-    const sender = (this.client as any)._sender;
+    const sender = (this.#client as any)._sender;
     const key = String(MESSAGE_CONTAINER_ID);
     if (!sender?._handlers?.[key]) return;
     sender._handlers[key] = async (message: { obj: { messages: unknown[] } }) => {
@@ -256,11 +274,11 @@ export class GramConnection {
 
   async loginAsBot(token: string): Promise<SelfInfo> {
     const res = await callRpc('auth.ImportBotAuthorization', () =>
-      this.client.invoke(
+      this.#client.invoke(
         new Api.auth.ImportBotAuthorization({
           flags: 0,
-          apiId: this.opts.apiId,
-          apiHash: this.opts.apiHash,
+          apiId: this.#opts.apiId,
+          apiHash: this.#opts.apiHash,
           botAuthToken: token,
         }),
       ),
@@ -272,34 +290,36 @@ export class GramConnection {
 
   async getMe(): Promise<SelfInfo> {
     const [u] = await callRpc('users.GetUsers', () =>
-      this.client.invoke(new Api.users.GetUsers({ id: [new Api.InputUserSelf()] })),
+      this.#client.invoke(new Api.users.GetUsers({ id: [new Api.InputUserSelf()] })),
     );
     return selfInfo(u as Api.TypeUser);
   }
 
   /** The session as pm saves it. Throws when there is no auth key yet. */
   exportSession(bot?: SessionData['bot']): SessionData {
-    const key = (this.session.getAuthKey() as AuthKey | undefined)?.getKey();
+    const key = (this.#session.getAuthKey() as AuthKey | undefined)?.getKey();
     if (!key) throw toPmError(new Error('no auth key yet'), 'exportSession');
     return {
       version: 1,
-      dcId: this.session.dcId,
-      serverAddress: this.server.host,
-      port: this.server.port,
+      dcId: this.#session.dcId,
+      serverAddress: this.#server.host,
+      port: this.#server.port,
       authKey: key.toString('base64'),
-      apiId: this.opts.apiId,
-      apiHash: this.opts.apiHash,
+      apiId: this.#opts.apiId,
+      apiHash: this.#opts.apiHash,
       ...(bot ? { bot } : {}),
     };
   }
 
   async getState(): Promise<UpdateState> {
-    return mapState(await callRpc('updates.GetState', () => this.client.invoke(new Api.updates.GetState())));
+    return mapState(await callRpc('updates.GetState', () => this.#client.invoke(new Api.updates.GetState())));
   }
 
   async getDifference(state: UpdateState): Promise<{ diff: Difference; entities: unknown[] }> {
     const d = await callRpc('updates.GetDifference', () =>
-      this.client.invoke(new Api.updates.GetDifference({ pts: state.pts, qts: state.qts, date: state.date })),
+      this.#client.invoke(
+        new Api.updates.GetDifference({ pts: state.pts, qts: state.qts, date: state.date }),
+      ),
     );
     return { diff: mapDifference(d), entities: collectEntities(d) };
   }
@@ -312,20 +332,20 @@ export class GramConnection {
   /** contacts.resolveUsername: the marked id, and the users/chats to ingest. */
   async resolveUsername(username: string): Promise<{ markedId: bigint; entities: unknown[] }> {
     const r = await callRpc('contacts.ResolveUsername', () =>
-      this.client.invoke(new Api.contacts.ResolveUsername({ username })),
+      this.#client.invoke(new Api.contacts.ResolveUsername({ username })),
     );
     return { markedId: markedPeerId(r.peer), entities: collectEntities(r) };
   }
 
   async getUsers(refs: readonly InputPeerDescriptor[]): Promise<unknown[]> {
     return callRpc('users.GetUsers', () =>
-      this.client.invoke(new Api.users.GetUsers({ id: refs.map(toInputUser) })),
+      this.#client.invoke(new Api.users.GetUsers({ id: refs.map(toInputUser) })),
     );
   }
 
   async setTyping(ref: InputPeerDescriptor): Promise<void> {
     await callRpc('messages.SetTyping', () =>
-      this.client.invoke(
+      this.#client.invoke(
         new Api.messages.SetTyping({ peer: toInputPeer(ref), action: new Api.SendMessageTypingAction() }),
       ),
     );
@@ -344,7 +364,7 @@ export class GramConnection {
     } = {},
   ): Promise<{ messageId: number; date: number; incoming: IncomingUpdates | undefined }> {
     const res = await callRpc('messages.SendMessage', () =>
-      this.client.invoke(
+      this.#client.invoke(
         new Api.messages.SendMessage({
           peer: toInputPeer(ref),
           message: message.text,
@@ -361,16 +381,21 @@ export class GramConnection {
   }
 
   async disconnect(): Promise<void> {
-    (this.session as PmSession).hooks = undefined;
+    this.#session.hooks = undefined;
     try {
-      await this.client.destroy();
+      await this.#client.destroy();
     } catch (e) {
       throw toPmError(e, 'disconnect');
     }
   }
 
   describe(): string {
-    return redactSecrets(`${this.server.host}:${this.server.port} dc${this.session.dcId}`);
+    return redactSecrets(`${this.#server.host}:${this.#server.port} dc${this.#session.dcId}`);
+  }
+
+  /** No api hash, auth key or GramJS internals in logs, at any depth. */
+  [inspect.custom](): string {
+    return `GramConnection { ${this.describe()} }`;
   }
 }
 

@@ -1,4 +1,4 @@
-import { chmod, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { chmod, type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { PmError } from '../errors.js';
 
@@ -31,18 +31,43 @@ export class SessionFileError extends PmError {
   }
 }
 
-/** Reads and validates a session file. Errors name the file and the problem, never its content. */
+/** Permission bits a session file must not have: any access by the group or others. */
+const LOOSE_MODE_BITS = 0o077;
+
+/**
+ * Reads and validates a session file. Errors name the file and the problem, never its content.
+ *
+ * Like ssh with a private key, a session file that the group or others may access (mode not 0600 or stricter)
+ * is refused rather than used or silently tightened: its auth key may already have been read, and only its
+ * owner can tell. The error says how to fix it (`chmod 600`, or log in again for a new key).
+ */
 export async function readSessionFile(path: string): Promise<SessionData> {
   let text: string;
+  let fh: FileHandle | undefined;
   try {
-    text = await readFile(path, 'utf8');
+    fh = await open(path, 'r');
+    const st = await fh.stat();
+    if (!st.isFile()) throw new SessionFileError(path, 'is not a regular file');
+    const loose = st.mode & LOOSE_MODE_BITS;
+    if (loose !== 0 && process.platform !== 'win32') {
+      const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+      throw new SessionFileError(
+        path,
+        `is readable or writable by others (mode ${mode}); it holds the bot's auth key, so it is refused. ` +
+          `If nobody else could have read it, run \`chmod 600 ${path}\`; otherwise log in again for a new key`,
+      );
+    }
+    text = await fh.readFile('utf8');
   } catch (e) {
+    if (e instanceof SessionFileError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new SessionFileError(
       path,
       code === 'ENOENT' ? 'not found; create one with `pnpm login`' : `cannot be read (${code})`,
       code === 'ENOENT',
     );
+  } finally {
+    await fh?.close();
   }
   let data: unknown;
   try {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bigInt from 'big-integer';
@@ -66,4 +66,19 @@ describe('state file', () => {
     expect(await second.backend.invoke(fresh, ctx('k1'))).toBeInstanceOf(Api.UpdateShortSentMessage);
     await second.stop();
   });
+
+  it.skipIf(process.platform === 'win32')(
+    'writes the state file (it holds auth keys) readable by its owner only, also over a stale temp file',
+    async () => {
+      const file = stateFile();
+      writeFileSync(`${file}.tmp`, 'left over by a crash', { mode: 0o644 });
+      chmodSync(`${file}.tmp`, 0o644);
+      const tg = await TestServer.start({ network: false, stateFile: file, flood: false });
+      tg.createBot({ username: 'mode_bot' });
+      tg.persistNow();
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      await tg.stop();
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    },
+  );
 });

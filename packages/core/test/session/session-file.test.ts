@@ -1,0 +1,91 @@
+import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PmClient } from '../../src/client.js';
+import {
+  readSessionFile,
+  type SessionData,
+  SessionFileError,
+  writeSessionFile,
+} from '../../src/session/session-file.js';
+
+const AUTH_KEY = Buffer.alloc(256, 0xab).toString('base64');
+const API_HASH = '0123456789abcdef0123456789abcdef';
+const data: SessionData = {
+  version: 1,
+  dcId: 2,
+  serverAddress: '127.0.0.1',
+  port: 1,
+  authKey: AUTH_KEY,
+  apiId: 12345,
+  apiHash: API_HASH,
+  bot: { id: '42' },
+};
+
+let dir: string;
+let path: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pm-session-'));
+  path = join(dir, 'bot.session');
+  await writeSessionFile(path, data);
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(process.platform === 'win32')('session file permissions', () => {
+  it('writes the file mode 0600 and reads it back', async () => {
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect(await readSessionFile(path)).toEqual(data);
+  });
+
+  it('accepts a file only its owner can read (0400)', async () => {
+    await chmod(path, 0o400);
+    expect(await readSessionFile(path)).toEqual(data);
+  });
+
+  for (const mode of [0o644, 0o640, 0o604, 0o660, 0o606]) {
+    const octal = mode.toString(8).padStart(4, '0');
+    it(`refuses a file others may access (${octal}), naming the path and mode but no secret, untouched`, async () => {
+      await chmod(path, mode);
+      const before = await readFile(path);
+      const err = await readSessionFile(path).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SessionFileError);
+      const message = (err as Error).message;
+      expect(message).toContain(path);
+      expect(message).toContain(octal);
+      expect(message).toContain('chmod 600');
+      expect(message).not.toContain(AUTH_KEY.slice(0, 16));
+      expect(message).not.toContain(API_HASH);
+      expect((err as SessionFileError).missing).toBe(false);
+      // Refused, not repaired behind the owner's back.
+      expect((await stat(path)).mode & 0o777).toBe(mode);
+      expect(await readFile(path)).toEqual(before);
+    });
+  }
+
+  it('makes PmClient.connect fail before any network or storage is touched', async () => {
+    await chmod(path, 0o644);
+    const err = await PmClient.connect({
+      apiId: 1,
+      apiHash: API_HASH,
+      session: path,
+      storage: `sqlite:${join(dir, 'never.db')}`,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SessionFileError);
+    await expect(stat(join(dir, 'never.db'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('refuses a directory in place of the file with a typed error', async () => {
+    const err = await readSessionFile(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SessionFileError);
+    expect((err as Error).message).toContain('not a regular file');
+  });
+
+  it('reports a missing file as missing', async () => {
+    const err = await readSessionFile(join(dir, 'none.session')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SessionFileError);
+    expect((err as SessionFileError).missing).toBe(true);
+  });
+});
