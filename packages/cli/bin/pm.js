@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The `pm` command: runs the TypeScript sources through tsx (no build step).
+// The `pm` command inside the workspace: runs the TypeScript sources through tsx (no build step). The published
+// package's bin is dist/bin.js, built JavaScript.
 import { register } from 'tsx/esm/api';
 
 register();

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env node
 /**
  * `pnpm testserver [--port 8443] [--state world.json] [--time-scale 1]`: a loopback Telegram for manual runs.
  * A fresh world gets a bot and a few users; the address, the token and a GramJS snippet are printed. Lines on
@@ -7,7 +7,19 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { TestServer } from './scenario.js';
-import { runCommand, seedWorld } from './standalone.js';
+import { runCommand, STANDALONE_HELP, seedWorld } from './standalone.js';
+
+const USAGE = `Usage: pm-testserver [--port 8443] [--state world.json] [--time-scale 1]
+
+A loopback Telegram on 127.0.0.1 with a bot and a few users; lines on stdin make the users act.
+
+Options:
+  --port <port>       TCP port on 127.0.0.1; 0 picks a free one (default: 8443)
+  --state <file>      keep the world and auth keys in this JSON file across restarts
+  --time-scale <n>    real seconds per Telegram second (default: 1)
+  -h, --help          this help
+
+${STANDALONE_HELP}`;
 
 function parse(): { port: number; state?: string; timeScale: number } {
   const { values } = parseArgs({
@@ -15,8 +27,13 @@ function parse(): { port: number; state?: string; timeScale: number } {
       port: { type: 'string', default: '8443' },
       state: { type: 'string' },
       'time-scale': { type: 'string', default: '1' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
   const port = Number(values.port);
   const timeScale = Number(values['time-scale']);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
