@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,37 @@ describe('pm peers stats', () => {
     });
     const text = await pm(['--storage', source, 'peers', 'stats']);
     expect(text.stdout).toMatch(/6 peers seen/);
+  });
+});
+
+describe('pm peers check', () => {
+  it('says a sound store is sound, and finds the pages damaged in the middle of another (exit 1)', async () => {
+    const sound = await pm(['--storage', source, 'peers', 'check', '--json']);
+    expect(sound.code).toBe(0);
+    expect(json(sound)).toMatchObject({ ok: true, problems: [] });
+    const path = join(dir, 'damaged.db');
+    await seed(
+      `sqlite:${path}`,
+      Array.from({ length: 3000 }, (_, i) => ({
+        id: BigInt(i + 1),
+        type: 'user' as const,
+        accessHash: BigInt(i + 1),
+        firstName: `A longer first name ${i}`,
+        usernames: [`check_${i}`],
+      })),
+    );
+    const size = statSync(path).size;
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.alloc(4096 * 4, 0x5a), 0, 4096 * 4, Math.floor(size / 2 / 4096) * 4096);
+    closeSync(fd);
+    const damaged = await pm(['--storage', `sqlite:${path}`, 'peers', 'check']);
+    expect(damaged.code).toBe(1);
+    expect(damaged.stderr).toContain('is damaged');
+    expect(damaged.stderr).not.toMatch(/SqliteError|\n\s+at /);
+    const asJson = await pm(['--storage', `sqlite:${path}`, 'peers', 'check', '--json']);
+    expect(asJson.code).toBe(1);
+    expect(json(asJson)).toMatchObject({ ok: false, error: 'STORAGE_DAMAGED' });
+    expect((json(asJson) as { problems: string[] }).problems.length).toBeGreaterThan(0);
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * `pm peers stats|export|import`: the seen-users cache, offline (the storage alone, no session, no network).
+ * `pm peers stats|check|export|import`: the seen-users cache, offline (the storage alone, no session, no network).
  */
 import { createWriteStream } from 'node:fs';
 import {
@@ -15,18 +15,24 @@ import {
 import { type Command, Option } from 'commander';
 import type { Act, CommandEnv } from '../command.js';
 import { withStorage } from '../connect.js';
+import { CommandFailed } from '../errors.js';
 import { plural, renderTable } from '../format.js';
 import { restorePeers } from '../peers/restore.js';
 
 export function definePeers(program: Command, act: Act): void {
   const peers = program
     .command('peers')
-    .description('the seen-users cache in the storage: stats, export, import (no network)');
+    .description('the seen-users cache in the storage: stats, check, export, import (no network)');
   peers
     .command('stats')
     .description('count seen peers by type, usernames, languages and dialogs')
     .addHelpText('after', '\nExample:\n  $ pm peers stats --storage sqlite:bot.db --json')
     .action(act(stats));
+  peers
+    .command('check')
+    .description("check the storage file for damage (SQLite's integrity_check); exit 1 if any is found")
+    .addHelpText('after', '\nExample:\n  $ pm peers check --storage sqlite:bot.db')
+    .action(act(check));
   peers
     .command('export')
     .description("write every seen peer in pm's lossless format (64-bit values as decimal strings)")
@@ -114,6 +120,26 @@ async function stats({ opts, out }: CommandEnv): Promise<void> {
           ),
           `languages: ${langs.map(([l, n]) => `${l} ${n}`).join(', ') || '-'}`,
         ].join('\n'),
+    );
+  });
+}
+
+async function check({ opts, out }: CommandEnv): Promise<void> {
+  await withStorage(opts, async (storage) => {
+    if (storage.check === undefined)
+      throw new CommandFailed('CHECK_UNSUPPORTED', `${storage.name} storage offers no integrity check`);
+    const problems = await storage.check();
+    if (problems.length > 0) {
+      const shown = problems.slice(0, 5).join('; ') + (problems.length > 5 ? '; ...' : '');
+      throw new CommandFailed(
+        'STORAGE_DAMAGED',
+        `${opts.storage} is damaged: ${plural(problems.length, 'problem')} found: ${shown}`,
+        { problems },
+      );
+    }
+    out.result(
+      { storage: opts.storage, problems: [] },
+      `${opts.storage}: integrity check ok, no damage found`,
     );
   });
 }

@@ -280,6 +280,11 @@ export interface StorageProvider extends StorageRepositories {
    * while it runs wait until it ends. If `fn` throws, nothing it wrote stays.
    */
   transaction<T>(fn: (tx: StorageRepositories) => Promise<T>): Promise<T>;
+  /**
+   * Checks the whole store for damage (SQLite: `PRAGMA integrity_check`): an empty list when it is sound, else
+   * what was found. Absent when the provider has no such check.
+   */
+  check?(): Promise<string[]>;
   /** Idempotent. Any later call fails with `StorageError('STORAGE_CLOSED')`. */
   close(): Promise<void>;
 }

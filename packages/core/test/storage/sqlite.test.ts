@@ -1,4 +1,18 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  appendFileSync,
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,7 +25,49 @@ import { LATEST_SCHEMA_VERSION, openSqliteStorage } from '../../src/storage/sqli
 const dir = mkdtempSync(join(tmpdir(), 'pm-sqlite-'));
 let n = 0;
 const file = (): string => join(dir, `${n++}.db`);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const frozen = new Set<string>();
+afterAll(() => {
+  for (const path of frozen) unfreeze(path);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * Makes a file or folder refuse writes, also for root (who ignores permission bits): `chattr +i` where root
+ * runs the tests, chmod otherwise. False when this machine cannot (e.g. a file system without the flag).
+ */
+function freeze(path: string): boolean {
+  try {
+    if (process.getuid?.() === 0) execFileSync('chattr', ['+i', path], { stdio: 'ignore' });
+    else chmodSync(path, statSync(path).isDirectory() ? 0o555 : 0o444);
+  } catch {
+    return false;
+  }
+  frozen.add(path);
+  try {
+    if (statSync(path).isDirectory()) writeFileSync(join(path, 'probe'), 'x');
+    else appendFileSync(path, '');
+  } catch {
+    return true; // writes are refused: frozen
+  }
+  return false;
+}
+
+function unfreeze(path: string): void {
+  try {
+    if (process.getuid?.() === 0) execFileSync('chattr', ['-i', path], { stdio: 'ignore' });
+    else chmodSync(path, statSync(path).isDirectory() ? 0o755 : 0o644);
+  } catch {}
+  frozen.delete(path);
+}
+
+const digest = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+async function openError(path: string): Promise<StorageError> {
+  const error = await openSqliteStorage({ path }).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(StorageError);
+  expect((error as Error).message).toContain(path);
+  return error as StorageError;
+}
 
 const mode = (path: string): number => statSync(path).mode & 0o777;
 
@@ -49,15 +105,20 @@ describe('SQLite provider', () => {
     await again.close();
   });
 
-  it('refuses a database written by a newer schema', async () => {
+  it('refuses a database written by a newer schema before writing anything, even the switch to WAL', async () => {
     const path = file();
     await (await openSqliteStorage({ path })).close();
     const raw = new Database(path);
+    raw.pragma('journal_mode = DELETE');
     raw.prepare('UPDATE schema_version SET version = ?').run(LATEST_SCHEMA_VERSION + 1);
     raw.close();
-    const error = await openSqliteStorage({ path }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(StorageError);
-    expect((error as StorageError).code).toBe('STORAGE_SCHEMA_TOO_NEW');
+    const before = digest(path);
+    const error = await openError(path);
+    expect(error.code).toBe('STORAGE_SCHEMA_TOO_NEW');
+    expect(digest(path)).toBe(before);
+    const check = new Database(path, { readonly: true });
+    expect(check.pragma('journal_mode', { simple: true })).toBe('delete');
+    check.close();
   });
 
   it('stores ids and hashes as exact 64-bit INTEGERs', async () => {
@@ -109,5 +170,123 @@ describe('SQLite provider', () => {
     const check = await openSqliteStorage({ path });
     expect(await check.peers.count()).toBe(29);
     await check.close();
+  });
+});
+
+describe('SQLite provider: files it cannot or must not open', () => {
+  it('names the path when it is a directory', async () => {
+    const path = join(dir, 'a-folder.db');
+    mkdirSync(path);
+    const error = await openError(path);
+    expect(error).toMatchObject({ code: 'STORAGE_CANNOT_OPEN' });
+    expect(error.message).toContain('is a directory');
+  });
+
+  it('names the path of a read-only file', async (ctx) => {
+    const path = file();
+    await (await openSqliteStorage({ path })).close();
+    if (!freeze(path)) ctx.skip('cannot make a file read-only here');
+    const error = await openError(path);
+    expect(error).toMatchObject({ code: 'STORAGE_CANNOT_OPEN' });
+    unfreeze(path);
+  });
+
+  it('names the path of a new file in a read-only folder', async (ctx) => {
+    const folder = join(dir, 'ro-folder');
+    mkdirSync(folder);
+    if (!freeze(folder)) ctx.skip('cannot make a folder read-only here');
+    const error = await openError(join(folder, 'peers.db'));
+    expect(error).toMatchObject({ code: 'STORAGE_CANNOT_OPEN' });
+    unfreeze(folder);
+  });
+
+  it('names the folder it cannot create under a read-only folder', async (ctx) => {
+    const folder = join(dir, 'ro-parent');
+    mkdirSync(folder);
+    if (!freeze(folder)) ctx.skip('cannot make a folder read-only here');
+    const error = await openError(join(folder, 'missing', 'deeper', 'peers.db'));
+    expect(error).toMatchObject({ code: 'STORAGE_CANNOT_OPEN' });
+    expect(error.message).toContain(`cannot create its folder ${join(folder, 'missing', 'deeper')}`);
+    unfreeze(folder);
+  });
+
+  it("refuses another application's SQLite file and leaves it untouched", async () => {
+    const path = file();
+    const raw = new Database(path);
+    raw.exec(
+      "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('keep me')",
+    );
+    raw.close();
+    const before = digest(path);
+    const error = await openError(path);
+    expect(error).toMatchObject({ code: 'STORAGE_NOT_PM' });
+    expect(error.message).toContain('notes');
+    expect(digest(path)).toBe(before);
+    const check = new Database(path, { readonly: true });
+    expect(check.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()).toEqual([
+      { name: 'notes' },
+    ]);
+    check.close();
+  });
+
+  it('refuses a file that is not a SQLite database, untouched', async () => {
+    const path = file();
+    writeFileSync(path, 'name,phone\nann,555\n'.repeat(500));
+    const before = digest(path);
+    const error = await openError(path);
+    expect(error).toMatchObject({ code: 'STORAGE_NOT_PM' });
+    expect(digest(path)).toBe(before);
+  });
+
+  it('answers reads of a file damaged in the middle with typed errors, and check() says what is broken', async () => {
+    const path = file();
+    const storage = await openSqliteStorage({ path });
+    const cache = new PeerCache({ storage });
+    await cache.upsert(
+      Array.from({ length: 3000 }, (_, i) => ({
+        id: BigInt(i + 1),
+        type: 'user' as const,
+        accessHash: BigInt(i) * 7919n,
+        firstName: `Someone with a longish name ${i}`,
+        usernames: [`damaged_${i}`],
+      })),
+    );
+    await cache.close();
+    const raw = new Database(path);
+    const pageSize = Number(raw.pragma('page_size', { simple: true }));
+    const pages = Number(raw.pragma('page_count', { simple: true }));
+    raw.close();
+    expect(pages).toBeGreaterThan(20);
+    // Garbage over a run of pages in the middle, leaving the header and the schema page intact.
+    const fd = openSync(path, 'r+');
+    const garbage = Buffer.alloc(pageSize * 6, 0xa5);
+    writeSync(fd, garbage, 0, garbage.length, pageSize * Math.floor(pages / 2));
+    closeSync(fd);
+    const damaged = await openSqliteStorage({ path });
+    const reads: (() => Promise<unknown>)[] = [
+      () => damaged.peers.count(),
+      () => damaged.peers.page(null, 5000),
+      () => damaged.usernames.resolveMany(Array.from({ length: 3000 }, (_, i) => `damaged_${i}`)),
+      () => damaged.peers.getMany(Array.from({ length: 3000 }, (_, i) => BigInt(i + 1))),
+    ];
+    let failures = 0;
+    for (const read of reads) {
+      const error = await read().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (error === undefined) continue;
+      failures++;
+      expect(error).toBeInstanceOf(StorageError);
+      expect(error).toMatchObject({ code: 'STORAGE_DAMAGED' });
+      expect((error as Error).message).toContain(path);
+    }
+    expect(failures).toBeGreaterThan(0);
+    const problems = await damaged.check();
+    expect(problems.length).toBeGreaterThan(0);
+    await damaged.close();
+    const sound = await openSqliteStorage({ path: file() });
+    expect(await sound.check()).toEqual([]);
+    await sound.close();
   });
 });

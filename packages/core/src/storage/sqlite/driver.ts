@@ -1,7 +1,7 @@
 /**
  * The SQLite driver: one better-sqlite3 connection in WAL mode, file permissions, migrations and transactions.
  */
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { PmError, StorageError, type StorageFailureKind } from '../../errors.js';
@@ -34,21 +34,19 @@ export type SqliteDatabase = Database.Database;
 export class SqliteDriver {
   readonly gate = new TxGate();
   readonly path: string;
-  #db: SqliteDatabase | null;
+  #db: SqliteDatabase | null = null;
 
   constructor(options: SqliteStorageOptions) {
     this.path = options.path;
     const fileMode = options.fileMode ?? SQLITE_DEFAULTS.fileMode;
     const onDisk = options.path !== ':memory:' && options.path !== '';
-    if (onDisk) {
-      mkdirSync(dirname(options.path), { recursive: true });
-      // Created here, not by SQLite, so that it never exists with the umask's wider permissions.
-      closeSync(openSync(options.path, 'a', fileMode));
-    }
-    const db = new Database(options.path);
-    this.#db = db;
+    let db: SqliteDatabase | undefined;
     try {
+      if (onDisk) createFile(options.path, fileMode);
+      db = new Database(options.path);
       db.defaultSafeIntegers(true);
+      // Before anything is written (even the switch to WAL): refuse a file of another application or schema.
+      this.#inspect(db);
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : SQLITE_DEFAULTS.synchronous}`);
       db.pragma(
@@ -67,14 +65,10 @@ export class SqliteDriver {
         }
       }
     } catch (error) {
-      db.close();
-      this.#db = null;
-      throw error instanceof PmError
-        ? error
-        : new StorageError('STORAGE_FAILED', `Cannot open SQLite storage at ${options.path}`, {
-            cause: error,
-          });
+      db?.close();
+      throw openError(options.path, error);
     }
+    this.#db = db;
   }
 
   /** The open connection; throws `StorageError('STORAGE_CLOSED')` after `close()`. */
@@ -115,13 +109,7 @@ export class SqliteDriver {
         return result;
       } catch (error) {
         if (db.open && db.inTransaction) db.exec('ROLLBACK');
-        throw error instanceof PmError
-          ? error
-          : new StorageError(
-              'STORAGE_FAILED',
-              `SQLite transaction on ${this.path} failed: ${error instanceof Error ? error.message : String(error)}`,
-              { cause: error, kind: sqliteFailureKind(error) },
-            );
+        throw storageError(this.path, 'transaction', error);
       }
     });
   }
@@ -134,18 +122,40 @@ export class SqliteDriver {
     });
   }
 
+  /** Refuses a file pm did not create (tables but no pm schema) or a newer schema, without writing to it. */
+  #inspect(db: SqliteDatabase): void {
+    const tables = (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+        name: string;
+      }[]
+    ).map((t) => t.name);
+    if (tables.length === 0) return; // a new, empty file
+    if (!tables.includes('schema_version') || (readVersion(db) >= 1 && !tables.includes('peers'))) {
+      const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? ', ...' : '');
+      throw new StorageError(
+        'STORAGE_NOT_PM',
+        `SQLite file ${this.path} is not a pm store (it holds the tables ${shown} and no pm schema): left untouched. Use another path.`,
+      );
+    }
+    this.#refuseNewer(readVersion(db));
+  }
+
+  #refuseNewer(version: number): void {
+    if (version > LATEST_SCHEMA_VERSION) {
+      throw new StorageError(
+        'STORAGE_SCHEMA_TOO_NEW',
+        `SQLite storage ${this.path} has schema version ${version}; this pm knows up to ${LATEST_SCHEMA_VERSION}. Upgrade pm.`,
+      );
+    }
+  }
+
   #migrate(db: SqliteDatabase): void {
     db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
     if (readVersion(db) === LATEST_SCHEMA_VERSION) return;
     db.exec('BEGIN IMMEDIATE'); // re-read under the write lock: another process may be migrating too
     try {
       const current = readVersion(db);
-      if (current > LATEST_SCHEMA_VERSION) {
-        throw new StorageError(
-          'STORAGE_SCHEMA_TOO_NEW',
-          `SQLite storage ${this.path} has schema version ${current}; this pm knows up to ${LATEST_SCHEMA_VERSION}. Upgrade pm.`,
-        );
-      }
+      this.#refuseNewer(current);
       for (const migration of MIGRATIONS) {
         if (migration.version <= current) continue;
         db.exec(migration.sql);
@@ -178,4 +188,90 @@ export function sqliteFailureKind(error: unknown): StorageFailureKind {
   if (/^SQLITE_(BUSY|LOCKED)/.test(code)) return 'transient';
   if (/^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/.test(code)) return 'record';
   return 'store';
+}
+
+/**
+ * The database file, created here with `fileMode` (never with the umask's wider permissions), its folders too.
+ * A directory at the path is refused by name rather than as SQLite's "unable to open".
+ */
+function createFile(path: string, fileMode: number): void {
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw new StorageError('STORAGE_CANNOT_OPEN', `Cannot open SQLite storage at ${path}: it is a directory`);
+  }
+  const dir = dirname(path);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw new StorageError(
+      'STORAGE_CANNOT_OPEN',
+      `Cannot open SQLite storage at ${path}: cannot create its folder ${dir} (${errnoText(error)})`,
+      { cause: error },
+    );
+  }
+  closeSync(openSync(path, 'a', fileMode));
+}
+
+function errnoText(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  const text: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'read-only file system',
+    ENOENT: 'no such file or folder',
+    ENOTDIR: 'a part of the path is not a folder',
+    EISDIR: 'it is a directory',
+    ENOSPC: 'no space left on the device',
+  };
+  const known = typeof code === 'string' ? text[code] : undefined;
+  if (known !== undefined) return `${code}: ${known}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Any failure while opening, as a typed StorageError naming the path. */
+function openError(path: string, error: unknown): PmError {
+  if (error instanceof PmError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'SQLITE_NOTADB') {
+    return new StorageError(
+      'STORAGE_NOT_PM',
+      `SQLite file ${path} is not a SQLite database (another kind of file?): left untouched`,
+      { cause: error },
+    );
+  }
+  if (typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code))
+    return storageError(path, 'open', error);
+  if (typeof code === 'string' && /^SQLITE_(READONLY|CANTOPEN|PERM|AUTH)/.test(code)) {
+    return new StorageError(
+      'STORAGE_CANNOT_OPEN',
+      `Cannot open SQLite storage at ${path} for writing (${error instanceof Error ? error.message : code}): check that the file and its folder are writable`,
+      { cause: error },
+    );
+  }
+  const detail = errnoText(error);
+  return new StorageError(
+    typeof code === 'string' && code.startsWith('SQLITE_') ? 'STORAGE_FAILED' : 'STORAGE_CANNOT_OPEN',
+    `Cannot open SQLite storage at ${path}: ${detail}`,
+    { cause: error },
+  );
+}
+
+/**
+ * A failure of a statement as a typed StorageError naming the file: STORAGE_DAMAGED when SQLite finds the file
+ * corrupt (`pm peers check` says where), else STORAGE_FAILED with {@link sqliteFailureKind}.
+ */
+export function storageError(path: string, what: string, error: unknown): StorageError {
+  if (error instanceof StorageError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code)) {
+    return new StorageError(
+      'STORAGE_DAMAGED',
+      `SQLite storage ${path} is damaged (${message}) during ${what}; \`pm peers check\` reports what is broken`,
+      { cause: error, kind: 'store' },
+    );
+  }
+  return new StorageError('STORAGE_FAILED', `SQLite ${what} on ${path} failed: ${message}`, {
+    cause: error,
+    kind: sqliteFailureKind(error),
+  });
 }

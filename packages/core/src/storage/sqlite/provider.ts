@@ -5,19 +5,44 @@
 import type { StorageProvider, StorageRepositories } from '../types.js';
 import { SqliteBroadcastRepository } from './broadcasts.js';
 import { SqliteDialogRepository } from './dialogs.js';
-import { SqliteDriver, type SqliteStorageOptions } from './driver.js';
+import { SqliteDriver, type SqliteStorageOptions, storageError } from './driver.js';
 import { SqliteHistoryRepository } from './history.js';
 import { SqlitePeerRepository } from './peers.js';
 import { SqliteKeyValueRepository } from './state.js';
 import { SqliteUsernameRepository } from './usernames.js';
 
+/**
+ * A repository whose every method answers SQLite's own errors (a damaged page, a full disk) as a typed
+ * StorageError naming the file, never a raw SqliteError.
+ */
+function guarded<T extends object>(repository: T, path: string): T {
+  return new Proxy(repository, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]): unknown => {
+        try {
+          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+          return result instanceof Promise
+            ? result.catch((error: unknown) => {
+                throw storageError(path, `${String(key)}()`, error);
+              })
+            : result;
+        } catch (error) {
+          throw storageError(path, `${String(key)}()`, error);
+        }
+      };
+    },
+  });
+}
+
 function repositories(driver: SqliteDriver, inTx: boolean): StorageRepositories {
   return {
-    peers: new SqlitePeerRepository(driver, inTx),
-    usernames: new SqliteUsernameRepository(driver, inTx),
-    history: new SqliteHistoryRepository(driver, inTx),
-    state: new SqliteKeyValueRepository(driver, inTx),
-    dialogs: new SqliteDialogRepository(driver, inTx),
+    peers: guarded(new SqlitePeerRepository(driver, inTx), driver.path),
+    usernames: guarded(new SqliteUsernameRepository(driver, inTx), driver.path),
+    history: guarded(new SqliteHistoryRepository(driver, inTx), driver.path),
+    state: guarded(new SqliteKeyValueRepository(driver, inTx), driver.path),
+    dialogs: guarded(new SqliteDialogRepository(driver, inTx), driver.path),
   };
 }
 
@@ -37,14 +62,37 @@ export class SqliteStorageProvider implements StorageProvider {
   constructor(options: SqliteStorageOptions) {
     this.driver = new SqliteDriver(options);
     this.persistent = options.path !== ':memory:' && options.path !== '';
-    const outside = repositories(this.driver, false);
-    this.peers = outside.peers;
-    this.usernames = outside.usernames;
-    this.history = outside.history;
-    this.state = outside.state;
-    this.dialogs = outside.dialogs;
-    this.broadcasts = new SqliteBroadcastRepository(this.driver);
-    this.#tx = repositories(this.driver, true);
+    try {
+      const outside = repositories(this.driver, false);
+      this.peers = outside.peers;
+      this.usernames = outside.usernames;
+      this.history = outside.history;
+      this.state = outside.state;
+      this.dialogs = outside.dialogs;
+      this.broadcasts = guarded(new SqliteBroadcastRepository(this.driver), options.path);
+      this.#tx = repositories(this.driver, true);
+    } catch (error) {
+      this.driver.db.close();
+      throw storageError(options.path, 'open', error);
+    }
+  }
+
+  /**
+   * Runs SQLite's `PRAGMA integrity_check` over the whole file: an empty list when it is sound, else what SQLite
+   * found (at most `max` lines).
+   */
+  async check(max = 100): Promise<string[]> {
+    try {
+      const rows = this.driver.db.pragma(`integrity_check(${Math.max(1, Math.trunc(max))})`) as {
+        integrity_check: string;
+      }[];
+      const found = rows.map((r) => r.integrity_check);
+      return found.length === 1 && found[0] === 'ok' ? [] : found;
+    } catch (error) {
+      const damaged = storageError(this.driver.path, 'integrity_check', error);
+      if (damaged.code !== 'STORAGE_DAMAGED') throw damaged;
+      return [damaged.message];
+    }
   }
 
   transaction<T>(fn: (tx: StorageRepositories) => Promise<T>): Promise<T> {
