@@ -8,6 +8,7 @@ export const REASON_TEXT: Readonly<Record<string, string>> = {
   floodWait: 'Telegram asks to wait',
   tooLong: 'the text is longer than 4096 characters',
   empty: 'the text is empty',
+  network: 'Telegram could not be reached before the deadline (safe to retry)',
   failed: 'Telegram refused the message',
 };
 

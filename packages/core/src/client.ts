@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { type CanMessageResult, canMessage } from './blocks/can-message.js';
 import { type Clock, systemClock } from './clock.js';
+import { type ConnectionOptions, type ConnectionState, withTimeout } from './connection/index.js';
 import {
   type DialogEvents,
   type DialogInfo,
@@ -8,7 +9,7 @@ import {
   type DialogVia,
   toDialogInfo,
 } from './dialogs/dialog-service.js';
-import { PmError } from './errors.js';
+import { ConnectionLostError, PmError, SessionInvalidError } from './errors.js';
 import { TypedEmitter } from './events.js';
 import { formatText } from './gram/format.js';
 import {
@@ -74,6 +75,17 @@ export interface PmClientOptions {
   readonly maxFloodWaitSeconds?: number | undefined;
   /** GramJS's own logging. @default 'none' */
   readonly gramLogLevel?: 'none' | 'error' | 'warn' | 'info' | 'debug' | undefined;
+  /**
+   * Deadlines, pings and reconnect backoff: every call settles within `callTimeoutMs` (60 s), a connection that
+   * stops answering pings is replaced, reconnects back off up to `backoffMaxMs` (30 s). @default CONNECTION_DEFAULTS
+   */
+  readonly connection?: ConnectionOptions | undefined;
+}
+
+/** A deadline for one call, overriding `connection.callTimeoutMs`. */
+export interface CallTimeout {
+  /** Settle (with ConnectionLostError, or a `network` result for sends) after this many ms at the latest. */
+  readonly timeoutMs?: number;
 }
 
 export interface Me {
@@ -92,6 +104,8 @@ export interface PmEvents extends DialogEvents {
   /** Every update, mapped, after pm handled it (for bots that want more than the typed events). */
   update: BotUpdate;
   error: ClientErrorEvent;
+  /** The connection changed state: connecting, ready, waiting (with the next attempt's time), stopped. */
+  connectionState: ConnectionState;
 }
 
 export class NotLoggedInError extends PmError {
@@ -128,6 +142,7 @@ export class PmClient {
   private closed = false;
   private ingestQueue: Promise<unknown> = Promise.resolve();
   private startPromise: Promise<void> | undefined;
+  private connState: ConnectionState = { state: 'connecting', attempt: 0 };
   private detachPeerCache: (() => void) | undefined;
 
   private constructor(
@@ -171,6 +186,7 @@ export class PmClient {
       clock: this.clock,
       sleep: realSleep,
       maxFloodWaitSeconds: opts.maxFloodWaitSeconds ?? SEND_DEFAULTS.maxFloodWaitSeconds,
+      waitReady: (method) => this.gram.waitReady(method),
       resolvePeer: (ref) => this.resolver.resolvePeer(ref),
       format: formatText,
       sendMessage: (peer, text, randomId, o) => this.gram.sendMessage(peer, text, randomId, o),
@@ -203,6 +219,8 @@ export class PmClient {
           server: opts.server,
           transport: opts.transport ?? CLIENT_DEFAULTS.transport,
           gramLogLevel: opts.gramLogLevel,
+          connection: opts.connection,
+          clock: client.clock,
         },
         client.hooks(),
       );
@@ -224,6 +242,11 @@ export class PmClient {
     await this.afterLogin(me);
     if (this.sessionPath) await writeSessionFile(this.sessionPath, this.exportSession());
     return this.me;
+  }
+
+  /** Where the connection to Telegram stands: connecting, ready, waiting (next attempt at…), stopped. */
+  get connectionState(): ConnectionState {
+    return this.connState;
   }
 
   get loggedIn(): boolean {
@@ -274,13 +297,13 @@ export class PmClient {
   // ---- resolving ----------------------------------------------------------------------------------------------
 
   /** Any peer by id, @username, t.me link or tg:// link; cache first. */
-  resolvePeer(ref: PeerRef): Promise<PeerRecord> {
-    return this.resolver.resolvePeer(ref);
+  resolvePeer(ref: PeerRef, opts: CallTimeout = {}): Promise<PeerRecord> {
+    return withTimeout(opts.timeoutMs, () => this.resolver.resolvePeer(ref));
   }
 
   /** Like resolvePeer, but the peer must be a user (or bot). */
-  resolveUser(ref: PeerRef): Promise<PeerRecord> {
-    return this.resolver.resolveUser(ref);
+  resolveUser(ref: PeerRef, opts: CallTimeout = {}): Promise<PeerRecord> {
+    return withTimeout(opts.timeoutMs, () => this.resolver.resolveUser(ref));
   }
 
   /** How many username look-ups went to Telegram (the rest were answered from the cache). */
@@ -295,7 +318,8 @@ export class PmClient {
    * `{ ok: false, reason: 'blocked' | 'notStarted' | 'deactivated' | 'isBot' | 'notSeen' | 'tooLong' | 'floodWait' … }`.
    */
   send(ref: PeerRef, input: string | SendInput): Promise<SendResult> {
-    return this.sender.send(ref, input);
+    const timeoutMs = typeof input === 'string' ? undefined : input.timeoutMs;
+    return withTimeout(timeoutMs, () => this.sender.send(ref, input));
   }
 
   /**
@@ -361,7 +385,11 @@ export class PmClient {
   };
 
   /** Probes with "typing…" whether the bot may message the user; bots are answered without a network call. */
-  canMessage(ref: PeerRef): Promise<CanMessageResult> {
+  canMessage(ref: PeerRef, opts: CallTimeout = {}): Promise<CanMessageResult> {
+    return withTimeout(opts.timeoutMs, () => this.probe(ref));
+  }
+
+  private probe(ref: PeerRef): Promise<CanMessageResult> {
     return canMessage({
       peers: this.peers,
       dialogs: this.dialogService,
@@ -391,11 +419,12 @@ export class PmClient {
   async disconnect(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.engine?.stop();
-    await this.ingestQueue.catch(() => {});
     try {
+      // First the connection: a call still waiting for a reconnect settles at once (ConnectionLostError).
       await this.gram?.disconnect();
     } finally {
+      await this.engine?.stop();
+      await this.ingestQueue.catch(() => {});
       this.detachPeerCache?.();
       await this.peers.close();
     }
@@ -413,7 +442,23 @@ export class PmClient {
         if (!this.engine) return;
         void this.engine.push(incoming, () => this.ingest(entities));
       },
+      connectionState: (state) => this.onConnectionState(state),
+      reconnected: () => {
+        // Whatever happened while disconnected comes through getDifference, checked against pts/qts.
+        if (this.engine && this.startPromise)
+          void this.engine.push({ kind: 'connection', state: 'connected' });
+      },
     };
+  }
+
+  private onConnectionState(state: ConnectionState): void {
+    this.connState = state;
+    void this.emitter.emit('connectionState', state);
+    if (state.state === 'stopped' && state.error) {
+      // Telegram refused the session: stop handling updates (the state reached is saved) and say so once.
+      void this.engine?.stop();
+      void this.emitter.emit('error', { error: state.error, where: 'connection' });
+    }
   }
 
   /** The one path every user/chat object takes into the cache; emits profileChanged for what changed. */
@@ -464,7 +509,12 @@ export class PmClient {
         return diff;
       },
       deliver: (u) => this.handleUpdate(u),
-      onError: (error) => void this.emitter.emit('error', { error, where: 'updates' }),
+      onError: (error) => {
+        // A catch-up cut short by disconnect() or a refused session is not news: both are reported otherwise.
+        if (error instanceof SessionInvalidError) return;
+        if (error instanceof ConnectionLostError && (this.closed || error.reason === 'stopped')) return;
+        void this.emitter.emit('error', { error, where: 'updates' });
+      },
     });
   }
 

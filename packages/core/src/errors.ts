@@ -169,3 +169,65 @@ export class PeerSetAsideError extends StorageError {
     );
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Connection and session
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A failure below RPC level: the connection dropped, a timeout, GramJS refused the call. */
+export class NetworkError extends PmError {
+  constructor(
+    readonly method: string,
+    message: string,
+    options?: { cause?: unknown; code?: string },
+  ) {
+    super(options?.code ?? 'NETWORK', `${method}: ${message}`, options);
+  }
+}
+
+/** Why a call settled with {@link ConnectionLostError}. */
+export type ConnectionLostReason =
+  /** The deadline passed while pm was (re)connecting or waiting for the answer. */
+  | 'timeout'
+  /** The connection dropped while the call was in flight and the call is not safe to repeat. */
+  | 'dropped'
+  /** The client was disconnected (or stopped) before the call could finish. */
+  | 'stopped';
+
+/**
+ * A call could not finish because Telegram could not be reached within its deadline. pm keeps reconnecting in the
+ * background; the call itself is over. Retrying a send with the same `randomId` can never deliver twice.
+ */
+export class ConnectionLostError extends NetworkError {
+  declare readonly code: 'CONNECTION_LOST';
+  constructor(
+    method: string,
+    readonly reason: ConnectionLostReason,
+    /** The deadline the call had, ms (for reason 'timeout'). */
+    readonly timeoutMs: number | undefined,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(method, detail, { ...options, code: 'CONNECTION_LOST' });
+  }
+}
+
+/**
+ * Telegram no longer accepts this session's auth key: AUTH_KEY_UNREGISTERED, AUTH_KEY_INVALID,
+ * AUTH_KEY_DUPLICATED, SESSION_REVOKED, SESSION_EXPIRED, USER_DEACTIVATED (the bot's own account, e.g. a revoked
+ * token), or the transport's -404 (auth key not found). The client stops; only a new login helps.
+ */
+export class SessionInvalidError extends PmError {
+  declare readonly code: 'SESSION_INVALID';
+  constructor(
+    /** What Telegram said: an RPC error name, or `-404` from the transport. */
+    readonly reason: string,
+    /** The call that met it, when there was one. */
+    readonly method?: string,
+  ) {
+    super(
+      'SESSION_INVALID',
+      `Telegram no longer accepts this session (${reason}${method ? ` on ${method}` : ''}): log in again: pm login --session <file> --bot-token <token>`,
+    );
+  }
+}

@@ -1,5 +1,6 @@
 export type { CanMessageResult, CannotMessageReason } from './blocks/can-message.js';
 export {
+  type CallTimeout,
   CLIENT_DEFAULTS,
   type ClientErrorEvent,
   type Me,
@@ -9,6 +10,14 @@ export {
   type PmEvents,
 } from './client.js';
 export { type Clock, systemClock } from './clock.js';
+export {
+  backoffDelay,
+  CONNECTION_DEFAULTS,
+  type ConnectionOptions,
+  type ConnectionState,
+  type ConnectionStateName,
+  withTimeout,
+} from './connection/index.js';
 export {
   decodeStartPayload,
   encodeStartPayload,
@@ -31,7 +40,6 @@ export * from './errors.js';
 export { type Listener, TypedEmitter } from './events.js';
 export type { ServerAddress, Transport } from './gram/connection.js';
 export type { InlineButton, ParseMode } from './gram/format.js';
-export { NetworkError } from './gram/rpc.js';
 export * from './import/index.js';
 export { NotAUserError, PeerNotFoundError, PeerNotSeenError } from './peers/errors.js';
 export {

@@ -1,4 +1,4 @@
-import { PmError } from './errors.js';
+import { ConnectionLostError, PmError, SessionInvalidError } from './errors.js';
 
 /**
  * The one place Telegram's RPC error names become typed errors. `gram/` hands every failed call here as a plain
@@ -54,8 +54,6 @@ export class ApiIdInvalidError extends RpcCallError {}
 export class MessageTextError extends RpcCallError {}
 /** RANDOM_ID_DUPLICATE: a message with this random_id was already sent: the earlier send went through. */
 export class RandomIdDuplicateError extends RpcCallError {}
-/** AUTH_KEY_UNREGISTERED, SESSION_REVOKED...: the session must log in again. */
-export class SessionInvalidError extends RpcCallError {}
 
 const BY_NAME: Record<string, new (code: number, name: string, method: string) => RpcCallError> = {
   USER_IS_BLOCKED: UserBlockedError,
@@ -77,14 +75,33 @@ const BY_NAME: Record<string, new (code: number, name: string, method: string) =
   MESSAGE_TOO_LONG: MessageTextError,
   MESSAGE_EMPTY: MessageTextError,
   RANDOM_ID_DUPLICATE: RandomIdDuplicateError,
-  AUTH_KEY_UNREGISTERED: SessionInvalidError,
-  AUTH_KEY_INVALID: SessionInvalidError,
-  SESSION_REVOKED: SessionInvalidError,
-  SESSION_EXPIRED: SessionInvalidError,
 };
 
+/**
+ * Names that mean Telegram no longer accepts the session itself (besides every 401). USER_DEACTIVATED is one only as
+ * a 401 (the bot's own account); as a 400 it is about the user addressed.
+ */
+const SESSION_INVALID = new Set([
+  'AUTH_KEY_UNREGISTERED',
+  'AUTH_KEY_INVALID',
+  'AUTH_KEY_DUPLICATED',
+  'AUTH_KEY_PERM_EMPTY',
+  'SESSION_REVOKED',
+  'SESSION_EXPIRED',
+]);
+
+/** True when the RPC error means the session must log in again. */
+export function isSessionInvalid(code: number, name: string): boolean {
+  return SESSION_INVALID.has(name) || (code === 401 && name !== 'SESSION_PASSWORD_NEEDED');
+}
+
 /** Translates one RPC error (as Telegram named it) into the typed error above. */
-export function translateRpcError(code: number, name: string, method: string): RpcCallError {
+export function translateRpcError(
+  code: number,
+  name: string,
+  method: string,
+): RpcCallError | SessionInvalidError {
+  if (isSessionInvalid(code, name)) return new SessionInvalidError(name, method);
   const wait = /^(FLOOD_WAIT|FLOOD_PREMIUM_WAIT|SLOWMODE_WAIT)_(\d+)$/.exec(name);
   if (wait) return new FloodWaitError(method, Number(wait[2]), wait[1] === 'SLOWMODE_WAIT');
   const Cls = BY_NAME[name] ?? RpcCallError;
@@ -101,6 +118,8 @@ export type SendFailureReason =
   | 'tooLong'
   | 'empty'
   | 'floodWait'
+  /** Telegram could not be reached before the send's deadline (see ConnectionLostError); safe to retry. */
+  | 'network'
   | 'failed';
 
 /**
@@ -110,6 +129,7 @@ export type SendFailureReason =
  */
 export function sendFailureReason(err: unknown, hadFullHash: boolean): SendFailureReason {
   if (err instanceof FloodWaitError) return 'floodWait';
+  if (err instanceof ConnectionLostError) return 'network';
   if (err instanceof UserBlockedError) return 'blocked';
   if (err instanceof UserDeactivatedError) return 'deactivated';
   if (err instanceof UserIsBotError) return 'isBot';

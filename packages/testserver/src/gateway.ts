@@ -97,6 +97,7 @@ export class Gateway implements UpdateSink {
   private nextConnectionId = 1;
   private delayMs = 0;
   private stopped = false;
+  private frozen = false;
 
   private constructor(
     private readonly server: Server,
@@ -140,6 +141,7 @@ export class Gateway implements UpdateSink {
         now,
         limits,
         counters: this.counts,
+        frozen: () => this.frozen,
         onClose: () => {
           this.counts.connectionsOpen--;
           this.connections.delete(connectionId);
@@ -147,6 +149,7 @@ export class Gateway implements UpdateSink {
         onTransportError: (error) => options.onTransportError?.(error, connectionId),
       });
       this.connections.set(connectionId, connection);
+      if (this.frozen) connection.setPaused(true);
     });
     server.on('error', (error) => onError(error, 'server'));
   }
@@ -203,6 +206,30 @@ export class Gateway implements UpdateSink {
     const all = [...this.connections.values()];
     for (const connection of all) connection.destroy();
     return all.length;
+  }
+
+  /**
+   * Fault injection: stops answering while keeping every socket open (a hung server, half-open TCP): nothing is
+   * read, nothing is sent (pushed updates are lost, as on a dead link), new connections are accepted and left
+   * hanging. `unfreeze()` resumes.
+   */
+  freeze(): void {
+    this.frozen = true;
+    for (const c of this.connections.values()) c.setPaused(true);
+  }
+
+  unfreeze(): void {
+    this.frozen = false;
+    for (const c of this.connections.values()) c.setPaused(false);
+  }
+
+  get isFrozen(): boolean {
+    return this.frozen;
+  }
+
+  /** Fault injection: forgets every auth key; each client gets -404 on its next packet. */
+  forgetAuthKeys(): void {
+    this.authKeys.clear();
   }
 
   /** The auth keys (id → base64 key), to pass as `authKeys` to a restarted gateway. */

@@ -300,7 +300,7 @@ export class TestServer {
   }
 
   get port(): number {
-    return this.gateway?.port ?? this.options.port ?? 0;
+    return this.gateway?.port ?? this.offlinePort ?? this.options.port ?? 0;
   }
 
   /** Real time per Telegram-time (a `FLOOD_WAIT_n` lasts `n * 1000 * timeScale` real ms). */
@@ -478,11 +478,74 @@ export class TestServer {
     this.world.flood.force(n, seconds, methods);
   }
 
-  /** Stops and starts again on the same port, keeping the world and the auth keys. */
-  async restart(): Promise<void> {
-    const port = this.port;
+  /**
+   * Stops answering while keeping every socket open (a hung server, half-open TCP): nothing is read or sent,
+   * updates pushed meanwhile are lost on the way (clients catch up with getDifference), new connections are
+   * accepted and left hanging. `unfreeze()` resumes.
+   */
+  freeze(): void {
+    this.gateway?.freeze();
+  }
+
+  unfreeze(): void {
+    this.gateway?.unfreeze();
+  }
+
+  /** Forgets every auth key (the world stays): each client gets the transport's -404 on its next packet. */
+  forgetAuthKeys(): void {
+    this.gateway?.forgetAuthKeys();
+    this.authKeys = {};
+    for (const id of [...this.world.authKeys.keys()]) this.world.unbindAuthKey(id);
+    this.persistNow();
+  }
+
+  /**
+   * Revokes the bot's token (@BotFather /revoke): the old token answers ACCESS_TOKEN_INVALID, every session logged
+   * in with it answers 401 SESSION_REVOKED. Returns the bot with its new token.
+   */
+  revokeBotToken(bot?: BotHandle): BotHandle {
+    const rec = this.pickBot(bot);
+    this.world.revokeBotToken(rec);
+    return botHandle(rec);
+  }
+
+  /**
+   * The server goes away: the port closes (connections are refused) and every connection drops. The world keeps
+   * running meanwhile (users act; what bots miss waits for getDifference). `comeBack()` listens again.
+   */
+  async goOffline(): Promise<void> {
+    if (this.offlinePort === undefined) this.offlinePort = this.port;
     await this.closeGateway();
+  }
+
+  /**
+   * Listens again on the same port. `keepState: false` comes back as a new server would after losing its disk:
+   * no auth keys (clients get -404) and an empty world.
+   */
+  async comeBack(opts: { keepState?: boolean } = {}): Promise<void> {
+    const port = this.offlinePort ?? this.port;
+    if (opts.keepState === false) this.forgetState();
+    if (this.gateway) return;
     await this.listen(port);
+    this.offlinePort = undefined;
+  }
+
+  /** Stops and starts again on the same port (after `downMs` real ms), keeping the world and the auth keys unless `keepState: false`. */
+  async restart(opts: { keepState?: boolean; downMs?: number } = {}): Promise<void> {
+    await this.goOffline();
+    if (opts.downMs) await new Promise((r) => setTimeout(r, opts.downMs));
+    await this.comeBack(opts);
+  }
+
+  private offlinePort: number | undefined;
+
+  private forgetState(): void {
+    this.gateway?.forgetAuthKeys();
+    this.authKeys = {};
+    this.saltSecret = randomBytes(32);
+    this.world.revokedAuthKeys.clear();
+    loadWorldJson(this.world, worldToJson(new World(this.world.options)));
+    this.persistNow();
   }
 
   async stop(): Promise<void> {

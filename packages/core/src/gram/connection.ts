@@ -1,4 +1,16 @@
 import { inspect } from 'node:util';
+import { type Clock, systemClock } from '../clock.js';
+import {
+  type ConnectionOptions,
+  type ConnectionState,
+  deadlineFor,
+  type Link,
+  type LinkFailure,
+  type ResolvedConnectionOptions,
+  resolveConnectionOptions,
+  Supervisor,
+} from '../connection/index.js';
+import { SessionInvalidError } from '../errors.js';
 import { redactSecrets } from '../secrets.js';
 import type { SessionData } from '../session/session-file.js';
 import type { InputPeerDescriptor, PeerInput } from '../storage/types.js';
@@ -21,8 +33,10 @@ import {
   ConnectionTCPAbridged,
   ConnectionTCPFull,
   ConnectionTCPObfuscated,
+  gramHandleUpdate,
   Logger,
   type LogLevel,
+  MTProtoSender,
   PromisedNetSockets,
   RPCError,
   StringSession,
@@ -53,6 +67,10 @@ export interface GramHooks {
   peekInputPeer(key: bigint | string): InputPeerDescriptor | undefined;
   /** Each container from the connection, mapped, with the users/chats it carries. */
   onUpdates(incoming: IncomingUpdates, entities: readonly unknown[]): void;
+  /** Every change of the connection's state. */
+  connectionState?(state: ConnectionState): void;
+  /** A new connection replaced a lost one: fetch what was missed. */
+  reconnected?(): void;
 }
 
 export interface GramConnectOptions {
@@ -64,8 +82,10 @@ export interface GramConnectOptions {
   readonly transport?: Transport | undefined;
   /** GramJS's own log level. @default 'none' */
   readonly gramLogLevel?: 'none' | 'error' | 'warn' | 'info' | 'debug' | undefined;
-  /** @default true */
-  readonly autoReconnect?: boolean | undefined;
+  /** Deadlines, pings and reconnect backoff. @default CONNECTION_DEFAULTS */
+  readonly connection?: ConnectionOptions | undefined;
+  /** Wall-clock time for connection states. @default the system clock */
+  readonly clock?: Clock | undefined;
 }
 
 const TRANSPORTS = {
@@ -174,29 +194,229 @@ export interface SelfInfo {
   readonly raw: unknown;
 }
 
-/** The single GramJS connection behind a PmClient. Everything it returns is in the project's own types. */
+/** `-404` and friends: the transport's answer to an auth key the server does not know. */
+const AUTH_KEY_NOT_FOUND = 404;
+
+/**
+ * One GramJS client with its MTProto sender: one connection attempt and, once it succeeds, the live connection.
+ * pm owns the lifecycle: GramJS's own reconnect (which gives up silently and leaves its calls pending) is replaced
+ * by `fail()`, so the supervisor throws this link away and dials a fresh one.
+ */
+type ResolvedGramOptions = GramConnectOptions & { readonly connection: ResolvedConnectionOptions };
+
+class GramLink implements Link {
+  readonly client: TelegramClient;
+  readonly closed: Promise<LinkFailure>;
+  dead = false;
+  private resolveClosed!: (f: LinkFailure) => void;
+  private lastError: unknown;
+
+  constructor(
+    session: PmSession,
+    private readonly opts: ResolvedGramOptions,
+    private readonly server: ServerAddress,
+    hooks: GramHooks,
+  ) {
+    this.closed = new Promise((r) => {
+      this.resolveClosed = r;
+    });
+    const logger = new Logger((opts.gramLogLevel ?? 'none') as LogLevel);
+    const client = new TelegramClient(session, opts.apiId, opts.apiHash, {
+      connection: TRANSPORTS[opts.transport ?? 'full'],
+      networkSocket: socketFor(server.port),
+      useWSS: false,
+      // One attempt per link: the supervisor does the retrying, with backoff.
+      connectionRetries: 1,
+      retryDelay: 0,
+      // pm's limiter handles flood waits; GramJS must not sleep through them silently.
+      floodSleepThreshold: 0,
+      baseLogger: logger,
+      deviceModel: 'pm',
+      appVersion: '0.1.0',
+      systemVersion: process.platform,
+    });
+    client.onError = async (e: unknown) => {
+      this.lastError = e;
+    };
+    this.client = client;
+    const c = client as any;
+    // The sender GramJS would create in connect(), created here so pm's hooks are in place before the first byte.
+    const sender = new MTProtoSender(session.getAuthKey(), {
+      logger,
+      dcId: session.dcId || 2,
+      retries: 1,
+      delay: 0,
+      autoReconnect: true,
+      connectTimeout: c._timeout,
+      authKeyCallback: c._authKeyCallback.bind(client),
+      updateCallback: (_client: unknown, obj: unknown) => this.onUpdate(hooks, obj),
+      isMainSender: true,
+      client,
+      securityChecks: c._securityChecks,
+      _exportedSenderPromises: c._exportedSenderPromises,
+      reconnectRetries: 0,
+    } as any) as any;
+    sender.reconnect = () => this.fail({ reason: `the connection to ${this.where} closed` });
+    sender._handleBadAuthKey = (rpcError?: boolean) => {
+      // An AUTH_KEY_UNREGISTERED answer reaches its own call (and the supervisor through it); here: the -404.
+      if (rpcError) return;
+      const error = new SessionInvalidError(`-${AUTH_KEY_NOT_FOUND} (auth key not found)`);
+      this.fail({ reason: error.reason, sessionInvalid: error });
+    };
+    isolateContainerErrors(sender);
+    c._sender = sender;
+  }
+
+  /** Like GramConnection: no GramJS internals (api hash, auth key) in logs. */
+  [inspect.custom](): string {
+    return `GramLink { ${this.where}${this.dead ? ', dead' : ''} }`;
+  }
+
+  private get where(): string {
+    return `${this.server.host}:${this.server.port}`;
+  }
+
+  /** GramJS's update callback: containers go to pm whole (with seq), and to GramJS's own handlers if any. */
+  private onUpdate(hooks: GramHooks, obj: unknown): void {
+    if (this.dead) return;
+    // GramJS's own connection-state notes: the supervisor knows better.
+    if (typeof (obj as { state?: unknown }).state === 'number') return;
+    const mapped = mapIncoming(obj);
+    if (mapped) hooks.onUpdates(mapped, collectEntities(obj));
+    if ((this.client as any)._eventBuilders?.length > 0) gramHandleUpdate(this.client, obj as Api.TypeUpdate);
+  }
+
+  /** Connects (TCP, key exchange on a new session, initConnection); rejects when `signal` aborts first. */
+  async open(signal: AbortSignal): Promise<void> {
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new Error(`no answer from ${this.where}`));
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    const failed = this.closed.then((f): never => {
+      throw f.sessionInvalid ?? new Error(f.reason);
+    });
+    const connected = this.client.connect().then((ok) => {
+      if (ok === false) {
+        const e = this.lastError;
+        throw new Error(
+          `cannot connect to ${this.where}${e instanceof Error ? `: ${redactSecrets(e.message)}` : ''}`,
+        );
+      }
+    });
+    try {
+      await Promise.race([connected, aborted, failed]);
+    } catch (e) {
+      this.fail({ reason: e instanceof Error ? e.message : String(e) });
+      throw e;
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+      connected.catch(() => {});
+    }
+  }
+
+  fail(failure: LinkFailure): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.resolveClosed(failure);
+    void this.destroy();
+  }
+
+  async ping(): Promise<void> {
+    const { pingIntervalMs, pingTimeoutMs } = this.opts.connection;
+    // Telegram closes the connection itself if pm stops pinging (a client that vanished), after this long.
+    const disconnectDelay = Math.max(10, Math.ceil(((pingIntervalMs + pingTimeoutMs) * 2) / 1000));
+    await (this.client as any)._sender.send(
+      new Api.PingDelayDisconnect({
+        pingId: bigInt(Math.floor(Math.random() * Number.MAX_SAFE_INTEGER)),
+        disconnectDelay,
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (!this.dead) {
+      this.dead = true;
+      this.resolveClosed({ reason: 'closed' });
+    }
+    await this.destroy();
+  }
+
+  private destroying: Promise<void> | undefined;
+
+  private destroy(): Promise<void> {
+    this.destroying ??= (async () => {
+      try {
+        await this.client.destroy();
+      } catch {
+        // the socket is gone either way
+      }
+    })();
+    return this.destroying;
+  }
+}
+
+/**
+ * GramJS 2.26 bug: `_handleRPCResult` rethrows an rpc_error after rejecting its request, and `_handleContainer`
+ * lets that abort the loop, so every later message in the same container (another call's answer) is dropped
+ * and that call never returns. Telegram does batch answers. Each inner message gets its own try; a session
+ * error (AUTH_KEY_UNREGISTERED…) is still rethrown for GramJS's own handling.
+ */
+function isolateContainerErrors(sender: any): void {
+  const key = String(MESSAGE_CONTAINER_ID);
+  if (!sender?._handlers?.[key]) return;
+  sender._handlers[key] = async (message: { obj: { messages: unknown[] } }) => {
+    let fatal: unknown;
+    for (const inner of message.obj.messages) {
+      try {
+        await sender._processMessage(inner);
+      } catch (e) {
+        const name = (e as { errorMessage?: string }).errorMessage;
+        if (!(e instanceof RPCError) || name === 'AUTH_KEY_UNREGISTERED' || name === 'SESSION_REVOKED')
+          fatal ??= e;
+      }
+    }
+    if (fatal) throw fatal;
+  };
+}
+
 /** Connects GramJS (key exchange on a new session) with pm's hooks installed. */
 export function openGram(opts: GramConnectOptions, hooks: GramHooks): Promise<GramConnection> {
   return GramConnection.open(opts, hooks);
 }
 
+/**
+ * The connection behind a PmClient: a supervised series of GramJS clients (one per connection), with every call
+ * under a deadline and retried across reconnects where that is safe. Everything it returns is in project types.
+ */
 export class GramConnection {
   // Private (#) so that no inspection, serializer or stray property walk reaches the api hash or the auth key.
-  readonly #client: TelegramClient;
   readonly #session: PmSession;
-  readonly #opts: GramConnectOptions;
+  readonly #opts: ResolvedGramOptions;
   readonly #server: ServerAddress;
+  readonly #supervisor: Supervisor<GramLink>;
 
   private constructor(
-    client: TelegramClient,
     session: PmSession,
-    opts: GramConnectOptions,
+    opts: ResolvedGramOptions,
     server: ServerAddress,
+    hooks: GramHooks,
   ) {
-    this.#client = client;
     this.#session = session;
     this.#opts = opts;
     this.#server = server;
+    this.#supervisor = new Supervisor<GramLink>({
+      options: opts.connection,
+      clock: opts.clock ?? systemClock,
+      target: `${server.host}:${server.port}`,
+      dial: async (signal) => {
+        const link = new GramLink(session, opts, server, hooks);
+        await link.open(signal);
+        return link;
+      },
+      onState: (state) => hooks.connectionState?.(state),
+      onReconnected: () => hooks.reconnected?.(),
+    });
   }
 
   static async open(opts: GramConnectOptions, hooks: GramHooks): Promise<GramConnection> {
@@ -206,82 +426,52 @@ export class GramConnection {
         ? { host: opts.session.serverAddress, port: opts.session.port, dcId: opts.session.dcId }
         : TELEGRAM_DC);
     const session = new PmSession(opts.session, server);
-    const logger = new Logger((opts.gramLogLevel ?? 'none') as LogLevel);
-    const client = new TelegramClient(session, opts.apiId, opts.apiHash, {
-      connection: TRANSPORTS[opts.transport ?? 'full'],
-      networkSocket: socketFor(server.port),
-      useWSS: false,
-      autoReconnect: opts.autoReconnect ?? true,
-      connectionRetries: 3,
-      retryDelay: 200,
-      // pm's limiter handles flood waits; GramJS must not sleep through them silently.
-      floodSleepThreshold: 0,
-      baseLogger: logger,
-      deviceModel: 'pm',
-      appVersion: '0.1.0',
-      systemVersion: process.platform,
-    });
-    const conn = new GramConnection(client, session, opts, server);
-    await callRpc('connect', async () => {
-      const ok = await client.connect();
-      if (ok === false) throw new Error(`cannot connect to ${server.host}:${server.port}`);
-    });
+    await session.load();
     session.hooks = hooks;
-    conn.interceptUpdates(hooks);
-    conn.isolateContainerErrors();
+    const conn = new GramConnection(
+      session,
+      { ...opts, connection: resolveConnectionOptions(opts.connection) },
+      server,
+      hooks,
+    );
+    try {
+      await conn.#supervisor.start();
+    } catch (e) {
+      session.hooks = undefined;
+      throw e;
+    }
     return conn;
   }
 
-  /**
-   * GramJS flattens update containers before its event handlers see them, losing seq/seqStart, and never
-   * fetches the difference. pm takes the containers whole from the MTProto sender and orders them itself;
-   * GramJS's own event handlers (if the bot added any) still get them afterwards.
-   */
-  private interceptUpdates(hooks: GramHooks): void {
-    const sender = (this.#client as any)._sender;
-    const original = sender._updateCallback as (client: unknown, obj: unknown) => void;
-    sender._updateCallback = (client: unknown, obj: unknown) => {
-      const mapped = mapIncoming(obj);
-      if (mapped) hooks.onUpdates(mapped, collectEntities(obj));
-      if ((this.#client as any)._eventBuilders?.length > 0) original(client, obj);
-    };
+  /** Where the connection stands now. */
+  get state(): ConnectionState {
+    return this.#supervisor.state;
   }
 
-  /**
-   * GramJS 2.26 bug: `_handleRPCResult` rethrows an rpc_error after rejecting its request, and `_handleContainer`
-   * lets that abort the loop, so every later message in the same container (another call's answer) is dropped
-   * and that call never returns. Telegram does batch answers. Each inner message gets its own try; a session
-   * error (AUTH_KEY_UNREGISTERED…) is still rethrown for GramJS's own handling.
-   */
-  private isolateContainerErrors(): void {
-    const sender = (this.#client as any)._sender;
-    const key = String(MESSAGE_CONTAINER_ID);
-    if (!sender?._handlers?.[key]) return;
-    sender._handlers[key] = async (message: { obj: { messages: unknown[] } }) => {
-      let fatal: unknown;
-      for (const inner of message.obj.messages) {
-        try {
-          await sender._processMessage(inner);
-        } catch (e) {
-          const name = (e as { errorMessage?: string }).errorMessage;
-          if (!(e instanceof RPCError) || name === 'AUTH_KEY_UNREGISTERED' || name === 'SESSION_REVOKED')
-            fatal ??= e;
-        }
-      }
-      if (fatal) throw fatal;
-    };
+  /** Resolves when connected; rejects with ConnectionLostError at the deadline, or SessionInvalidError. */
+  async waitReady(method: string): Promise<void> {
+    await this.#supervisor.waitReady(deadlineFor(this.#opts.connection.callTimeoutMs), method);
+  }
+
+  /** One RPC under the supervisor: waits for a connection, retried after a drop when `retry`. */
+  private invoke<T>(method: string, request: () => Api.AnyRequest, retry = true): Promise<T> {
+    return this.#supervisor.call(
+      method,
+      (link) => callRpc(method, () => link.client.invoke(request() as any) as Promise<T>),
+      { retry },
+    );
   }
 
   async loginAsBot(token: string): Promise<SelfInfo> {
-    const res = await callRpc('auth.ImportBotAuthorization', () =>
-      this.#client.invoke(
+    const res = await this.invoke<Api.auth.TypeAuthorization>(
+      'auth.ImportBotAuthorization',
+      () =>
         new Api.auth.ImportBotAuthorization({
           flags: 0,
           apiId: this.#opts.apiId,
           apiHash: this.#opts.apiHash,
           botAuthToken: token,
         }),
-      ),
     );
     if (!(res instanceof Api.auth.Authorization))
       throw toPmError(new Error('sign-up required'), 'auth.ImportBotAuthorization');
@@ -289,8 +479,9 @@ export class GramConnection {
   }
 
   async getMe(): Promise<SelfInfo> {
-    const [u] = await callRpc('users.GetUsers', () =>
-      this.#client.invoke(new Api.users.GetUsers({ id: [new Api.InputUserSelf()] })),
+    const [u] = await this.invoke<Api.TypeUser[]>(
+      'users.GetUsers',
+      () => new Api.users.GetUsers({ id: [new Api.InputUserSelf()] }),
     );
     return selfInfo(u as Api.TypeUser);
   }
@@ -312,14 +503,15 @@ export class GramConnection {
   }
 
   async getState(): Promise<UpdateState> {
-    return mapState(await callRpc('updates.GetState', () => this.#client.invoke(new Api.updates.GetState())));
+    return mapState(
+      await this.invoke<Api.updates.State>('updates.GetState', () => new Api.updates.GetState()),
+    );
   }
 
   async getDifference(state: UpdateState): Promise<{ diff: Difference; entities: unknown[] }> {
-    const d = await callRpc('updates.GetDifference', () =>
-      this.#client.invoke(
-        new Api.updates.GetDifference({ pts: state.pts, qts: state.qts, date: state.date }),
-      ),
+    const d = await this.invoke<Api.updates.TypeDifference>(
+      'updates.GetDifference',
+      () => new Api.updates.GetDifference({ pts: state.pts, qts: state.qts, date: state.date }),
     );
     return { diff: mapDifference(d), entities: collectEntities(d) };
   }
@@ -331,27 +523,31 @@ export class GramConnection {
 
   /** contacts.resolveUsername: the marked id, and the users/chats to ingest. */
   async resolveUsername(username: string): Promise<{ markedId: bigint; entities: unknown[] }> {
-    const r = await callRpc('contacts.ResolveUsername', () =>
-      this.#client.invoke(new Api.contacts.ResolveUsername({ username })),
+    const r = await this.invoke<Api.contacts.ResolvedPeer>(
+      'contacts.ResolveUsername',
+      () => new Api.contacts.ResolveUsername({ username }),
     );
     return { markedId: markedPeerId(r.peer), entities: collectEntities(r) };
   }
 
   async getUsers(refs: readonly InputPeerDescriptor[]): Promise<unknown[]> {
-    return callRpc('users.GetUsers', () =>
-      this.#client.invoke(new Api.users.GetUsers({ id: refs.map(toInputUser) })),
+    return this.invoke<unknown[]>(
+      'users.GetUsers',
+      () => new Api.users.GetUsers({ id: refs.map(toInputUser) }),
     );
   }
 
   async setTyping(ref: InputPeerDescriptor): Promise<void> {
-    await callRpc('messages.SetTyping', () =>
-      this.#client.invoke(
-        new Api.messages.SetTyping({ peer: toInputPeer(ref), action: new Api.SendMessageTypingAction() }),
-      ),
+    await this.invoke<boolean>(
+      'messages.SetTyping',
+      () => new Api.messages.SetTyping({ peer: toInputPeer(ref), action: new Api.SendMessageTypingAction() }),
     );
   }
 
-  /** messages.sendMessage; the result is mapped so its pts reaches the update engine. */
+  /**
+   * messages.sendMessage; the result is mapped so its pts reaches the update engine. Sent again after a dropped
+   * connection with the same random_id: Telegram answers RANDOM_ID_DUPLICATE rather than deliver twice.
+   */
   async sendMessage(
     ref: InputPeerDescriptor,
     message: FormattedText,
@@ -363,8 +559,9 @@ export class GramConnection {
       buttons?: readonly (readonly InlineButton[])[];
     } = {},
   ): Promise<{ messageId: number; date: number; incoming: IncomingUpdates | undefined }> {
-    const res = await callRpc('messages.SendMessage', () =>
-      this.#client.invoke(
+    const res = await this.invoke<Api.TypeUpdates>(
+      'messages.SendMessage',
+      () =>
         new Api.messages.SendMessage({
           peer: toInputPeer(ref),
           message: message.text,
@@ -375,18 +572,14 @@ export class GramConnection {
           ...(opts.replyTo ? { replyTo: new Api.InputReplyToMessage({ replyToMsgId: opts.replyTo }) } : {}),
           ...(opts.buttons ? { replyMarkup: inlineKeyboard(opts.buttons) } : {}),
         }),
-      ),
     );
     return { ...sentMessageInfo(res), incoming: mapIncoming(res) };
   }
 
+  /** Closes the connection for good; calls still waiting settle with ConnectionLostError('stopped'). */
   async disconnect(): Promise<void> {
     this.#session.hooks = undefined;
-    try {
-      await this.#client.destroy();
-    } catch (e) {
-      throw toPmError(e, 'disconnect');
-    }
+    await this.#supervisor.stop();
   }
 
   describe(): string {

@@ -1,17 +1,9 @@
-import { PmError } from '../errors.js';
-import { type RpcCallError, translateRpcError } from '../rpc-errors.js';
+import { NetworkError, PmError } from '../errors.js';
+import { translateRpcError } from '../rpc-errors.js';
 import { redactSecrets } from '../secrets.js';
 import { GramFloodWaitError, RPCError, SlowModeWaitError } from './tl.js';
 
-/** A failure below RPC level: the connection dropped, a timeout, GramJS refused the call. */
-export class NetworkError extends PmError {
-  constructor(
-    readonly method: string,
-    message: string,
-  ) {
-    super('NETWORK', `${method}: ${redactSecrets(message)}`);
-  }
-}
+export { NetworkError };
 
 /** Turns whatever GramJS threw into a PmError: RPC errors by name (one place), the rest as NetworkError. */
 export function toPmError(e: unknown, method: string): PmError {
@@ -25,9 +17,9 @@ export function toPmError(e: unknown, method: string): PmError {
     );
   }
   if (e instanceof RPCError) {
-    return translateRpcError(e.code ?? 400, e.errorMessage ?? 'UNKNOWN', method) as RpcCallError;
+    return translateRpcError(e.code ?? 400, e.errorMessage ?? 'UNKNOWN', method);
   }
-  return new NetworkError(method, e instanceof Error ? e.message : String(e));
+  return new NetworkError(method, redactSecrets(e instanceof Error ? e.message : String(e)));
 }
 
 /** Runs one GramJS call and rethrows its failure as a typed PmError. */

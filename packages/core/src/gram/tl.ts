@@ -4,12 +4,18 @@
  */
 import bigInt from 'big-integer';
 import { Api, TelegramClient } from 'telegram';
+import { _handleUpdate as gramHandleUpdate } from 'telegram/client/updates.js';
 import { AuthKey } from 'telegram/crypto/AuthKey.js';
 import { RPCError } from 'telegram/errors/RPCBaseErrors.js';
 import { FloodWaitError as GramFloodWaitError, SlowModeWaitError } from 'telegram/errors/RPCErrorList.js';
 import { PromisedNetSockets } from 'telegram/extensions/index.js';
 import { Logger, LogLevel } from 'telegram/extensions/Logger.js';
-import { ConnectionTCPAbridged, ConnectionTCPFull, ConnectionTCPObfuscated } from 'telegram/network/index.js';
+import {
+  ConnectionTCPAbridged,
+  ConnectionTCPFull,
+  ConnectionTCPObfuscated,
+  MTProtoSender,
+} from 'telegram/network/index.js';
 import { StringSession } from 'telegram/sessions/StringSession.js';
 
 export {
@@ -20,8 +26,10 @@ export {
   ConnectionTCPFull,
   ConnectionTCPObfuscated,
   GramFloodWaitError,
+  gramHandleUpdate,
   Logger,
   LogLevel,
+  MTProtoSender,
   PromisedNetSockets,
   RPCError,
   SlowModeWaitError,

@@ -32,6 +32,8 @@ export interface LimiterStats {
   acquired: number;
   waitedMs: number;
   pauses: number;
+  /** Tokens given back for messages the connection lost. */
+  refunded: number;
 }
 
 /**
@@ -67,6 +69,11 @@ class Bucket {
     return Math.max(debtWait, this.pausedUntil - now);
   }
 
+  /** Gives back one token taken by `reserve` for a message that never went out. */
+  giveBack(): void {
+    this.tokens = Math.min(this.capacity, this.tokens + 1);
+  }
+
   /** True when, apart from the one message just reserved, the bucket was full: the chat was idle. */
   idleBesidesOne(now: number): boolean {
     this.refill(now);
@@ -85,7 +92,7 @@ export class RateLimiter {
   private readonly opts: { -readonly [K in keyof typeof LIMITER_DEFAULTS]: number };
   private readonly global: Bucket;
   private readonly chats: LRUCache<string, Bucket>;
-  readonly stats: LimiterStats = { acquired: 0, waitedMs: 0, pauses: 0 };
+  readonly stats: LimiterStats = { acquired: 0, waitedMs: 0, pauses: 0, refunded: 0 };
 
   constructor(
     options: LimiterOptions = {},
@@ -125,6 +132,16 @@ export class RateLimiter {
       await this.sleep(globalWait);
     }
     this.stats.acquired++;
+  }
+
+  /**
+   * A message that took a token did not go out (the connection was lost): its token goes back to both buckets, so
+   * an outage is not counted as budget spent.
+   */
+  refund(scope: ChatScope): void {
+    this.chatBucket(scope).giveBack();
+    this.global.giveBack();
+    this.stats.refunded++;
   }
 
   /**

@@ -1,8 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { DialogService } from '../dialogs/dialog-service.js';
-import { PmError } from '../errors.js';
+import { ConnectionLostError, NetworkError, PmError, SessionInvalidError } from '../errors.js';
 import type { FormattedText, InlineButton, ParseMode } from '../gram/format.js';
-import { NetworkError } from '../gram/rpc.js';
 import { NotAUserError, PeerNotFoundError, PeerNotSeenError } from '../peers/errors.js';
 import type { PeerRef } from '../peers/peer-ref.js';
 import {
@@ -40,6 +39,11 @@ export interface SendInput {
   readonly buttons?: readonly (readonly InlineButton[])[];
   /** Telegram's deduplication key; random when omitted. Reuse it to retry safely. */
   readonly randomId?: bigint;
+  /**
+   * Settle within this many ms: while Telegram is unreachable the send waits for the reconnect (and is sent again
+   * with the same random_id), then answers `{ ok: false, reason: 'network' }`. @default connection.callTimeoutMs
+   */
+  readonly timeoutMs?: number;
 }
 
 export type SendResult =
@@ -58,7 +62,7 @@ export type SendResult =
       /** For floodWait: seconds until Telegram accepts messages again. */
       readonly retryAfter?: number;
       readonly peerId?: bigint;
-      /** The typed error behind a 'failed' reason. */
+      /** The typed error behind a 'failed' or 'network' reason. */
       readonly error?: PmError;
     };
 
@@ -69,6 +73,11 @@ export interface SenderDeps {
   readonly clock: Clock;
   readonly sleep: Sleep;
   readonly maxFloodWaitSeconds: number;
+  /**
+   * Resolves once connected (rejects with ConnectionLostError at the call's deadline): a message waits for the
+   * connection before it takes a token from the limiter, so time offline is not spent budget.
+   */
+  waitReady(method: string): Promise<void>;
   resolvePeer(ref: PeerRef): Promise<PeerRecord>;
   format(text: string, mode: ParseMode | undefined): FormattedText;
   sendMessage(
@@ -103,6 +112,7 @@ export class Sender {
       if (e instanceof PeerNotSeenError || e instanceof PeerNotFoundError || e instanceof NotAUserError) {
         return { ok: false, reason: 'notSeen' };
       }
+      if (e instanceof ConnectionLostError) return { ok: false, reason: 'network', error: e };
       throw e;
     }
     return this.sendTo(peer, formatted, req);
@@ -117,10 +127,16 @@ export class Sender {
     if (!input || input.min) return { ok: false, reason: 'notSeen', peerId };
     const scope: ChatScope = { kind: input.kind === 'user' ? 'private' : 'group', id: peerId };
     const randomId = req.randomId ?? randomMessageId();
-    const { text: _t, parseMode: _p, randomId: _r, ...opts } = req;
+    const { text: _t, parseMode: _p, randomId: _r, timeoutMs: _d, ...opts } = req;
     let waited = 0;
     let networkTries = 0;
     for (;;) {
+      try {
+        await this.deps.waitReady('messages.SendMessage');
+      } catch (e) {
+        if (e instanceof ConnectionLostError) return { ok: false, reason: 'network', peerId, error: e };
+        throw e;
+      }
       await this.deps.limiter.acquire(scope);
       try {
         const res = await this.deps.sendMessage(input, formatted, randomId, opts);
@@ -144,6 +160,13 @@ export class Sender {
           }
           waited += e.seconds;
           continue; // acquire() sits out the pause
+        }
+        if (e instanceof SessionInvalidError) throw e; // not this recipient's fault: nothing more can be sent
+        if (e instanceof ConnectionLostError) {
+          // Past the deadline (the connection layer already sent it again across reconnects, same random_id).
+          // If it never left, its token was not spent: the limiter gets it back.
+          this.deps.limiter.refund(scope);
+          return { ok: false, reason: 'network', peerId, error: e };
         }
         if (e instanceof NetworkError && networkTries < SEND_DEFAULTS.networkRetries) {
           networkTries++;

@@ -58,6 +58,11 @@ export class AuthKeyStore {
     return this.keys.delete(id);
   }
 
+  /** Forgets every key (fault injection): clients holding one get -404 on their next packet. */
+  clear(): void {
+    this.keys.clear();
+  }
+
   /** Called for every newly added key (persistence hook). */
   onAdded(listener: (id: string, key: Buffer) => void): void {
     this.listeners.push(listener);

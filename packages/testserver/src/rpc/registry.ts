@@ -86,7 +86,11 @@ export class WorldBackend implements Backend {
       throw new RpcError(400, 'INPUT_METHOD_INVALID');
     }
     const bot = this.world.botByAuthKey(ctx.authKeyId);
-    if (method.auth && !bot) throw new RpcError(401, 'AUTH_KEY_UNREGISTERED');
+    if (method.auth && !bot) {
+      // A key whose bot token was revoked is told so; one that never logged in is merely unregistered.
+      if (this.world.revokedAuthKeys.has(ctx.authKeyId)) throw new RpcError(401, 'SESSION_REVOKED');
+      throw new RpcError(401, 'AUTH_KEY_UNREGISTERED');
+    }
     if (method.floodable) {
       const forced = this.world.flood.takeForced(name);
       if (forced > 0) throw new RpcError(420, `FLOOD_WAIT_${forced}`);

@@ -21,6 +21,8 @@ export interface ClientConnectionOptions {
   readonly limits?: CodecLimits;
   readonly counters: TransportCounters & { authKeysCreated: number; packetsIn: number; packetsOut: number };
   readonly onClose: (connection: ClientConnection) => void;
+  /** While true the server reads nothing and sends nothing on this connection (a frozen server). */
+  readonly frozen?: () => boolean;
   readonly onTransportError?: (error: TransportError, connection: ClientConnection) => void;
 }
 
@@ -69,6 +71,7 @@ export class ClientConnection implements SessionLink {
   }
 
   sendPayload(payload: Buffer): void {
+    if (this.options.frozen?.()) return; // lost on the way, as on a half-open connection
     this.options.counters.packetsOut++;
     this.framed.send(payload);
   }
@@ -86,6 +89,12 @@ export class ClientConnection implements SessionLink {
   /** Closes with a transport error code (or none). */
   fail(error: TransportError): void {
     this.framed.fail(error);
+  }
+
+  /** Stops reading the socket (the bytes wait in the kernel) or starts again. */
+  setPaused(paused: boolean): void {
+    if (paused) this.framed.socket.pause();
+    else this.framed.socket.resume();
   }
 
   /** Drops the TCP connection at once (fault injection, server stop). */

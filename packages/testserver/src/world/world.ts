@@ -273,7 +273,23 @@ export class World {
     const prev = this.botByAuthKey(authKeyId);
     prev?.account?.authKeys.delete(authKeyId);
     this.authKeys.set(authKeyId, bot.id);
+    this.revokedAuthKeys.delete(authKeyId);
     bot.account?.authKeys.add(authKeyId);
+    this.changed();
+  }
+
+  /** Auth keys logged out by a token revocation (they answer 401 SESSION_REVOKED); not persisted. */
+  readonly revokedAuthKeys = new Set<string>();
+
+  /** The bot's token is revoked (@BotFather /revoke): a new secret, and every session logged in with it ends. */
+  revokeBotToken(bot: UserRecord): void {
+    const account = bot.account;
+    if (!account) throw new Error(`user ${bot.id} is not a bot with a token`);
+    account.secret = newBotSecret();
+    for (const key of [...account.authKeys]) {
+      this.unbindAuthKey(key);
+      this.revokedAuthKeys.add(key);
+    }
     this.changed();
   }
 

@@ -1,0 +1,16 @@
+export { ambientDeadline, type Deadline, deadlineFor, monotonicNow, withTimeout } from './deadline.js';
+export {
+  backoffDelay,
+  CONNECTION_DEFAULTS,
+  type ConnectionOptions,
+  type ResolvedConnectionOptions,
+  resolveConnectionOptions,
+} from './options.js';
+export type { ConnectionState, ConnectionStateName } from './state.js';
+export {
+  type CallOptions,
+  type Link,
+  type LinkFailure,
+  Supervisor,
+  type SupervisorDeps,
+} from './supervisor.js';
