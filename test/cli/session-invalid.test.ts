@@ -21,7 +21,9 @@ describe('a session the server no longer accepts', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toEqual([
-      expect.stringMatching(/^pm whoami: Telegram no longer accepts this session \(-404.*\): log in again: pm login/),
+      expect.stringMatching(
+        /^pm whoami: Telegram no longer accepts this session \(-404.*\): log in again: pm login/,
+      ),
     ]);
   });
 

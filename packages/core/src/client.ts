@@ -343,6 +343,10 @@ export class PmClient {
         iterateDialogs: () => this.iterateStates(),
         format: formatText,
         sendTo: (peer, formatted, req) => this.sender.sendTo(peer, formatted, req),
+        connection: {
+          ready: () => this.connState.state === 'ready',
+          waitReady: () => this.gram.waitUntilReady('broadcast'),
+        },
       },
       opts,
     );

@@ -135,14 +135,18 @@ async function broadcast({ io, opts, out }: CommandEnv, _args: string[], o: Broa
       io.stderr.isTTY && !out.json
         ? new SingleBar({
             stream: io.stderr,
-            format: 'sending [{bar}] {value}/{total} | skipped {skipped} | {rate}/s | ETA {eta_formatted}',
+            format: '{state} [{bar}] {value}/{total} | skipped {skipped} | {rate}/s | ETA {eta_formatted}',
             hideCursor: true,
           })
         : undefined;
     let started = false;
     job.on('progress', (p) => {
       if (!bar) return;
-      const payload = { skipped: p.skipped, rate: p.rate.toFixed(1) };
+      const payload = {
+        state: p.paused ? 'paused (offline)' : 'sending',
+        skipped: p.skipped,
+        rate: p.rate.toFixed(1),
+      };
       if (!started) {
         bar.start(p.total, p.sent + p.skipped, payload);
         started = true;

@@ -44,6 +44,9 @@ export interface CallOptions {
   readonly retry: boolean;
 }
 
+/** setTimeout's longest delay (longer ones fire at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 type Outcome<T> =
   | { readonly kind: 'ok'; readonly value: T }
   | { readonly kind: 'error'; readonly error: unknown }
@@ -80,11 +83,14 @@ export class Supervisor<L extends Link> {
     return this.link;
   }
 
-  /** Connects for the first time: attempts (with backoff) until one succeeds or callTimeoutMs passes. */
+  /**
+   * Connects for the first time: attempts (with backoff) until one succeeds or the longer of callTimeoutMs and
+   * connectTimeoutMs passes (a first connection may include the key exchange).
+   */
   async start(): Promise<void> {
     void this.connectLoop(false);
+    const ms = Math.max(this.deps.options.callTimeoutMs, this.deps.options.connectTimeoutMs);
     try {
-      const ms = this.deps.options.callTimeoutMs;
       await this.waitReady({ at: monotonicNow() + ms, timeoutMs: ms }, 'connect');
     } catch (e) {
       await this.stop();
@@ -92,8 +98,8 @@ export class Supervisor<L extends Link> {
         ? new ConnectionLostError(
             'connect',
             'timeout',
-            this.deps.options.callTimeoutMs,
-            `cannot reach Telegram at ${this.deps.target} within ${this.deps.options.callTimeoutMs} ms (last: ${this.lastFailure})`,
+            ms,
+            `cannot reach Telegram at ${this.deps.target} within ${ms} ms (last: ${this.lastFailure})`,
           )
         : e;
     }
@@ -161,7 +167,7 @@ export class Supervisor<L extends Link> {
           this.waiters.delete(wake);
           resolve();
         };
-        const timer = setTimeout(wake, left);
+        const timer = setTimeout(wake, Math.min(left, MAX_TIMER_MS));
         this.waiters.add(wake);
       });
     }
@@ -209,7 +215,8 @@ export class Supervisor<L extends Link> {
   private async race<T>(link: L, fn: (link: L) => Promise<T>, deadline: number): Promise<Outcome<T>> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<Outcome<T>>((resolve) => {
-      timer = setTimeout(() => resolve({ kind: 'timeout' }), Math.max(0, deadline - monotonicNow()));
+      const left = deadline - monotonicNow();
+      if (left < MAX_TIMER_MS) timer = setTimeout(() => resolve({ kind: 'timeout' }), Math.max(0, left));
     });
     const dropped = link.closed.then((failure): Outcome<T> => ({ kind: 'dropped', failure }));
     const run = (async (): Promise<Outcome<T>> => {

@@ -453,6 +453,14 @@ export class GramConnection {
     await this.#supervisor.waitReady(deadlineFor(this.#opts.connection.callTimeoutMs), method);
   }
 
+  /** Resolves once connected, however long that takes; rejects only when the client stops (or the session is refused). */
+  async waitUntilReady(method: string): Promise<void> {
+    await this.#supervisor.waitReady(
+      { at: Number.POSITIVE_INFINITY, timeoutMs: Number.POSITIVE_INFINITY },
+      method,
+    );
+  }
+
   /** One RPC under the supervisor: waits for a connection, retried after a drop when `retry`. */
   private invoke<T>(method: string, request: () => Api.AnyRequest, retry = true): Promise<T> {
     return this.#supervisor.call(

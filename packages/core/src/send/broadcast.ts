@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Clock } from '../clock.js';
-import { PmError } from '../errors.js';
+import { PmError, SessionInvalidError } from '../errors.js';
 import { TypedEmitter } from '../events.js';
 import type { FormattedText, ParseMode } from '../gram/format.js';
 import { type PeerRef, parsePeerRef } from '../peers/peer-ref.js';
@@ -52,6 +52,8 @@ export interface BroadcastProgress {
   readonly rate: number;
   /** Estimated ms to finish at that rate; null when unknown. */
   readonly etaMs: number | null;
+  /** True while the broadcast waits for the connection to Telegram to come back. */
+  readonly paused: boolean;
 }
 
 export interface BroadcastReport extends BroadcastCounts {
@@ -89,6 +91,12 @@ export interface BroadcastDeps {
   iterateDialogs(): AsyncIterable<DialogState>;
   format(text: string, mode: ParseMode | undefined): FormattedText;
   sendTo(peer: PeerRecord, formatted: FormattedText, req: SendInput): Promise<SendResult>;
+  /** The connection: a broadcast pauses while it is down instead of failing its recipients. */
+  readonly connection?: {
+    ready(): boolean;
+    /** Resolves once connected; rejects when the client stops (SessionInvalidError when Telegram refused it). */
+    waitReady(): Promise<void>;
+  };
 }
 
 /**
@@ -99,6 +107,9 @@ export interface BroadcastDeps {
 export class Broadcast extends TypedEmitter<BroadcastEvents> {
   readonly done: Promise<BroadcastReport>;
   private readonly sentTimes: number[] = [];
+  private paused = false;
+  /** Telegram refused the session: the run ends and `done` rejects with it. */
+  private fatal: SessionInvalidError | undefined;
 
   constructor(
     private readonly deps: BroadcastDeps,
@@ -136,6 +147,22 @@ export class Broadcast extends TypedEmitter<BroadcastEvents> {
         interrupted = true;
         break;
       }
+      if (this.fatal) break;
+      if (this.deps.connection && !this.deps.connection.ready()) {
+        // Offline: recipients stay pending (none is failed for it); progress says so until the connection is back.
+        this.paused = true;
+        await this.emitProgress();
+        try {
+          await this.deps.connection.waitReady();
+        } catch (e) {
+          if (e instanceof SessionInvalidError) this.fatal = e;
+          else interrupted = true;
+          break;
+        } finally {
+          this.paused = false;
+        }
+        await this.emitProgress();
+      }
       const want = concurrency * 2 - inFlight.size;
       const batch = want > 0 ? await repo.claim(id, worker, want, this.deps.clock.now(), leaseMs) : [];
       if (batch.length === 0 && inFlight.size === 0) {
@@ -156,6 +183,7 @@ export class Broadcast extends TypedEmitter<BroadcastEvents> {
       await this.emitProgress();
     }
     await Promise.all(inFlight);
+    if (this.fatal) throw this.fatal;
     const counts = await repo.counts(id);
     if (counts.pending === 0) await repo.setJobStatus(id, 'done', this.deps.clock.now());
     await this.emitProgress();
@@ -253,8 +281,9 @@ export class Broadcast extends TypedEmitter<BroadcastEvents> {
       await repo.markSent(id, userId, res.messageId, clock.now());
       this.sentTimes.push(clock.now());
       await this.emit('sent', { userId, messageId: res.messageId, duplicate: res.duplicate === true });
-    } else if (res.reason === 'floodWait') {
-      await repo.release(id, [userId]); // sent again once the wait is over
+    } else if (res.reason === 'floodWait' || res.reason === 'network') {
+      // Sent again once the wait is over / the connection is back, with the same random_id: never twice.
+      await repo.release(id, [userId]);
     } else {
       await repo.markSkipped(id, userId, res.reason, clock.now());
       await this.emit('skipped', { userId, reason: res.reason });
@@ -263,6 +292,12 @@ export class Broadcast extends TypedEmitter<BroadcastEvents> {
 
   /** A recipient whose send threw (not a refusal Telegram answered): recorded as skipped 'failed'. */
   private async failed(userId: bigint, error: unknown): Promise<void> {
+    if (error instanceof SessionInvalidError) {
+      // Nobody can be sent anything any more: the recipient stays pending for a resume after a new login.
+      this.fatal ??= error;
+      await this.deps.repo.release(this.opts.id, [userId]);
+      return;
+    }
     await this.deps.repo.markSkipped(this.opts.id, userId, 'failed', this.deps.clock.now());
     await this.emit('skipped', { userId, reason: 'failed' });
     await this.emit('error', { userId, error });
@@ -284,6 +319,7 @@ export class Broadcast extends TypedEmitter<BroadcastEvents> {
       pending: c.pending,
       rate,
       etaMs: rate > 0 ? (c.pending / rate) * 1000 : null,
+      paused: this.paused,
     });
   }
 }
