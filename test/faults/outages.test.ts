@@ -143,7 +143,7 @@ async function runFault(fault: Fault): Promise<void> {
   await new Promise((r) => setTimeout(r, 300));
 
   // The fault, with calls made while it lasts.
-  const newcomer = server.createUser({ firstName: 'New', username: 'outage_newcomer' }); // resolved over the network
+  server.createUser({ firstName: 'New', username: 'outage_newcomer' }); // resolved over the network
   const calls: PendingCall[] = [];
   const t0 = Date.now();
   let backAt: number;
