@@ -9,9 +9,11 @@ interface DialogRow {
   blocked: boolean;
   blocked_since: bigint | null;
   last_message_at: bigint | null;
+  start_message_id: bigint | null;
 }
 
-const COLUMNS = 'user_id, started_at, via, payload, blocked, blocked_since, last_message_at';
+const COLUMNS =
+  'user_id, started_at, via, payload, blocked, blocked_since, last_message_at, start_message_id';
 const time = (v: bigint | null): number | null => (v === null ? null : Number(v));
 
 function fromRow(r: DialogRow): DialogState {
@@ -20,6 +22,7 @@ function fromRow(r: DialogRow): DialogState {
     startedAt: time(r.started_at),
     via: r.via as DialogStartVia | null,
     payload: r.payload,
+    startMessageId: time(r.start_message_id),
     blocked: r.blocked,
     blockedSince: time(r.blocked_since),
     lastMessageAt: time(r.last_message_at),
@@ -34,13 +37,14 @@ export class PostgresDialogRepository implements DialogRepository {
     this.#sql = {
       get: `SELECT ${COLUMNS} FROM ${t} WHERE user_id = $1`,
       upsert: `INSERT INTO ${t} (${COLUMNS})
-        SELECT DISTINCT ON (user_id) user_id, started_at, via, payload, blocked, blocked_since, last_message_at
-        FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::boolean[], $6::bigint[], $7::bigint[])
+        SELECT DISTINCT ON (user_id) ${COLUMNS}
+        FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::boolean[], $6::bigint[], $7::bigint[],
+          $8::bigint[])
           WITH ORDINALITY AS d(${COLUMNS}, n)
         ORDER BY user_id, n DESC
         ON CONFLICT (user_id) DO UPDATE SET started_at = excluded.started_at, via = excluded.via,
           payload = excluded.payload, blocked = excluded.blocked, blocked_since = excluded.blocked_since,
-          last_message_at = excluded.last_message_at`,
+          last_message_at = excluded.last_message_at, start_message_id = excluded.start_message_id`,
       delete: `DELETE FROM ${t} WHERE user_id = ANY($1::bigint[])`,
       first: `SELECT ${COLUMNS} FROM ${t} ORDER BY user_id LIMIT $1`,
       after: `SELECT ${COLUMNS} FROM ${t} WHERE user_id > $2 ORDER BY user_id LIMIT $1`,
@@ -65,6 +69,7 @@ export class PostgresDialogRepository implements DialogRepository {
       states.map((s) => s.blocked),
       states.map((s) => s.blockedSince),
       states.map((s) => s.lastMessageAt),
+      states.map((s) => s.startMessageId ?? null),
     ]);
   }
 

@@ -81,6 +81,8 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     )`,
     `CREATE INDEX broadcast_recipients_pending ON {S}.broadcast_recipients (job_id, user_id) WHERE status = 'pending'`,
   ],
+  // The message that started a dialog, so a replay of it after a crash is the same start.
+  ['ALTER TABLE {S}.dialogs ADD COLUMN start_message_id bigint'],
 ];
 
 export const LATEST_POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;

@@ -112,6 +112,7 @@ const EMPTY = (userId: bigint): DialogState => ({
   startedAt: null,
   via: null,
   payload: null,
+  startMessageId: null,
   blocked: false,
   blockedSince: null,
   lastMessageAt: null,
@@ -164,7 +165,7 @@ export class DialogService {
         if (u.isPrivate && !u.out && u.fromId !== undefined && u.fromId > 0n) await this.onMessage(u);
         return;
       case 'botAllowed':
-        await this.onStart(u.userId, 'loginWidget', u.date, {});
+        await this.onStart(u.userId, 'loginWidget', u.date, { startMessageId: u.messageId });
         return;
       case 'joinRequest':
         await this.onStart(u.userId, 'joinRequest', u.date, { chatId: u.chatId });
@@ -225,17 +226,40 @@ export class DialogService {
     userId: bigint,
     via: DialogVia,
     date: number,
-    extra: { payload?: string; chatId?: bigint; messageId?: number; text?: string; onlyIfNew?: boolean },
+    extra: {
+      payload?: string;
+      chatId?: bigint;
+      messageId?: number;
+      text?: string;
+      onlyIfNew?: boolean;
+      /** The message that opens the dialog (the message itself, or the service message of a Login Widget). */
+      startMessageId?: number;
+    },
   ): Promise<void> {
+    const startMessageId = extra.startMessageId ?? extra.messageId;
     const prev = (await this.load(userId)) ?? EMPTY(userId);
     const at = date * 1000;
-    const first = prev.startedAt === null;
+    // The start already stored may be this very update, replayed after a crash that came between writing the
+    // state and firing the event: the same message (by id), or for starts without one the same kind at the same
+    // second. It is still the first start.
+    const replay =
+      prev.startedAt !== null &&
+      prev.via === TO_STORED[via] &&
+      (startMessageId !== undefined
+        ? prev.startMessageId === startMessageId
+        : prev.startMessageId === null && prev.startedAt === at);
+    const first = prev.startedAt === null || replay;
     if (first) this.started = true;
     const isMessage = extra.messageId !== undefined;
     const next: DialogState = {
       ...prev,
       ...(prev.startedAt === null
-        ? { startedAt: at, via: TO_STORED[via], payload: extra.payload ?? null }
+        ? {
+            startedAt: at,
+            via: TO_STORED[via],
+            payload: extra.payload ?? null,
+            startMessageId: startMessageId ?? null,
+          }
         : {}),
       lastMessageAt: isMessage ? Math.max(prev.lastMessageAt ?? 0, at) : prev.lastMessageAt,
     };

@@ -13,6 +13,7 @@
  */
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DialogService } from '../dialogs/dialog-service.js';
 import {
   InvalidAccessHashError,
   InvalidPeerIdError,
@@ -22,6 +23,7 @@ import {
   type PmError,
   StorageError,
 } from '../errors.js';
+import type { BotUpdate } from '../updates/types.js';
 import { PeerCache } from './peer-cache.js';
 import { INT64_MAX, INT64_MIN } from './peer-ids.js';
 import type { DialogState, HistoryEntry, PeerInput, PeerRecord, StorageProvider } from './types.js';
@@ -95,6 +97,7 @@ function dialog(userId: bigint, fields: Partial<DialogState> = {}): DialogState 
     startedAt: null,
     via: null,
     payload: null,
+    startMessageId: null,
     blocked: false,
     blockedSince: null,
     lastMessageAt: null,
@@ -791,6 +794,54 @@ export function describeStorageConformance(
       });
     });
 
+    describe('dialog starts', () => {
+      it('recognises the replay of a start message after a crash as the same first start', async () => {
+        await cache.upsert([user(ANN, { firstName: 'Ann' })]);
+        const seen: { via: string; first: boolean }[] = [];
+        const service = (storage: StorageProvider): DialogService =>
+          new DialogService({
+            repo: storage.dialogs,
+            shared: storage.shared === true,
+            clock: { now: () => now },
+            getPeer: async () => ({ ...sampleRecord(ANN) }),
+            emit: async (event, payload) => {
+              if (event === 'dialogStarted') {
+                const e = payload as { via: string; first: boolean };
+                seen.push({ via: e.via, first: e.first });
+              }
+            },
+            botUsername: () => 'conformance_bot',
+          });
+        const start = (messageId: number, date: number): BotUpdate => ({
+          type: 'message',
+          messageId,
+          date,
+          fromId: ANN,
+          chatId: ANN,
+          isPrivate: true,
+          out: false,
+          text: '/start ref',
+        });
+        // The state is written, then the process dies before the event: a new process gets the same update.
+        await service(provider).handle(start(41, 1000));
+        if (provider.persistent && options.reopen !== undefined) {
+          await cache.close();
+          provider = await options.reopen(provider);
+          cache = open(provider);
+        }
+        expect(await provider.dialogs.get(ANN)).toMatchObject({ startMessageId: 41, via: 'start' });
+        const again = service(provider);
+        expect(await again.handle(start(41, 1000))).toBe(true);
+        await again.handle(start(42, 1010)); // a later /start is a repeat
+        expect(seen).toEqual([
+          { via: 'start', first: true },
+          { via: 'start', first: true },
+          { via: 'start', first: false },
+        ]);
+        expect(await provider.dialogs.get(ANN)).toMatchObject({ startMessageId: 41, startedAt: 1_000_000 });
+      });
+    });
+
     describe('persistence', () => {
       it('keeps everything across close and reopen', async (ctx) => {
         if (!provider.persistent) ctx.skip(`${name} is not persistent`);
@@ -801,7 +852,9 @@ export function describeStorageConformance(
         ]);
         await cache.upsert([user(ANN, { firstName: 'Anna' })]);
         await provider.state.set('update_state', '{"pts":1}');
-        await provider.dialogs.upsertMany([dialog(ANN, { startedAt: T0, via: 'start', payload: 'ref' })]);
+        await provider.dialogs.upsertMany([
+          dialog(ANN, { startedAt: T0, via: 'start', payload: 'ref', startMessageId: 2_147_483_647 }),
+        ]);
         const before = await cache.get(ANN);
         await cache.close();
         provider = await (options.reopen as NonNullable<typeof options.reopen>)(provider);
@@ -813,7 +866,11 @@ export function describeStorageConformance(
         expect(await cache.history(ANN)).toHaveLength(1);
         expect(await cache.count()).toBe(2);
         expect(await provider.state.get('update_state')).toBe('{"pts":1}');
-        expect(await provider.dialogs.get(ANN)).toMatchObject({ via: 'start', payload: 'ref' });
+        expect(await provider.dialogs.get(ANN)).toMatchObject({
+          via: 'start',
+          payload: 'ref',
+          startMessageId: 2_147_483_647,
+        });
       });
     });
 
@@ -892,6 +949,7 @@ export function describeStorageConformance(
           startedAt: 1,
           via: 'start',
           payload: 'p',
+          startMessageId: 77,
           blocked: true,
           blockedSince: 2,
         });

@@ -169,6 +169,11 @@ export interface DialogState {
   readonly via: DialogStartVia | null;
   /** The deep-link payload of `/start <payload>`. */
   readonly payload: string | null;
+  /**
+   * The id of the message that started the dialog (`/start` or a first message), null for starts without one
+   * (join request, Login Widget). A replay of that message after a crash is recognised as the same start.
+   */
+  readonly startMessageId: number | null;
   readonly blocked: boolean;
   readonly blockedSince: number | null;
   readonly lastMessageAt: number | null;

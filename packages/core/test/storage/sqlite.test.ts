@@ -21,6 +21,7 @@ import { StorageError } from '../../src/errors.js';
 import { PeerCache } from '../../src/storage/peer-cache.js';
 import { INT64_MAX, INT64_MIN } from '../../src/storage/peer-ids.js';
 import { LATEST_SCHEMA_VERSION, openSqliteStorage } from '../../src/storage/sqlite/index.js';
+import { MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pm-sqlite-'));
 let n = 0;
@@ -119,6 +120,26 @@ describe('SQLite provider', () => {
     const check = new Database(path, { readonly: true });
     expect(check.pragma('journal_mode', { simple: true })).toBe('delete');
     check.close();
+  });
+
+  it('migrates a version 2 file, keeping its dialogs, with no start message known', async () => {
+    const path = file();
+    const raw = new Database(path);
+    raw.exec('CREATE TABLE schema_version (version INTEGER NOT NULL)');
+    for (const m of MIGRATIONS.filter((m) => m.version <= 2)) raw.exec(m.sql);
+    raw.exec('INSERT INTO schema_version (version) VALUES (2)');
+    raw.exec(
+      "INSERT INTO dialogs (user_id, started_at, via, payload, blocked) VALUES (5, 1000, 'start', 'p', 0)",
+    );
+    raw.close();
+    const storage = await openSqliteStorage({ path });
+    expect(storage.driver.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
+    expect(await storage.dialogs.get(5n)).toMatchObject({
+      startedAt: 1000,
+      payload: 'p',
+      startMessageId: null,
+    });
+    await storage.close();
   });
 
   it('stores ids and hashes as exact 64-bit INTEGERs', async () => {

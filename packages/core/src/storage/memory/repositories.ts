@@ -321,7 +321,10 @@ export class MemoryDialogRepository implements DialogRepository {
       for (const state of states) {
         this.ctx.remember(t.dialogs, state.userId);
         if (!t.dialogs.has(state.userId)) t.sortedDialogIds = null;
-        t.dialogs.set(state.userId, Object.freeze({ ...state }));
+        t.dialogs.set(
+          state.userId,
+          Object.freeze({ ...state, startMessageId: state.startMessageId ?? null }),
+        );
       }
     });
   }

@@ -10,9 +10,11 @@ interface DialogRow {
   blocked: bigint;
   blocked_since: bigint | null;
   last_message_at: bigint | null;
+  start_message_id: bigint | null;
 }
 
-const COLUMNS = 'user_id, started_at, via, payload, blocked, blocked_since, last_message_at';
+const COLUMNS =
+  'user_id, started_at, via, payload, blocked, blocked_since, last_message_at, start_message_id';
 
 function fromRow(r: DialogRow): DialogState {
   return {
@@ -20,6 +22,7 @@ function fromRow(r: DialogRow): DialogState {
     startedAt: toTime(r.started_at),
     via: r.via as DialogStartVia | null,
     payload: r.payload,
+    startMessageId: r.start_message_id === null ? null : Number(r.start_message_id),
     blocked: r.blocked !== 0n,
     blockedSince: toTime(r.blocked_since),
     lastMessageAt: toTime(r.last_message_at),
@@ -43,9 +46,10 @@ export class SqliteDialogRepository implements DialogRepository {
     const db = driver.db;
     this.#get = db.prepare<[bigint], DialogRow>(`SELECT ${COLUMNS} FROM dialogs WHERE user_id = ?`);
     this.#upsert = db.prepare<unknown[]>(
-      `INSERT INTO dialogs (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET ` +
+      `INSERT INTO dialogs (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET ` +
         'started_at = excluded.started_at, via = excluded.via, payload = excluded.payload, ' +
-        'blocked = excluded.blocked, blocked_since = excluded.blocked_since, last_message_at = excluded.last_message_at',
+        'blocked = excluded.blocked, blocked_since = excluded.blocked_since, last_message_at = excluded.last_message_at, ' +
+        'start_message_id = excluded.start_message_id',
     );
     this.#delete = db.prepare<[bigint]>('DELETE FROM dialogs WHERE user_id = ?');
     this.#first = db.prepare<[number], DialogRow>(`SELECT ${COLUMNS} FROM dialogs ORDER BY user_id LIMIT ?`);
@@ -75,6 +79,7 @@ export class SqliteDialogRepository implements DialogRepository {
           s.blocked ? 1 : 0,
           s.blockedSince,
           s.lastMessageAt,
+          s.startMessageId ?? null,
         );
       }
     });

@@ -95,6 +95,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // The message that started a dialog, so a replay of it after a crash is the same start.
+    version: 3,
+    sql: `
+      ALTER TABLE dialogs ADD COLUMN start_message_id INTEGER;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;
