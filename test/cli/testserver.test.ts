@@ -78,3 +78,45 @@ describe('pm testserver', () => {
     expect(r.stdout).toMatch(/pm login --server 127\.0\.0\.1:\d+ .*--token \d+:/);
   });
 });
+
+describe('pnpm testserver', () => {
+  /** Runs `pnpm testserver <args>` the way the root script does (tsx on the testserver's cli.ts). */
+  function pnpmTestserver(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const c = spawn(process.execPath, ['--import', 'tsx', 'packages/testserver/src/cli.ts', ...args], {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      });
+      let stdout = '';
+      let stderr = '';
+      c.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString('utf8');
+      });
+      c.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString('utf8');
+      });
+      c.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it('prints its usage for --help and -h, and exits 0 without starting', async () => {
+    for (const flag of ['--help', '-h']) {
+      const r = await pnpmTestserver([flag]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: pm-testserver \[--port 8443\]/);
+      expect(r.stdout).toContain('--time-scale');
+      expect(r.stdout).not.toContain('listening');
+      expect(r.stderr).toBe('');
+    }
+  });
+
+  it('answers an unknown option or a bad value with the reason and the usage, exit 2, no stack', async () => {
+    const unknown = await pnpmTestserver(['--bogus']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^pm-testserver: Unknown option '--bogus'/);
+    expect(unknown.stderr).toContain('Usage: pm-testserver');
+    expect(unknown.stderr).not.toMatch(/ERR_PARSE_ARGS|\n\s+at /);
+    const port = await pnpmTestserver(['--port', 'x']);
+    expect(port.code).toBe(2);
+    expect(port.stderr).toMatch(/^pm-testserver: --port: not a port: x/);
+  });
+});

@@ -21,29 +21,49 @@ Options:
 
 ${STANDALONE_HELP}`;
 
-function parse(): { port: number; state?: string; timeScale: number } {
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string', default: '8443' },
-      state: { type: 'string' },
-      'time-scale': { type: 'string', default: '1' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
+/** A command line that cannot run: the reason, then the usage on stderr, exit code 2. */
+class UsageError extends Error {}
+
+function parse(argv: readonly string[]): { port: number; state?: string; timeScale: number } | 'help' {
+  let values: { port?: string; state?: string; 'time-scale'?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        port: { type: 'string', default: '8443' },
+        state: { type: 'string' },
+        'time-scale': { type: 'string', default: '1' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    // ERR_PARSE_ARGS_UNKNOWN_OPTION and friends: Node's message names the option.
+    throw new UsageError((e as Error).message);
   }
+  if (values.help) return 'help';
   const port = Number(values.port);
   const timeScale = Number(values['time-scale']);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`--port: not a port: ${values.port}`);
-  if (!(timeScale > 0)) throw new Error(`--time-scale: must be > 0, got ${values['time-scale']}`);
+    throw new UsageError(`--port: not a port: ${values.port}`);
+  if (!(timeScale > 0)) throw new UsageError(`--time-scale: must be > 0, got ${values['time-scale']}`);
   return { port, timeScale, ...(values.state ? { state: values.state } : {}) };
 }
 
 async function main(): Promise<void> {
-  const args = parse();
+  let args: Exclude<ReturnType<typeof parse>, 'help'>;
+  try {
+    const parsed = parse(process.argv.slice(2));
+    if (parsed === 'help') {
+      console.log(USAGE);
+      return;
+    }
+    args = parsed;
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`pm-testserver: ${e.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
   const tg = await TestServer.start({
     port: args.port,
     timeScale: args.timeScale,

@@ -10,6 +10,13 @@ import { SessionEngine } from './session/session-engine.js';
 import { SessionRegistry } from './session/session-registry.js';
 import type { PromisedNetSockets } from './tl.js';
 import { DEFAULT_CODEC_LIMITS } from './transport/codec.js';
+import {
+  BufferBudget,
+  type ConnectionLimits,
+  type LimitCounters,
+  resolveConnectionLimits,
+  zeroLimitCounters,
+} from './transport/connection-limits.js';
 import { loopbackSocket } from './transport/loopback-socket.js';
 import type { TransportError } from './transport/transport-error.js';
 
@@ -38,6 +45,8 @@ export interface GatewayOptions {
   readonly ackDelayMs?: number;
   /** Largest accepted transport packet. @default 4 MiB */
   readonly maxPacketBytes?: number;
+  /** Connection count, deadlines and buffered-byte caps (see connection-limits.ts). @default DEFAULT_CONNECTION_LIMITS */
+  readonly connectionLimits?: Partial<ConnectionLimits>;
   /** Something went wrong that the client only sees as 500 INTERNAL (handler threw a non-RpcError). */
   readonly onError?: (error: unknown, where: string) => void;
   /** A connection was closed for a protocol violation. */
@@ -45,7 +54,7 @@ export interface GatewayOptions {
 }
 
 /** Running totals since start. */
-export interface GatewayCounters {
+export interface GatewayCounters extends LimitCounters {
   connectionsAccepted: number;
   connectionsOpen: number;
   authKeysCreated: number;
@@ -65,6 +74,7 @@ export interface GatewayCounters {
 
 function zeroCounters(): GatewayCounters {
   return {
+    ...zeroLimitCounters(),
     connectionsAccepted: 0,
     connectionsOpen: 0,
     authKeysCreated: 0,
@@ -98,6 +108,7 @@ export class Gateway implements UpdateSink {
   private delayMs = 0;
   private stopped = false;
   private frozen = false;
+  private readonly budget: BufferBudget;
 
   private constructor(
     private readonly server: Server,
@@ -124,8 +135,20 @@ export class Gateway implements UpdateSink {
     });
     const rsaKey = options.rsaKey ?? testServerKey();
     const limits = { maxPacketBytes: options.maxPacketBytes ?? DEFAULT_CODEC_LIMITS.maxPacketBytes };
+    const connectionLimits = resolveConnectionLimits(options.connectionLimits, limits.maxPacketBytes);
+    this.budget = new BufferBudget(connectionLimits.maxBufferedBytesTotal);
+    const guard = {
+      limits: connectionLimits,
+      budget: this.budget,
+      counters: this.counts,
+    };
     server.on('connection', (socket: Socket) => {
       if (this.stopped) {
+        socket.destroy();
+        return;
+      }
+      if (this.connections.size >= connectionLimits.maxConnections) {
+        this.counts.connectionsRefused++;
         socket.destroy();
         return;
       }
@@ -140,6 +163,7 @@ export class Gateway implements UpdateSink {
         msgIds,
         now,
         limits,
+        guard,
         counters: this.counts,
         frozen: () => this.frozen,
         onClose: () => {
@@ -189,6 +213,11 @@ export class Gateway implements UpdateSink {
   /** A snapshot of the counters. */
   get counters(): Readonly<GatewayCounters> {
     return { ...this.counts };
+  }
+
+  /** Bytes of unfinished frames all connections hold now (capped by `maxBufferedBytesTotal`). */
+  get bufferedBytes(): number {
+    return this.budget.total;
   }
 
   /** Delays every rpc_result by `ms` (0 turns it off). Service messages are not delayed. */

@@ -14,6 +14,11 @@ export {
   UserHandle,
 } from './scenario.js';
 export { type Cast, runCommand, STANDALONE_HELP, seedWorld } from './standalone.js';
+export {
+  type ConnectionLimits,
+  DEFAULT_CONNECTION_LIMITS,
+  type LimitCounters,
+} from './transport/connection-limits.js';
 export { type LoopbackTarget, loopbackSocket } from './transport/loopback-socket.js';
 export { type Clock, ManualClock, ScaledClock } from './world/clock.js';
 export { FLOOD_DEFAULTS, type FloodOptions } from './world/flood.js';

@@ -18,6 +18,7 @@ import { registerTestServerKey } from './keys.js';
 import { WorldBackend } from './rpc/registry.js';
 import { Stats, type StatsSnapshot } from './rpc/stats.js';
 import { Api, type PromisedNetSockets, toBigInteger } from './tl.js';
+import type { ConnectionLimits } from './transport/connection-limits.js';
 import { loopbackSocket } from './transport/loopback-socket.js';
 import { userJoinChat, userSendToChat } from './world/chat-actions.js';
 import { type Clock, ScaledClock } from './world/clock.js';
@@ -58,6 +59,8 @@ export interface TestServerOptions {
   joinRequestWindowSeconds?: number;
   /** `false`: no network at all (unit tests call `tg.backend.invoke` directly). @default true */
   network?: boolean;
+  /** Connection count, handshake/partial-frame/idle deadlines, buffered-byte caps. @default DEFAULT_CONNECTION_LIMITS */
+  connectionLimits?: Partial<ConnectionLimits>;
 }
 
 export interface BotHandle {
@@ -335,6 +338,7 @@ export class TestServer {
       port,
       authKeys: this.authKeys,
       saltSecret: this.saltSecret,
+      ...(this.options.connectionLimits ? { connectionLimits: this.options.connectionLimits } : {}),
       onAuthKeyCreated: () => {
         if (this.options.stateFile) this.schedulePersist();
       },

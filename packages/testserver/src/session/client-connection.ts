@@ -4,7 +4,11 @@ import { AuthHandshake, HandshakeError } from '../auth/handshake.js';
 import type { ServerRsaKey } from '../keys.js';
 import { readTlObject } from '../tl.js';
 import type { CodecLimits, TransportKind } from '../transport/codec.js';
-import { FramedConnection, type TransportCounters } from '../transport/framed-connection.js';
+import {
+  FramedConnection,
+  type FramedConnectionOptions,
+  type TransportCounters,
+} from '../transport/framed-connection.js';
 import { TransportError, TransportErrorCode } from '../transport/transport-error.js';
 import { decryptClientPacket } from './crypto.js';
 import type { ServerMsgIds } from './msg-id.js';
@@ -19,6 +23,8 @@ export interface ClientConnectionOptions {
   readonly msgIds: ServerMsgIds;
   readonly now: () => number;
   readonly limits?: CodecLimits;
+  /** Deadlines and byte caps of the connection. */
+  readonly guard?: FramedConnectionOptions['guard'];
   readonly counters: TransportCounters & { authKeysCreated: number; packetsIn: number; packetsOut: number };
   readonly onClose: (connection: ClientConnection) => void;
   /** While true the server reads nothing and sends nothing on this connection (a frozen server). */
@@ -51,6 +57,7 @@ export class ClientConnection implements SessionLink {
     });
     this.framed = new FramedConnection(socket, {
       ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.guard ? { guard: options.guard } : {}),
       counters: options.counters,
       onPacket: (payload) => this.onPacket(payload),
       onClose: () => {
@@ -124,6 +131,7 @@ export class ClientConnection implements SessionLink {
       this.fail(new TransportError(`auth key ${id}: ${message}`, TransportErrorCode.AuthKeyNotFound));
       return;
     }
+    this.framed.authenticated();
     this.options.engine.handlePacket(this, id, message);
   }
 
@@ -140,7 +148,10 @@ export class ClientConnection implements SessionLink {
       try {
         const request = readTlObject(body);
         const step = await this.handshake.handle(request);
-        if (step.createdAuthKeyId) this.options.counters.authKeysCreated++;
+        if (step.createdAuthKeyId) {
+          this.options.counters.authKeysCreated++;
+          this.framed.authenticated();
+        }
         this.sendPlain(step.answer.getBytes());
       } catch (error) {
         const reason =

@@ -14,6 +14,10 @@ export class AbridgedCodec implements FrameCodec {
     readonly kind: TransportKind = 'abridged',
   ) {}
 
+  get buffered(): number {
+    return this.queue.length;
+  }
+
   decode(chunk: Buffer): Buffer[] {
     this.queue.push(chunk);
     const out: Buffer[] = [];

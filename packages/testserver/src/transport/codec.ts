@@ -13,6 +13,8 @@ export interface FrameCodec {
   readonly kind: TransportKind;
   /** Consumes received bytes; returns the complete payloads. Throws `TransportError` on broken framing. */
   decode(chunk: Buffer): Buffer[];
+  /** Bytes received and held for frames not yet complete. */
+  readonly buffered: number;
   /** Frames one payload for sending. */
   encode(payload: Buffer): Buffer;
 }

@@ -1,5 +1,11 @@
 import type { Socket } from 'node:net';
 import { type CodecLimits, DEFAULT_CODEC_LIMITS, type FrameCodec, type TransportKind } from './codec.js';
+import {
+  type BufferBudget,
+  ConnectionGuard,
+  type ConnectionLimits,
+  type LimitCounters,
+} from './connection-limits.js';
 import { type Detected, detectTransport } from './detect.js';
 import { TransportError } from './transport-error.js';
 
@@ -13,6 +19,12 @@ export interface TransportCounters {
 export interface FramedConnectionOptions {
   readonly limits?: CodecLimits;
   readonly counters?: TransportCounters;
+  /** Deadlines and byte caps (connection-limits.ts); without them a connection may hold bytes forever. */
+  readonly guard?: {
+    readonly limits: ConnectionLimits;
+    readonly budget: BufferBudget;
+    readonly counters: LimitCounters;
+  };
   /** One complete MTProto payload (plain or encrypted message). */
   readonly onPacket: (payload: Buffer) => void;
   /** The socket closed (for any reason). Called once. */
@@ -27,7 +39,9 @@ export interface FramedConnectionOptions {
  */
 export class FramedConnection {
   private codec: FrameCodec | undefined;
+  private detected: TransportKind | undefined;
   private head = Buffer.alloc(0);
+  private readonly guard: ConnectionGuard | undefined;
   private closing = false;
   private closed = false;
   private readonly limits: CodecLimits;
@@ -37,12 +51,20 @@ export class FramedConnection {
     private readonly options: FramedConnectionOptions,
   ) {
     this.limits = options.limits ?? DEFAULT_CODEC_LIMITS;
+    this.guard =
+      options.guard &&
+      new ConnectionGuard({
+        ...options.guard,
+        close: (error) => this.fail(error),
+        paused: () => socket.isPaused(),
+      });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => {
       // A reset or write after close: the 'close' event follows and does the bookkeeping.
     });
     socket.on('close', () => {
+      this.guard?.dispose();
       if (this.closed) return;
       this.closed = true;
       this.closing = true;
@@ -52,11 +74,16 @@ export class FramedConnection {
 
   /** The detected framing, once the first bytes arrived. */
   get kind(): TransportKind | undefined {
-    return this.codec?.kind;
+    return this.detected;
   }
 
   get isOpen(): boolean {
     return !this.closing && !this.closed;
+  }
+
+  /** The client proved itself (key exchange done, or a message under a known key): no handshake deadline. */
+  authenticated(): void {
+    this.guard?.authenticated();
   }
 
   /** Frames and writes one payload; a no-op once the connection is closing. */
@@ -78,6 +105,7 @@ export class FramedConnection {
       this.send(payload);
     }
     this.closing = true;
+    this.release();
     this.socket.end();
     // end() waits for the peer's FIN; don't let a silent peer keep the socket half-open.
     setTimeout(() => this.socket.destroy(), 200).unref();
@@ -86,7 +114,15 @@ export class FramedConnection {
   /** Closes immediately (fault injection, server stop). */
   destroy(): void {
     this.closing = true;
+    this.release();
     this.socket.destroy();
+  }
+
+  /** Drops the bytes of unfinished frames at once (a closing connection never completes them). */
+  private release(): void {
+    this.guard?.dispose();
+    this.codec = undefined;
+    this.head = Buffer.alloc(0);
   }
 
   private onData(chunk: Buffer): void {
@@ -99,12 +135,17 @@ export class FramedConnection {
       } else {
         this.head = Buffer.concat([this.head, chunk]);
         const detected: Detected | undefined = detectTransport(this.head, this.limits);
-        if (!detected) return;
+        if (!detected) {
+          this.guard?.received(this.head.length);
+          return;
+        }
         this.codec = detected.codec;
+        this.detected = detected.codec.kind;
         const rest = this.head.subarray(detected.consumed);
         this.head = Buffer.alloc(0);
         payloads = this.codec.decode(rest);
       }
+      this.guard?.received(this.codec ? this.codec.buffered : this.head.length);
       for (const payload of payloads) {
         if (!this.isOpen) return;
         this.options.onPacket(payload);

@@ -15,6 +15,10 @@ export class FullCodec implements FrameCodec {
 
   constructor(private readonly limits: CodecLimits) {}
 
+  get buffered(): number {
+    return this.queue.length;
+  }
+
   decode(chunk: Buffer): Buffer[] {
     this.queue.push(chunk);
     const out: Buffer[] = [];

@@ -18,6 +18,10 @@ export class IntermediateCodec implements FrameCodec {
     readonly kind: TransportKind = padded ? 'padded-intermediate' : 'intermediate',
   ) {}
 
+  get buffered(): number {
+    return this.queue.length;
+  }
+
   decode(chunk: Buffer): Buffer[] {
     this.queue.push(chunk);
     const out: Buffer[] = [];

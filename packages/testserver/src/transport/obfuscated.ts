@@ -44,6 +44,10 @@ export class ObfuscatedCodec implements FrameCodec {
     this.kind = this.inner.kind;
   }
 
+  get buffered(): number {
+    return this.inner.buffered;
+  }
+
   decode(chunk: Buffer): Buffer[] {
     return this.inner.decode(this.decipher.update(chunk));
   }
