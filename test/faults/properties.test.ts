@@ -258,7 +258,16 @@ describe('merge rules (properties)', () => {
       fc.property(history, sighting, ({ record, at }, s) => {
         const { record: next } = mergeRecord(record, valid(s), at + 1);
         if (record.langCode !== null) expect(next.langCode).not.toBeNull();
-        expect(next).toBeDefined();
+        // A sighting without a lang code keeps the one known, exactly.
+        if (s.langCode == null) expect(next.langCode).toBe(record.langCode);
+        // The account: same id, and an access hash once known is never dropped (a sighting without one keeps it
+        // and its min flag exactly).
+        expect(next.id).toBe(record.id);
+        if (record.accessHash !== null) expect(next.accessHash).not.toBeNull();
+        if (typeof s.accessHash !== 'bigint') {
+          expect(next.accessHash).toBe(record.accessHash);
+          expect(next.min).toBe(record.min);
+        }
         if (next.deleted !== record.deleted) expect(s.deleted).toBe(next.deleted);
       }),
     );
