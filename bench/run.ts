@@ -2,10 +2,11 @@
  * `pnpm bench`: every benchmark in one run, tables on screen and `bench/results.json`.
  *   pnpm bench                  full run (peer caches at 10k, 100k and 1M users)
  *   pnpm bench --quick          checks the harness runs (10k only, few iterations); writes results.quick.json
- *   pnpm bench --only=peers     one suite (peers, e2e, send, testserver, postgres)
+ *   pnpm bench --only=peers     one suite (peers, e2e, send, connection, testserver, postgres)
  * Suites: peers (pm's peer cache beside GramJS, mtcute and Telethon's stores), e2e (updates and username
  * resolution through the test server, bare GramJS versus GramJS + pm), send (broadcast throughput under
- * Telegram's limits, the limiter's cost), testserver (the server's own throughput), postgres (when
+ * Telegram's limits, the limiter's cost), connection (time from the server's return to the first delivered
+ * update), testserver (the server's own throughput), postgres (when
  * PM_TEST_POSTGRES_URL is set and bench/postgres.bench.ts exists).
  * Seeds are fixed, every figure has a warm-up, and most are the median of several runs (`runs`; `best` is the
  * best run). Figures are for comparing side by side within one run: ratios, not absolute numbers, are what to read.
@@ -57,6 +58,8 @@ async function suites(): Promise<Suite[]> {
   list.push({ name: 'e2e', run: (o) => e2e.runE2eBench(o) });
   const send = await import('./send/broadcast.bench.js');
   list.push({ name: 'send', run: (o) => send.runSendBench(o) });
+  const recovery = await import('./connection/recovery.bench.js');
+  list.push({ name: 'connection', run: (o) => recovery.runRecoveryBench(o) });
   const ts = await import('../packages/testserver/bench/server.bench.js');
   list.push({
     name: 'testserver',

@@ -81,6 +81,8 @@ describe('pnpm bench --quick', () => {
     expect(has('send', 'broadcast FLOOD_WAIT answers', 'pm sqlite')).toBe(true);
     expect(has('send', 'acquire, no wait, one chat')).toBe(true);
     expect(has('testserver', 'updates delivered/s')).toBe(true);
+    expect(has('connection', 'server back after 1 s → first update', 'pm')).toBe(true);
+    expect(has('connection', 'connection dropped, server up → first update', 'pm')).toBe(true);
     // Figures that must exist are numbers, and pm's rows have a ratio to the best store.
     const pmHot = json.rows.find(
       (r) => r.suite === 'peers' && r.name === 'by id, hot' && r.subject === 'pm sqlite',
