@@ -3,6 +3,7 @@ import { type AddressInfo, createServer, type Server, type Socket } from 'node:n
 import { AuthKeyStore, type ExportedAuthKeys } from './auth/auth-key-store.js';
 import type { Backend, TLObject, UpdateSink } from './backend.js';
 import { type ServerRsaKey, testServerKey } from './keys.js';
+import { LayerBook } from './layers/layer-book.js';
 import { ClientConnection } from './session/client-connection.js';
 import { ServerMsgIds } from './session/msg-id.js';
 import { SaltBook } from './session/salts.js';
@@ -47,6 +48,11 @@ export interface GatewayOptions {
   readonly maxPacketBytes?: number;
   /** Connection count, deadlines and buffered-byte caps (see connection-limits.ts). @default DEFAULT_CONNECTION_LIMITS */
   readonly connectionLimits?: Partial<ConnectionLimits>;
+  /**
+   * The layers served: a client that declares another layer than GramJS's in invokeWithLayer is read and
+   * written in it. `false`: every client is served GramJS's layer. @default GramJS's and mtcute's layers
+   */
+  readonly layers?: LayerBook | false;
   /** Something went wrong that the client only sees as 500 INTERNAL (handler threw a non-RpcError). */
   readonly onError?: (error: unknown, where: string) => void;
   /** A connection was closed for a protocol violation. */
@@ -93,6 +99,14 @@ function zeroCounters(): GatewayCounters {
   };
 }
 
+let sharedLayerBook: LayerBook | undefined;
+
+/** One LayerBook per process: schemas load once, on the first client of another layer. */
+function defaultLayerBook(): LayerBook {
+  sharedLayerBook ??= new LayerBook();
+  return sharedLayerBook;
+}
+
 /**
  * The MTProto server: listens on TCP, detects the framing per connection, runs the auth key exchange and
  * the encrypted session layer, and hands unwrapped queries to a `Backend`. Also the `UpdateSink` the
@@ -132,6 +146,7 @@ export class Gateway implements UpdateSink {
       ackDelayMs: options.ackDelayMs ?? 100,
       answerDelayMs: () => this.delayMs,
       onError,
+      ...(options.layers !== false ? { layers: options.layers ?? defaultLayerBook() } : {}),
     });
     const rsaKey = options.rsaKey ?? testServerKey();
     const limits = { maxPacketBytes: options.maxPacketBytes ?? DEFAULT_CODEC_LIMITS.maxPacketBytes };

@@ -1,6 +1,14 @@
 export type { Backend, CallContext, TLObject, UpdateSink } from './backend.js';
 export { RpcError } from './backend.js';
-export { registerTestServerKey } from './keys.js';
+export { registerTestServerKey, testServerPublicKeyPem } from './keys.js';
+export {
+  defaultLayerSources,
+  gramjsLayer,
+  LayerBook,
+  type LayerSource,
+  mtcuteJsonLayer,
+} from './layers/layer-book.js';
+export { type MtcuteSchemaJson, parseMtcuteJson, parseTlText, TlSchema } from './layers/tl-schema.js';
 export type { Method, RpcContext, ServerAddress } from './rpc/method.js';
 export { WorldBackend, type WorldBackendOptions } from './rpc/registry.js';
 export type { StatsSnapshot } from './rpc/stats.js';

@@ -3,7 +3,14 @@
  * `_serverKeys` map (telegram/crypto/RSA); `registerTestServerKey()` adds this key there. That one call is
  * the only change a user makes to GramJS: no file of GramJS is modified and the normal DH path is used.
  */
-import { constants, createHash, createPrivateKey, type KeyObject, privateDecrypt } from 'node:crypto';
+import {
+  constants,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  type KeyObject,
+  privateDecrypt,
+} from 'node:crypto';
 import { bigInt, gramServerKeys } from './tl.js';
 
 /**
@@ -103,4 +110,12 @@ export function registerTestServerKey(key: ServerRsaKey = testServerKey()): stri
   const fingerprint = key.fingerprint.toString();
   gramServerKeys.set(fingerprint, { n: bigInt(key.n.toString()), e: key.e });
   return fingerprint;
+}
+
+/**
+ * The test key's public half as PKCS#1 PEM (`-----BEGIN RSA PUBLIC KEY-----`), the form other client libraries
+ * take (mtcute's `addPublicKey`, Telethon's and Pyrogram's key lists).
+ */
+export function testServerPublicKeyPem(): string {
+  return createPublicKey(TEST_SERVER_RSA_PRIVATE_KEY_PEM).export({ type: 'pkcs1', format: 'pem' }).toString();
 }

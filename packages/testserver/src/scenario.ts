@@ -15,6 +15,7 @@ import { closeSync, fchmodSync, openSync, readFileSync, renameSync, writeFileSyn
 import type { ExportedAuthKeys } from './auth/auth-key-store.js';
 import { Gateway, type GatewayCounters } from './gateway.js';
 import { registerTestServerKey } from './keys.js';
+import type { LayerBook } from './layers/layer-book.js';
 import { WorldBackend } from './rpc/registry.js';
 import { Stats, type StatsSnapshot } from './rpc/stats.js';
 import { Api, type PromisedNetSockets, toBigInteger } from './tl.js';
@@ -61,6 +62,8 @@ export interface TestServerOptions {
   network?: boolean;
   /** Connection count, handshake/partial-frame/idle deadlines, buffered-byte caps. @default DEFAULT_CONNECTION_LIMITS */
   connectionLimits?: Partial<ConnectionLimits>;
+  /** The client layers served (README "Layers served"); `false`: GramJS's only. @default GramJS's and mtcute's */
+  layers?: LayerBook | false;
 }
 
 export interface BotHandle {
@@ -339,6 +342,7 @@ export class TestServer {
       authKeys: this.authKeys,
       saltSecret: this.saltSecret,
       ...(this.options.connectionLimits ? { connectionLimits: this.options.connectionLimits } : {}),
+      ...(this.options.layers !== undefined ? { layers: this.options.layers } : {}),
       onAuthKeyCreated: () => {
         if (this.options.stateFile) this.schedulePersist();
       },

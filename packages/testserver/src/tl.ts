@@ -18,7 +18,7 @@ export { IGE } from 'telegram/crypto/IGE.js';
 export { _serverKeys as gramServerKeys } from 'telegram/crypto/RSA.js';
 export { PromisedNetSockets } from 'telegram/extensions/PromisedNetSockets.js';
 export { crc32, generateKeyDataFromNonce } from 'telegram/Helpers.js';
-export { Api, BinaryReader, bigInt, LAYER, serializeBytes };
+export { Api, apiTl, BinaryReader, bigInt, LAYER, serializeBytes };
 
 /** GramJS's 64/128/256-bit integer type. */
 export type BigInteger = bigInt.BigInteger;

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuthKeyStore } from '../auth/auth-key-store.js';
 import type { Backend, CallContext, TLObject } from '../backend.js';
+import { type LayerBook, LayerRequestError, peekLayer } from '../layers/layer-book.js';
+import type { TlSchema } from '../layers/tl-schema.js';
 import { Api, readTlObject, resultTypeOf, serializeResult } from '../tl.js';
 import type { PlainMessage } from './crypto.js';
 import { checkClientMsgId, msgIdSeconds, type ServerMsgIds } from './msg-id.js';
@@ -49,7 +51,18 @@ export interface SessionEngineOptions {
   readonly answerDelayMs: () => number;
   /** A handler threw something that is not an RpcError (answered as 500 INTERNAL), or similar. */
   readonly onError: (error: unknown, where: string) => void;
+  /** The layers served besides the internal one; without it every client is read and written in GramJS's. */
+  readonly layers?: LayerBook;
 }
+
+/** A query of a client whose layer is not the internal one: its layer, and the method its answer is for. */
+interface ClientLayer {
+  readonly schema: TlSchema;
+  readonly method: string;
+}
+
+/** Pushed in place of updates a client's layer cannot say (the client then calls getDifference). */
+const UPDATES_TOO_LONG = Buffer.from([0x7e, 0xaf, 0x17, 0xe3]);
 
 /** Sent when the client's data cannot be parsed as a request. */
 const INPUT_METHOD_INVALID = 'INPUT_METHOD_INVALID';
@@ -113,10 +126,16 @@ export class SessionEngine {
   /** Sends `updates` to every live session of the auth key that asked for updates; returns how many. */
   push(authKeyId: string, updates: TLObject): number {
     const bytes: Buffer = Buffer.isBuffer(updates) ? updates : updates.getBytes();
-    const body = maybeGzip(bytes, this.options.gzipThreshold);
+    const bodies = new Map<TlSchema | undefined, Buffer>();
     let delivered = 0;
     for (const session of this.options.registry.forAuthKey(authKeyId)) {
       if (!session.link?.isOpen || !session.wantsUpdates) continue;
+      const schema = this.clientSchema(session);
+      let body = bodies.get(schema);
+      if (!body) {
+        body = maybeGzip(schema ? this.updatesIn(schema, bytes) : bytes, this.options.gzipThreshold);
+        bodies.set(schema, body);
+      }
       this.outbox.enqueue(session, { body, contentRelated: true, kind: 'server' });
       delivered++;
     }
@@ -124,18 +143,35 @@ export class SessionEngine {
     return delivered;
   }
 
+  /** The schema `session` is served in, when that is not the internal layer. */
+  private clientSchema(session: MtSession, declared?: number): TlSchema | undefined {
+    const layers = this.options.layers;
+    if (!layers) return undefined;
+    return layers.clientSchema(declared ?? session.layer ?? this.layerByAuthKey.get(session.authKeyId));
+  }
+
+  private updatesIn(schema: TlSchema, bytes: Buffer): Buffer {
+    try {
+      return this.options.layers!.updatesToClient(schema, bytes);
+    } catch (error) {
+      this.options.onError(error, `updates in layer ${schema.layer}`);
+      return UPDATES_TOO_LONG;
+    }
+  }
+
   /** The connection went away: its sessions are forgotten (answers still running are dropped). */
   detach(link: SessionLink): void {
     for (const session of link.sessions) {
-      if (session.link === link) this.forget(session, link.connectionId);
+      if (session.link === link) this.forget(session, link.connectionId, true);
     }
     link.sessions.clear();
   }
 
-  private forget(session: MtSession, connectionId: number): void {
+  private forget(session: MtSession, connectionId: number, resumable = false): void {
     session.link = undefined;
     this.outbox.cancel(session);
-    this.options.registry.delete(session);
+    if (resumable) this.options.registry.suspend(session);
+    else this.options.registry.delete(session);
     try {
       this.options.backend.sessionClosed?.(this.contextOf(session, connectionId));
     } catch (error) {
@@ -308,6 +344,20 @@ export class SessionEngine {
   }
 
   private startRpc(session: MtSession, msgId: bigint, body: Buffer, ctor: number): void {
+    const schema = this.clientSchema(session, peekLayer(body));
+    let clientLayer: ClientLayer | undefined;
+    if (schema) {
+      try {
+        const internal = this.options.layers!.requestToInternal(schema, body);
+        body = internal.body;
+        clientLayer = { schema, method: internal.method };
+      } catch (error) {
+        if (!(error instanceof LayerRequestError)) throw error;
+        this.options.counters.rpcCalls++;
+        this.rpcError(session, msgId, error.code, error.errorMessage);
+        return;
+      }
+    }
     let request: TLObject;
     try {
       request = readTlObject(body);
@@ -329,12 +379,19 @@ export class SessionEngine {
       this.rpcError(session, msgId, 400, INPUT_METHOD_INVALID);
       return;
     }
-    const done = this.runRpc(session, msgId, request).catch((error) => this.options.onError(error, 'rpc'));
+    const done = this.runRpc(session, msgId, request, clientLayer).catch((error) =>
+      this.options.onError(error, 'rpc'),
+    );
     session.inFlight.set(msgId, done);
     void done.finally(() => session.inFlight.delete(msgId));
   }
 
-  private async runRpc(session: MtSession, msgId: bigint, request: TLObject): Promise<void> {
+  private async runRpc(
+    session: MtSession,
+    msgId: bigint,
+    request: TLObject,
+    clientLayer: ClientLayer | undefined,
+  ): Promise<void> {
     const { counters, backend } = this.options;
     counters.rpcCalls++;
     const unwrapped = unwrapRequest(request);
@@ -354,8 +411,9 @@ export class SessionEngine {
       try {
         const ctx = this.contextOf(session, session.link?.connectionId ?? -1);
         const result = await backend.invoke(query, ctx);
+        const internal = serializeResult(result, resultTypeOf(query.CONSTRUCTOR_ID));
         answer = maybeGzip(
-          serializeResult(result, resultTypeOf(query.CONSTRUCTOR_ID)),
+          clientLayer ? this.resultIn(clientLayer, internal) : internal,
           this.options.gzipThreshold,
         );
       } catch (error) {
@@ -374,6 +432,17 @@ export class SessionEngine {
     if (delay > 0) await sleep(delay);
     if (session.dropped.delete(msgId)) return;
     this.rpcResult(session, msgId, answer);
+  }
+
+  /** An answer in the client's layer; one it cannot say is an rpc_error rather than bytes it cannot read. */
+  private resultIn(clientLayer: ClientLayer, internal: Buffer): Buffer {
+    try {
+      return this.options.layers!.resultToClient(clientLayer.schema, clientLayer.method, internal);
+    } catch (error) {
+      this.options.counters.internalErrors++;
+      this.options.onError(error, `${clientLayer.method} answer in layer ${clientLayer.schema.layer}`);
+      return errorBytes(500, 'LAYER_MISMATCH');
+    }
   }
 
   private rpcError(session: MtSession, msgId: bigint, code: number, message: string): void {

@@ -1,9 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { MtSession } from './mt-session.js';
 
+/** What a session keeps across TCP connections, as on Telegram: its update subscription and layer. */
+interface Resumable {
+  readonly wantsUpdates: boolean;
+  readonly layer: number | undefined;
+}
+
+/** How many closed sessions are remembered for a client that reconnects with the same session id. */
+const RESUMABLE_LIMIT = 4096;
+
 /** All MTProto sessions the server knows, by auth key id and session id. */
 export class SessionRegistry {
   private readonly byAuthKey = new Map<string, Map<bigint, MtSession>>();
+  private readonly resumable = new Map<string, Resumable>();
 
   get(authKeyId: string, sessionId: bigint): MtSession | undefined {
     return this.byAuthKey.get(authKeyId)?.get(sessionId);
@@ -19,6 +29,15 @@ export class SessionRegistry {
     let session = sessions.get(sessionId);
     if (!session) {
       session = new MtSession(authKeyId, sessionId, randomBytes(8).readBigInt64LE(0));
+      // A client that reconnects keeps its session id and expects updates without calling a method first
+      // (mtcute only pings after a reconnect).
+      const key = `${authKeyId}:${sessionId}`;
+      const earlier = this.resumable.get(key);
+      if (earlier) {
+        this.resumable.delete(key);
+        session.wantsUpdates = earlier.wantsUpdates;
+        session.layer = earlier.layer;
+      }
       sessions.set(sessionId, session);
     }
     return session;
@@ -30,6 +49,18 @@ export class SessionRegistry {
     sessions.delete(session.sessionId);
     if (sessions.size === 0) this.byAuthKey.delete(session.authKeyId);
     return true;
+  }
+
+  /** The session's connection closed: forget it, but let a reconnect with the same id resume it. */
+  suspend(session: MtSession): void {
+    if (!this.delete(session)) return;
+    const key = `${session.authKeyId}:${session.sessionId}`;
+    this.resumable.delete(key);
+    this.resumable.set(key, { wantsUpdates: session.wantsUpdates, layer: session.layer });
+    if (this.resumable.size > RESUMABLE_LIMIT) {
+      const oldest = this.resumable.keys().next().value;
+      if (oldest !== undefined) this.resumable.delete(oldest);
+    }
   }
 
   /** Sessions of this auth key (live or not). */
