@@ -16,6 +16,25 @@ function virtualTime() {
 }
 
 describe('RateLimiter', () => {
+  it('gives back the tokens of messages the connection lost, so an outage is not spent budget', async () => {
+    const t = virtualTime();
+    const l = new RateLimiter({}, t.clock, t.sleep);
+    const chat = { kind: 'private' as const, id: 7n };
+    // Two messages take the chat's burst; both are lost with the connection and refunded.
+    await l.acquire(chat);
+    await l.acquire(chat);
+    l.refund(chat);
+    l.refund(chat);
+    const before = t.now;
+    await l.acquire(chat); // sent again after the reconnect: no wait, as for a chat that sent nothing
+    await l.acquire(chat);
+    expect(t.now - before).toBe(0);
+    expect(l.stats.refunded).toBe(2);
+    // Without a refund the third message in a second waits for the per-chat rate.
+    await l.acquire(chat);
+    expect(t.now - before).toBeGreaterThanOrEqual(500);
+  });
+
   it('never lets more than 30 messages a second out overall once the burst is spent', async () => {
     const t = virtualTime();
     const l = new RateLimiter({}, t.clock, t.sleep);
