@@ -107,6 +107,8 @@ export class FramedConnection {
     this.closing = true;
     this.release();
     this.socket.end();
+    // Nothing more is read: bytes a closing peer keeps sending stay in the kernel instead of becoming garbage here.
+    this.socket.pause();
     // end() waits for the peer's FIN; don't let a silent peer keep the socket half-open.
     setTimeout(() => this.socket.destroy(), 200).unref();
   }
