@@ -5,7 +5,8 @@
  *
  * Layers: an LRU of records and of username owners in front; changes are merged by the rules in `merge.ts`,
  * applied in memory at once and written behind in batches (at most `flushDelayMs` later, or as soon as
- * `maxBatch` peers are pending) through a {@link StorageProvider}. `flush()` resolves once everything upserted
+ * `maxBatch` peers are pending; under sustained load the delay grows to `maxFlushDelayMs` so that a burst is
+ * written in few large transactions: group commit) through a {@link StorageProvider}. `flush()` resolves once everything upserted
  * before the call is committed; with SQLite a `kill -9` after that loses nothing.
  *
  * @example
@@ -72,9 +73,15 @@ export interface PeerCacheOptions {
   cacheSize?: number;
   /** Username → peer id entries kept in memory. @default 50_000 */
   usernameCacheSize?: number;
-  /** Longest time a change waits in memory before it is written, ms. @default 50 */
+  /** Longest time a change waits in memory before it is written while traffic is light, ms. @default 50 */
   flushDelayMs?: number;
-  /** A write starts at once when this many peers are pending. @default 5000 */
+  /**
+   * Group commit: under load (writes carrying at least 1000 peers) the delay doubles from `flushDelayMs` up to
+   * this, so a burst is written in fewer, larger transactions, which cost far less per peer; it falls back to
+   * `flushDelayMs` once traffic is light. `flush()` always writes at once. @default 1000
+   */
+  maxFlushDelayMs?: number;
+  /** A write starts at once when this many peers are pending. @default 50_000 */
   maxBatch?: number;
   /**
    * A sighting that changes no field updates `lastSeen` and `langCodeSeenAt` only when they are at least this
@@ -114,6 +121,7 @@ export class PeerCache {
   readonly #storage: StorageProvider;
   readonly #now: () => number;
   readonly #flushDelayMs: number;
+  readonly #maxFlushDelayMs: number;
   readonly #maxBatch: number;
   readonly #lastSeenResolutionMs: number;
   readonly #closeStorage: boolean;
@@ -131,13 +139,20 @@ export class PeerCache {
   /** Upserts and deletes run one at a time, in call order. */
   #queue: Promise<unknown> = Promise.resolve();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The current write-behind delay: `flushDelayMs`, growing towards `maxFlushDelayMs` under load. */
+  #delayMs: number;
   #writing: Promise<StorageError | undefined> | null = null;
   #closed = false;
 
   constructor(options: PeerCacheOptions) {
     this.#storage = options.storage;
     this.#now = options.now ?? Date.now;
-    this.#flushDelayMs = options.flushDelayMs ?? PEER_CACHE_DEFAULTS.flushDelayMs;
+    this.#flushDelayMs = Math.max(0, options.flushDelayMs ?? PEER_CACHE_DEFAULTS.flushDelayMs);
+    this.#maxFlushDelayMs = Math.max(
+      this.#flushDelayMs,
+      options.maxFlushDelayMs ?? PEER_CACHE_DEFAULTS.maxFlushDelayMs,
+    );
+    this.#delayMs = this.#flushDelayMs;
     this.#maxBatch = options.maxBatch ?? PEER_CACHE_DEFAULTS.maxBatch;
     this.#lastSeenResolutionMs = options.lastSeenResolutionMs ?? PEER_CACHE_DEFAULTS.lastSeenResolutionMs;
     this.#closeStorage = options.closeStorage ?? PEER_CACHE_DEFAULTS.closeStorage;
@@ -551,10 +566,18 @@ export class PeerCache {
     } else if (this.#timer === undefined) {
       const delay =
         this.#failures === 0
-          ? this.#flushDelayMs
+          ? this.#delayMs
           : Math.min(this.#retryMaxDelayMs, this.#retryBaseDelayMs * 2 ** Math.min(30, this.#failures - 1));
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
+        // Group commit: a timed write this large means sustained traffic, so the next one waits longer and carries
+        // more; a small one means traffic is light again. (A retry after a failure keeps its own backoff.)
+        if (this.#failures === 0) {
+          this.#delayMs =
+            this.#dirty.size >= PEER_CACHE_DEFAULTS.groupCommitMinPeers
+              ? Math.min(this.#maxFlushDelayMs, Math.max(1, this.#delayMs * 2))
+              : this.#flushDelayMs;
+        }
         if (this.#writing === null) void this.#write();
       }, delay);
     }

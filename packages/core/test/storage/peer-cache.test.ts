@@ -102,6 +102,55 @@ describe('PeerCache write-behind', () => {
     await cache.close();
   });
 
+  it('under sustained load waits longer between writes, up to maxFlushDelayMs, and writes larger batches', async () => {
+    const storage = createMemoryStorage();
+    const writes: number[] = [];
+    const transaction = storage.transaction.bind(storage);
+    storage.transaction = (fn) =>
+      transaction((tx) =>
+        fn({
+          ...tx,
+          peers: Object.assign(Object.create(tx.peers), {
+            upsertMany: (records: readonly PeerRecord[]) => {
+              writes.push(records.length);
+              return tx.peers.upsertMany(records);
+            },
+          }),
+        }),
+      );
+    const cache = new PeerCache({ storage, flushDelayMs: 50, maxFlushDelayMs: 200, maxBatch: 1_000_000 });
+    // 100 new peers every 5 ms (20,000/s): each write carries 1000 peers or more, so the delay doubles.
+    let next = 1n;
+    for (let t = 0; t < 1000; t += 5) {
+      await cache.upsert(Array.from({ length: 100 }, () => user(next++)));
+      await vi.advanceTimersByTimeAsync(5);
+    }
+    expect(writes.slice(0, 3)).toEqual([1000, 2000, 4000]);
+    expect(Math.max(...writes)).toBe(4000); // 200 ms at 20,000/s: the delay stops growing at maxFlushDelayMs
+    // Light traffic again: the next timed write carries few peers, and the one after waits flushDelayMs only.
+    await vi.advanceTimersByTimeAsync(1000);
+    await cache.upsert([user(next++)]);
+    await vi.advanceTimersByTimeAsync(200);
+    await cache.upsert([user(next++)]);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(await storage.peers.count()).toBe(Number(next - 1n));
+    await cache.close();
+  });
+
+  it('flush() commits at once whatever the group-commit delay has grown to', async () => {
+    const storage = createMemoryStorage();
+    const cache = new PeerCache({ storage, flushDelayMs: 50, maxFlushDelayMs: 10_000, maxBatch: 1_000_000 });
+    let next = 1n;
+    for (let t = 0; t < 500; t += 5) {
+      await cache.upsert(Array.from({ length: 100 }, () => user(next++)));
+      await vi.advanceTimersByTimeAsync(5);
+    }
+    await cache.upsert([user(next++)]);
+    await cache.flush();
+    expect(await storage.peers.count()).toBe(Number(next - 1n));
+    await cache.close();
+  });
+
   it('uses the injected clock for every timestamp', async () => {
     let now = 5;
     const cache = new PeerCache({ storage: createMemoryStorage(), now: () => now });
