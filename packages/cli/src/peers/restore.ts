@@ -14,7 +14,7 @@ export interface RestoreCounts {
 }
 
 export interface RestoreOptions {
-  /** Peers handled per transaction. @default 500 */
+  /** Peers handled per transaction. @default 25_000 */
   readonly batchSize?: number;
   /** Called after each batch with the counts so far. */
   readonly onProgress?: (counts: RestoreCounts) => void;
@@ -35,7 +35,7 @@ export async function restorePeers(
   records: AsyncIterable<PeerInput>,
   options: RestoreOptions = {},
 ): Promise<RestoreCounts> {
-  const size = options.batchSize ?? 500;
+  const size = options.batchSize ?? 25_000;
   const counts: RestoreCounts = { restored: 0, merged: 0 };
   let batch: PeerInput[] = [];
   const run = async () => {

@@ -178,6 +178,19 @@ describe('pm export format', () => {
     expect(skipped.map((e) => e.location)).toEqual(['line 2', 'line 3']);
   });
 
+  it('rejects lines that are records only when read together, each on its own line', async () => {
+    const good = (await exportToBuffer([RECORD], 'jsonl')).toString('utf8').trimEnd();
+    // Read as one JSON array these two lines would be two records; neither is a JSON object on its own.
+    const cut = good.indexOf(',"type"');
+    const input = `${good}\n${good.slice(0, cut)},"type":"user"}, {"id":"7"\n${good.slice(cut + 1)}\n${good}\n`;
+    const skipped: ImportRowError[] = [];
+    const records = await collect(
+      readExport(Readable.from([input]), 'jsonl', { onSkip: (e) => skipped.push(e) }),
+    );
+    expect(records).toStrictEqual([RECORD, RECORD]);
+    expect(skipped.map((e) => e.location)).toEqual(['line 2', 'line 3']);
+  });
+
   it('reports a bad CSV cell with its line, counting newlines inside quotes', async () => {
     const csv = (await exportToBuffer([RECORD, RECORD], 'csv')).toString('utf8');
     // The second record's access hash, one past the 64-bit range.
