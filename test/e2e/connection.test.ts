@@ -1,7 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConnectionLostError, type ConnectionState, type PmClient, SessionInvalidError } from '@pm/core';
+import {
+  ConnectionLostError,
+  type ConnectionState,
+  type PmClient,
+  RpcCallError,
+  SessionInvalidError,
+} from '@pm/core';
 import type { BotHandle, TestServer, UserHandle } from '@pm/testserver';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectBot, eventually, startWorld } from './helpers.js';
@@ -147,6 +153,16 @@ describe('sessions the server no longer accepts', () => {
     expect(errors.some((e) => e instanceof SessionInvalidError)).toBe(true);
     // Later calls fail at once with the same error; none waits.
     expect(await client.send(ann.id, 'x').catch((e: unknown) => e)).toBeInstanceOf(SessionInvalidError);
+  });
+
+  it('does not stop a new session that calls before logging in (it is merely unregistered)', async () => {
+    client = await connectBot(tg, undefined, { connection: CONNECTION });
+    const early = await client.resolveUser('@nobody_here').catch((e: unknown) => e);
+    expect(early).toBeInstanceOf(RpcCallError);
+    expect(early).not.toBeInstanceOf(SessionInvalidError);
+    expect(client.connectionState.state).toBe('ready');
+    await client.loginAsBot(bot.token);
+    expect(client.me.id).toBe(bot.id);
   });
 
   it('refuses to connect with a session the restarted server no longer knows', async () => {

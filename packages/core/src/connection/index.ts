@@ -1,4 +1,5 @@
 export { ambientDeadline, type Deadline, deadlineFor, monotonicNow, withTimeout } from './deadline.js';
+export { LinkDeath } from './link-death.js';
 export {
   backoffDelay,
   CONNECTION_DEFAULTS,

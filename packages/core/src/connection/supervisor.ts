@@ -18,6 +18,11 @@ export interface Link {
   readonly closed: Promise<LinkFailure>;
   /** True once `closed` has resolved. */
   readonly dead: boolean;
+  /**
+   * Calls `listener` once when the link dies (at once if it is dead); answers the unsubscribe. Per-call waits use
+   * this rather than `closed.then`, whose reactions would pile up on a long-lived link.
+   */
+  watch(listener: (failure: LinkFailure) => void): () => void;
   /** Marks the link dead (resolving `closed`) and tears it down in the background. */
   fail(failure: LinkFailure): void;
   /** One round trip (ping_delay_disconnect); the supervisor applies the deadline. */
@@ -218,7 +223,10 @@ export class Supervisor<L extends Link> {
       const left = deadline - monotonicNow();
       if (left < MAX_TIMER_MS) timer = setTimeout(() => resolve({ kind: 'timeout' }), Math.max(0, left));
     });
-    const dropped = link.closed.then((failure): Outcome<T> => ({ kind: 'dropped', failure }));
+    let unwatch: (() => void) | undefined;
+    const dropped = new Promise<Outcome<T>>((resolve) => {
+      unwatch = link.watch((failure) => resolve({ kind: 'dropped', failure }));
+    });
     const run = (async (): Promise<Outcome<T>> => {
       try {
         return { kind: 'ok', value: await fn(link) };
@@ -230,6 +238,7 @@ export class Supervisor<L extends Link> {
       return await Promise.race([run, dropped, timeout]);
     } finally {
       clearTimeout(timer);
+      unwatch?.();
     }
   }
 
@@ -328,6 +337,7 @@ export class Supervisor<L extends Link> {
     this.pingTimer = setTimeout(async () => {
       if (this.link !== link || link.dead) return;
       let timer: NodeJS.Timeout | undefined;
+      let unwatch: (() => void) | undefined;
       const ok = await Promise.race([
         link.ping().then(
           () => true,
@@ -335,10 +345,11 @@ export class Supervisor<L extends Link> {
         ),
         new Promise<boolean>((resolve) => {
           timer = setTimeout(() => resolve(false), pingTimeoutMs);
+          unwatch = link.watch(() => resolve(true));
         }),
-        link.closed.then(() => true),
       ]);
       clearTimeout(timer);
+      unwatch?.();
       if (this.link !== link || link.dead) return;
       if (!ok) {
         link.fail({ reason: `no answer to a ping within ${pingTimeoutMs} ms` });

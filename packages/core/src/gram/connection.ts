@@ -5,12 +5,14 @@ import {
   type ConnectionState,
   deadlineFor,
   type Link,
+  LinkDeath,
   type LinkFailure,
   type ResolvedConnectionOptions,
   resolveConnectionOptions,
   Supervisor,
 } from '../connection/index.js';
 import { SessionInvalidError } from '../errors.js';
+import { RpcCallError } from '../rpc-errors.js';
 import { redactSecrets } from '../secrets.js';
 import type { SessionData } from '../session/session-file.js';
 import type { InputPeerDescriptor, PeerInput } from '../storage/types.js';
@@ -206,9 +208,7 @@ type ResolvedGramOptions = GramConnectOptions & { readonly connection: ResolvedC
 
 class GramLink implements Link {
   readonly client: TelegramClient;
-  readonly closed: Promise<LinkFailure>;
-  dead = false;
-  private resolveClosed!: (f: LinkFailure) => void;
+  private readonly death = new LinkDeath();
   private lastError: unknown;
 
   constructor(
@@ -217,9 +217,6 @@ class GramLink implements Link {
     private readonly server: ServerAddress,
     hooks: GramHooks,
   ) {
-    this.closed = new Promise((r) => {
-      this.resolveClosed = r;
-    });
     const logger = new Logger((opts.gramLogLevel ?? 'none') as LogLevel);
     const client = new TelegramClient(session, opts.apiId, opts.apiHash, {
       connection: TRANSPORTS[opts.transport ?? 'full'],
@@ -315,11 +312,20 @@ class GramLink implements Link {
     }
   }
 
+  get closed(): Promise<LinkFailure> {
+    return this.death.closed;
+  }
+
+  get dead(): boolean {
+    return this.death.dead;
+  }
+
+  watch(listener: (failure: LinkFailure) => void): () => void {
+    return this.death.watch(listener);
+  }
+
   fail(failure: LinkFailure): void {
-    if (this.dead) return;
-    this.dead = true;
-    this.resolveClosed(failure);
-    void this.destroy();
+    if (this.death.die(failure)) void this.destroy();
   }
 
   async ping(): Promise<void> {
@@ -335,10 +341,7 @@ class GramLink implements Link {
   }
 
   async close(): Promise<void> {
-    if (!this.dead) {
-      this.dead = true;
-      this.resolveClosed({ reason: 'closed' });
-    }
+    this.death.die({ reason: 'closed' });
     await this.destroy();
   }
 
@@ -395,6 +398,8 @@ export class GramConnection {
   readonly #opts: ResolvedGramOptions;
   readonly #server: ServerAddress;
   readonly #supervisor: Supervisor<GramLink>;
+  /** A session from a file was logged in; a new one is not until loginAsBot succeeds. */
+  #authorized: boolean;
 
   private constructor(
     session: PmSession,
@@ -405,6 +410,7 @@ export class GramConnection {
     this.#session = session;
     this.#opts = opts;
     this.#server = server;
+    this.#authorized = opts.session !== undefined;
     this.#supervisor = new Supervisor<GramLink>({
       options: opts.connection,
       clock: opts.clock ?? systemClock,
@@ -465,7 +471,21 @@ export class GramConnection {
   private invoke<T>(method: string, request: () => Api.AnyRequest, retry = true): Promise<T> {
     return this.#supervisor.call(
       method,
-      (link) => callRpc(method, () => link.client.invoke(request() as any) as Promise<T>),
+      async (link) => {
+        try {
+          return await callRpc(method, () => link.client.invoke(request() as any) as Promise<T>);
+        } catch (e) {
+          // A new session that has not logged in yet is merely unregistered: the session itself is fine.
+          if (!this.#authorized && e instanceof SessionInvalidError && e.reason === 'AUTH_KEY_UNREGISTERED')
+            throw new RpcCallError(
+              401,
+              e.reason,
+              method,
+              `${method}: not logged in yet: call loginAsBot first`,
+            );
+          throw e;
+        }
+      },
       { retry },
     );
   }
@@ -483,6 +503,7 @@ export class GramConnection {
     );
     if (!(res instanceof Api.auth.Authorization))
       throw toPmError(new Error('sign-up required'), 'auth.ImportBotAuthorization');
+    this.#authorized = true;
     return selfInfo(res.user);
   }
 

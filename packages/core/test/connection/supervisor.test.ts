@@ -3,6 +3,7 @@ import {
   backoffDelay,
   type ConnectionState,
   type Link,
+  LinkDeath,
   type LinkFailure,
   resolveConnectionOptions,
   Supervisor,
@@ -12,19 +13,20 @@ import { ConnectionLostError, SessionInvalidError } from '../../src/errors.js';
 
 /** A link driven by the test: it answers calls and pings until told to drop or to go silent. */
 class TestLink implements Link {
-  dead = false;
   silent = false;
-  readonly closed: Promise<LinkFailure>;
-  private resolveClosed!: (f: LinkFailure) => void;
-  constructor(readonly n: number) {
-    this.closed = new Promise((r) => {
-      this.resolveClosed = r;
-    });
+  private readonly death = new LinkDeath();
+  constructor(readonly n: number) {}
+  get closed(): Promise<LinkFailure> {
+    return this.death.closed;
+  }
+  get dead(): boolean {
+    return this.death.dead;
+  }
+  watch(listener: (f: LinkFailure) => void): () => void {
+    return this.death.watch(listener);
   }
   fail(f: LinkFailure): void {
-    if (this.dead) return;
-    this.dead = true;
-    this.resolveClosed(f);
+    this.death.die(f);
   }
   ping(): Promise<void> {
     return this.silent ? new Promise(() => {}) : Promise.resolve();
@@ -177,6 +179,14 @@ describe('Supervisor', () => {
     await expect(waiting).rejects.toBe(invalid);
     expect(t.sup.state).toEqual({ state: 'stopped', error: invalid });
     await expect(t.sup.call('later', async () => 1, { retry: true })).rejects.toBe(invalid);
+  });
+
+  it('leaves no listener behind on a live link after many calls', async () => {
+    const t = setup();
+    await t.sup.start();
+    for (let i = 0; i < 1000; i++) await t.sup.call('m', async () => i, { retry: true });
+    expect((t.links[0] as unknown as { death: { listeners: Set<unknown> } }).death.listeners.size).toBe(0);
+    await t.sup.stop();
   });
 
   it('settles calls waiting for a connection at once when stopped', async () => {
