@@ -1,6 +1,6 @@
 import { createServer, type Server, Socket } from 'node:net';
 import { crc32 } from 'node:zlib';
-import { loopbackSocket, TestServer } from '@pm/testserver';
+import { type BotHandle, loopbackSocket, TestServer, type UserHandle } from '@pm/testserver';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -11,22 +11,54 @@ import {
   StringSession,
   TelegramClient,
 } from '../../packages/core/src/gram/tl.js';
+import type { Gateway } from '../../packages/testserver/src/gateway.js';
+import { LAYER } from '../../packages/testserver/src/tl.js';
+import { isResultFor, RawSession, resultBody } from '../../packages/testserver/test/protocol/raw-client.js';
 import { API_HASH, API_ID } from '../e2e/helpers.js';
 
 const SEED = 7_777;
 const TRIALS = 1000;
 const PARALLEL = 16;
+/** Messages under a real auth key, with valid encryption and framing, whose TL bodies are fuzzed. */
+const ENCRYPTED_TRIALS = 600;
+const SESSIONS = 4;
 
 let tg: TestServer;
+let bot: BotHandle;
+let alice: UserHandle;
+/** Payloads of a real GramJS login and a few calls, as sent (encrypted under the recorder's auth key). */
+let recorded: Buffer[];
+/** The recorder's auth key (logged in as the bot): fuzzed bodies are encrypted with it. */
+let authKey: unknown;
 const errors = vi.spyOn(console, 'error');
 
 beforeAll(async () => {
   tg = await TestServer.start({ flood: false });
-});
+  bot = tg.createBot({ username: 'pm_fuzz_bot' });
+  alice = tg.createUser({ firstName: 'Alice', username: 'alice_fuzz' });
+  alice.start();
+
+  // Valid traffic to mutate: a real GramJS login (key exchange, initConnection, getMe) and a few calls.
+  const proxy = await recordingProxy(tg.port);
+  const recorder = await gramClient(proxy.port, bot.token);
+  await recorder.invoke(new Api.updates.GetState());
+  await recorder.invoke(
+    new Api.messages.SendMessage({ peer: alice.inputPeer(bot), message: 'recorded', randomId: bigInt(1) }),
+  );
+  authKey = recorder.session.getAuthKey();
+  await recorder.destroy();
+  await new Promise<void>((r) => proxy.server.close(() => r()));
+  recorded = proxy.streams.flatMap((chunks) => fullPackets(Buffer.concat(chunks)));
+}, 60_000);
 afterAll(async () => {
   await tg.stop();
   errors.mockRestore();
 });
+
+/** How many queries reached the world's RPC handlers so far. */
+function worldCalls(): number {
+  return Object.values(tg.stats().rpc).reduce((a, b) => a + b, 0);
+}
 
 /** A GramJS bot client of `tg`, through `port` (the server's or a recording proxy's). */
 async function gramClient(port: number, token: string): Promise<TelegramClient> {
@@ -248,22 +280,8 @@ function send(
 
 describe('test server under fuzzed input', () => {
   it('survives random bytes and mutated valid packets, then still serves a real GramJS client', async () => {
-    const bot = tg.createBot({ username: 'pm_fuzz_bot' });
-    const alice = tg.createUser({ firstName: 'Alice' });
-    alice.start();
-
-    // Valid traffic to mutate: a real GramJS login (key exchange, initConnection, getMe) and a few calls.
-    const proxy = await recordingProxy(tg.port);
-    const recorder = await gramClient(proxy.port, bot.token);
-    await recorder.invoke(new Api.updates.GetState());
-    await recorder.invoke(
-      new Api.messages.SendMessage({ peer: alice.inputPeer(bot), message: 'recorded', randomId: bigInt(1) }),
-    );
-    await recorder.destroy();
-    await new Promise<void>((r) => proxy.server.close(() => r()));
-    const recorded = proxy.streams.flatMap((chunks) => fullPackets(Buffer.concat(chunks)));
     expect(recorded.length).toBeGreaterThan(4);
-
+    const reachedBefore = worldCalls();
     const trials = fc.sample(trial, { seed: SEED, numRuns: TRIALS });
     const before = { ...tg.gatewayCounters! };
     let bytesSent = 0;
@@ -301,11 +319,118 @@ describe('test server under fuzzed input', () => {
       me.id.toString() === bot.id.toString() && tg.inbox(alice).some((m) => m.text === 'after fuzz');
 
     const packetTrials = trials.filter((t) => t.kind === 'packets').length;
+    const reached = worldCalls() - reachedBefore - 2; // less the getMe and sendMessage of the check
     console.log(
-      `testserver fuzz fault test: ${TRIALS} connections (${TRIALS - packetTrials} random byte strings, ${packetTrials} re-framed/mutated recordings of ${recorded.length} valid packets), ${bytesSent} bytes, ${closedByServer} closed by the server, ${answered} answered, transport errors ${after.transportErrors - before.transportErrors}, internal errors ${internal}, logged errors ${gatewayErrors}, GramJS login afterwards ${works ? 'ok' : 'FAILED'}`,
+      `testserver fuzz fault test: ${TRIALS} connections (${TRIALS - packetTrials} random byte strings, ${packetTrials} re-framed/mutated recordings of ${recorded.length} valid packets), ${bytesSent} bytes, ${closedByServer} closed by the server, ${answered} answered, ${reached} reached the RPC handlers (unmutated recordings replayed), transport errors ${after.transportErrors - before.transportErrors}, internal errors ${internal}, logged errors ${gatewayErrors}, GramJS login afterwards ${works ? 'ok' : 'FAILED'}`,
     );
     expect(works).toBe(true);
     expect(internal).toBe(0);
     expect(gatewayErrors).toBe(0);
   }, 60_000);
+
+  it('runs fuzzed bodies in valid encrypted messages through the RPC layer without an internal error', async () => {
+    /** Requests a bot makes, serialized; their bodies get mutated, framing and encryption stay valid. */
+    const bases = (randomId: bigint): Buffer[] =>
+      [
+        new Api.updates.GetState(),
+        new Api.help.GetConfig(),
+        new Api.users.GetUsers({ id: [new Api.InputUserSelf(), alice.inputUser(bot)] }),
+        new Api.users.GetFullUser({ id: alice.inputUser(bot) }),
+        new Api.contacts.ResolveUsername({ username: 'alice_fuzz' }),
+        new Api.messages.SendMessage({
+          peer: alice.inputPeer(bot),
+          message: 'fuzzed',
+          randomId: bigInt(randomId.toString()),
+        }),
+        new Api.messages.SetTyping({ peer: alice.inputPeer(bot), action: new Api.SendMessageTypingAction() }),
+        new Api.updates.GetDifference({ pts: 1, qts: 0, date: 1 }),
+        new Api.bots.SetBotCommands({
+          scope: new Api.BotCommandScopeDefault(),
+          langCode: 'en',
+          commands: [new Api.BotCommand({ command: 'start', description: 'Start' })],
+        }),
+        new Api.InvokeWithLayer({
+          layer: LAYER,
+          query: new Api.InitConnection({
+            apiId: API_ID,
+            deviceModel: 'fuzz',
+            systemVersion: 'fuzz',
+            appVersion: '1',
+            systemLangCode: 'en',
+            langPack: '',
+            langCode: 'en',
+            query: new Api.help.GetConfig(),
+          }),
+        }),
+      ].map((r) => r.getBytes());
+    const BASES = bases(0n).length;
+    const encryptedTrial = fc.record({
+      base: fc.nat({ max: BASES - 1 }),
+      // Some bodies stay valid; the others keep their constructor (so they name a method) or not.
+      ms: fc.oneof(fc.constant<Mutation[]>([]), fc.array(mutation, { minLength: 1, maxLength: 4 })),
+      keepConstructor: fc.boolean(),
+    });
+    const trials = fc.sample(encryptedTrial, { seed: SEED + 1, numRuns: ENCRYPTED_TRIALS });
+    // Serialized up front: each valid sendMessage gets its own random_id.
+    const bodies = trials.map((t, i) => {
+      const base = bases(BigInt(10_000 + i))[t.base]!;
+      const head = t.keepConstructor ? base.subarray(0, 4) : Buffer.alloc(0);
+      const body = Buffer.concat([head, mutate(base.subarray(head.length), t.ms)]);
+      // TL is serialized in 4-byte words (a message of another length is refused before it is read).
+      return Buffer.concat([body, Buffer.alloc((4 - (body.length % 4)) % 4)]);
+    });
+    const valid = trials.filter((t) => t.ms.length === 0).length;
+    const gateway = { port: tg.port, address: tg.host } as unknown as Gateway;
+    const before = { ...tg.gatewayCounters! };
+    const reachedBefore = worldCalls();
+
+    const outcomes = { result: 0, rpcError: new Map<string, number>(), closed: 0, unanswered: 0 };
+    let reopened = 0;
+    const lanes = Array.from({ length: SESSIONS }, (_, lane) => async () => {
+      let session = await RawSession.open(gateway, authKey as never);
+      for (let i = lane; i < trials.length; i += SESSIONS) {
+        const body = bodies[i]!;
+        if (body.length === 0) continue;
+        if (session.closed) {
+          reopened++;
+          session = await RawSession.open(gateway, authKey as never);
+        }
+        const [msgId] = await session.send([{ body }]);
+        try {
+          const answer = await session.next(isResultFor(msgId!), 5_000);
+          const r = (await resultBody(answer)) as { errorMessage?: string; className?: string };
+          if (r.className === 'RpcError') {
+            const name = r.errorMessage ?? '?';
+            outcomes.rpcError.set(name, (outcomes.rpcError.get(name) ?? 0) + 1);
+          } else outcomes.result++;
+        } catch {
+          if (session.closed) outcomes.closed++;
+          else outcomes.unanswered++;
+        }
+      }
+      session.close();
+    });
+    await Promise.all(lanes.map((run) => run()));
+
+    const after = tg.gatewayCounters!;
+    const reached = worldCalls() - reachedBefore;
+    const internal = after.internalErrors - before.internalErrors;
+    const gatewayErrors = errors.mock.calls.filter((c) => String(c[0]).includes('testserver')).length;
+    const topErrors = [...outcomes.rpcError]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 6)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+    console.log(
+      `testserver fuzz fault test, encrypted: ${trials.length} messages under a real auth key (${valid} valid, ${trials.length - valid} with fuzzed bodies), ${reached} reached the RPC handlers, ${outcomes.result} answered with a result, ${[...outcomes.rpcError.values()].reduce((a, b) => a + b, 0)} with rpc_error (${topErrors}), ${outcomes.unanswered} unanswered, ${outcomes.closed} closed the connection (${reopened} sessions reopened), internal errors ${internal}, logged errors ${gatewayErrors}`,
+    );
+    // The corpus did get past framing, decryption and the session layer: every valid request was served, and so
+    // were fuzzed ones.
+    expect(reached).toBeGreaterThanOrEqual(valid);
+    expect(reached).toBeGreaterThan(valid + 20);
+    expect(outcomes.result).toBeGreaterThanOrEqual(valid);
+    expect(outcomes.unanswered).toBe(0);
+    expect(internal).toBe(0);
+    expect(gatewayErrors).toBe(0);
+  }, 120_000);
 });
