@@ -15,6 +15,7 @@ export type { StatsSnapshot } from './rpc/stats.js';
 export {
   type BotHandle,
   type BotOption,
+  type CallbackQueryHandle,
   ChatHandle,
   type InboxMessage,
   TestServer,

@@ -21,6 +21,7 @@ import { Stats, type StatsSnapshot } from './rpc/stats.js';
 import { Api, type PromisedNetSockets, toBigInteger } from './tl.js';
 import type { ConnectionLimits } from './transport/connection-limits.js';
 import { loopbackSocket } from './transport/loopback-socket.js';
+import { type CallbackAnswer, userPress } from './world/callback-queries.js';
 import { userJoinChat, userSendToChat } from './world/chat-actions.js';
 import { type Clock, ScaledClock } from './world/clock.js';
 import type { FloodOptions } from './world/flood.js';
@@ -81,6 +82,16 @@ export interface InboxMessage {
   /** Telegram-time, Unix seconds. */
   readonly date: number;
   readonly randomId?: bigint;
+  /** Telegram-time of the last edit, if the bot edited it. */
+  readonly editDate?: number;
+}
+
+/** A press of a callback button, as the scenario sees it. */
+export interface CallbackQueryHandle {
+  /** The query id the bot answers with messages.setBotCallbackAnswer. */
+  readonly id: bigint;
+  /** The bot's answer, once it gave one. */
+  readonly answer: CallbackAnswer | undefined;
 }
 
 export interface BotOption {
@@ -221,6 +232,31 @@ export class UserHandle {
 
   sendToGroup(chat: ChatHandle, text: string, opts: LangCodeOption = {}): void {
     userSendToChat(this.tg.world, this.record, chat.record, text, opts);
+  }
+
+  /**
+   * Presses the callback button with `data` under the bot's message (an inbox message or its id): the bot gets
+   * updateBotCallbackQuery. Throws when the message has no such button.
+   */
+  press(
+    message: { readonly id: number; readonly botId?: bigint } | number,
+    data: string | Buffer,
+    opts: BotOption = {},
+  ): CallbackQueryHandle {
+    const msg = typeof message === 'number' ? { id: message } : message;
+    const bot =
+      opts.bot !== undefined || msg.botId === undefined
+        ? this.tg.pickBot(opts.bot)
+        : this.tg.world.user(msg.botId)!;
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const id = userPress(this.tg.world, this.record, bot, msg.id, bytes);
+    const queries = () => bot.account?.callbackQueries?.[id.toString()];
+    return {
+      id,
+      get answer() {
+        return queries()?.answer;
+      },
+    };
   }
 
   /** The access hash `bot` legitimately holds for this user. */
@@ -451,6 +487,7 @@ export class TestServer {
           text: m.text,
           date: m.date,
           ...(m.randomId !== undefined ? { randomId: m.randomId } : {}),
+          ...(m.editDate !== undefined ? { editDate: m.editDate } : {}),
         });
       }
     }

@@ -5,10 +5,13 @@ import { channelsGetChannels } from './channels-get-channels.js';
 import { contactsResolveUsername } from './contacts-resolve-username.js';
 import { helpGetConfig } from './help-get-config.js';
 import { helpGetNearestDc } from './help-get-nearest-dc.js';
+import { messagesDeleteMessages } from './messages-delete-messages.js';
+import { messagesEditMessage } from './messages-edit-message.js';
 import { messagesGetChats } from './messages-get-chats.js';
 import { messagesGetMessages } from './messages-get-messages.js';
 import { messagesHideChatJoinRequest } from './messages-hide-chat-join-request.js';
 import { messagesSendMessage } from './messages-send-message.js';
+import { messagesSetBotCallbackAnswer } from './messages-set-bot-callback-answer.js';
 import { messagesSetTyping } from './messages-set-typing.js';
 import type { Method } from './method.js';
 import { updatesGetChannelDifference } from './updates-get-channel-difference.js';
@@ -28,6 +31,9 @@ export const METHODS: readonly Method[] = [
   contactsResolveUsername,
   messagesSendMessage,
   messagesSetTyping,
+  messagesEditMessage,
+  messagesDeleteMessages,
+  messagesSetBotCallbackAnswer,
   messagesGetMessages,
   messagesGetChats,
   channelsGetChannels,

@@ -46,7 +46,17 @@ type UpdateJson =
   | { kind: 'botStopped'; userId: string; stopped: boolean }
   | { kind: 'inviteRequester'; chat: PeerJson; userId: string; about: string }
   | { kind: 'userName'; userId: string; firstName: string; lastName: string; usernames: string[] }
-  | { kind: 'user'; userId: string };
+  | { kind: 'user'; userId: string }
+  | { kind: 'editMessage'; messageId: number }
+  | { kind: 'deleteMessages'; messageIds: number[] }
+  | {
+      kind: 'callbackQuery';
+      userId: string;
+      queryId: string;
+      chatInstance: string;
+      messageId: number;
+      data: string;
+    };
 
 interface LogEntryJson {
   pts: number;
@@ -73,6 +83,7 @@ interface AccountJson {
   trimmedPts: number;
   trimmedQts: number;
   commands: BotAccount['commands'];
+  callbackQueries?: BotAccount['callbackQueries'];
 }
 
 /** A UserRecord in JSON: the id as a string, relations as an object, the account serialised. */
@@ -165,7 +176,10 @@ function messageFromJson(m: MessageJson): MessageRecord {
 function updateToJson(u: UpdateData): UpdateJson {
   switch (u.kind) {
     case 'newMessage':
+    case 'editMessage':
       return { ...u };
+    case 'deleteMessages':
+      return { ...u, messageIds: [...u.messageIds] };
     case 'inviteRequester':
       return { ...u, chat: peerToJson(u.chat), userId: u.userId.toString() };
     case 'userName':
@@ -178,6 +192,8 @@ function updateToJson(u: UpdateData): UpdateJson {
 function updateFromJson(u: UpdateJson): UpdateData {
   switch (u.kind) {
     case 'newMessage':
+    case 'editMessage':
+    case 'deleteMessages':
       return { ...u };
     case 'inviteRequester':
       return { ...u, chat: peerFromJson(u.chat), userId: BigInt(u.userId) };

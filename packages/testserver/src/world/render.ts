@@ -197,6 +197,7 @@ export function renderMessage(msg: MessageRecord, viewer: UserRecord): Api.Messa
     ...(msg.replyToMsgId !== undefined
       ? { replyTo: new Api.MessageReplyHeader({ replyToMsgId: msg.replyToMsgId }) }
       : {}),
+    ...(msg.editDate !== undefined ? { editDate: msg.editDate } : {}),
   };
   if (msg.action) return new Api.MessageService({ ...common, action: renderAction(msg.action) });
   return new Api.Message({
@@ -246,6 +247,29 @@ export function renderUpdate(world: World, bot: UserRecord, entry: LogEntry): Ap
       });
     case 'user':
       return new Api.UpdateUser({ userId: big(u.userId) });
+    case 'editMessage': {
+      const msg = bot.account?.messages.get(u.messageId);
+      return new Api.UpdateEditMessage({
+        message: msg ? renderMessage(msg, bot) : new Api.MessageEmpty({ id: u.messageId }),
+        pts: entry.pts,
+        ptsCount: entry.ptsCount,
+      });
+    }
+    case 'deleteMessages':
+      return new Api.UpdateDeleteMessages({
+        messages: [...u.messageIds],
+        pts: entry.pts,
+        ptsCount: entry.ptsCount,
+      });
+    case 'callbackQuery':
+      return new Api.UpdateBotCallbackQuery({
+        queryId: big(BigInt(u.queryId)),
+        userId: big(u.userId),
+        peer: new Api.PeerUser({ userId: big(u.userId) }),
+        msgId: u.messageId,
+        chatInstance: big(BigInt(u.chatInstance)),
+        data: Buffer.from(u.data, 'base64'),
+      });
   }
 }
 

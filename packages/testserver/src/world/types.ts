@@ -63,6 +63,8 @@ export interface MessageRecord {
   action?: ActionData;
   /** Channel messages only: the channel pts right after this message. */
   pts?: number;
+  /** Telegram-time (Unix seconds) of the last edit. */
+  editDate?: number;
 }
 
 /** A user as an update carries it: min or full, with or without `lang_code`. */
@@ -88,7 +90,29 @@ export type UpdateData =
       readonly lastName: string;
       readonly usernames: readonly string[];
     }
-  | { readonly kind: 'user'; readonly userId: bigint };
+  | { readonly kind: 'user'; readonly userId: bigint }
+  | { readonly kind: 'editMessage'; readonly messageId: number }
+  | { readonly kind: 'deleteMessages'; readonly messageIds: readonly number[] }
+  | {
+      readonly kind: 'callbackQuery';
+      readonly userId: bigint;
+      /** 64-bit ids as decimal strings (the log is JSON). */
+      readonly queryId: string;
+      readonly chatInstance: string;
+      readonly messageId: number;
+      /** The button's data, base64. */
+      readonly data: string;
+    };
+
+/** A user's press of a callback button, waiting for messages.setBotCallbackAnswer. */
+export interface CallbackQueryRecord {
+  /** Decimal user id. */
+  userId: string;
+  messageId: number;
+  /** Telegram-time, Unix seconds. */
+  date: number;
+  answer?: { text?: string; alert: boolean; url?: string; cacheTime: number };
+}
 
 /** One entry of a bot's common update sequence (pts / qts / seq). */
 export interface LogEntry {
@@ -121,6 +145,8 @@ export interface BotAccount {
   trimmedPts: number;
   trimmedQts: number;
   commands: BotCommandSet[];
+  /** Callback queries by decimal query id (absent in state files written before callback buttons). */
+  callbackQueries?: Record<string, CallbackQueryRecord>;
 }
 
 export interface UserRecord {

@@ -392,17 +392,26 @@ export class World {
   appendEntry(
     bot: UserRecord,
     update: UpdateData,
-    opts: { pts?: boolean; qts?: boolean; users?: UserMention[]; chats?: PeerRef[]; excludeAuthKey?: string },
+    opts: {
+      pts?: boolean;
+      /** How many pts the entry takes (updateDeleteMessages: one per message). @default 1 */
+      ptsCount?: number;
+      qts?: boolean;
+      users?: UserMention[];
+      chats?: PeerRef[];
+      excludeAuthKey?: string;
+    },
   ): LogEntry {
     const acc = account(bot);
-    if (opts.pts) acc.pts += 1;
+    const ptsCount = opts.pts ? (opts.ptsCount ?? 1) : 0;
+    acc.pts += ptsCount;
     if (opts.qts) acc.qts += 1;
     // seq orders only the updates that have neither pts nor qts (updateUserName, updateUser); the others are
     // ordered by their own counter and pushed with seq 0, so a client checking seq never sees a false gap.
     if (!opts.pts && !opts.qts) acc.seq += 1;
     const entry: LogEntry = {
       pts: acc.pts,
-      ptsCount: opts.pts ? 1 : 0,
+      ptsCount,
       qts: acc.qts,
       qtsBump: opts.qts ?? false,
       seq: acc.seq,
@@ -430,7 +439,9 @@ export class World {
     acc.trimmedPts = last.pts;
     acc.trimmedQts = last.qts;
     const keep = new Set<number>();
-    for (const e of acc.log) if (e.update.kind === 'newMessage') keep.add(e.update.messageId);
+    for (const e of acc.log) {
+      if (e.update.kind === 'newMessage' || e.update.kind === 'editMessage') keep.add(e.update.messageId);
+    }
     for (const e of dropped) {
       if (e.update.kind === 'newMessage' && !keep.has(e.update.messageId))
         acc.messages.delete(e.update.messageId);
