@@ -37,7 +37,7 @@ export function userPress(
   if (user.deleted) throw new Error(`user ${user.id} deleted their account`);
   const acc = account(bot);
   const msg = acc.messages.get(messageId);
-  if (!msg || msg.peer.type !== 'user' || msg.peer.id !== user.id || !msg.out) {
+  if (msg?.peer.type !== 'user' || msg.peer.id !== user.id || !msg.out) {
     throw new Error(`bot ${bot.id} sent user ${user.id} no message ${messageId}`);
   }
   const buttons = callbackData(msg.replyMarkup);
