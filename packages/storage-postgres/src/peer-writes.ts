@@ -9,7 +9,15 @@
  *   its row too; a name the row lost is freed;
  * - a phone a row gained is taken from any other row holding it (unique, checked at commit);
  * - every touched row is locked in id order and its before/after kept for the history (see write-context.ts).
+ *
+ * Lock order, against deadlocks between processes: before any row is written, a transaction takes a
+ * transaction-scoped advisory lock per peer it will touch (the batch's peers, whether their rows exist yet or not,
+ * and the current owners of the usernames and holders of the phones it claims), all in one ascending order of
+ * keys. Row locks alone cannot cover a row that does not exist yet: two batches inserting new peers while each
+ * waited for a row of the other deadlocked (40P01). A peer found only later (an owner that changed in between) is
+ * locked as it comes; a deadlock that may still cause is retried as a whole.
  */
+import { createHash } from 'node:crypto';
 import type { PeerRecord } from '@pm/core';
 import type { Scope } from './access.js';
 import type { PostgresDriver } from './driver.js';
@@ -71,6 +79,10 @@ MERGED.last_updated = `CASE WHEN ROW(${TRACKED.map((c) => MERGED[c]).join(', ')}
 
 /** The statements, built once per schema. */
 export class PeerStatements {
+  readonly advisory: string;
+  readonly holders: string;
+  /** Mixed into the advisory lock keys, so stores in other schemas of the database do not share them. */
+  readonly salt: bigint;
   readonly lock: string;
   readonly upsert: string;
   readonly freeNames: string;
@@ -85,6 +97,13 @@ export class PeerStatements {
     const peers = driver.table('peers');
     const usernames = driver.table('usernames');
     const cols = peerColumns();
+    this.salt = BigInt.asIntN(
+      64,
+      BigInt(`0x${createHash('sha256').update(driver.schema).digest('hex').slice(0, 16)}`),
+    );
+    this.advisory = `SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM unnest($1::bigint[]) AS t(k) ORDER BY k) AS s`;
+    this.holders = `SELECT peer_id AS id FROM ${usernames} WHERE lower(username) = ANY($1::text[])
+      UNION SELECT id FROM ${peers} WHERE phone = ANY($2::text[])`;
     this.lock = `SELECT ${cols} FROM ${peers} WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`;
     const unnest = PEER_UNNEST_TYPES.map((t, i) => `$${i + 1}::${t}`).join(', ');
     const select = PEER_COLUMNS.map((c) =>
@@ -123,6 +142,22 @@ export class PeerStatements {
 
 const byId = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/**
+ * Takes the advisory locks of peers not locked yet in this transaction, in ascending key order. Within a
+ * transaction later calls may come out of order (a peer found late); the first call, holding the most, is ordered.
+ */
+async function advisoryLock(scope: Scope, st: PeerStatements, ids: Iterable<bigint>): Promise<void> {
+  const keys: bigint[] = [];
+  for (const id of ids) {
+    if (scope.ctx.advised.has(id)) continue;
+    scope.ctx.advised.add(id);
+    keys.push(BigInt.asIntN(64, id ^ st.salt));
+  }
+  if (keys.length === 0) return;
+  keys.sort(byId);
+  await scope.sql.query(st.advisory, [keys]);
+}
+
 /** Locks rows (in id order, against deadlocks) and records their state at first touch. */
 async function lock(scope: Scope, st: PeerStatements, ids: readonly bigint[]): Promise<void> {
   const fresh = ids.filter((id) => !scope.ctx.before.has(id));
@@ -142,6 +177,14 @@ export async function upsertPeers(
   if (latest.size === 0) return;
   const input = [...latest.values()].sort((a, b) => byId(a.id, b.id));
   const ids = input.map((r) => r.id);
+  // Who holds the names and phones this batch claims now: they are about to lose them, so lock them up front too.
+  const names = [...new Set(input.flatMap((r) => r.usernames.map((u) => u.toLowerCase())))];
+  const claimed = input.flatMap((r) => (r.phone === null ? [] : [r.phone]));
+  const { rows: holders } =
+    names.length > 0 || claimed.length > 0
+      ? await scope.sql.query<{ id: bigint }>(st.holders, [names, claimed])
+      : { rows: [] };
+  await advisoryLock(scope, st, [...ids, ...holders.map((h) => h.id)]);
   await lock(scope, st, ids);
   const { rows } = await scope.sql.query<PeerRow & { inserted: boolean }>(st.upsert, peerParams(input));
   const { ctx } = scope;
@@ -194,7 +237,10 @@ export async function syncUsernames(
   for (const { name } of freed.rows) ctx.names.add(name);
   for (const id of peerIds) ctx.synced.add(id);
   if (claims.size === 0) return;
-  const list = [...claims.values()];
+  // Claimed in name order, so two transactions claiming the same names wait for each other instead of deadlocking.
+  const list = [...claims.values()].sort((a, b) =>
+    a.username.toLowerCase() < b.username.toLowerCase() ? -1 : 1,
+  );
   const claimed = await sql.query<{ name: string; displaced: bigint | null }>(st.claimNames, [
     list.map((c) => c.username),
     list.map((c) => c.peerId),
@@ -209,6 +255,7 @@ export async function syncUsernames(
   }
   if (losers.size === 0) return;
   const victims = [...losers.keys()].sort(byId);
+  await advisoryLock(scope, st, victims);
   await lock(scope, st, victims);
   const { rows } = await sql.query<PeerRow>(st.dropNames, [
     victims,
@@ -225,6 +272,11 @@ async function takePhones(scope: Scope, st: PeerStatements, claimers: readonly P
   const holders = await sql.query<PeerRow>(st.lockPhoneHolders, [claimers.map((r) => r.phone), claimerIds]);
   if (holders.rows.length === 0) return;
   const held = holders.rows.map(recordOf);
+  await advisoryLock(
+    scope,
+    st,
+    held.map((r) => r.id),
+  );
   ctx.locked(
     held.map((r) => r.id),
     held,
@@ -238,6 +290,7 @@ async function takePhones(scope: Scope, st: PeerStatements, claimers: readonly P
 export async function deletePeers(scope: Scope, st: PeerStatements, ids: readonly bigint[]): Promise<void> {
   if (ids.length === 0) return;
   const sorted = [...new Set(ids)].sort(byId);
+  await advisoryLock(scope, st, sorted);
   const { rows } = await scope.sql.query<PeerRow>(st.delete, [sorted]);
   const names = await scope.sql.query<{ name: string }>(st.deleteNames, [sorted]);
   for (const { name } of names.rows) scope.ctx.names.add(name);

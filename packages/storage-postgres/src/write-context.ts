@@ -35,6 +35,8 @@ export class WriteContext {
   readonly after = new Map<bigint, PeerRecord | null>();
   /** The last record the caller passed per peer. */
   readonly passed = new Map<bigint, PeerRecord>();
+  /** Peers whose advisory lock this transaction holds (see peer-writes.ts). */
+  readonly advised = new Set<bigint>();
   /** Peers whose username index was brought in line with their row in this transaction. */
   readonly synced = new Set<bigint>();
   /** Usernames whose index row changed owner or was removed. */
