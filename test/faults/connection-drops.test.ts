@@ -79,8 +79,11 @@ describe('connection drops during a burst', () => {
         sent[a.user]!++;
       }
       if (i === nextDrop) {
-        // Each drop must cut a live connection: wait for GramJS to have reconnected after the previous one.
-        await eventually(() => expect(tg.gatewayCounters?.connectionsOpen).toBeGreaterThan(0), 10_000);
+        // Each drop must cut a live connection: wait for pm to have reconnected after the previous one.
+        await eventually(() => {
+          expect(tg.gatewayCounters?.connectionsOpen).toBeGreaterThan(0);
+          expect(client.connectionState).toMatchObject({ state: 'ready', reconnects: drops });
+        }, 10_000);
         tg.dropAllConnections();
         drops++;
         nextDrop += plan.dropAfter[drops] ?? Number.POSITIVE_INFINITY;
