@@ -1,7 +1,7 @@
 /**
  * `pm login`: log in as a bot once and write a session file (mode 0600) that every other command reuses without
  * the token. Credentials come from flags, then the environment (PM_API_ID, PM_API_HASH, PM_BOT_TOKEN), then
- * prompts on a terminal (the hash and the token are not echoed). `scripts/login.ts` (`pnpm login`) runs this.
+ * prompts on a terminal (the hash and the token are not echoed). `scripts/login.ts` (`pnpm bot-login`) runs this.
  */
 import { createBotSession, PmError } from '@pm/core';
 import type { Command } from 'commander';
@@ -58,7 +58,7 @@ export async function login({ io, opts, out }: CommandEnv, _args: string[], o: L
       server: opts.server,
     });
   } catch (e) {
-    // Every refusal of a login is a failure (1), a malformed token or api id included, as `pnpm login` always did.
+    // Every refusal of a login is a failure (1), a malformed token or api id included, as `pnpm bot-login` always did.
     if (e instanceof PmError) throw new CommandFailed(e.code, e.message);
     throw e;
   }

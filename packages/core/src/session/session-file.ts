@@ -63,7 +63,9 @@ export async function readSessionFile(path: string): Promise<SessionData> {
     const code = (e as NodeJS.ErrnoException).code;
     throw new SessionFileError(
       path,
-      code === 'ENOENT' ? 'not found; create one with `pnpm login`' : `cannot be read (${code})`,
+      code === 'ENOENT'
+        ? 'not found; create one with `npx pm login` (in the pm workspace: `pnpm bot-login`)'
+        : `cannot be read (${code})`,
       code === 'ENOENT',
     );
   } finally {
