@@ -91,9 +91,9 @@ describe('pm whoami', () => {
     expect(text.stdout).not.toMatch(/authKey|[A-Za-z0-9+/]{64,}/);
   });
 
-  it('fails in one line (exit 1) without a session file, with the stack only under --verbose', async () => {
+  it('fails in one line (exit 2: log in first) without a session file, with the stack only under --verbose', async () => {
     const r = await pm(['--session', `${w.dir}/missing.session`, '--storage', 'memory', 'whoami']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([
       expect.stringMatching(/^pm whoami: .*missing\.session.*not found/),
     ]);
@@ -105,7 +105,7 @@ describe('pm whoami', () => {
       '--verbose',
       'whoami',
     ]);
-    expect(v.code).toBe(1);
+    expect(v.code).toBe(2);
     expect(v.stderr).toMatch(/\n\s+at /);
   });
 });

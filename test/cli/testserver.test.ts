@@ -117,6 +117,6 @@ describe('pnpm testserver', () => {
     expect(unknown.stderr).not.toMatch(/ERR_PARSE_ARGS|\n\s+at /);
     const port = await pnpmTestserver(['--port', 'x']);
     expect(port.code).toBe(2);
-    expect(port.stderr).toMatch(/^pm-testserver: --port: not a port: x/);
+    expect(port.stderr).toMatch(/^pm-testserver: --port: not a port: "x"/);
   });
 });

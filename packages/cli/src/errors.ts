@@ -1,9 +1,9 @@
 /**
  * How failures become exit codes and one-line messages. Exit codes: 0 ok, 1 failure (refused, not found,
  * network, cannot message), 2 usage error (unknown command or option, malformed argument such as a peer
- * reference, missing credentials).
+ * reference, a port or a malformed api id/hash/token, missing credentials, no session file yet).
  */
-import { InvalidInputError, PmError, redactSecrets } from '@pm/core';
+import { InvalidInputError, PmError, redactSecrets, SessionFileError } from '@pm/core';
 import { CommanderError } from 'commander';
 
 export const EXIT_OK = 0;
@@ -29,9 +29,19 @@ export class CommandFailed extends PmError {
   }
 }
 
+/** A failure the command has printed already (as text or JSON): only its exit code is left to give. */
+export class AlreadyReported extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit code ${exitCode}`);
+  }
+}
+
 export function exitCodeOf(error: unknown): number {
+  if (error instanceof AlreadyReported) return error.exitCode;
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
   if (error instanceof UsageError || error instanceof InvalidInputError) return EXIT_USAGE;
+  // No session yet: the command was run before `pm login`, like a missing credential.
+  if (error instanceof SessionFileError && error.missing) return EXIT_USAGE;
   return EXIT_FAILURE;
 }
 

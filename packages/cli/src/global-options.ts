@@ -1,7 +1,7 @@
 /**
  * The options every command takes, their environment variables and defaults (all in one place).
  */
-import type { ServerAddress } from '@pm/core';
+import { redactSecrets, type ServerAddress } from '@pm/core';
 import { InvalidArgumentError } from 'commander';
 
 export const GLOBAL_DEFAULTS = {
@@ -22,16 +22,23 @@ export interface GlobalOptions {
 
 /** `host:port` → ServerAddress; commander turns the throw into a usage error (exit 2). */
 export function parseServer(value: string): ServerAddress {
-  const m = /^([^:\s]+):(\d{1,5})$/.exec(value);
-  if (!m || Number(m[2]) > 65535) throw new InvalidArgumentError(`expected host:port, got "${value}"`);
-  return { host: m[1]!, port: Number(m[2]) };
+  const m = /^([^:\s]+):(\d+)$/.exec(value);
+  if (!m) throw new InvalidArgumentError(`expected host:port, got "${value}"`);
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) {
+    throw new InvalidArgumentError(`the port ${m[2]} in "${value}" is out of range (1-65535)`);
+  }
+  return { host: m[1]!, port };
 }
 
-/** `memory`, `sqlite:<path>` or a bare path (SQLite), as openStorage() takes it. */
+/** `memory`, `sqlite:<path>`, a bare path (SQLite) or `postgres://…`, as openStorage() takes it. */
 export function parseStorage(value: string): string {
   if (value === 'memory' || (value.startsWith('sqlite:') && value.length > 'sqlite:'.length)) return value;
+  if (/^postgres(ql)?:\/\/./i.test(value)) return value;
   if (/^[a-z]+:/i.test(value) || value.length === 0) {
-    throw new InvalidArgumentError(`expected "sqlite:<path>" or "memory", got "${value}"`);
+    throw new InvalidArgumentError(
+      `expected "sqlite:<path>", "postgres://…" or "memory", got "${redactSecrets(value)}"`,
+    );
   }
   return `sqlite:${value}`;
 }

@@ -1,14 +1,18 @@
 /**
  * The `pm` entry point: `runCli(argv)` parses, runs one command and answers its exit code; errors become one
- * line (secrets redacted), or a `{ ok: false, error, message }` document with --json.
+ * line (secrets redacted), or with --json one `{ ok: false, error, message }` document on stdout, usage errors
+ * (unknown command or option, bad values) included.
  */
 import { type Command, CommanderError } from 'commander';
-import { CommandFailed, describeError, EXIT_OK, errorCodeOf, exitCodeOf } from './errors.js';
+import { AlreadyReported, CommandFailed, describeError, EXIT_OK, errorCodeOf, exitCodeOf } from './errors.js';
 import { type CliIo, processIo, toJson, writeLine } from './io.js';
 import { buildProgram } from './program.js';
 
 export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
-  const program = buildProgram(io);
+  const json = wantsJson(argv);
+  // With --json, commander's own text (usage errors, help) is collected and turned into the one document.
+  let commanderText = '';
+  const program = buildProgram(io, json ? (s) => (commanderText += s) : undefined);
   let running: Command | undefined;
   program.hook('preAction', (_root, command) => {
     running = command;
@@ -17,11 +21,26 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     await program.parseAsync([...argv], { from: 'user' });
     return EXIT_OK;
   } catch (error) {
-    // Commander has printed its own message (usage errors, --help) already.
-    if (error instanceof CommanderError) return exitCodeOf(error);
-    const opts = program.opts<{ json?: boolean; verbose?: boolean }>();
+    if (error instanceof AlreadyReported) return error.exitCode;
+    if (error instanceof CommanderError) {
+      // Without --json commander has printed its message (usage errors, --help) already.
+      const code = exitCodeOf(error);
+      if (json) {
+        const text = commanderText.trim();
+        writeLine(
+          io.stdout,
+          toJson(
+            code === EXIT_OK
+              ? { ok: true, help: text }
+              : { ok: false, error: 'USAGE', message: usageMessage(error, text) },
+          ),
+        );
+      }
+      return code;
+    }
+    const opts = program.opts<{ verbose?: boolean }>();
     const name = running ? commandPath(running) : '';
-    if (opts.json) {
+    if (json) {
       writeLine(
         io.stdout,
         toJson({
@@ -37,6 +56,21 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     }
     return exitCodeOf(error);
   }
+}
+
+/** `--json` anywhere before a `--` (as commander reads options before and after the command name). */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** Commander's message without its "error: " prefix, or the help it printed for a missing command. */
+function usageMessage(error: CommanderError, text: string): string {
+  const first = error.message.replace(/^error: /, '').trim();
+  if (first && first !== '(outputHelp)') return first;
+  // No command given: commander printed the help.
+  const usage = text.split('\n')[0]?.replace(/^Usage: /, '') ?? 'pm [options] [command]';
+  return `a command is needed: ${usage} (pm --help lists them)`;
 }
 
 /** "peers import" for the command `pm peers import`. */

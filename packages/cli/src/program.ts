@@ -32,8 +32,16 @@ seen; "peers" commands use it alone.
 Exit codes: 0 ok, 1 failure (refused, not found, cannot message, network), 2 usage error (unknown command or
 option, malformed argument such as a peer reference, missing credentials).`;
 
-export function buildProgram(io: CliIo): Command {
+/**
+ * The program; `capture`, when given, receives what commander would print itself (help, usage errors), so that
+ * `--json` can answer one JSON document instead.
+ */
+export function buildProgram(io: CliIo, capture?: (text: string) => void): Command {
   const act = makeAct(io);
+  const output = {
+    writeOut: capture ?? ((s: string) => io.stdout.write(s)),
+    writeErr: capture ?? ((s: string) => io.stderr.write(s)),
+  };
   const program = new Command()
     .name('pm')
     .description(
@@ -45,7 +53,10 @@ export function buildProgram(io: CliIo): Command {
         .default(GLOBAL_DEFAULTS.session),
     )
     .addOption(
-      new Option('--storage <spec>', 'where seen users live: sqlite:<path> or memory')
+      new Option(
+        '--storage <spec>',
+        'where seen users live: sqlite:<path>, postgres://… (needs @pm/storage-postgres) or memory',
+      )
         .env('PM_STORAGE')
         .default(GLOBAL_DEFAULTS.storage)
         .argParser(parseStorage),
@@ -58,11 +69,8 @@ export function buildProgram(io: CliIo): Command {
     .option('--json', 'machine-readable output: one JSON document on stdout')
     .option('--verbose', 'print stack traces with errors')
     .addHelpText('after', EXAMPLES)
-    .showHelpAfterError('(run pm --help for usage)')
-    .configureOutput({
-      writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
-    })
+    .showHelpAfterError(capture ? false : '(run pm --help for usage)')
+    .configureOutput(output)
     .exitOverride();
   defineLogin(program, act);
   defineWhoami(program, act);
@@ -74,10 +82,7 @@ export function buildProgram(io: CliIo): Command {
   definePeers(program, act);
   defineTestserver(program, act);
   for (const cmd of allCommands(program)) {
-    cmd.exitOverride().configureOutput({
-      writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
-    });
+    cmd.exitOverride().configureOutput(output);
   }
   return program;
 }

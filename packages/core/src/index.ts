@@ -79,5 +79,5 @@ export {
   writeSessionFile,
 } from './session/session-file.js';
 export * from './storage/index.js';
-export { openStorage } from './storage/open.js';
+export { openStorage, StorageProviderMissingError } from './storage/open.js';
 export type { BotUpdate, UpdateState } from './updates/types.js';

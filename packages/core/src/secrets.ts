@@ -9,9 +9,13 @@ const HEX_KEY_RE = /\b[0-9a-fA-F]{64,}\b/g;
 /** An api_hash from my.telegram.org: exactly 32 hex digits. */
 const API_HASH_RE = /\b[0-9a-fA-F]{32}\b/g;
 
-/** Replaces bot tokens, api hashes, session strings and key material in `text`. */
+/** The password of a URL (`postgres://pm:secret@host/db`). */
+const URL_PASSWORD_RE = /\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@\s/]+@/gi;
+
+/** Replaces bot tokens, api hashes, session strings, URL passwords and key material in `text`. */
 export function redactSecrets(text: string): string {
   return text
+    .replace(URL_PASSWORD_RE, '$1:***@')
     .replace(BOT_TOKEN_RE, '<redacted bot token>')
     .replace(HEX_KEY_RE, '<redacted key>')
     .replace(API_HASH_RE, '<redacted api hash>')

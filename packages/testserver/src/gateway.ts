@@ -190,7 +190,6 @@ export class Gateway implements UpdateSink {
       this.connections.set(connectionId, connection);
       if (this.frozen) connection.setPaused(true);
     });
-    server.on('error', (error) => onError(error, 'server'));
   }
 
   /** Starts listening; resolves once the port is bound. */
@@ -201,6 +200,8 @@ export class Gateway implements UpdateSink {
       server.once('error', reject);
       server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
         server.off('error', reject);
+        // Errors once listening are reported; a failure to listen (EADDRINUSE) is the caller's rejection only.
+        server.on('error', (error) => (options.onError ?? (() => {}))(error, 'server'));
         resolve();
       });
     });

@@ -28,6 +28,15 @@ export {
   DEFAULT_CONNECTION_LIMITS,
   type LimitCounters,
 } from './transport/connection-limits.js';
+export {
+  parsePort,
+  runStandalone,
+  STANDALONE_OPTIONS_HELP,
+  type StandaloneIo,
+  type StandaloneOptions,
+  standaloneUsage,
+  TESTSERVER_API,
+} from './standalone-cli.js';
 export { type LoopbackTarget, loopbackSocket } from './transport/loopback-socket.js';
 export { type Clock, ManualClock, ScaledClock } from './world/clock.js';
 export { FLOOD_DEFAULTS, type FloodOptions } from './world/flood.js';

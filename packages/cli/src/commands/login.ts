@@ -3,7 +3,7 @@
  * the token. Credentials come from flags, then the environment (PM_API_ID, PM_API_HASH, PM_BOT_TOKEN), then
  * prompts on a terminal (the hash and the token are not echoed). `scripts/login.ts` (`pnpm bot-login`) runs this.
  */
-import { createBotSession, PmError } from '@pm/core';
+import { createBotSession, PmError, validateCredentials } from '@pm/core';
 import type { Command } from 'commander';
 import type { Act, CommandEnv } from '../command.js';
 import { prepareServer } from '../connect.js';
@@ -47,18 +47,20 @@ export async function login({ io, opts, out }: CommandEnv, _args: string[], o: L
       'missing api id, api hash or bot token (flags, PM_API_ID/PM_API_HASH/PM_BOT_TOKEN, or a terminal to prompt)',
     );
   }
+  // A malformed api id, hash or token is a usage error (2), named before any network call; the api id as typed.
+  const creds = validateCredentials(apiId.trim(), apiHash.trim(), token);
   prepareServer(opts);
   let me: Awaited<ReturnType<typeof createBotSession>>;
   try {
     me = await createBotSession({
-      apiId: Number(apiId),
-      apiHash,
-      botToken: token,
+      apiId: creds.apiId,
+      apiHash: creds.apiHash,
+      botToken: creds.token,
       sessionPath: opts.session,
       server: opts.server,
     });
   } catch (e) {
-    // Every refusal of a login is a failure (1), a malformed token or api id included, as `pnpm bot-login` always did.
+    // A refusal by the server (wrong token, api id unknown to Telegram, network) is a failure (1).
     if (e instanceof PmError) throw new CommandFailed(e.code, e.message);
     throw e;
   }

@@ -93,7 +93,7 @@ async function stats({ opts, out }: CommandEnv): Promise<void> {
     const langs = [...languages].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
     out.result(
       {
-        storage: opts.storage,
+        storage: redactSecrets(opts.storage),
         peers: total,
         byType,
         withUsername,
@@ -105,7 +105,7 @@ async function stats({ opts, out }: CommandEnv): Promise<void> {
       },
       () =>
         [
-          `${opts.storage}: ${plural(total, 'peer')} seen`,
+          `${redactSecrets(opts.storage)}: ${plural(total, 'peer')} seen`,
           renderTable(
             ['what', 'count'],
             [
@@ -174,11 +174,26 @@ async function importCommand(
   [source]: string[],
   o: { format?: ImportFormat },
 ): Promise<void> {
-  const result = await importPeers(source!, o.format ? { format: o.format } : {});
+  let skipped = 0;
+  const result = await importPeers(source!, {
+    ...(o.format ? { format: o.format } : {}),
+    onSkip: () => {
+      skipped += 1;
+    },
+  });
   await withStorage(opts, async (storage) => {
     const counts = await restorePeers(storage, result.records);
     const total = counts.restored + counts.merged;
-    out.result({ format: result.format, imported: total, ...counts, notes: result.notes }, () =>
+    if (total === 0 && skipped > 0) {
+      // Every row was refused (nothing was written): not a success.
+      const first = result.notes.find((n) => n.startsWith('skipped: '));
+      throw new CommandFailed(
+        'NOTHING_IMPORTED',
+        `nothing imported from ${redactSecrets(source!)} (${result.format}): all ${plural(skipped, 'row')} skipped${first ? ` (${first.slice('skipped: '.length)})` : ''}`,
+        { format: result.format, imported: 0, skipped, notes: result.notes },
+      );
+    }
+    out.result({ format: result.format, imported: total, ...counts, skipped, notes: result.notes }, () =>
       [
         `imported ${total} peers from ${redactSecrets(source!)} (${result.format}): ${counts.restored} new written as exported, ${counts.merged} merged`,
         ...result.notes.map((n) => `  ${n}`),

@@ -1,7 +1,7 @@
 /**
  * `pm whoami`: the bot the session file logs in as, checked with Telegram, and what the storage knows.
  */
-import { readSessionFile } from '@pm/core';
+import { readSessionFile, redactSecrets } from '@pm/core';
 import type { Command } from 'commander';
 import type { Act, CommandEnv } from '../command.js';
 import { withClient } from '../connect.js';
@@ -30,14 +30,14 @@ async function whoami({ opts, out }: CommandEnv): Promise<void> {
         session: opts.session,
         server,
         dcId: session.dcId,
-        storage: opts.storage,
+        storage: redactSecrets(opts.storage),
         peers,
         dialogs,
       },
       [
         `@${me.username ?? '(no username)'} — ${me.firstName}, bot id ${me.id}`,
         `session: ${opts.session} (DC ${session.dcId} at ${server})`,
-        `storage: ${opts.storage}: ${plural(peers, 'peer')} seen, ${plural(dialogs.started, 'dialog')} started, ${dialogs.blocked} blocked`,
+        `storage: ${redactSecrets(opts.storage)}: ${plural(peers, 'peer')} seen, ${plural(dialogs.started, 'dialog')} started, ${dialogs.blocked} blocked`,
       ].join('\n'),
     );
   });

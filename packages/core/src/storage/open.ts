@@ -1,22 +1,73 @@
-import { describeValue, InvalidInputError } from '../errors.js';
+import { describeValue, InvalidInputError, PmError } from '../errors.js';
 import { createMemoryStorage } from './memory/index.js';
 import { openSqliteStorage } from './sqlite/index.js';
 import type { StorageProvider } from './types.js';
 
 /**
- * Opens a storage provider from a spec string: `memory`, `sqlite:<path>`, or a bare path (SQLite). Other providers
- * (e.g. `postgres:` from @pm/storage-postgres) are passed in as objects.
+ * Opens a storage provider from a spec string: `memory`, `sqlite:<path>`, a bare path (SQLite), or
+ * `postgres://…` / `postgresql://…` (through @pm/storage-postgres, loaded only when named, so it and `pg` are
+ * needed only by those who use them; `?schema=name` picks the schema). Other providers are passed in as objects.
  */
 export async function openStorage(spec: string | StorageProvider): Promise<StorageProvider> {
   if (typeof spec !== 'string') return spec;
   if (spec === 'memory' || spec === ':memory:') return createMemoryStorage();
+  if (/^postgres(ql)?:\/\//i.test(spec)) return openPostgres(spec);
   const path = spec.startsWith('sqlite:') ? spec.slice('sqlite:'.length) : spec;
   if (/^[a-z]+:\/\//i.test(path) || path.length === 0) {
     throw new InvalidInputError(
       'INVALID_STORAGE',
       describeValue(spec),
-      `Invalid storage ${describeValue(spec)}: use "memory", "sqlite:<path>" or a file path; pass other providers as objects`,
+      `Invalid storage ${describeValue(spec)}: use "memory", "sqlite:<path>", a file path or "postgres://…"; pass other providers as objects`,
     );
   }
   return openSqliteStorage({ path });
+}
+
+/** The package that holds the PostgreSQL provider; a variable, so that neither tsc nor bundlers pull it in. */
+const POSTGRES_PACKAGE = '@pm/storage-postgres';
+
+interface PostgresModule {
+  openPostgresStorage(options: { url: string; schema?: string }): Promise<StorageProvider>;
+}
+
+async function openPostgres(url: string): Promise<StorageProvider> {
+  let mod: PostgresModule;
+  try {
+    mod = (await import(POSTGRES_PACKAGE)) as PostgresModule;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
+    throw new StorageProviderMissingError(redactUrlPassword(url), POSTGRES_PACKAGE);
+  }
+  // `?schema=name` picks the schema (several stores in one database); the rest of the URL goes to pg as is.
+  const schema = /[?&]schema=([^&#]*)/.exec(url)?.[1];
+  const rest = url.replace(/([?&])schema=[^&#]*&?/, '$1').replace(/[?&]$/, '');
+  return mod.openPostgresStorage({
+    url: rest,
+    ...(schema ? { schema: decodeURIComponent(schema) } : {}),
+  });
+}
+
+/** A storage spec names a provider package that is not installed. */
+export class StorageProviderMissingError extends PmError {
+  constructor(
+    readonly spec: string,
+    readonly packageName: string,
+  ) {
+    super(
+      'STORAGE_PROVIDER_MISSING',
+      `Storage "${spec}" needs ${packageName}, which is not installed: npm install ${packageName}`,
+    );
+  }
+}
+
+/** `postgres://user:***@host/db`: the spec as it may appear in an error. */
+function redactUrlPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
+  }
 }
