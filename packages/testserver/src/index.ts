@@ -24,11 +24,6 @@ export {
 } from './scenario.js';
 export { type Cast, runCommand, STANDALONE_HELP, seedWorld } from './standalone.js';
 export {
-  type ConnectionLimits,
-  DEFAULT_CONNECTION_LIMITS,
-  type LimitCounters,
-} from './transport/connection-limits.js';
-export {
   parsePort,
   runStandalone,
   STANDALONE_OPTIONS_HELP,
@@ -37,6 +32,11 @@ export {
   standaloneUsage,
   TESTSERVER_API,
 } from './standalone-cli.js';
+export {
+  type ConnectionLimits,
+  DEFAULT_CONNECTION_LIMITS,
+  type LimitCounters,
+} from './transport/connection-limits.js';
 export { type LoopbackTarget, loopbackSocket } from './transport/loopback-socket.js';
 export { type Clock, ManualClock, ScaledClock } from './world/clock.js';
 export { FLOOD_DEFAULTS, type FloodOptions } from './world/flood.js';
