@@ -149,19 +149,39 @@ describe('the packages as npm installs them outside the workspace', () => {
     await expect(readdir(join(project, 'node_modules', 'tsx'))).rejects.toThrow();
   });
 
-  it('runs a plain node bot: loopback Telegram, bot login, /start with payload, cached username, send', async () => {
-    const r = await must(process.execPath, ['bot.mjs'], { cwd: project, timeout: 2 * MINUTES });
-    const seen = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
-    expect(seen).toMatchObject({
-      via: 'start',
-      payload: 'from-npm',
-      first: true,
-      networkLookups: 0,
-      sent: true,
-      inbox: ['Hola, Ann!'],
-    });
-    expect(seen.resolvedId).toBe(seen.annId);
-  });
+  it(
+    'runs a plain node bot: loopback Telegram, bot login, /start with payload, cached username, send',
+    async () => {
+      const r = await must(process.execPath, ['bot.mjs'], { cwd: project, timeout: 2 * MINUTES });
+      const seen = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+      expect(seen).toMatchObject({
+        via: 'start',
+        payload: 'from-npm',
+        first: true,
+        networkLookups: 0,
+        sent: true,
+        inbox: ['Hola, Ann!'],
+      });
+      expect(seen.resolvedId).toBe(seen.annId);
+    },
+    3 * MINUTES,
+  );
+
+  it(
+    "runs the README's plain node bot script as printed",
+    async () => {
+      const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+      const script = /A bot in a plain `bot\.mjs`[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
+      expect(script).toBeDefined();
+      // Its own folder (a fresh bot.session and bot.db); node_modules is found in the project above it.
+      const folder = join(project, 'readme');
+      await mkdir(folder);
+      await writeFile(join(folder, 'bot.mjs'), script!);
+      const r = await must(process.execPath, ['bot.mjs'], { cwd: folder, timeout: 2 * MINUTES });
+      expect(r.stdout).toMatch(/ok: true/);
+    },
+    3 * MINUTES,
+  );
 
   it('installs pm and pm-testserver binaries that answer --help', async () => {
     const bin = join(project, 'node_modules', '.bin');
