@@ -39,11 +39,19 @@ function secretSpellings(): Record<string, string> {
     'bot token': token,
     'bot token secret': token.slice(token.indexOf(':') + 1),
     'auth key (base64)': session.authKey.slice(0, 24),
+    // GramJS's StringSession: '1' + base64(dc, IPv4, port, key); the key sits 7 bytes in, so its base64 differs.
+    'session string': gramStringSession(key).slice(20, 60),
     // Also a Buffer's inspection (`<Buffer ab cd …>`) once its spaces are gone.
     'auth key (hex)': key.toString('hex').slice(0, 24),
     // A Uint8Array or number array, inspected in padded columns or as JSON.
     'auth key (decimal bytes)': [...head].join(','),
   };
+}
+
+function gramStringSession(key: Buffer): string {
+  const head = Buffer.from([session.dcId, 127, 0, 0, 1, 0, 0]);
+  head.writeUInt16BE(443, 5);
+  return `1${Buffer.concat([head, key]).toString('base64')}`;
 }
 
 function expectNoSecret(text: string): void {
@@ -95,5 +103,6 @@ describe('secrets stay out of inspection and serialisation', () => {
     expect(() => expectNoSecret(inspect(new Uint8Array(raw)))).toThrow();
     expect(() => expectNoSecret(JSON.stringify(raw))).toThrow();
     expect(() => expectNoSecret(`hash=${API_HASH}`)).toThrow();
+    expect(() => expectNoSecret(`session=${gramStringSession(raw)}`)).toThrow();
   });
 });
