@@ -52,6 +52,7 @@ export class MtSession {
   outbox: OutMessage[] = [];
   private sent = 0;
   private readonly received = new Map<bigint, Received>();
+  private earlier: ReadonlySet<bigint> = new Set();
 
   constructor(
     readonly authKeyId: string,
@@ -68,7 +69,20 @@ export class MtSession {
   }
 
   hasReceived(msgId: bigint): boolean {
-    return this.received.has(msgId);
+    return this.received.has(msgId) || this.earlier.has(msgId);
+  }
+
+  /** The msg_ids received so far, compactly (kept while the session waits for a reconnect). */
+  receivedIds(): BigInt64Array {
+    return BigInt64Array.from([...this.earlier, ...this.received.keys()].slice(-RECEIVED_WINDOW));
+  }
+
+  /**
+   * Resuming after a reconnect: these msg_ids were handled already, so a packet captured on the old connection
+   * and replayed on a new one is not run again (their seqnos no longer matter: a client may restart its count).
+   */
+  resume(receivedIds: BigInt64Array): void {
+    this.earlier = new Set(receivedIds);
   }
 
   /** The lowest msg_id still remembered (older ones cannot be checked for duplicates). */

@@ -5,6 +5,8 @@ import { MtSession } from './mt-session.js';
 interface Resumable {
   readonly wantsUpdates: boolean;
   readonly layer: number | undefined;
+  /** What it had received: a packet captured on the old connection and replayed on a new one runs once. */
+  readonly receivedIds: BigInt64Array;
 }
 
 /** How many closed sessions are remembered for a client that reconnects with the same session id. */
@@ -37,6 +39,7 @@ export class SessionRegistry {
         this.resumable.delete(key);
         session.wantsUpdates = earlier.wantsUpdates;
         session.layer = earlier.layer;
+        session.resume(earlier.receivedIds);
       }
       sessions.set(sessionId, session);
     }
@@ -56,7 +59,11 @@ export class SessionRegistry {
     if (!this.delete(session)) return;
     const key = `${session.authKeyId}:${session.sessionId}`;
     this.resumable.delete(key);
-    this.resumable.set(key, { wantsUpdates: session.wantsUpdates, layer: session.layer });
+    this.resumable.set(key, {
+      wantsUpdates: session.wantsUpdates,
+      layer: session.layer,
+      receivedIds: session.receivedIds(),
+    });
     if (this.resumable.size > RESUMABLE_LIMIT) {
       const oldest = this.resumable.keys().next().value;
       if (oldest !== undefined) this.resumable.delete(oldest);

@@ -305,4 +305,30 @@ describe('MTProto session rules', () => {
     expect(error.obj.transportError).toBe(-404);
     expect(gw.counters.transportErrors).toBe(1);
   });
+
+  it('runs a query replayed on a new connection of the same session once, and serves the session on', async () => {
+    const { gw, authKey, backend } = await setup();
+    const first = await open(gw, authKey);
+    const body = new Api.help.GetConfig().getBytes();
+    const msgId = first.newMsgId();
+    const seqNo = first.state._getSeqNo(true);
+    await first.send([{ body, msgId, seqNo }]);
+    await first.next(isResultFor(msgId));
+    const calls = backend.calls.length;
+    first.close();
+    await waitFor(() => gw.counters.connectionsOpen === 0);
+
+    // The same session id, salt, msg_id and seqno on a new connection: what a captured packet replays.
+    const replay = await open(gw, authKey);
+    const ids = (s: RawSession) => s.state as unknown as { id: unknown };
+    ids(replay).id = ids(first).id;
+    replay.state.salt = first.state.salt;
+    await replay.send([{ body, msgId, seqNo }]);
+    await expect(replay.next(isResultFor(msgId), 500)).rejects.toThrow(/no matching message/);
+    expect(backend.calls.length).toBe(calls);
+    // A new query on the resumed session is answered.
+    const [next] = await replay.send([{ body }]);
+    expect(resultBody(await replay.next(isResultFor(next!)))).toBeInstanceOf(Api.Config);
+    expect(backend.calls.length).toBe(calls + 1);
+  });
 });
