@@ -42,4 +42,26 @@ describe.skipIf(!PG_URL)(PG_URL ? 'cache coherence across processes' : SKIP_MESS
     expect((await cache.get(ANN))?.usernames).toEqual([]);
     expect(cache.peekInputPeer('@XP_MOVING')?.id).toBe(BOB);
   }, 30_000);
+
+  it('keeps the newer name another process saw when an older sighting is written after it', async () => {
+    const CAROL = 503n;
+    const slow = new PeerCache({ storage: store, closeStorage: false, flushDelayMs: 600_000 });
+    await slow.upsert([{ id: CAROL, type: 'user', accessHash: 3n, firstName: 'Original' }]);
+    await slow.flush();
+    // This process sees a rename, but its write is held back...
+    await slow.upsert([{ id: CAROL, type: 'user', accessHash: 3n, firstName: 'Stale' }]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // ...while another process sees a later rename and writes it at once.
+    const { child, output } = spawnFixture('upsert-child.ts', [
+      schema,
+      JSON.stringify([{ id: String(CAROL), type: 'user', accessHash: '3', firstName: 'Fresh' }]),
+    ]);
+    expect(await exited(child), output()).toBe(0);
+    await slow.flush(); // the older sighting arrives last
+    await slow.close();
+    expect(await store.peers.get(CAROL)).toMatchObject({ firstName: 'Fresh' });
+    const names = (await store.history.list(CAROL)).filter((h) => h.field === 'firstName');
+    expect(names.at(-1)?.after).toBe('Fresh');
+    for (const [i, row] of names.entries()) if (i > 0) expect(row.before).toBe(names[i - 1]?.after);
+  }, 30_000);
 });

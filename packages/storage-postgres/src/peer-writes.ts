@@ -3,7 +3,8 @@
  * other's knowledge, whatever the interleaving:
  *
  * - the upsert merges in `ON CONFLICT DO UPDATE`, against the row as it is at that moment (locked): a min record
- *   never replaces a full access hash nor any other field of a full row; a lang code is never cleared;
+ *   never replaces a full access hash nor any other field of a full row; a lang code is never cleared; a record
+ *   seen before the row's last sighting (`last_seen`) changes none of its plain fields;
  * - the username index follows the row in the same transaction: a name the row gained is claimed in the unique
  *   index on lower(username), and the owner it is taken from (read back from that very statement) loses it from
  *   its row too; a name the row lost is freed;
@@ -36,12 +37,18 @@ import {
 /** A min record arriving over a full row: it may only fill what the row lacks. */
 const MIN_OVER_FULL = '(excluded.min AND NOT p.min)';
 /**
+ * A record whose last sighting is older than the row's: another process saw the peer since, and what it saw
+ * stands (a delayed write must not bring back an old name). The record's `lastSeen` is its sighting's time.
+ */
+const OLDER = '(excluded.last_seen < p.last_seen)';
+/**
  * Over a full row, a min record changes nothing but the times. The record may carry the writer's stale memory as
  * much as the min sighting itself, so filling gaps from it could bring back what another process removed (e.g. a
  * username moved away); the next full sighting fills them anyway.
  */
-const keepOverFull = (c: string): string => `CASE WHEN ${MIN_OVER_FULL} THEN p.${c} ELSE excluded.${c} END`;
-const LANG_KEPT = `excluded.lang_code IS NULL OR ${MIN_OVER_FULL}`;
+const keepOverFull = (c: string): string =>
+  `CASE WHEN ${MIN_OVER_FULL} OR ${OLDER} THEN p.${c} ELSE excluded.${c} END`;
+const LANG_KEPT = `excluded.lang_code IS NULL OR ${MIN_OVER_FULL} OR excluded.lang_code_seen_at < p.lang_code_seen_at`;
 
 /** The merged value of each column, in terms of the stored row `p` and the incoming `excluded`. */
 const MERGED: Record<(typeof PEER_COLUMNS)[number], string> = {

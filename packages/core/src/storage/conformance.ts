@@ -898,6 +898,33 @@ export function describeStorageConformance(
         expect(await provider.peers.count()).toBe(0);
       });
 
+      it('keeps what a later sighting stored when a record seen earlier arrives after it', async () => {
+        const newer = {
+          ...sampleRecord(ANN),
+          firstName: 'New',
+          lastName: 'Newer',
+          lastSeen: 2000,
+          lastUpdated: 2000,
+        };
+        const older = {
+          ...sampleRecord(ANN),
+          firstName: 'Old',
+          lastName: null,
+          lastSeen: 1000,
+          lastUpdated: 1000,
+        };
+        await provider.peers.upsertMany([newer]);
+        await provider.peers.upsertMany([older]);
+        expect(await provider.peers.get(ANN)).toMatchObject({
+          firstName: 'New',
+          lastName: 'Newer',
+          lastSeen: 2000,
+        });
+        // A sighting at the same time or later applies.
+        await provider.peers.upsertMany([{ ...older, lastSeen: 2000 }]);
+        expect(await provider.peers.get(ANN)).toMatchObject({ firstName: 'Old', lastName: null });
+      });
+
       it('moves a username row to the peer that claims it', async () => {
         await provider.usernames.replaceForPeers([{ peerId: ANN, usernames: ['Name_One', 'name_two'] }]);
         await provider.usernames.replaceForPeers([{ peerId: BOB, usernames: ['name_one'] }]);

@@ -191,7 +191,11 @@ export interface PeerRepository {
   getMany(ids: readonly bigint[]): Promise<Map<bigint, PeerRecord>>;
   /** Current holders of normalized phones (digits only). */
   findByPhones(phones: readonly string[]): Promise<Map<string, bigint>>;
-  /** Insert or replace whole records. */
+  /**
+   * Insert or replace whole records. A record whose `lastSeen` (the time of its last sighting) is older than the
+   * stored one's changes none of the stored fields: with several processes, a delayed write must not bring back
+   * what another process saw since. (PostgreSQL, merging in SQL, still takes the newer access hash or lang code.)
+   */
   upsertMany(records: readonly PeerRecord[]): Promise<void>;
   deleteMany(ids: readonly bigint[]): Promise<void>;
   count(): Promise<number>;

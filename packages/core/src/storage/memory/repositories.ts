@@ -133,6 +133,9 @@ export class MemoryPeerRepository implements PeerRepository {
   upsertMany(records: readonly PeerRecord[]): Promise<void> {
     return this.ctx.write(this.inTx, (t) => {
       for (const record of records) {
+        // A record seen before the stored one's last sighting changes nothing (see PeerRepository.upsertMany).
+        const stored = t.peers.get(record.id);
+        if (stored !== undefined && record.lastSeen < stored.lastSeen) continue;
         this.unindexPhone(t, record.id);
         this.ctx.remember(t.peers, record.id);
         if (!t.peers.has(record.id)) t.sortedPeerIds = null;

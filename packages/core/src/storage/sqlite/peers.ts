@@ -123,7 +123,9 @@ export class SqlitePeerRepository implements PeerRepository {
       `SELECT ${SELECTED} FROM peers WHERE id IN (${inList(CHUNK)})`,
     );
     const upsert = (rows: number) =>
-      `INSERT INTO peers (${COLUMNS}) VALUES ${valuesList(rows, COLUMN_COUNT)} ON CONFLICT (id) DO UPDATE SET ${UPDATES}`;
+      `INSERT INTO peers (${COLUMNS}) VALUES ${valuesList(rows, COLUMN_COUNT)} ON CONFLICT (id) DO UPDATE SET ${UPDATES} ` +
+      // A record seen before the stored one's last sighting changes nothing (see PeerRepository.upsertMany).
+      'WHERE excluded.last_seen >= peers.last_seen';
     this.#upsert = db.prepare<unknown[]>(upsert(1));
     this.#upsertChunk = db.prepare<unknown[]>(upsert(CHUNK));
     this.#delete = db.prepare<[bigint]>('DELETE FROM peers WHERE id = ?');
