@@ -105,6 +105,31 @@ describe('pm broadcast', () => {
     expect(texts(ben).filter((t) => t === 'News 3')).toHaveLength(1);
   });
 
+  it('names the file and line of a malformed recipient and creates no job until the whole list is read', async () => {
+    const file = join(w.dir, 'bad.txt');
+    writeFileSync(file, '@ann_bc\n# a comment\n\n@a-b\n@ben_bc\n');
+    const r = await pm([
+      ...w.globals,
+      'broadcast',
+      '--text',
+      'Never',
+      '--to',
+      file,
+      '--id',
+      'bad1',
+      '--json',
+    ]);
+    expect(r.code).toBe(2);
+    expect(json(r)).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(new RegExp(`^${file}:4: .*"@a-b"`)),
+    });
+    expect(texts(ann)).not.toContain('Never');
+    const resumed = await pm([...w.globals, 'broadcast', '--resume', 'bad1']);
+    expect(resumed.code).toBe(1);
+    expect(resumed.stderr).toMatch(/does not exist/);
+  });
+
   it('answers 2 without --text or --to, and 1 for a job that does not exist', async () => {
     expect((await pm([...w.globals, 'broadcast', '--to', 'started'])).code).toBe(2);
     expect((await pm([...w.globals, 'broadcast', '--text', 'x', '--to', 'nosuchfile.txt'])).code).toBe(2);

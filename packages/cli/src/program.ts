@@ -9,6 +9,7 @@ import { defineLogin } from './commands/login.js';
 import { definePeers } from './commands/peers.js';
 import { defineResolve } from './commands/resolve.js';
 import { defineSend } from './commands/send.js';
+import { defineSync } from './commands/sync.js';
 import { defineTestserver } from './commands/testserver.js';
 import { defineUser } from './commands/user.js';
 import { defineWhoami } from './commands/whoami.js';
@@ -20,6 +21,7 @@ Examples:
   $ pm login                                   # prompts for api id, api hash and bot token; writes pm.session
   $ pm whoami
   $ pm user @alice                             # profile, last known language, dialog state, history
+  $ pm sync                                    # record missed dialog starts and blocks without running the bot
   $ pm can-message @alice && pm send @alice "Hello again"
   $ pm broadcast --text "We are back" --to started
   $ pm peers export --format csv > peers.csv
@@ -79,6 +81,7 @@ export function buildProgram(io: CliIo, capture?: (text: string) => void): Comma
   defineCanMessage(program, act);
   defineSend(program, act);
   defineBroadcast(program, act);
+  defineSync(program, act);
   definePeers(program, act);
   defineTestserver(program, act);
   for (const cmd of allCommands(program)) {

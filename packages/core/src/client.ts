@@ -287,6 +287,15 @@ export class PmClient {
     return this.emitter.events(name, opts);
   }
 
+  /**
+   * Whether a bot process has consumed updates with this storage (an update state is saved for this bot). Until
+   * then dialog starts and blocks are unknown to the storage, not absent.
+   */
+  async hasUpdateState(): Promise<boolean> {
+    if (!this.meInfo) throw new NotLoggedInError();
+    return (await this.storage.state.get(`${STATE_KEY}.${this.meInfo.id}`)) !== undefined;
+  }
+
   /** Resolves when every update received so far has been handled (useful in tests and scripts). */
   async idle(): Promise<void> {
     await this.ingestQueue;

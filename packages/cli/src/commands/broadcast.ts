@@ -6,7 +6,7 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import type { Broadcast, BroadcastReport, PeerRef, Recipients } from '@pm/core';
+import { type Broadcast, type BroadcastReport, type PeerRef, parsePeerRef, type Recipients } from '@pm/core';
 import { SingleBar } from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Act, CommandEnv } from '../command.js';
@@ -81,16 +81,30 @@ failed (resume it with --resume <id>), 2 usage error.`,
     .action(act<BroadcastOptions>(broadcast));
 }
 
-async function* refsFrom(input: Readable): AsyncIterable<PeerRef> {
+/**
+ * Reads the whole list before anything is created: a malformed line is a usage error naming the file and line
+ * (`customers.txt:7: …`), and no job exists until every line has been read and parsed.
+ */
+async function readRefs(input: Readable, name: string): Promise<PeerRef[]> {
+  const refs: PeerRef[] = [];
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  let n = 0;
   for await (const raw of lines) {
+    n += 1;
     const line = raw.replace(/#.*$/, '').trim();
-    if (line) yield line;
+    if (!line) continue;
+    try {
+      parsePeerRef(line);
+    } catch (e) {
+      throw new UsageError(`${name}:${n}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    refs.push(line);
   }
+  return refs;
 }
 
-function recipientsOf(to: string, io: CommandEnv['io']): Recipients {
-  if (to === '-') return refsFrom(io.stdin);
+async function recipientsOf(to: string, io: CommandEnv['io']): Promise<Recipients> {
+  if (to === '-') return readRefs(io.stdin, '<stdin>');
   const query = RECIPIENT_QUERIES[to];
   if (query && !existsSync(to)) return { dialogs: query };
   if (!existsSync(to)) {
@@ -98,14 +112,14 @@ function recipientsOf(to: string, io: CommandEnv['io']): Recipients {
       `--to ${JSON.stringify(to)}: no such file, and not a query (${Object.keys(RECIPIENT_QUERIES).join(', ')})`,
     );
   }
-  return refsFrom(createReadStream(to));
+  return readRefs(createReadStream(to), to);
 }
 
 async function broadcast({ io, opts, out }: CommandEnv, _args: string[], o: BroadcastOptions): Promise<void> {
   if (o.resume && o.id && o.resume !== o.id) throw new UsageError('--resume and --id name different jobs');
   if (!o.resume && (!o.text || !o.to)) throw new UsageError('a new broadcast needs --text and --to');
   const id = o.resume ?? o.id ?? `bc-${new Date().toISOString().replace(/[-:]|\.\d+Z$/g, '')}`;
-  const recipients = o.to ? recipientsOf(o.to, io) : undefined;
+  const recipients = o.to ? await recipientsOf(o.to, io) : undefined;
   const stop = new AbortController();
   void io.interrupted.then(() => stop.abort());
 
