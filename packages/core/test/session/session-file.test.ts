@@ -65,6 +65,13 @@ describe.skipIf(process.platform === 'win32')('session file permissions', () => 
     });
   }
 
+  it('is replaced by a 0600 file when the owner logs in again (the refused file is never read)', async () => {
+    await chmod(path, 0o644);
+    await writeSessionFile(path, { ...data, authKey: Buffer.alloc(256, 0xcd).toString('base64') });
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect((await readSessionFile(path)).authKey).not.toBe(AUTH_KEY);
+  });
+
   it('makes PmClient.connect fail before any network or storage is touched', async () => {
     await chmod(path, 0o644);
     const err = await PmClient.connect({
