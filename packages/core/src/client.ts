@@ -1,5 +1,12 @@
 import { inspect } from 'node:util';
 import { type CanMessageResult, canMessage } from './blocks/can-message.js';
+import {
+  answerCallback,
+  type CallbackAnswerInput,
+  type CallbackAnswerResult,
+  type CallbackQueryEvent,
+  callbackQueryEvent,
+} from './callbacks/callback-query.js';
 import { type Clock, systemClock } from './clock.js';
 import { type ConnectionOptions, type ConnectionState, withTimeout } from './connection/index.js';
 import {
@@ -31,6 +38,14 @@ import {
 } from './profiles/profile.js';
 import { redactSecrets } from './secrets.js';
 import { Broadcast, BroadcastError, type BroadcastOptions } from './send/broadcast.js';
+import {
+  type DeleteResult,
+  deleteMessages,
+  type EditDeps,
+  type EditInput,
+  type EditResult,
+  editMessage,
+} from './send/edit.js';
 import { type LimiterOptions, RateLimiter, realSleep } from './send/limiter.js';
 import { SEND_DEFAULTS, Sender, type SendInput, type SendResult } from './send/sender.js';
 import {
@@ -106,6 +121,8 @@ export interface PmEvents extends DialogEvents {
   error: ClientErrorEvent;
   /** The connection changed state: connecting, ready, waiting (with the next attempt's time), stopped. */
   connectionState: ConnectionState;
+  /** A user pressed a callback button under one of the bot's messages; answer with `answerCallback(queryId)`. */
+  callbackQuery: CallbackQueryEvent;
 }
 
 export class NotLoggedInError extends PmError {
@@ -329,6 +346,48 @@ export class PmClient {
   send(ref: PeerRef, input: string | SendInput): Promise<SendResult> {
     const timeoutMs = typeof input === 'string' ? undefined : input.timeoutMs;
     return withTimeout(timeoutMs, () => this.sender.send(ref, input));
+  }
+
+  /**
+   * Edits one of the bot's messages (text and/or inline keyboard). Refusals are results:
+   * `{ ok: false, reason: 'notModified' | 'messageInvalid' | 'notAuthor' | 'editTimeExpired' | … }`.
+   */
+  edit(
+    ref: PeerRef,
+    messageId: number,
+    input: string | EditInput,
+    opts: CallTimeout = {},
+  ): Promise<EditResult> {
+    return withTimeout(opts.timeoutMs, () => editMessage(this.editDeps, ref, messageId, input));
+  }
+
+  /** Deletes messages of the bot's chats for everyone; answers how many Telegram deleted. */
+  deleteMessages(messageIds: readonly number[], opts: CallTimeout = {}): Promise<DeleteResult> {
+    return withTimeout(opts.timeoutMs, () => deleteMessages(this.editDeps, messageIds));
+  }
+
+  /** Answers a `callbackQuery` event (once per query): a notification, an alert or a URL. */
+  answerCallback(
+    queryId: bigint,
+    answer: CallbackAnswerInput = {},
+    opts: CallTimeout = {},
+  ): Promise<CallbackAnswerResult> {
+    return withTimeout(opts.timeoutMs, () =>
+      answerCallback((id, a) => this.gram.answerCallbackQuery(id, a), queryId, answer),
+    );
+  }
+
+  private get editDeps(): EditDeps {
+    return {
+      resolvePeer: (ref) => this.resolver.resolvePeer(ref),
+      inputPeerFor: (id) => this.peers.inputPeerFor(id),
+      format: formatText,
+      editMessage: (peer, id, text, o) => this.gram.editMessage(peer, id, text, o),
+      deleteMessages: (ids) => this.gram.deleteMessages(ids),
+      onUpdates: (incoming) => {
+        if (this.engine && this.startPromise) void this.engine.push(incoming);
+      },
+    };
   }
 
   /**
@@ -570,6 +629,9 @@ export class PmClient {
         }
         break;
       }
+      case 'callbackQuery':
+        await this.emitter.emit('callbackQuery', await callbackQueryEvent(u, this.peers));
+        break;
       default:
         opened = await this.dialogService.handle(u);
     }

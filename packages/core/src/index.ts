@@ -1,4 +1,9 @@
 export type { CanMessageResult, CannotMessageReason } from './blocks/can-message.js';
+export type {
+  CallbackAnswerInput,
+  CallbackAnswerResult,
+  CallbackQueryEvent,
+} from './callbacks/callback-query.js';
 export {
   type CallTimeout,
   CLIENT_DEFAULTS,
@@ -62,6 +67,7 @@ export {
   type BroadcastReport,
   type Recipients,
 } from './send/broadcast.js';
+export type { DeleteResult, EditInput, EditResult } from './send/edit.js';
 export { type ChatScope, LIMITER_DEFAULTS, type LimiterOptions, RateLimiter } from './send/limiter.js';
 export { broadcastRandomId, randomMessageId } from './send/random-id.js';
 export { MAX_MESSAGE_LENGTH, SEND_DEFAULTS, type SendInput, type SendResult } from './send/sender.js';

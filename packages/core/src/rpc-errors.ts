@@ -137,3 +137,49 @@ export function sendFailureReason(err: unknown, hadFullHash: boolean): SendFailu
   if (err instanceof MessageTextError) return err.rpcName === 'MESSAGE_EMPTY' ? 'empty' : 'tooLong';
   return 'failed';
 }
+
+/** Why an edit or deletion of a message was refused. */
+export type EditFailureReason =
+  /** MESSAGE_NOT_MODIFIED: the new text and keyboard equal the old ones. */
+  | 'notModified'
+  /** MESSAGE_ID_INVALID: no such message in that chat (or it was deleted). */
+  | 'messageInvalid'
+  /** MESSAGE_AUTHOR_REQUIRED: someone else's message. */
+  | 'notAuthor'
+  /** MESSAGE_EDIT_TIME_EXPIRED: the text may no longer change (48 h for a bot's text message). */
+  | 'editTimeExpired'
+  | 'tooLong'
+  | 'empty'
+  | 'notSeen'
+  | 'floodWait'
+  | 'network'
+  | 'failed';
+
+const EDIT_REASONS: Readonly<Record<string, EditFailureReason>> = {
+  MESSAGE_NOT_MODIFIED: 'notModified',
+  MESSAGE_ID_INVALID: 'messageInvalid',
+  MESSAGE_AUTHOR_REQUIRED: 'notAuthor',
+  MESSAGE_EDIT_TIME_EXPIRED: 'editTimeExpired',
+  MESSAGE_TOO_LONG: 'tooLong',
+  MESSAGE_EMPTY: 'empty',
+  PEER_ID_INVALID: 'notSeen',
+};
+
+/** Maps an error met while editing or deleting a message to a reason. */
+export function editFailureReason(err: unknown): EditFailureReason {
+  if (err instanceof FloodWaitError) return 'floodWait';
+  if (err instanceof ConnectionLostError) return 'network';
+  if (err instanceof RpcCallError) return EDIT_REASONS[err.rpcName] ?? 'failed';
+  return 'failed';
+}
+
+/** Why a callback answer was refused: QUERY_ID_INVALID (unknown, too old or already answered), or the usual. */
+export type CallbackAnswerFailureReason = 'queryInvalid' | 'tooLong' | 'floodWait' | 'network' | 'failed';
+
+export function callbackAnswerFailureReason(err: unknown): CallbackAnswerFailureReason {
+  if (err instanceof FloodWaitError) return 'floodWait';
+  if (err instanceof ConnectionLostError) return 'network';
+  if (err instanceof RpcCallError && err.rpcName === 'QUERY_ID_INVALID') return 'queryInvalid';
+  if (err instanceof RpcCallError && err.rpcName === 'MESSAGE_TOO_LONG') return 'tooLong';
+  return 'failed';
+}

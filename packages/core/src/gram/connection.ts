@@ -605,6 +605,77 @@ export class GramConnection {
     return { ...sentMessageInfo(res), incoming: mapIncoming(res) };
   }
 
+  /**
+   * messages.editMessage: new text (or the old one when `message` is undefined) and keyboard; the result's pts
+   * goes to the update engine. Leaving `buttons` out removes the keyboard, as Telegram does.
+   */
+  async editMessage(
+    ref: InputPeerDescriptor,
+    id: number,
+    message: FormattedText | undefined,
+    opts: { noWebpage?: boolean; buttons?: readonly (readonly InlineButton[])[] } = {},
+  ): Promise<{ editDate: number; incoming: IncomingUpdates | undefined }> {
+    const res = await this.invoke<Api.TypeUpdates>(
+      'messages.EditMessage',
+      () =>
+        new Api.messages.EditMessage({
+          peer: toInputPeer(ref),
+          id,
+          noWebpage: opts.noWebpage,
+          ...(message ? { message: message.text } : {}),
+          ...(message && message.entities.length > 0
+            ? { entities: message.entities as Api.TypeMessageEntity[] }
+            : {}),
+          ...(opts.buttons ? { replyMarkup: inlineKeyboard(opts.buttons) } : {}),
+        }),
+    );
+    return { editDate: editDateOf(res), incoming: mapIncoming(res) };
+  }
+
+  /** messages.deleteMessages (for everyone); answers how many were deleted and the pts for the engine. */
+  async deleteMessages(
+    ids: readonly number[],
+  ): Promise<{ deleted: number; incoming: IncomingUpdates | undefined }> {
+    const res = await this.invoke<Api.messages.AffectedMessages>(
+      'messages.DeleteMessages',
+      () => new Api.messages.DeleteMessages({ id: [...ids], revoke: true }),
+    );
+    return {
+      deleted: res.ptsCount,
+      incoming:
+        res.ptsCount > 0
+          ? mapIncoming(
+              new Api.UpdateShort({
+                update: new Api.UpdateDeleteMessages({
+                  messages: [...ids],
+                  pts: res.pts,
+                  ptsCount: res.ptsCount,
+                }),
+                date: Math.floor(Date.now() / 1000),
+              }),
+            )
+          : undefined,
+    };
+  }
+
+  /** messages.setBotCallbackAnswer. */
+  async answerCallbackQuery(
+    queryId: bigint,
+    answer: { text?: string; alert?: boolean; url?: string; cacheTime?: number },
+  ): Promise<void> {
+    await this.invoke<boolean>(
+      'messages.SetBotCallbackAnswer',
+      () =>
+        new Api.messages.SetBotCallbackAnswer({
+          queryId: toBigInteger(queryId),
+          alert: answer.alert,
+          cacheTime: answer.cacheTime ?? 0,
+          ...(answer.text ? { message: answer.text } : {}),
+          ...(answer.url ? { url: answer.url } : {}),
+        }),
+    );
+  }
+
   /** Closes the connection for good; calls still waiting settle with ConnectionLostError('stopped'). */
   async disconnect(): Promise<void> {
     this.#session.hooks = undefined;
@@ -630,6 +701,17 @@ function selfInfo(u: Api.TypeUser): SelfInfo {
     bot: Boolean(u.bot),
     raw: u,
   };
+}
+
+function editDateOf(res: Api.TypeUpdates): number {
+  if (res instanceof Api.Updates || res instanceof Api.UpdatesCombined) {
+    for (const u of res.updates) {
+      if (u instanceof Api.UpdateEditMessage && u.message instanceof Api.Message && u.message.editDate) {
+        return u.message.editDate;
+      }
+    }
+  }
+  return Math.floor(Date.now() / 1000);
 }
 
 function sentMessageInfo(res: Api.TypeUpdates): { messageId: number; date: number } {

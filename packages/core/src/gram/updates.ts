@@ -60,6 +60,20 @@ export function mapUpdate(u: Api.TypeUpdate): SequencedUpdate {
   if (u instanceof Api.UpdateNewMessage) {
     return { update: mapMessage(u.message), seq: { box: 'pts', pts: u.pts, ptsCount: u.ptsCount } };
   }
+  if (u instanceof Api.UpdateBotCallbackQuery) {
+    return {
+      update: {
+        type: 'callbackQuery',
+        queryId: toBigint(u.queryId),
+        userId: toBigint(u.userId),
+        chatId: markedPeerId(u.peer),
+        messageId: u.msgId,
+        data: u.data ? Buffer.from(u.data) : undefined,
+        chatInstance: toBigint(u.chatInstance),
+      },
+      seq: { box: 'none' },
+    };
+  }
   if (u instanceof Api.UpdateBotStopped) {
     return {
       update: { type: 'botStopped', userId: toBigint(u.userId), stopped: Boolean(u.stopped), date: u.date },

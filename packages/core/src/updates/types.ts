@@ -53,6 +53,18 @@ export type BotUpdate =
       readonly lastName?: string;
       readonly usernames: readonly string[];
     }
+  | {
+      /** updateBotCallbackQuery: a user pressed a callback button under one of the bot's messages. */
+      readonly type: 'callbackQuery';
+      readonly queryId: bigint;
+      readonly userId: bigint;
+      /** The private peer user id, or the marked chat id. */
+      readonly chatId: bigint;
+      readonly messageId: number;
+      /** The button's data (undefined for a game button). */
+      readonly data: Uint8Array | undefined;
+      readonly chatInstance: bigint;
+    }
   | { readonly type: 'userPhone'; readonly userId: bigint; readonly phone?: string }
   | { readonly type: 'userChanged'; readonly userId: bigint }
   | { readonly type: 'other'; readonly name: string };
