@@ -16,6 +16,10 @@ export const STANDALONE_HELP = `commands:
   <user> group <text>         post in the demo group (min user if the bot never saw them)
   inbox <user>                what the bot sent to the user
   stats                       RPC counters
+  drop                        close every client connection (clients reconnect)
+  freeze | unfreeze           stop answering with the sockets left open (a hung server), and resume
+  forget-keys                 forget every auth key (clients get -404: their sessions must log in again)
+  revoke                      revoke the bot's token (prints the new one; old sessions get SESSION_REVOKED)
   help`;
 
 /** The bot, the users by lower-cased first name, and the demo group. */
@@ -58,6 +62,23 @@ export function runCommand(tg: TestServer, cast: Cast, line: string): string {
   const [head = '', verb = '', ...rest] = line.trim().split(/\s+/);
   if (head === '' || head === 'help') return STANDALONE_HELP;
   if (head === 'stats') return JSON.stringify(tg.stats(), null, 2);
+  if (head === 'drop') {
+    tg.dropAllConnections();
+    return 'ok';
+  }
+  if (head === 'freeze' || head === 'unfreeze') {
+    if (head === 'freeze') tg.freeze();
+    else tg.unfreeze();
+    return 'ok';
+  }
+  if (head === 'forget-keys') {
+    tg.forgetAuthKeys();
+    return 'ok';
+  }
+  if (head === 'revoke') {
+    cast.bot = tg.revokeBotToken(cast.bot);
+    return `new token: ${cast.bot.token}`;
+  }
   if (head === 'users') {
     return [...cast.users]
       .map(([k, u]) => `${k}: id ${u.id}, @${u.username ?? '-'}, ${u.firstName}`)
