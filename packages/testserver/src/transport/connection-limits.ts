@@ -22,7 +22,7 @@ export interface ConnectionLimits {
   readonly maxBufferedBytesPerConnection: number;
   /**
    * Bytes of unfinished frames all connections together may hold; past it the connections holding the most are
-   * closed (-429) until the total fits again. @default 16 MiB
+   * closed (-429) until the total fits again. @default 8 MiB
    */
   readonly maxBufferedBytesTotal: number;
 }
@@ -32,7 +32,7 @@ export const DEFAULT_CONNECTION_LIMITS: Omit<ConnectionLimits, 'maxBufferedBytes
   handshakeTimeoutMs: 15_000,
   partialFrameTimeoutMs: 10_000,
   idleTimeoutMs: 300_000,
-  maxBufferedBytesTotal: 16 * 1024 * 1024,
+  maxBufferedBytesTotal: 8 * 1024 * 1024,
 };
 
 /** setTimeout's largest delay; longer limits wait this long. */
