@@ -82,12 +82,16 @@ function lacking(value: unknown): boolean {
   return value === null || (Array.isArray(value) && value.length === 0);
 }
 
+/** The seen value where the sighting may overwrite (or the stored one is lacking), else the stored one. */
+function pick<T>(overwrite: boolean, stored: T, seen: T | undefined): T {
+  return seen !== undefined && (overwrite || lacking(stored)) ? seen : stored;
+}
+
 /** Merges a sighting into the stored record by the rules in the module comment. */
 export function mergeRecord(existing: PeerRecord, input: ValidPeerInput, now: number): MergeOutcome {
   // A min sighting may overwrite only another min record; over a full record it fills gaps.
+  // (No closures here: this runs for every sighting, a re-sighting that changes nothing included.)
   const overwrite = !input.min || existing.min;
-  const pick = <T>(stored: T, seen: T | undefined): T =>
-    seen !== undefined && (overwrite || lacking(stored)) ? seen : stored;
 
   let accessHash = existing.accessHash;
   let min = existing.min;
@@ -108,17 +112,17 @@ export function mergeRecord(existing: PeerRecord, input: ValidPeerInput, now: nu
     type: overwrite && input.type !== undefined ? input.type : existing.type,
     accessHash,
     min,
-    usernames: pick(existing.usernames, input.usernames),
-    firstName: pick(existing.firstName, input.firstName),
-    lastName: pick(existing.lastName, input.lastName),
-    title: pick(existing.title, input.title),
-    phone: pick(existing.phone, input.phone),
+    usernames: pick(overwrite, existing.usernames, input.usernames),
+    firstName: pick(overwrite, existing.firstName, input.firstName),
+    lastName: pick(overwrite, existing.lastName, input.lastName),
+    title: pick(overwrite, existing.title, input.title),
+    phone: pick(overwrite, existing.phone, input.phone),
     langCode: langSeen ? (input.langCode ?? null) : existing.langCode,
     langCodeSeenAt: langSeen ? now : existing.langCodeSeenAt,
-    premium: pick(existing.premium, input.premium),
-    verified: pick(existing.verified, input.verified),
+    premium: pick(overwrite, existing.premium, input.premium),
+    verified: pick(overwrite, existing.verified, input.verified),
     deleted: overwrite && input.deleted !== undefined ? input.deleted : existing.deleted,
-    photoId: pick(existing.photoId, input.photoId),
+    photoId: pick(overwrite, existing.photoId, input.photoId),
     firstSeen: existing.firstSeen,
     lastSeen: Math.max(existing.lastSeen, now),
     lastUpdated: existing.lastUpdated,
@@ -144,12 +148,33 @@ function finish(before: PeerRecord, next: PeerRecord, now: number): MergeOutcome
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i]);
-  return a === b;
+  if (a === b) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Changed tracked fields, in a fixed order. */
 export function diffRecords(before: PeerRecord, after: PeerRecord): FieldChange[] {
+  // The common answer is "nothing": compare each field by name (a loop over field names would read them by key,
+  // several times slower), and only then build the list.
+  if (
+    before.type === after.type &&
+    before.accessHash === after.accessHash &&
+    before.min === after.min &&
+    before.firstName === after.firstName &&
+    before.lastName === after.lastName &&
+    before.title === after.title &&
+    sameValue(before.usernames, after.usernames) &&
+    before.phone === after.phone &&
+    before.langCode === after.langCode &&
+    before.premium === after.premium &&
+    before.verified === after.verified &&
+    before.deleted === after.deleted &&
+    before.photoId === after.photoId
+  ) {
+    return [];
+  }
   const changes: FieldChange[] = [];
   for (const field of TRACKED) {
     if (!sameValue(before[field], after[field])) {
