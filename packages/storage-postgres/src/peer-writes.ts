@@ -37,17 +37,22 @@ import {
 /** A min record arriving over a full row: it may only fill what the row lacks. */
 const MIN_OVER_FULL = '(excluded.min AND NOT p.min)';
 /**
- * A record whose last sighting is older than the row's: another process saw the peer since, and what it saw
- * stands (a delayed write must not bring back an old name). The record's `lastSeen` is its sighting's time.
+ * A record older than the row: seen before the row's last sighting (`last_seen`), or holding fields that last
+ * changed before the row's did (`last_updated`). Another process saw the peer since, and what it saw stands: a
+ * delayed write must not bring back an old name, nor a sighting that carries no profile (a min one, say) write back
+ * the fields a process kept in memory from before another process changed them (a username moving back to its
+ * old owner).
  */
-const OLDER = '(excluded.last_seen < p.last_seen)';
+const OLDER = '(excluded.last_seen < p.last_seen OR excluded.last_updated < p.last_updated)';
+/** Older, between records of the same authority: a full record's profile always replaces a min row's. */
+const STALE = `(excluded.min = p.min AND ${OLDER})`;
 /**
  * Over a full row, a min record changes nothing but the times. The record may carry the writer's stale memory as
  * much as the min sighting itself, so filling gaps from it could bring back what another process removed (e.g. a
  * username moved away); the next full sighting fills them anyway.
  */
 const keepOverFull = (c: string): string =>
-  `CASE WHEN ${MIN_OVER_FULL} OR ${OLDER} THEN p.${c} ELSE excluded.${c} END`;
+  `CASE WHEN ${MIN_OVER_FULL} OR ${STALE} THEN p.${c} ELSE excluded.${c} END`;
 const LANG_KEPT = `excluded.lang_code IS NULL OR ${MIN_OVER_FULL} OR excluded.lang_code_seen_at < p.lang_code_seen_at`;
 
 /** The merged value of each column, in terms of the stored row `p` and the incoming `excluded`. */

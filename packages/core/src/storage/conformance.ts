@@ -921,7 +921,11 @@ export function describeStorageConformance(
           lastSeen: 2000,
         });
         // A sighting at the same time or later applies.
-        await provider.peers.upsertMany([{ ...older, lastSeen: 2000 }]);
+        await provider.peers.upsertMany([{ ...older, lastSeen: 1500, lastUpdated: 2000 }]); // changed earlier
+        expect(await provider.peers.get(ANN)).toMatchObject({ firstName: 'New' });
+        await provider.peers.upsertMany([{ ...older, lastSeen: 2000, lastUpdated: 1500 }]); // fields from before
+        expect(await provider.peers.get(ANN)).toMatchObject({ firstName: 'New' });
+        await provider.peers.upsertMany([{ ...older, lastSeen: 2000, lastUpdated: 2000 }]);
         expect(await provider.peers.get(ANN)).toMatchObject({ firstName: 'Old', lastName: null });
       });
 

@@ -192,9 +192,11 @@ export interface PeerRepository {
   /** Current holders of normalized phones (digits only). */
   findByPhones(phones: readonly string[]): Promise<Map<string, bigint>>;
   /**
-   * Insert or replace whole records. A record whose `lastSeen` (the time of its last sighting) is older than the
-   * stored one's changes none of the stored fields: with several processes, a delayed write must not bring back
-   * what another process saw since. (PostgreSQL, merging in SQL, still takes the newer access hash or lang code.)
+   * Insert or replace whole records. A record older than the stored one of the same kind (both min or both full;
+   * its `lastSeen`, the time of its last sighting, or its `lastUpdated`, when its fields last changed, is earlier)
+   * changes none of the stored fields:
+   * with several processes, a delayed write must not bring back what another process saw since. (PostgreSQL,
+   * merging in SQL, still takes the newer access hash or lang code.)
    */
   upsertMany(records: readonly PeerRecord[]): Promise<void>;
   deleteMany(ids: readonly bigint[]): Promise<void>;

@@ -135,7 +135,12 @@ export class MemoryPeerRepository implements PeerRepository {
       for (const record of records) {
         // A record seen before the stored one's last sighting changes nothing (see PeerRepository.upsertMany).
         const stored = t.peers.get(record.id);
-        if (stored !== undefined && record.lastSeen < stored.lastSeen) continue;
+        if (
+          stored !== undefined &&
+          stored.min === record.min &&
+          (record.lastSeen < stored.lastSeen || record.lastUpdated < stored.lastUpdated)
+        )
+          continue;
         this.unindexPhone(t, record.id);
         this.ctx.remember(t.peers, record.id);
         if (!t.peers.has(record.id)) t.sortedPeerIds = null;

@@ -125,7 +125,7 @@ export class SqlitePeerRepository implements PeerRepository {
     const upsert = (rows: number) =>
       `INSERT INTO peers (${COLUMNS}) VALUES ${valuesList(rows, COLUMN_COUNT)} ON CONFLICT (id) DO UPDATE SET ${UPDATES} ` +
       // A record seen before the stored one's last sighting changes nothing (see PeerRepository.upsertMany).
-      'WHERE excluded.last_seen >= peers.last_seen';
+      'WHERE excluded.min <> peers.min OR (excluded.last_seen >= peers.last_seen AND excluded.last_updated >= peers.last_updated)';
     this.#upsert = db.prepare<unknown[]>(upsert(1));
     this.#upsertChunk = db.prepare<unknown[]>(upsert(CHUNK));
     this.#delete = db.prepare<[bigint]>('DELETE FROM peers WHERE id = ?');
