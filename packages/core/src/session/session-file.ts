@@ -84,13 +84,21 @@ export async function readSessionFile(path: string): Promise<SessionData> {
     typeof d.serverAddress !== 'string' ||
     typeof d.port !== 'number' ||
     typeof d.authKey !== 'string' ||
-    Buffer.from(d.authKey, 'base64').length !== 256 ||
+    !validKeyLength(Buffer.from(d.authKey, 'base64').length) ||
     typeof d.apiId !== 'number' ||
     typeof d.apiHash !== 'string'
   ) {
     throw new SessionFileError(path, 'is not a pm session (version 1) or is damaged');
   }
   return d as SessionData;
+}
+
+/**
+ * An auth key is g_ab, a number below the 2048-bit DH prime: 256 bytes in the spec, but GramJS keeps its minimal
+ * bytes, so about 1 key in 256 is 255 bytes long (and the session works with the server that made it with GramJS).
+ */
+function validKeyLength(bytes: number): boolean {
+  return bytes >= 240 && bytes <= 256;
 }
 
 /** Writes the session atomically (temp file + rename), mode 0600 from the first byte. */

@@ -34,6 +34,19 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+describe('session file contents', () => {
+  it('reads back a session whose auth key GramJS kept at 255 bytes (its g_ab had a leading zero byte)', async () => {
+    const short = { ...data, authKey: Buffer.alloc(255, 0xab).toString('base64') };
+    await writeSessionFile(path, short);
+    expect(await readSessionFile(path)).toEqual(short);
+  });
+
+  it('refuses a session whose auth key is not a DH key', async () => {
+    await writeSessionFile(path, { ...data, authKey: Buffer.alloc(16, 1).toString('base64') });
+    await expect(readSessionFile(path)).rejects.toBeInstanceOf(SessionFileError);
+  });
+});
+
 describe.skipIf(process.platform === 'win32')('session file permissions', () => {
   it('writes the file mode 0600 and reads it back', async () => {
     expect((await stat(path)).mode & 0o777).toBe(0o600);
