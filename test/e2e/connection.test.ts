@@ -175,6 +175,19 @@ describe('sessions the server no longer accepts', () => {
     expect((err as SessionInvalidError).reason).toContain('-404');
   });
 
+  it('notices a revoked token within a few pings even when the bot makes no call', async () => {
+    client = await connectBot(tg, bot.token, { connection: CONNECTION });
+    const errors: unknown[] = [];
+    client.on('error', (e) => {
+      errors.push(e.error);
+    });
+    tg.revokeBotToken(bot);
+    // Pings every 750 ms; every fourth asks updates.getState: stopped within about 3 s, without any call.
+    await eventually(() => expect(client.connectionState.state).toBe('stopped'), 10_000);
+    expect(client.connectionState).toMatchObject({ error: { reason: 'SESSION_REVOKED' } });
+    expect(errors.some((e) => e instanceof SessionInvalidError)).toBe(true);
+  });
+
   it('stops with SessionInvalidError once the bot token is revoked', async () => {
     client = await connectBot(tg, bot.token, { connection: CONNECTION });
     const ann = await startedUser('Ann');

@@ -196,6 +196,9 @@ export interface SelfInfo {
   readonly raw: unknown;
 }
 
+/** One ping in this many checks the session (updates.getState) rather than the socket alone. */
+const AUTH_CHECK_EVERY = 4;
+
 /** `-404` and friends: the transport's answer to an auth key the server does not know. */
 const AUTH_KEY_NOT_FOUND = 404;
 
@@ -216,6 +219,8 @@ class GramLink implements Link {
     private readonly opts: ResolvedGramOptions,
     private readonly server: ServerAddress,
     hooks: GramHooks,
+    /** Whether the session is logged in (only then does a refused getState mean the session is gone). */
+    private readonly authorized: () => boolean,
   ) {
     const logger = new Logger((opts.gramLogLevel ?? 'none') as LogLevel);
     const client = new TelegramClient(session, opts.apiId, opts.apiHash, {
@@ -328,7 +333,20 @@ class GramLink implements Link {
     if (this.death.die(failure)) void this.destroy();
   }
 
+  private pings = 0;
+
   async ping(): Promise<void> {
+    // An MTProto ping proves the socket, not the session: a revoked token would go unnoticed by a bot that only
+    // listens (its updates just stop). Every AUTH_CHECK_EVERY-th ping asks updates.getState instead.
+    if (++this.pings % AUTH_CHECK_EVERY === 0 && this.authorized()) {
+      try {
+        await callRpc('updates.GetState', () => this.client.invoke(new Api.updates.GetState()));
+      } catch (e) {
+        if (e instanceof SessionInvalidError) this.fail({ reason: e.reason, sessionInvalid: e });
+        throw e;
+      }
+      return;
+    }
     const { pingIntervalMs, pingTimeoutMs } = this.opts.connection;
     // Telegram closes the connection itself if pm stops pinging (a client that vanished), after this long.
     const disconnectDelay = Math.max(10, Math.ceil(((pingIntervalMs + pingTimeoutMs) * 2) / 1000));
@@ -416,7 +434,7 @@ export class GramConnection {
       clock: opts.clock ?? systemClock,
       target: `${server.host}:${server.port}`,
       dial: async (signal) => {
-        const link = new GramLink(session, opts, server, hooks);
+        const link = new GramLink(session, opts, server, hooks, () => this.#authorized);
         await link.open(signal);
         return link;
       },
