@@ -26,6 +26,7 @@ import {
   type ServerAddress,
   type Transport,
 } from './gram/index.js';
+import { createLog, errorLine, type Log, type Logger } from './log.js';
 import type { PeerRef } from './peers/peer-ref.js';
 import { parsePeerRef } from './peers/peer-ref.js';
 import { Resolver } from './peers/resolver.js';
@@ -88,6 +89,12 @@ export interface PmClientOptions {
   readonly limits?: LimiterOptions | undefined;
   /** Longest flood wait a send sits out (Telegram seconds) before answering floodWait. @default 60 */
   readonly maxFloodWaitSeconds?: number | undefined;
+  /**
+   * Where pm logs connection states, reconnects, flood waits, peer cache flushes and store errors: `console`, a
+   * pino or winston logger, anything with debug/info/warn/error (each called with one redacted string). `DEBUG=pm:*`
+   * shows the same lines through the `debug` package. @default none (only DEBUG)
+   */
+  readonly logger?: Logger | undefined;
   /** GramJS's own logging. @default 'none' */
   readonly gramLogLevel?: 'none' | 'error' | 'warn' | 'info' | 'debug' | undefined;
   /**
@@ -161,6 +168,7 @@ export class PmClient {
   private startPromise: Promise<void> | undefined;
   private connState: ConnectionState = { state: 'connecting', attempt: 0 };
   private detachPeerCache: (() => void) | undefined;
+  private readonly log: { connection: Log; updates: Log; storage: Log; send: Log };
 
   private constructor(
     opts: PmClientOptions,
@@ -168,6 +176,12 @@ export class PmClient {
     private readonly sessionPath: string | undefined,
   ) {
     this.clock = opts.clock ?? systemClock;
+    this.log = {
+      connection: createLog('connection', opts.logger),
+      updates: createLog('updates', opts.logger),
+      storage: createLog('storage', opts.logger),
+      send: createLog('send', opts.logger),
+    };
     this.emitter = new TypedEmitter<PmEvents>((error, name) => {
       if (name !== 'error') void this.emitter.emit('error', { error, where: `listener of ${String(name)}` });
     });
@@ -175,7 +189,13 @@ export class PmClient {
       ...opts.peerCache,
       storage,
       now: () => this.clock.now(),
-      onError: (error) => void this.emitter.emit('error', { error, where: 'peer cache write' }),
+      onError: (error) => {
+        this.log.storage.error(`peer cache write failed: ${errorLine(error)}`);
+        void this.emitter.emit('error', { error, where: 'peer cache write' });
+      },
+      onFlushed: ({ peers, ms, error }) => {
+        if (!error) this.log.storage.debug(`flushed ${peers} peer(s) to ${storage.name} in ${ms} ms`);
+      },
     });
     this.resolver = new Resolver({
       peers: this.peers,
@@ -210,6 +230,10 @@ export class PmClient {
       onSent: (incoming) => {
         if (this.engine && this.startPromise) void this.engine.push(incoming);
       },
+      onFloodWait: ({ seconds, peerId, waiting }) =>
+        this.log.send.warn(
+          `FLOOD_WAIT ${seconds} s sending to ${peerId}: ${waiting ? 'waiting it out' : 'answering floodWait'}`,
+        ),
     });
   }
 
@@ -524,12 +548,36 @@ export class PmClient {
   }
 
   private onConnectionState(state: ConnectionState): void {
+    this.logConnectionState(this.connState, state);
     this.connState = state;
     void this.emitter.emit('connectionState', state);
     if (state.state === 'stopped' && state.error) {
       // Telegram refused the session: stop handling updates (the state reached is saved) and say so once.
       void this.engine?.stop();
       void this.emitter.emit('error', { error: state.error, where: 'connection' });
+    }
+  }
+
+  private logConnectionState(before: ConnectionState, state: ConnectionState): void {
+    const log = this.log.connection;
+    switch (state.state) {
+      case 'connecting':
+        if (before.state === 'ready') log.warn(`connection lost; reconnecting (attempt ${state.attempt})`);
+        else log.debug(`connecting (attempt ${state.attempt})`);
+        break;
+      case 'ready':
+        if (state.reconnects > 0) log.info(`reconnected (reconnect ${state.reconnects})`);
+        else log.info('connected');
+        break;
+      case 'waiting':
+        log.warn(
+          `connection lost (${state.reason}); reconnect attempt ${state.attempt} in ${Math.max(0, state.nextAttemptAt - this.clock.now())} ms`,
+        );
+        break;
+      case 'stopped':
+        if (state.error) log.error(`stopped: ${errorLine(state.error)}`);
+        else log.info('stopped');
+        break;
     }
   }
 
@@ -546,6 +594,7 @@ export class PmClient {
       try {
         results = await this.peers.upsert(inputs);
       } catch (error) {
+        this.log.storage.error(`storing ${inputs.length} peer(s) failed: ${errorLine(error)}`);
         await this.emitter.emit('error', { error, where: 'ingest' });
         return;
       }
@@ -573,6 +622,7 @@ export class PmClient {
         // writes behind, and after a crash in between getDifference would not bring them back.
         await this.peers.flush();
         await this.storage.state.set(`${STATE_KEY}.${me.id}`, JSON.stringify(s));
+        this.log.updates.debug(`update state saved (pts ${s.pts}, qts ${s.qts}, seq ${s.seq})`);
       },
       fetchState: () => this.gram.getState(),
       fetchDifference: async (s) => {
@@ -585,6 +635,7 @@ export class PmClient {
         // A catch-up cut short by disconnect() or a refused session is not news: both are reported otherwise.
         if (error instanceof SessionInvalidError) return;
         if (error instanceof ConnectionLostError && (this.closed || error.reason === 'stopped')) return;
+        this.log.updates.error(`handling updates failed: ${errorLine(error)}`);
         void this.emitter.emit('error', { error, where: 'updates' });
       },
     });

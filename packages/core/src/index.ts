@@ -46,6 +46,7 @@ export { type Listener, TypedEmitter } from './events.js';
 export type { ServerAddress, Transport } from './gram/connection.js';
 export type { InlineButton, ParseMode } from './gram/format.js';
 export * from './import/index.js';
+export type { Logger, LogNamespace } from './log.js';
 export { NotAUserError, PeerNotFoundError, PeerNotSeenError } from './peers/errors.js';
 export {
   InvalidPeerRefError,

@@ -88,6 +88,8 @@ export interface SenderDeps {
   ): Promise<{ messageId: number; date: number; incoming: IncomingUpdates | undefined }>;
   /** Feeds the send's pts to the update engine. */
   onSent(incoming: IncomingUpdates): void;
+  /** Told of every flood wait Telegram answers (for logs): seconds, and whether the send sits it out. */
+  onFloodWait?(info: { readonly seconds: number; readonly peerId: bigint; readonly waiting: boolean }): void;
 }
 
 const utf16Length = (s: string): number => s.length;
@@ -155,7 +157,9 @@ export class Sender {
         }
         if (e instanceof FloodWaitError) {
           this.deps.limiter.pause(scope, e.seconds, e.slowmode);
-          if (waited + e.seconds > this.deps.maxFloodWaitSeconds) {
+          const waiting = waited + e.seconds <= this.deps.maxFloodWaitSeconds;
+          this.deps.onFloodWait?.({ seconds: e.seconds, peerId, waiting });
+          if (!waiting) {
             return { ok: false, reason: 'floodWait', retryAfter: e.seconds, peerId };
           }
           waited += e.seconds;

@@ -99,6 +99,8 @@ export interface PeerCacheOptions {
    * every other record is written. @default undefined (nothing is told)
    */
   onError?: (error: StorageError) => void;
+  /** Told after each background or explicit write of the pending set (for logs): peers written, time taken. */
+  onFlushed?: (info: { readonly peers: number; readonly ms: number; readonly error?: StorageError }) => void;
   /** First wait before a failed background write is tried again, ms. @default 100 */
   retryBaseDelayMs?: number;
   /** Longest wait between tries of a failed background write, ms. @default 30_000 */
@@ -126,6 +128,7 @@ export class PeerCache {
   readonly #lastSeenResolutionMs: number;
   readonly #closeStorage: boolean;
   readonly #onError: ((error: StorageError) => void) | undefined;
+  readonly #onFlushed: PeerCacheOptions['onFlushed'];
   readonly #retryBaseDelayMs: number;
   readonly #retryMaxDelayMs: number;
   /** Background writes failed in a row; the next try waits longer each time. */
@@ -157,6 +160,7 @@ export class PeerCache {
     this.#lastSeenResolutionMs = options.lastSeenResolutionMs ?? PEER_CACHE_DEFAULTS.lastSeenResolutionMs;
     this.#closeStorage = options.closeStorage ?? PEER_CACHE_DEFAULTS.closeStorage;
     this.#onError = options.onError;
+    this.#onFlushed = options.onFlushed;
     this.#retryBaseDelayMs = Math.max(1, options.retryBaseDelayMs ?? PEER_CACHE_DEFAULTS.retryBaseDelayMs);
     this.#retryMaxDelayMs = Math.max(
       this.#retryBaseDelayMs,
@@ -593,7 +597,9 @@ export class PeerCache {
     const batch = this.#dirty;
     this.#dirty = new WriteSet();
     this.#inflight = batch;
+    const started = Date.now();
     const writing = this.#writeIsolating(batch).then((error) => {
+      this.#onFlushed?.({ peers: batch.size, ms: Date.now() - started, ...(error ? { error } : {}) });
       this.#inflight = null;
       this.#epoch++;
       this.#writing = null;

@@ -1,0 +1,80 @@
+/**
+ * Logging: a `logger` option (console-like: debug/info/warn/error) and `DEBUG=pm:*` namespaces show connection
+ * states, reconnects, flood waits, peer cache flushes and store errors; no secret ever appears in a line.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Logger } from '@pm/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { API_HASH, connectBot, eventually, startWorld } from './helpers.js';
+
+const exec = promisify(execFile);
+
+function collectingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const at = (level: string) => (m: string) => {
+    lines.push(`${level} ${m}`);
+  };
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+let stop: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await stop?.();
+  stop = undefined;
+});
+
+describe('logging', () => {
+  it('logs connection state, reconnects, flood waits and flushes to the logger, without a secret', async () => {
+    const { tg, bot } = await startWorld({ timeScale: 0.01 });
+    const logger = collectingLogger();
+    const client = await connectBot(tg, bot.token, { logger, maxFloodWaitSeconds: 5 });
+    stop = async () => {
+      await client.disconnect();
+      await tg.stop();
+    };
+    const ann = tg.createUser({ firstName: 'Ann', username: 'ann_log' });
+    const started = new Promise((r) => client.on('dialogStarted', r));
+    ann.start();
+    await started;
+
+    tg.forceFloodWait(1, 2, ['messages.SendMessage']);
+    expect(await client.send(ann.id, 'after a flood wait')).toMatchObject({ ok: true });
+
+    tg.dropAllConnections();
+    await eventually(
+      () => expect(logger.lines.some((l) => l.startsWith('info pm:connection reconnected'))).toBe(true),
+      15_000,
+    );
+    await client.peers.flush();
+    const session = client.exportSession();
+    await client.disconnect();
+
+    const text = logger.lines.join('\n');
+    expect(text).toMatch(/^info pm:connection connected$/m);
+    expect(text).toMatch(/^warn pm:connection connection lost.*reconnect/m);
+    expect(text).toMatch(/^info pm:connection reconnected \(reconnect 1\)$/m);
+    expect(text).toMatch(/^warn pm:send FLOOD_WAIT 2 s sending to \d+: waiting it out$/m);
+    expect(text).toMatch(/^debug pm:storage flushed \d+ peer\(s\) to memory in \d+ ms$/m);
+    expect(text).toMatch(/^debug pm:updates update state saved \(pts \d+/m);
+
+    for (const secret of [bot.token, bot.token.split(':')[1]!, API_HASH, session.authKey]) {
+      expect(text).not.toContain(secret);
+    }
+  });
+
+  it('prints the same lines under DEBUG=pm:* (the debug package), without a secret', async () => {
+    const fixture = join(import.meta.dirname, 'fixtures', 'debug-bot.ts');
+    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', fixture], {
+      env: { ...process.env, DEBUG: 'pm:*', DEBUG_COLORS: 'no' },
+      timeout: 60_000,
+    });
+    const token = /TOKEN (\S+)/.exec(stdout)?.[1];
+    expect(token).toMatch(/^\d+:/);
+    expect(stderr).toMatch(/pm:connection info connected/);
+    expect(stderr).toMatch(/pm:updates debug update state saved/);
+    expect(stderr).not.toContain(token!.split(':')[1]);
+    expect(stderr).not.toContain(API_HASH);
+  });
+});
