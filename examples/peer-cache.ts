@@ -1,16 +1,10 @@
 /**
- * The peer cache on its own, as in the README: `npx tsx examples/peer-cache.ts [path.db]`.
- * No network. A connected PmClient feeds it every user and chat GramJS sees; here sightings are plain records.
+ * The peer cache on its own: the README's snippet, verbatim (test/examples keeps them equal). No network.
+ * `npx tsx examples/peer-cache.ts` writes peers.db in the current folder.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { openSqliteStorage, PeerCache } from '@pm/core';
 
-const path = process.argv[2] ?? join(mkdtempSync(join(tmpdir(), 'pm-example-')), 'peers.db');
-const peers = new PeerCache({ storage: await openSqliteStorage({ path }) });
-
-// A full user, as a private message would carry it: 64-bit access hash (a bigint, never a number), username, language.
+const peers = new PeerCache({ storage: await openSqliteStorage({ path: 'peers.db' }) });
 await peers.upsert([
   {
     id: 42n,
@@ -21,18 +15,10 @@ await peers.upsert([
     langCode: 'en',
   },
 ]);
-
-// The same user seen as `min` in a group: its hash must not replace the full one.
-await peers.upsert([{ id: 42n, min: true, accessHash: 1n, firstName: 'Ann' }]);
-
-// A rename, from pm's own record type; no lang_code in this sighting: the last known one stays.
-const [result] = await peers.upsert([{ id: 42n, firstName: 'Anna' }]);
-for (const c of result?.changes ?? []) console.log('changed', c.field, c.before, '→', c.after);
-
-const found = await peers.getByUsername('@ann_example'); // case-insensitive, no network
-console.log('by username', found?.id, found?.firstName, found?.langCode);
-console.log('input peer', await peers.inputPeerFor(42n)); // the full hash, not the min one
-console.log('history', await peers.history(42n));
-console.log('count', await peers.count());
-await peers.close(); // flushes, then closes the store
-console.log(`stored in ${path}`);
+await peers.upsert([{ id: 42n, min: true, accessHash: 1n, firstName: 'Ann' }]); // min: the full hash stays
+const [result] = await peers.upsert([{ id: 42n, firstName: 'Anna' }]); // no lang_code: 'en' stays
+console.log(result?.changes); // [{ field: 'firstName', before: 'Ann', after: 'Anna' }]
+console.log(await peers.getByUsername('@ann_example')); // case-insensitive, no network
+console.log(await peers.inputPeerFor(42n)); // { kind: 'user', id: 42n, accessHash: -7123456789012345678n, min: false }
+console.log(await peers.history(42n)); // every change of names, usernames, phone, language, with times
+await peers.close(); // flushes the write-behind batch, then closes
