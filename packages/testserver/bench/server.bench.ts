@@ -13,7 +13,10 @@ import { Raw } from 'telegram/events/index.js';
 import { Logger, LogLevel } from 'telegram/extensions/Logger.js';
 import { StringSession } from 'telegram/sessions/index.js';
 import { Bench } from 'tinybench';
+import { defaultLayerSources } from '../src/layers/layer-book.js';
 import { TestServer } from '../src/scenario.js';
+import { LAYER } from '../src/tl.js';
+import { CountingSession } from './layer-client.js';
 
 async function loggedIn(tg: TestServer, token: string): Promise<TelegramClient> {
   const client = new TelegramClient(new StringSession(''), 12345, 'bench', {
@@ -90,14 +93,52 @@ export async function runTestserverBench({ quick }: { quick: boolean }): Promise
       await all;
     });
 
+    // The same pushes to a bare session that declared GramJS's layer, then to one that declared mtcute's (every
+    // update transcoded): the difference is the transcoder's cost.
+    const authKey = client.session.getAuthKey()!;
+    await client.destroy();
+    const layered = async (layer: number): Promise<number> => {
+      const session = await CountingSession.open(tg.port, authKey, layer);
+      try {
+        const n = quick ? 500 : 10_000;
+        const t = performance.now();
+        const deadline = Date.now() + 120_000;
+        let sent = 0;
+        // At most `window` updates in flight, as a live bot sees them (a burst of thousands in one tick would
+        // measure the server's buffer caps instead).
+        const window = 64;
+        while (session.updates < n) {
+          while (sent < n && sent - session.updates < window) alice.send(`l${sent++}`);
+          if (Date.now() > deadline)
+            throw new Error(`layer ${layer}: ${session.updates}/${n} updates arrived`);
+          await new Promise((r) => setImmediate(r));
+        }
+        return n / ((performance.now() - t) / 1000);
+      } finally {
+        session.close();
+      }
+    };
+    const newest = Math.max(...defaultLayerSources().map((l) => l.layer));
+    await layered(LAYER); // warm-up (and the newer schema loads on first use)
+    await layered(newest);
+    // Alternating rounds, best of each: the machine's other load hits both sides alike.
+    let internal = 0;
+    let transcoded = 0;
+    for (let round = 0; round < 3; round++) {
+      internal = Math.max(internal, await layered(LAYER));
+      transcoded = Math.max(transcoded, await layered(newest));
+    }
+
     return {
+      [`updates delivered/s to a layer-${LAYER} session`]: internal,
+      [`updates delivered/s to a layer-${newest} session (transcoded)`]: transcoded,
       'rpc round trips/s (sequential)': opsPerSecond(bench, 'rpc round trip (updates.getState)'),
       [`rpc round trips/s (${inFlight} in flight)`]: (rounds * inFlight) / pipelined,
       'messages.sendMessage/s': opsPerSecond(bench, 'messages.sendMessage'),
       'updates delivered/s': updates / delivery,
     };
   } finally {
-    await client.destroy();
+    await client.destroy().catch(() => {});
     await tg.stop();
   }
 }
