@@ -2,7 +2,11 @@
  * `pnpm bench`: every benchmark in one run, tables on screen and `bench/results.json`.
  *   pnpm bench                  full run (peer caches at 10k, 100k and 1M users)
  *   pnpm bench --quick          checks the harness runs (10k only, few iterations); writes results.quick.json
- *   pnpm bench --only=peers     one suite (peers, e2e, send, connection, testserver, postgres)
+ *   pnpm bench --only=peers     one suite (peers, import, e2e, send, connection, testserver, postgres)
+ *   pnpm bench --only=peers --sizes=1000000 --subjects="pm sqlite,pm memory" --merge
+ *                               some stores at some sizes; --merge replaces those rows in the existing
+ *                               bench/results.json and keeps the others (then `pnpm bench:readme`)
+ *   PM_BENCH_CLOCK=cpu          time in CPU time of the main thread instead of real time (a shared machine)
  * Suites: peers (pm's peer cache beside GramJS, mtcute and Telethon's stores), e2e (updates and username
  * resolution through the test server, bare GramJS versus GramJS + pm), send (broadcast throughput under
  * Telegram's limits, the limiter's cost), connection (time from the server's return to the first delivered
@@ -11,11 +15,14 @@
  * Seeds are fixed, every figure has a warm-up, and most are the median of several runs (`runs`; `best` is the
  * best run). Figures are for comparing side by side within one run: ratios, not absolute numbers, are what to read.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CLOCK } from './lib/measure.js';
 import { type BenchRow, withRatios } from './lib/row.js';
+import { scalingRows } from './peers/peers.bench.js';
+import { CHART, chartOf, RESULTS } from './report/readme.js';
 
 export type { BenchRow } from './lib/row.js';
 
@@ -23,6 +30,9 @@ interface Suite {
   readonly name: string;
   run(opts: { quick: boolean }): Promise<BenchRow[]>;
 }
+
+const option = (name: string): string | undefined =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -51,8 +61,23 @@ async function suites(): Promise<Suite[]> {
   const peers = await import('./peers/peers.bench.js');
   list.push({
     name: 'peers',
-    run: ({ quick }) =>
-      peers.runPeersBench({ quick, sizes: quick ? [10_000] : [10_000, 100_000, 1_000_000] }),
+    run: ({ quick }) => {
+      const sizes = option('sizes')?.split(',').map(Number);
+      const subjects = option('subjects')?.split(',');
+      return peers.runPeersBench({
+        quick,
+        sizes: sizes ?? (quick ? [10_000] : [10_000, 100_000, 1_000_000]),
+        ...(subjects ? { subjects } : {}),
+      });
+    },
+  });
+  const imports = await import('./import/import.bench.js');
+  list.push({
+    name: 'import',
+    run: ({ quick }) => {
+      const sizes = option('sizes')?.split(',').map(Number);
+      return imports.runImportBench({ quick, ...(sizes ? { sizes } : {}) });
+    },
   });
   const e2e = await import('./e2e/e2e.bench.js');
   list.push({ name: 'e2e', run: (o) => e2e.runE2eBench(o) });
@@ -135,7 +160,8 @@ function printFlat(suite: string, rows: readonly BenchRow[]): void {
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
-  const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+  const only = option('only');
+  const merge = process.argv.includes('--merge') && !quick;
   const rows: BenchRow[] = [];
   const started = performance.now();
   for (const s of await suites()) {
@@ -145,28 +171,46 @@ async function main(): Promise<void> {
     rows.push(...(await s.run({ quick })));
     process.stderr.write(`bench: ${s.name} took ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
   }
-  const all = withRatios(rows);
+  let measured = rows;
+  if (merge && existsSync(RESULTS)) {
+    // Rows measured now replace the same figures of the file; the others stay; ratios and scaling are redone.
+    const key = (r: BenchRow): string =>
+      `${r.suite}\u0000${r.name}\u0000${r.subject ?? ''}\u0000${r.size ?? ''}`;
+    const now = new Set(rows.map(key));
+    const file = JSON.parse(readFileSync(RESULTS, 'utf8')) as { clock?: string; rows: BenchRow[] };
+    if ((file.clock ?? 'real') !== CLOCK) {
+      throw new Error(
+        `bench/results.json was timed in ${file.clock ?? 'real'} time; run with the same clock to merge`,
+      );
+    }
+    const old = file.rows
+      .filter((r) => !now.has(key(r)))
+      .map(({ ratioToBest: _, ...r }) => ({ ...r, value: r.value ?? Number.NaN }));
+    const merged = [...old, ...rows].filter((r) => r.suite !== 'peers scaling');
+    measured = [...merged, ...scalingRows(merged.filter((r) => r.suite === 'peers'))];
+  }
+  const all = withRatios(measured);
   for (const suite of new Set(all.map((r) => r.suite))) {
     const of = all.filter((r) => r.suite === suite);
     if (suite.startsWith('peers')) printPivot(suite, of);
     else printFlat(suite, of);
   }
-  const out = join(here, quick ? 'results.quick.json' : 'results.json');
+  const out = quick ? join(here, 'results.quick.json') : RESULTS;
+  const results = {
+    date: new Date().toISOString(),
+    node: process.version,
+    clock: CLOCK,
+    quick,
+    seconds: Math.round((performance.now() - started) / 1000),
+    rows: all,
+  };
   await writeFile(
     out,
-    `${JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        node: process.version,
-        quick,
-        seconds: Math.round((performance.now() - started) / 1000),
-        rows: all,
-      },
-      (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),
-      2,
-    )}\n`,
+    `${JSON.stringify(results, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`,
   );
-  console.log(`wrote ${out}`);
+  const chart = quick ? join(here, 'chart.quick.svg') : CHART;
+  writeFileSync(chart, chartOf(results));
+  console.log(`wrote ${out} and ${chart}${quick ? '' : '; pnpm bench:readme puts them in README.md'}`);
 }
 
 main().then(

@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Figure, figure, timeOnce, timeRounds } from '../lib/measure.js';
-import { batchAt, idAt, pickIds, usernameOf } from './data.js';
+import { batchAt, idAt, pickIds, sightingOf, usernameOf } from './data.js';
 import type { ChildFigure, ChildResult, Lookups, OpenStore, Subject } from './subject.js';
 import { loadSubject } from './subjects/all.js';
 
@@ -34,7 +34,29 @@ async function ingest(store: OpenStore, n: number): Promise<number> {
       throw new Error(`failed after ${i.toLocaleString('en')} peers were stored: ${what.slice(0, 120)}`);
     }
   }
+  if (store.settle) ns += await timeOnce(() => store.settle?.());
   return ns;
+}
+
+/**
+ * Sightings of peers the store already holds, nothing changed (the common case of a live bot): batches of
+ * `BATCH` from `ids`, peers/s. Timed to the last commit, as ingest.
+ */
+async function resightings(store: OpenStore, ids: readonly bigint[], quick: boolean): Promise<number[]> {
+  const batches: unknown[] = [];
+  const upTo = quick ? Math.min(ids.length, 2 * BATCH) : ids.length;
+  for (let i = 0; i + BATCH <= upTo; i += BATCH) {
+    batches.push(store.prepare(ids.slice(i, i + BATCH).map(sightingOf)));
+  }
+  const rates: number[] = [];
+  for (let round = 0; round < (quick ? 1 : 3); round++) {
+    const ns = await timeOnce(async () => {
+      for (const b of batches) await store.write(b);
+      await store.settle?.();
+    });
+    rates.push((batches.length * BATCH) / (ns / 1e9));
+  }
+  return rates;
 }
 
 /** Times lookups of `keys` (cycled); slow ones (scans) are timed for a budget instead of a count. */
@@ -139,6 +161,20 @@ async function measure(subject: Subject, n: number, dir: string, quick: boolean)
   };
   await lookupsOf('hot', store.hot, hotIds);
   await lookupsOf('cold', store.cold, coldIds);
+  for (const [tier, ids] of [
+    ['hot', hotIds],
+    ['cold', coldIds],
+  ] as const) {
+    const rates = await resightings(store, ids, quick);
+    const f = figure(rates);
+    figures[`re-sighting, unchanged, ${tier}`] = {
+      min: Math.max(...rates),
+      median: f.median,
+      runs: f.runs,
+      unit: 'peers/s',
+      notes: `batches of ${BATCH} peers the store holds, ${tier === 'hot' ? 'from the hot set' : 'any of the n'}, nothing changed`,
+    };
+  }
   await store.close();
 
   // More ingest runs on fresh stores, after the memory figures were taken.
@@ -157,7 +193,7 @@ async function measure(subject: Subject, n: number, dir: string, quick: boolean)
     median: rate.median,
     runs: rate.runs,
     unit: 'peers/s',
-    notes: `batches of ${BATCH}, each committed`,
+    notes: `batches of ${BATCH}, ${store.commits ?? 'each committed'}`,
   };
   return { subject: subject.name, size: n, figures, failures };
 }

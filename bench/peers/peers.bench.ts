@@ -18,7 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { figure } from '../lib/measure.js';
 import type { BenchRow } from '../lib/row.js';
 import type { ChildResult } from './subject.js';
-import { PERSISTENT, SUBJECT_NAMES } from './subjects/all.js';
+import { ALL_SUBJECT_NAMES, PERSISTENT, SUBJECT_NAMES } from './subjects/all.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -32,6 +32,8 @@ const BETTER: Record<string, 'lower' | 'higher'> = {
   'by username, hot': 'lower',
   'by id, cold': 'lower',
   'by username, cold': 'lower',
+  're-sighting, unchanged, hot': 'higher',
+  're-sighting, unchanged, cold': 'higher',
   'start-up to first lookup': 'lower',
   'RSS after ingest': 'lower',
   'memory per cached peer (RSS growth)': 'lower',
@@ -71,7 +73,7 @@ function runChild(args: readonly string[], timeoutMs: number): Promise<ChildResu
 /** Rows for one store at one size: the measuring child, then start-up children for stores on disk. */
 async function benchOne(subjectName: string, n: number, quick: boolean): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'pm-peers-bench-'));
-  const timeoutMs = (quick ? 2 : 15) * 60_000;
+  const timeoutMs = (quick ? 4 : 15) * 60_000;
   const rows: BenchRow[] = [];
   const base = { suite: SUITE, subject: subjectName, size: n };
   try {
@@ -166,7 +168,7 @@ export async function runPeersBench(opts: {
 }): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const n of opts.sizes) {
-    for (const s of SUBJECT_NAMES) {
+    for (const s of opts.subjects ? ALL_SUBJECT_NAMES : SUBJECT_NAMES) {
       if (opts.subjects && !opts.subjects.includes(s)) continue;
       const t = performance.now();
       process.stderr.write(`peers bench: ${s}, ${n.toLocaleString('en')} users… `);

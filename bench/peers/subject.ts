@@ -14,8 +14,15 @@ export interface Lookups {
 export interface OpenStore {
   /** Turns sightings into what the store takes (untimed: building its input objects is not its cost). */
   prepare(batch: readonly Sighting[]): unknown;
-  /** Stores a prepared batch and, for stores on disk, commits it. */
+  /** Stores a prepared batch and, for stores on disk, commits it (or hands it to a write-behind queue). */
   write(prepared: unknown): unknown;
+  /**
+   * For a store that writes behind (pm): commits whatever it still holds, as `flush()` does. Called once after the
+   * last batch of an ingest and timed with it.
+   */
+  settle?(): unknown;
+  /** How this store's ingest commits, for the notes of the figure. @default 'each batch committed' */
+  readonly commits?: string;
   readonly hot: Lookups;
   readonly cold: Lookups;
   /** Why a lookup kind is not measured (the store has no such lookup); keys: 'byUsername'. */

@@ -47,6 +47,7 @@ describe('pnpm bench --quick', () => {
     const stores = [
       'pm memory',
       'pm sqlite',
+      'bare better-sqlite3 (pm schema)',
       'gramjs MemorySession',
       'gramjs StoreSession',
       'mtcute SqliteStorage',
@@ -72,6 +73,14 @@ describe('pnpm bench --quick', () => {
     ]) {
       expect(has('peers', 'start-up to first lookup', s), `start-up of ${s}`).toBe(true);
     }
+    for (const s of ['pm memory', 'pm sqlite']) {
+      expect(has('peers', 're-sighting, unchanged, hot', s), `re-sightings of ${s}`).toBe(true);
+      expect(has('peers', 're-sighting, unchanged, cold', s), `re-sightings of ${s}`).toBe(true);
+    }
+    expect(has('import', 'pm peers import (JSONL export → empty store)', 'pm sqlite')).toBe(true);
+    expect((await stat(join(ROOT, 'bench', 'chart.quick.svg'))).mtimeMs).toBeGreaterThanOrEqual(
+      started - 1000,
+    );
     expect(json.rows.filter((r) => r.suite === 'peers').every((r) => r.size === 10_000)).toBe(true);
     for (const s of ['gramjs (bare)', 'gramjs + pm memory', 'gramjs + pm sqlite']) {
       expect(has('e2e', 'updates handled/s', s), s).toBe(true);
@@ -89,5 +98,5 @@ describe('pnpm bench --quick', () => {
     );
     expect(typeof pmHot?.value).toBe('number');
     expect(pmHot).toHaveProperty('ratioToBest');
-  }, 300_000);
+  }, 600_000);
 });

@@ -7,25 +7,36 @@ import type { Subject } from '../subject.js';
 const LOADERS: Record<string, () => Promise<Subject>> = {
   'pm memory': async () => (await import('./pm.js')).pmMemory,
   'pm sqlite': async () => (await import('./pm.js')).pmSqlite,
+  'bare better-sqlite3 (pm schema)': async () => (await import('./bare.js')).bareSqlite,
   'gramjs MemorySession': async () => (await import('./gramjs.js')).gramMemory,
   'gramjs StoreSession': async () => (await import('./gramjs.js')).gramStore,
   'mtcute SqliteStorage': async () => (await import('./mtcute.js')).mtcuteSqlite,
   'telethon .session (replayed)': async () => (await import('./telethon.js')).telethonSession,
 };
 
+/** Measured only when named (`pnpm bench --subjects=...`): variants for a closer look. */
+const EXTRA: Record<string, () => Promise<Subject>> = {
+  'pm sqlite, flush per batch': async () => (await import('./pm.js')).pmSqliteFlushEach,
+};
+
 /** Names of the stores, in table order. */
 export const SUBJECT_NAMES: readonly string[] = Object.keys(LOADERS);
+/** Every store that can be named, the extras included. */
+export const ALL_SUBJECT_NAMES: readonly string[] = [...SUBJECT_NAMES, ...Object.keys(EXTRA)];
 
 /** Stores that keep their peers on disk (their start-up is measured). */
 export const PERSISTENT: ReadonlySet<string> = new Set([
   'pm sqlite',
+  'pm sqlite, flush per batch',
+  'bare better-sqlite3 (pm schema)',
   'gramjs StoreSession',
   'mtcute SqliteStorage',
   'telethon .session (replayed)',
 ]);
 
 export function loadSubject(name: string): Promise<Subject> {
-  const load = LOADERS[name];
-  if (!load) throw new Error(`unknown subject ${JSON.stringify(name)}: one of ${SUBJECT_NAMES.join(', ')}`);
+  const load = LOADERS[name] ?? EXTRA[name];
+  if (!load)
+    throw new Error(`unknown subject ${JSON.stringify(name)}: one of ${ALL_SUBJECT_NAMES.join(', ')}`);
   return load();
 }

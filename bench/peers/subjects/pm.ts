@@ -26,15 +26,22 @@ function toInput(s: Sighting): PeerInput {
   };
 }
 
-function openOver(storage: StorageProvider): OpenStore {
+function openOver(storage: StorageProvider, flushEachBatch = false): OpenStore {
   const cache = new PeerCache({ storage, closeStorage: false });
   const cold = new PeerCache({ storage, closeStorage: false, cacheSize: 1, usernameCacheSize: 1 });
   return {
     prepare: (batch) => batch.map(toInput),
-    write: async (prepared) => {
-      await cache.upsert(prepared as PeerInput[]);
-      await cache.flush();
-    },
+    // As a bot ingests: upserts back to back, written behind (group commit); the final flush() is timed.
+    write: flushEachBatch
+      ? async (prepared) => {
+          await cache.upsert(prepared as PeerInput[]);
+          await cache.flush();
+        }
+      : (prepared) => cache.upsert(prepared as PeerInput[]),
+    settle: () => cache.flush(),
+    commits: flushEachBatch
+      ? 'each committed by flush()'
+      : 'written behind (group commit), the final flush() timed',
     hot: { byId: (id) => cache.get(id), byUsername: (name) => cache.getByUsername(name) },
     cold: { byId: (id) => cold.get(id), byUsername: (name) => cold.getByUsername(name) },
     close: async () => {
@@ -53,4 +60,10 @@ export const pmMemory: Subject = {
 export const pmSqlite: Subject = {
   name: 'pm sqlite',
   open: async (dir) => openOver(await openSqliteStorage({ path: join(dir, 'pm.db') })),
+};
+
+/** pm over SQLite with `flush()` after every batch: each batch its own transaction, as before group commit. */
+export const pmSqliteFlushEach: Subject = {
+  name: 'pm sqlite, flush per batch',
+  open: async (dir) => openOver(await openSqliteStorage({ path: join(dir, 'pm.db') }), true),
 };

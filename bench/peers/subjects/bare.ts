@@ -1,0 +1,121 @@
+/**
+ * The floor under pm's SQLite figures: better-sqlite3 running the statements pm's SQLite provider runs (multi-row
+ * upserts into `peers` and `usernames`, sorted by key, in transactions as large as PeerCache's write-behind makes
+ * them under load), on the schema pm creates, with none of pm's own code in between: no validation, no merge
+ * rules, no LRU, no change tracking. The gap between this row and `pm sqlite` is the cost of pm's JavaScript.
+ */
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { openSqliteStorage, PEER_CACHE_DEFAULTS } from '@pm/core';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Sighting } from '../data.js';
+import type { Lookups, Subject } from '../subject.js';
+
+const requireFromCore = createRequire(new URL('../../../packages/core/package.json', import.meta.url));
+const Database = requireFromCore('better-sqlite3') as typeof BetterSqlite3;
+
+const COLUMNS =
+  'id, type, access_hash, min, usernames, first_name, last_name, title, phone, lang_code, lang_code_seen_at, ' +
+  'premium, verified, deleted, photo_id, first_seen, last_seen, last_updated';
+const WIDTH = COLUMNS.split(', ').length;
+const CHUNK = 64;
+const values = (rows: number, columns: number): string =>
+  Array.from({ length: rows }, () => `(${Array.from({ length: columns }, () => '?').join(', ')})`).join(', ');
+const UPDATES = COLUMNS.split(', ')
+  .slice(1)
+  .map((c) => `${c} = excluded.${c}`)
+  .join(', ');
+
+export const bareSqlite: Subject = {
+  name: 'bare better-sqlite3 (pm schema)',
+  open: async (dir, reopen) => {
+    const path = join(dir, 'pm.db');
+    // pm creates the schema (and sets the pragmas it keeps in the file); then the bare connection takes over.
+    if (!reopen) await (await openSqliteStorage({ path })).close();
+    const db = new Database(path);
+    db.defaultSafeIntegers(true);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('cache_size = -65536');
+    const peers = (rows: number) =>
+      db.prepare(
+        `INSERT INTO peers (${COLUMNS}) VALUES ${values(rows, WIDTH)} ON CONFLICT (id) DO UPDATE SET ${UPDATES}`,
+      );
+    const names = (rows: number) =>
+      db.prepare(
+        `INSERT INTO usernames (username_lower, peer_id, username, position) VALUES ${values(rows, 4)} ` +
+          'ON CONFLICT (username_lower) DO UPDATE SET peer_id = excluded.peer_id, username = excluded.username, position = excluded.position',
+      );
+    const peer1 = peers(1);
+    const peerN = peers(CHUNK);
+    const name1 = names(1);
+    const nameN = names(CHUNK);
+    const byId = db.prepare(`SELECT ${COLUMNS} FROM peers WHERE id = ?`);
+    const owner = db.prepare('SELECT peer_id FROM usernames WHERE username_lower = ?');
+    const now = Date.now();
+    const peerRow = (s: Sighting): unknown[] => [
+      s.id,
+      'user',
+      s.accessHash,
+      0,
+      s.username,
+      s.firstName,
+      s.lastName,
+      null,
+      null,
+      s.langCode,
+      now,
+      null,
+      null,
+      0,
+      null,
+      now,
+      now,
+      now,
+    ];
+    const nameRow = (s: Sighting): unknown[] => [s.username.toLowerCase(), s.id, s.username, 0];
+    const run = (
+      rows: readonly Sighting[],
+      row: (s: Sighting) => unknown[],
+      one: BetterSqlite3.Statement,
+      many: BetterSqlite3.Statement,
+    ) => {
+      let i = 0;
+      for (; i + CHUNK <= rows.length; i += CHUNK) many.run(rows.slice(i, i + CHUNK).flatMap(row));
+      for (; i < rows.length; i++) one.run(row(rows[i] as Sighting));
+    };
+    const commit = db.transaction((rows: Sighting[]) => {
+      rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      run(rows, peerRow, peer1, peerN);
+      rows.sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0));
+      run(rows, nameRow, name1, nameN);
+    });
+    let pending: Sighting[] = [];
+    const settle = (): void => {
+      if (pending.length > 0) commit(pending);
+      pending = [];
+    };
+    const l: Lookups = {
+      byId: (id) => byId.get(id),
+      byUsername: (name) => {
+        const o = owner.get(name.toLowerCase()) as { peer_id: bigint } | undefined;
+        return o === undefined ? undefined : byId.get(o.peer_id);
+      },
+    };
+    return {
+      prepare: (batch) => batch,
+      write: (prepared) => {
+        pending.push(...(prepared as Sighting[]));
+        if (pending.length >= PEER_CACHE_DEFAULTS.maxBatch) settle();
+      },
+      settle,
+      commits: `committed ${PEER_CACHE_DEFAULTS.maxBatch.toLocaleString('en')} at a time, as pm's write-behind under load`,
+      hot: l,
+      cold: l,
+      close: () => {
+        settle();
+        db.close();
+      },
+    };
+  },
+};
