@@ -212,3 +212,52 @@ export function createGreeterBot(client: PmClient, options: GreeterOptions = {})
     },
   };
 }
+
+/**
+ * `npx tsx examples/greeter-bot.ts`: runs the greeter on the session `pnpm bot-login` wrote (PM_SESSION, default
+ * bot.session; the api id and hash come from it) and the storage PM_STORAGE (default sqlite:bot.db), printing one
+ * line per event until Ctrl+C. PM_SERVER=host:port points it at a `pm testserver` instead of Telegram.
+ */
+async function main(): Promise<number> {
+  const { PmClient, readSessionFile, SessionFileError } = await import('@pm/core');
+  const { narrate } = await import('./narrate.js');
+  const sessionPath = process.env.PM_SESSION ?? 'bot.session';
+  const server = process.env.PM_SERVER ? parseServer(process.env.PM_SERVER) : undefined;
+  if (server) (await import('@pm/testserver')).registerTestServerKey();
+  let session: Awaited<ReturnType<typeof readSessionFile>>;
+  try {
+    session = await readSessionFile(sessionPath);
+  } catch (e) {
+    if (!(e instanceof SessionFileError)) throw e;
+    console.error(
+      `greeter-bot: ${e.message}\n(pnpm demo runs this bot against the loopback Telegram, no login needed)`,
+    );
+    return 2;
+  }
+  const client = await PmClient.connect({
+    apiId: session.apiId,
+    apiHash: session.apiHash,
+    session: sessionPath,
+    storage: process.env.PM_STORAGE ?? 'sqlite:bot.db',
+    server,
+  });
+  createGreeterBot(client, { onEvent: (e) => console.log(narrate(e)) });
+  await client.start();
+  console.log(`greeter-bot: @${client.me.username} is greeting; Ctrl+C stops`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await client.disconnect();
+  return 0;
+}
+
+function parseServer(value: string): { host: string; port: number } {
+  const m = /^([^:\s]+):(\d{1,5})$/.exec(value);
+  if (!m) throw new Error(`PM_SERVER: expected host:port, got "${value}"`);
+  return { host: m[1]!, port: Number(m[2]) };
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  process.exitCode = await main();
+}
