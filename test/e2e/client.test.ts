@@ -80,6 +80,33 @@ describe('dialogs', () => {
     expect(d).toMatchObject({ started: true, via: 'start', payload: 'ref-42', blocked: false });
   });
 
+  it('disconnects from inside an event handler without waiting for that handler (no deadlock)', async () => {
+    const session = join(dir, 'reentrant.session');
+    const storage = `sqlite:${join(dir, 'reentrant.db')}`;
+    await client.disconnect();
+    client = await connectBot(tg, bot.token, { session, storage });
+    const ann = tg.createUser({ firstName: 'Ann' });
+    const bob = tg.createUser({ firstName: 'Bob' });
+    const seen: string[] = [];
+    const closed = new Promise<'closed'>((resolve, reject) => {
+      client.on('dialogStarted', async ({ user }) => {
+        seen.push(user.firstName ?? '');
+        if (user.id === ann.id) await client.disconnect().then(() => resolve('closed'), reject);
+      });
+    });
+    ann.start();
+    const outcome = await Promise.race([closed, new Promise((r) => setTimeout(() => r('hung'), 10_000))]);
+    expect(outcome).toBe('closed');
+    bob.start(); // after the disconnect: not delivered to this client, but waiting for the next one
+    // The state reached (Ann's start handled) was saved: a new client sees Bob's start only.
+    const again = await connectBot(tg, undefined, { session, storage }, false);
+    const restarted = collect<DialogStartedEvent>(again, 'dialogStarted');
+    await again.start();
+    await eventually(() => expect(restarted.map((e) => e.user.firstName)).toEqual(['Bob']));
+    expect(seen).toEqual(['Ann']);
+    await again.disconnect();
+  });
+
   it('treats a repeated /start as first: false and keeps the original start', async () => {
     const started = collect<DialogStartedEvent>(client, 'dialogStarted');
     const ann = tg.createUser({ firstName: 'Ann' });

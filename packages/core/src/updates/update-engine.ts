@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { BotUpdate, Difference, IncomingUpdates, SequencedUpdate, UpdateState } from './types.js';
 
 /** What the engine needs from the outside world; `gram/` and the store provide it. */
@@ -38,6 +39,8 @@ export class UpdateEngine {
   private state: UpdateState | undefined;
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Set inside a queued job, so stop() can tell it was called from a handler of that job. */
+  private readonly inJob = new AsyncLocalStorage<true>();
   /** Jobs queued and not yet started. */
   private pending = 0;
   /** Containers applied since the state was last saved. */
@@ -72,8 +75,18 @@ export class UpdateEngine {
     return this.enqueue(async () => {});
   }
 
-  /** Stops processing (later pushes are dropped) and saves the state reached. */
+  /**
+   * Stops processing (later pushes are dropped) and saves the state reached. Called from inside a handler of an
+   * update being delivered (a bot that disconnects on some message), it cannot wait for the queue (that job is
+   * waiting for it): it saves the state with the current update counted as handled and stops at once.
+   */
   async stop(): Promise<void> {
+    if (this.inJob.getStore()) {
+      if (this.stopped) return;
+      this.stopped = true;
+      if (this.state) await this.persist();
+      return;
+    }
     await this.idle();
     this.stopped = true;
   }
@@ -88,7 +101,8 @@ export class UpdateEngine {
       this.pending--;
       if (this.stopped) return;
       try {
-        await job();
+        await this.inJob.run(true, job);
+        if (this.stopped) return; // stopped from inside the job: stop() saved the state already
         // Save when the queue runs dry, and at least every SAVE_EVERY containers during a burst: one write per
         // burst instead of one per container. A crash can then replay at most that many containers.
         if (this.unsaved > 0 && (this.pending === 0 || this.unsaved >= SAVE_EVERY || this.urgent))
@@ -182,6 +196,7 @@ export class UpdateEngine {
   }
 
   private async deliverOne(update: BotUpdate): Promise<void> {
+    if (this.stopped) return; // a handler stopped the client: the rest of the container is not delivered
     this.stats.delivered++;
     try {
       if ((await this.deps.deliver(update)) === true) this.urgent = true;
@@ -207,6 +222,7 @@ export class UpdateEngine {
         continue;
       }
       for (const u of diff.updates) await this.deliverOne(u.update);
+      if (this.stopped) return; // a handler stopped the client mid-difference: keep the state it saved
       this.state = diff.state;
       await this.deps.saveState(this.state);
       if (diff.kind === 'difference') return;
