@@ -5,7 +5,15 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Logger } from '@pm/core';
+import {
+  createMemoryStorage,
+  type Logger,
+  PeerSetAsideError,
+  type PmEvents,
+  StorageError,
+  type StorageProvider,
+  type StorageRepositories,
+} from '@pm/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_HASH, connectBot, eventually, startWorld } from './helpers.js';
 
@@ -77,4 +85,66 @@ describe('logging', () => {
     expect(stderr).not.toContain(token!.split(':')[1]);
     expect(stderr).not.toContain(API_HASH);
   });
+
+  it('logs a peer the store refuses, emits error naming it, and stores everyone else', async () => {
+    const { tg, bot } = await startWorld({ timeScale: 0.01 });
+    const logger = collectingLogger();
+    const storage = refusingFirstName(createMemoryStorage(), 'Poison');
+    const client = await connectBot(tg, bot.token, { logger, storage });
+    stop = async () => {
+      await client.disconnect();
+      await tg.stop();
+    };
+    const errors: PmEvents['error'][] = [];
+    client.on('error', (e) => {
+      errors.push(e);
+    });
+    const poison = tg.createUser({ firstName: 'Poison', username: 'poison_log' });
+    const fine = tg.createUser({ firstName: 'Fine', username: 'fine_log' });
+    poison.start();
+    fine.start();
+    await eventually(
+      () => expect(errors.some((e) => e.error instanceof PeerSetAsideError)).toBe(true),
+      15_000,
+    );
+    const refused = errors.find((e) => e.error instanceof PeerSetAsideError)!.error as PeerSetAsideError;
+    expect(refused.peerIds).toContain(poison.id);
+    await client.peers.flush();
+    expect((await storage.peers.get(fine.id))?.firstName).toBe('Fine');
+    expect(await storage.peers.get(poison.id)).toBeUndefined();
+    expect(logger.lines.join('\n')).toMatch(
+      new RegExp(`^error pm:storage peer cache write failed: .*${poison.id}.*poison refused`, 'm'),
+    );
+  });
 });
+
+/** A store with a constraint: a record with this first name is refused, as a database CHECK would. */
+function refusingFirstName(inner: StorageProvider, name: string): StorageProvider {
+  const upsertMany =
+    (peers: StorageRepositories['peers']) => async (records: Parameters<typeof peers.upsertMany>[0]) => {
+      if (records.some((r) => r.firstName === name))
+        throw new StorageError('STORAGE_FAILED', 'poison refused', { kind: 'record' });
+      await peers.upsertMany(records);
+    };
+  // Proxies, so the provider's own methods still run on the provider (it keeps state in private fields).
+  const wrap = <T extends object>(target: T, replace: (key: string | symbol) => unknown): T =>
+    new Proxy(target, {
+      get(t, key) {
+        const own = replace(key);
+        if (own !== undefined) return own;
+        const v = Reflect.get(t, key, t);
+        return typeof v === 'function' ? v.bind(t) : v;
+      },
+    });
+  const guard = <R extends StorageRepositories>(repos: R): R =>
+    wrap(repos, (key) =>
+      key === 'peers'
+        ? wrap(repos.peers, (k) => (k === 'upsertMany' ? upsertMany(repos.peers) : undefined))
+        : undefined,
+    );
+  return wrap(guard(inner), (key) =>
+    key === 'transaction'
+      ? <T>(fn: (tx: StorageRepositories) => Promise<T>) => inner.transaction((tx) => fn(guard(tx)))
+      : undefined,
+  );
+}
