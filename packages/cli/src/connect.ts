@@ -2,7 +2,15 @@
  * Opening what commands work on: a logged-in client from the session file (never the token), or the storage
  * alone for the offline `peers` commands.
  */
-import { NotLoggedInError, openStorage, PmClient, readSessionFile, type StorageProvider } from '@pm/core';
+import {
+  CONNECTION_DEFAULTS,
+  type ConnectionOptions,
+  NotLoggedInError,
+  openStorage,
+  PmClient,
+  readSessionFile,
+  type StorageProvider,
+} from '@pm/core';
 import { registerTestServerKey } from '@pm/testserver';
 import type { GlobalOptions } from './global-options.js';
 
@@ -21,6 +29,7 @@ export async function openClient(opts: GlobalOptions): Promise<PmClient> {
     session: opts.session,
     storage: opts.storage,
     server: opts.server,
+    connection: connectionDeadlines(opts.timeout),
   });
   if (!client.loggedIn) {
     await client.disconnect();
@@ -49,4 +58,11 @@ export async function withStorage<T>(
   } finally {
     await storage.close();
   }
+}
+
+/** `--timeout` as the client's deadlines: each call, and each connection attempt (10 s at most, as by default). */
+function connectionDeadlines(seconds: number | undefined): ConnectionOptions | undefined {
+  if (seconds === undefined) return undefined;
+  const ms = Math.round(seconds * 1000);
+  return { callTimeoutMs: ms, connectTimeoutMs: Math.min(ms, CONNECTION_DEFAULTS.connectTimeoutMs) };
 }

@@ -9,6 +9,8 @@ export const GLOBAL_DEFAULTS = {
   session: 'pm.session',
   /** @default 'sqlite:pm.db' (env PM_STORAGE) */
   storage: 'sqlite:pm.db',
+  /** Seconds within which every network call settles, connected or not. @default 60 (env PM_TIMEOUT) */
+  timeout: 60,
 } as const;
 
 export interface GlobalOptions {
@@ -18,6 +20,17 @@ export interface GlobalOptions {
   readonly server?: ServerAddress | undefined;
   readonly json?: boolean | undefined;
   readonly verbose?: boolean | undefined;
+  /** Seconds; see GLOBAL_DEFAULTS.timeout. */
+  readonly timeout?: number | undefined;
+}
+
+/** `--timeout` seconds: a positive number, at most a day. */
+export function parseTimeout(value: string): number {
+  const s = Number(value);
+  if (value.trim() === '' || !Number.isFinite(s) || s <= 0 || s > 86_400) {
+    throw new InvalidArgumentError(`expected seconds between 0 and 86400, got "${value}"`);
+  }
+  return s;
 }
 
 /** `host:port` → ServerAddress; commander turns the throw into a usage error (exit 2). */

@@ -13,7 +13,7 @@ import { defineSync } from './commands/sync.js';
 import { defineTestserver } from './commands/testserver.js';
 import { defineUser } from './commands/user.js';
 import { defineWhoami } from './commands/whoami.js';
-import { GLOBAL_DEFAULTS, parseServer, parseStorage } from './global-options.js';
+import { GLOBAL_DEFAULTS, parseServer, parseStorage, parseTimeout } from './global-options.js';
 import type { CliIo } from './io.js';
 
 export const EXAMPLES = `
@@ -67,6 +67,12 @@ export function buildProgram(io: CliIo, capture?: (text: string) => void): Comma
       new Option('--server <host:port>', 'an MTProto server other than Telegram, e.g. a pm testserver')
         .env('PM_SERVER')
         .argParser(parseServer),
+    )
+    .addOption(
+      new Option('--timeout <seconds>', 'every network call settles within this long, connected or not')
+        .env('PM_TIMEOUT')
+        .default(GLOBAL_DEFAULTS.timeout)
+        .argParser(parseTimeout),
     )
     .option('--json', 'machine-readable output: one JSON document on stdout')
     .option('--verbose', 'print stack traces with errors')
