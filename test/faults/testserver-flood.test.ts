@@ -1,17 +1,10 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { loopbackSocket, registerTestServerKey } from '@pm/testserver';
+import { registerTestServerKey } from '@pm/testserver';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  Api,
-  bigInt,
-  Logger,
-  LogLevel,
-  StringSession,
-  TelegramClient,
-} from '../../packages/core/src/gram/tl.js';
-import { API_HASH, API_ID } from '../e2e/helpers.js';
+import { Api, bigInt } from '../../packages/core/src/gram/tl.js';
+import { gramClient } from './gram-client.js';
 
 const SERVER = fileURLToPath(new URL('./fixtures/flood-server.ts', import.meta.url));
 const MiB = 1024 * 1024;
@@ -63,19 +56,6 @@ function stats(): Promise<ServerStats> {
     child!.on('message', on);
     child!.send('stats');
   });
-}
-
-async function gramClient(port: number, token: string): Promise<TelegramClient> {
-  const client = new TelegramClient(new StringSession(''), API_ID, API_HASH, {
-    networkSocket: loopbackSocket({ host: '127.0.0.1', port }),
-    useWSS: false,
-    autoReconnect: false,
-    connectionRetries: 1,
-    baseLogger: new Logger(LogLevel.NONE),
-  });
-  client.session.setDC(2, '127.0.0.1', 443);
-  await client.start({ botAuthToken: token });
-  return client;
 }
 
 function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

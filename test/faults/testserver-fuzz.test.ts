@@ -1,20 +1,14 @@
 import { createServer, type Server, Socket } from 'node:net';
 import { crc32 } from 'node:zlib';
-import { type BotHandle, loopbackSocket, TestServer, type UserHandle } from '@pm/testserver';
+import { type BotHandle, TestServer, type UserHandle } from '@pm/testserver';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  Api,
-  bigInt,
-  Logger,
-  LogLevel,
-  StringSession,
-  TelegramClient,
-} from '../../packages/core/src/gram/tl.js';
+import { Api, bigInt } from '../../packages/core/src/gram/tl.js';
 import type { Gateway } from '../../packages/testserver/src/gateway.js';
 import { LAYER } from '../../packages/testserver/src/tl.js';
 import { isResultFor, RawSession, resultBody } from '../../packages/testserver/test/protocol/raw-client.js';
-import { API_HASH, API_ID } from '../e2e/helpers.js';
+import { API_ID } from '../e2e/helpers.js';
+import { gramClient } from './gram-client.js';
 
 const SEED = 7_777;
 const TRIALS = 1000;
@@ -58,20 +52,6 @@ afterAll(async () => {
 /** How many queries reached the world's RPC handlers so far. */
 function worldCalls(): number {
   return Object.values(tg.stats().rpc).reduce((a, b) => a + b, 0);
-}
-
-/** A GramJS bot client of `tg`, through `port` (the server's or a recording proxy's). */
-async function gramClient(port: number, token: string): Promise<TelegramClient> {
-  const client = new TelegramClient(new StringSession(''), API_ID, API_HASH, {
-    networkSocket: loopbackSocket({ host: '127.0.0.1', port }),
-    useWSS: false,
-    autoReconnect: false,
-    connectionRetries: 1,
-    baseLogger: new Logger(LogLevel.NONE),
-  });
-  client.session.setDC(2, '127.0.0.1', 443);
-  await client.start({ botAuthToken: token });
-  return client;
 }
 
 /** A TCP proxy in front of the server that keeps what clients sent, per connection. */
