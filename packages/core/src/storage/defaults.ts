@@ -21,6 +21,11 @@ export const PEER_CACHE_DEFAULTS = {
    */
   maxBatch: 50_000,
   /**
+   * Peers written per step of one write, with a turn of the event loop between steps, so a synchronous driver's
+   * statements do not hold the event loop for a whole batch (COMMIT and a WAL checkpoint still run in one step).
+   */
+  writeSlice: 5000,
+  /**
    * A sighting that changes no field moves `lastSeen` / `langCodeSeenAt` only once they are this old, so a user
    * who keeps writing costs no write at all in between.
    */

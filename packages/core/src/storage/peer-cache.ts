@@ -81,7 +81,7 @@ export interface PeerCacheOptions {
    * `flushDelayMs` once traffic is light. `flush()` always writes at once. @default 1000
    */
   maxFlushDelayMs?: number;
-  /** A write starts at once when this many peers are pending. @default 50_000 */
+  /** A write starts at once when this many peers are pending; an upsert waits while a write runs and this many more are pending. @default 50_000 */
   maxBatch?: number;
   /**
    * A sighting that changes no field updates `lastSeen` and `langCodeSeenAt` only when they are at least this
@@ -118,6 +118,9 @@ function inputPeerOf(record: PeerRecord): InputPeerDescriptor | undefined {
 const noop = (): void => {};
 /** Batches up to this size are live traffic whose new peers are worth caching; larger ones are bulk imports. */
 const WARM_BATCH = 32;
+/** Peers written per statement batch inside one transaction, with a turn of the event loop between slices. */
+const WRITE_SLICE = PEER_CACHE_DEFAULTS.writeSlice;
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class PeerCache {
   readonly #storage: StorageProvider;
@@ -207,7 +210,14 @@ export class PeerCache {
     const valid = validatePeerInputs(records);
     this.#assertOpen();
     if (valid.length === 0) return [];
-    return this.#serial(() => this.#apply(valid));
+    return this.#serial(async () => {
+      // Backpressure: while a write runs and a full batch is already pending, wait for that write, so memory holds
+      // at most about two batches. Not after a failure: the store may be down for long, and reads and merges must
+      // keep working meanwhile (the pending set then grows until the store is back).
+      while (this.#writing !== null && this.#failures === 0 && this.#dirty.size >= this.#maxBatch)
+        await this.#writing;
+      return this.#apply(valid);
+    });
   }
 
   /** What GramJS needs to address a peer (see `toGramInputPeer`), or undefined if unknown or without a hash. */
@@ -680,14 +690,35 @@ export class PeerCache {
           await tx.usernames.deleteForPeers(ids);
           await tx.history.deleteForPeers(ids);
         }
-        if (batch.peers.size > 0) await tx.peers.upsertMany([...batch.peers.values()]);
+        // In slices with a turn of the event loop between them: a synchronous driver (better-sqlite3) would
+        // otherwise hold the loop for the whole batch (about a second for 50,000 new peers at a million stored).
+        // Still one transaction: a reader of the same connection meanwhile sees memory first (the batch is in
+        // flight), and the epoch bump at the end makes a read that spanned it retry.
+        const peers = [...batch.peers.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        let sinceYield = 0;
+        const step = async (rows: number): Promise<void> => {
+          if (sinceYield >= WRITE_SLICE) {
+            sinceYield = 0;
+            await yieldToEventLoop();
+          }
+          sinceYield += rows;
+        };
+        for (let i = 0; i < peers.length; i += WRITE_SLICE) {
+          const slice = peers.slice(i, i + WRITE_SLICE);
+          await step(slice.length);
+          await tx.peers.upsertMany(slice);
+        }
         if (batch.usernamesOf.size > 0) {
           const entries = [...batch.usernamesOf].map((peerId) => ({
             peerId,
             usernames: batch.peers.get(peerId)?.usernames ?? [],
             isNew: batch.created.has(peerId),
           }));
-          await tx.usernames.replaceForPeers(entries);
+          for (let i = 0; i < entries.length; i += WRITE_SLICE) {
+            const slice = entries.slice(i, i + WRITE_SLICE);
+            await step(slice.length);
+            await tx.usernames.replaceForPeers(slice);
+          }
         }
         if (batch.history.length > 0) await tx.history.append(batch.history);
       });

@@ -102,6 +102,33 @@ describe('PeerCache write-behind', () => {
     await cache.close();
   });
 
+  it('holds an upsert back while a write runs and a full batch is pending again (bounded memory)', async () => {
+    const { storage, control } = controllable();
+    let release!: () => void;
+    control.hold = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const cache = new PeerCache({ storage, flushDelayMs: 10_000, maxBatch: 10 });
+    const batch = (from: number) => Array.from({ length: 10 }, (_, i) => user(BigInt(from + i)));
+    await cache.upsert(batch(1)); // starts a write, which the store holds
+    await vi.advanceTimersByTimeAsync(0);
+    await cache.upsert(batch(11)); // pending: a full batch
+    let third = false;
+    const done = cache.upsert(batch(21)).then(() => {
+      third = true;
+    });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(third).toBe(false);
+    expect((await cache.get(15n))?.id).toBe(15n); // reads still answer meanwhile
+    release();
+    await vi.advanceTimersByTimeAsync(0);
+    await done;
+    expect(third).toBe(true);
+    await cache.flush();
+    expect(await storage.peers.count()).toBe(30);
+    await cache.close();
+  });
+
   it('under sustained load waits longer between writes, up to maxFlushDelayMs, and writes larger batches', async () => {
     const storage = createMemoryStorage();
     const writes: number[] = [];
@@ -418,5 +445,36 @@ describe('PeerCache reads and order', () => {
     const shared = createMemoryStorage();
     await new PeerCache({ storage: shared, closeStorage: false }).close();
     expect(await shared.peers.count()).toBe(0);
+  });
+});
+
+describe('PeerCache large writes', () => {
+  it('writes a large batch in slices with a turn of the event loop between them, in one transaction', async () => {
+    const storage = createMemoryStorage();
+    const events: (number | string)[] = [];
+    let transactions = 0;
+    const transaction = storage.transaction.bind(storage);
+    storage.transaction = (fn) => {
+      transactions++;
+      return transaction((tx) =>
+        fn({
+          ...tx,
+          peers: Object.assign(Object.create(tx.peers), {
+            upsertMany: (records: readonly PeerRecord[]) => {
+              if (events.length === 0) setImmediate(() => events.push('other work'));
+              events.push(records.length);
+              return tx.peers.upsertMany(records);
+            },
+          }),
+        }),
+      );
+    };
+    const cache = new PeerCache({ storage, maxBatch: 1_000_000 });
+    await cache.upsert(Array.from({ length: 12_000 }, (_, i) => user(BigInt(i + 1))));
+    await cache.flush();
+    expect(events).toEqual([5000, 'other work', 5000, 2000]);
+    expect(transactions).toBe(1);
+    expect(await storage.peers.count()).toBe(12_000);
+    await cache.close();
   });
 });
