@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { apiTl, LAYER } from '../tl.js';
 import { MissingInLayerError, TlReader, type TlTree, TlWriter, UnknownConstructorError } from './tl-codec.js';
 import { type MtcuteSchemaJson, parseMtcuteJson, parseTlText, type TlSchema } from './tl-schema.js';
+import { Transcoder } from './tl-transcoder.js';
 
 /** Where one layer's schema comes from. */
 export interface LayerSource {
@@ -89,7 +90,13 @@ const WRAPPERS = new Set([
 export class LayerBook {
   private readonly sources: readonly LayerSource[];
   private readonly schemas = new Map<number, TlSchema>();
+  private readonly toClient = new Map<TlSchema, Transcoder>();
   readonly internalLayer: number;
+  /**
+   * Answers and updates go through compiled per-constructor plans (tl-transcoder.ts) rather than a tree per
+   * object; both write the same bytes. False: the tree path only (tests compare the two).
+   */
+  fastPath = true;
 
   constructor(sources: readonly LayerSource[] = defaultLayerSources(), internalLayer = LAYER) {
     if (!sources.some((s) => s.layer === internalLayer)) {
@@ -172,6 +179,7 @@ export class LayerBook {
     const from = internal.methodNamed(method);
     const to = client.methodNamed(method);
     if (!from || !to) throw new MissingInLayerError(`method ${method}`, from ? client.layer : internal.layer);
+    if (this.fastPath) return this.transcoder(client).result(from, to, internalBytes, 'lenient');
     const value = new TlReader(internal, internalBytes).result(from);
     const w = new TlWriter(client, 'lenient');
     w.resultOf(to, value);
@@ -180,10 +188,20 @@ export class LayerBook {
 
   /** A pushed `Updates` object, serialized in the internal layer, rewritten in the client's. */
   updatesToClient(client: TlSchema, internalBytes: Buffer): Buffer {
+    if (this.fastPath) return this.transcoder(client).object(internalBytes, 'Updates', 'lenient');
     const tree = new TlReader(this.schema(this.internalLayer), internalBytes).object();
     const w = new TlWriter(client, 'lenient');
     w.object(tree, 'Updates');
     return w.result();
+  }
+
+  private transcoder(client: TlSchema): Transcoder {
+    let t = this.toClient.get(client);
+    if (!t) {
+      t = new Transcoder(this.schema(this.internalLayer), client);
+      this.toClient.set(client, t);
+    }
+    return t;
   }
 }
 

@@ -51,6 +51,11 @@ export class TlReader {
     private readonly buf: Buffer,
   ) {}
 
+  /** Bytes in the buffer read. */
+  get length(): number {
+    return this.buf.length;
+  }
+
   private need(n: number): void {
     if (this.pos + n > this.buf.length) throw new RangeError('TL data ends early');
   }
@@ -169,12 +174,12 @@ export type WriteMode =
   | 'lenient';
 
 export class TlWriter {
-  private buf = Buffer.allocUnsafe(1024);
+  protected buf = Buffer.allocUnsafe(1024);
   pos = 0;
 
   constructor(
-    private readonly schema: TlSchema,
-    private readonly mode: WriteMode,
+    protected readonly schema: TlSchema,
+    protected readonly mode: WriteMode,
   ) {}
 
   result(): Buffer {
