@@ -56,7 +56,12 @@ export class TlReader {
     return this.buf.length;
   }
 
-  private need(n: number): void {
+  /** The buffer read (the fast path copies fixed-size fields straight from it). */
+  get source(): Buffer {
+    return this.buf;
+  }
+
+  need(n: number): void {
     if (this.pos + n > this.buf.length) throw new RangeError('TL data ends early');
   }
 
@@ -186,7 +191,7 @@ export class TlWriter {
     return Buffer.from(this.buf.subarray(0, this.pos));
   }
 
-  private room(n: number): void {
+  protected room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(bigger, 0, 0, this.pos);

@@ -316,12 +316,25 @@ class PlanWriter extends TlWriter {
 
   transcodeValue(r: TlReader, kind: Kind, type: string): void {
     switch (kind) {
-      case Kind.Int:
-        this.raw(r.raw(4));
+      case Kind.Int: {
+        // Copied as is: the tree path reads an int and writes it back unchanged.
+        r.need(4);
+        this.room(4);
+        this.buf.writeInt32LE(r.source.readInt32LE(r.pos), this.pos);
+        r.pos += 4;
+        this.pos += 4;
         return;
-      case Kind.Long:
-        this.raw(r.raw(8));
+      }
+      case Kind.Long: {
+        r.need(8);
+        this.room(8);
+        const src = r.source;
+        this.buf.writeInt32LE(src.readInt32LE(r.pos), this.pos);
+        this.buf.writeInt32LE(src.readInt32LE(r.pos + 4), this.pos + 4);
+        r.pos += 8;
+        this.pos += 8;
         return;
+      }
       case Kind.Bytes:
         this.bytes(r.bytes());
         return;
