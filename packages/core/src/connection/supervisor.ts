@@ -178,15 +178,21 @@ export class Supervisor<L extends Link> {
     }
   }
 
-  /** Disconnects for good: pending calls reject with ConnectionLostError('stopped'). Idempotent. */
-  async stop(): Promise<void> {
-    if (this.stopped && !this.link) return;
+  /** Stops every loop (pings, a dial under way, a backoff sleep) for good; returns the live link, now detached. */
+  private halt(): L | undefined {
     this.stopped = true;
     this.stopPing();
     this.dialAbort?.abort();
     this.sleepWake?.();
     const link = this.link;
     this.link = undefined;
+    return link;
+  }
+
+  /** Disconnects for good: pending calls reject with ConnectionLostError('stopped'). Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped && !this.link) return;
+    const link = this.halt();
     if (this.current.state !== 'stopped') this.setState({ state: 'stopped' });
     if (link) await link.close();
   }
@@ -195,12 +201,7 @@ export class Supervisor<L extends Link> {
   fail(error: SessionInvalidError): void {
     if (this.stopError) return;
     this.stopError = error;
-    this.stopped = true;
-    this.stopPing();
-    this.dialAbort?.abort();
-    this.sleepWake?.();
-    const link = this.link;
-    this.link = undefined;
+    const link = this.halt();
     if (link && !link.dead) link.fail({ reason: error.reason, sessionInvalid: error });
     this.setState({ state: 'stopped', error });
   }
