@@ -1,11 +1,12 @@
 import bigInt from 'big-integer';
 import { Api } from 'telegram';
 import { describe, expect, it } from 'vitest';
-import { LayerBook, type LayerSource } from '../../src/layers/layer-book.js';
+import { LayerBook } from '../../src/layers/layer-book.js';
 import { type TlTree, type TlValue, TlWriter } from '../../src/layers/tl-codec.js';
-import { parseTlText, type TlSchema } from '../../src/layers/tl-schema.js';
+import type { TlSchema } from '../../src/layers/tl-schema.js';
 import { Transcoder } from '../../src/layers/tl-transcoder.js';
 import { LAYER } from '../../src/tl.js';
+import { tinyLayers } from './tiny-layers.js';
 
 /** The same mapping through the compiled plans and through trees: bytes, or the error's class. */
 function both(book: LayerBook, run: () => Buffer): { fast: Buffer | string; tree: Buffer | string } {
@@ -195,14 +196,7 @@ thing#20000009 flags:# id:long name:string big:flags.6?true peer:Peer note:flags
 things.get#30000009 flags:# ids:Vector<long> fast:flags.0?true = Vector<Thing>;
 pairs.get#30000005 = Pair;
 `;
-    const source = (layer: number, text: string): LayerSource => ({
-      layer,
-      from: `test layer ${layer}`,
-      load: () => parseTlText(text, layer),
-    });
-    const tiny = new LayerBook([source(1, OLD), source(2, NEW)], 1);
-    const oldSchema = tiny.schema(1);
-    const newSchema = tiny.schema(2);
+    const { book: tiny, oldSchema, newSchema } = tinyLayers(OLD, NEW);
     const things: TlTree[] = [
       {
         _: 'thing',

@@ -1,10 +1,10 @@
 import bigInt from 'big-integer';
 import { Api } from 'telegram';
 import { describe, expect, it } from 'vitest';
-import { LayerBook, LayerRequestError, type LayerSource, peekLayer } from '../../src/layers/layer-book.js';
+import { LayerBook, LayerRequestError, peekLayer } from '../../src/layers/layer-book.js';
 import { TlReader, type TlTree, TlWriter } from '../../src/layers/tl-codec.js';
-import { parseTlText } from '../../src/layers/tl-schema.js';
 import { LAYER, readTlObject } from '../../src/tl.js';
+import { tinyLayers } from './tiny-layers.js';
 
 const book = new LayerBook();
 
@@ -32,14 +32,7 @@ thing#20000009 flags:# id:long name:string note:flags.5?string big:flags.6?true 
 things.get#30000009 flags:# ids:Vector<long> fast:flags.0?true = Vector<Thing>;
 things.brandNew#30000003 = Bool;
 `;
-const source = (layer: number, text: string): LayerSource => ({
-  layer,
-  from: `test layer ${layer}`,
-  load: () => parseTlText(text, layer),
-});
-const tiny = new LayerBook([source(1, OLD), source(2, NEW)], 1);
-const oldSchema = tiny.schema(1);
-const newSchema = tiny.schema(2);
+const { book: tiny, oldSchema, newSchema } = tinyLayers(OLD, NEW);
 
 function write(schema: typeof oldSchema, tree: TlTree): Buffer {
   const w = new TlWriter(schema, 'strict');
