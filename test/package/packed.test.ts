@@ -122,7 +122,7 @@ describe('the packages as npm installs them outside the workspace', () => {
     expect(files).toContain('package/dist/index.js');
     expect(files).toContain('package/dist/index.d.ts');
     expect(files).toContain('package/dist/index.js.map');
-    expect(files).toContain('package/dist/storage/conformance.js');
+    expect(files).toContain('package/dist/conformance/index.js');
     expect(files.filter((f) => f.endsWith('.test.ts'))).toEqual([]);
     expect(files.filter((f) => f.endsWith('.tsbuildinfo'))).toEqual([]);
 

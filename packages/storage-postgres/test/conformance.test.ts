@@ -1,4 +1,4 @@
-import { describeStorageConformance } from '@pm/core/storage/conformance';
+import { describeStorageConformance } from '@pm/core/conformance';
 import { afterAll, describe } from 'vitest';
 import { openPostgresStorage, type PostgresStorageProvider } from '../src/index.js';
 import { dropSchemas, openTestStorage, PG_URL, SKIP_MESSAGE } from './pg.js';

@@ -1,4 +1,4 @@
-import { describeStorageConformance } from '../../src/storage/conformance.js';
+import { describeStorageConformance } from '../../src/conformance/index.js';
 import { createMemoryStorage } from '../../src/storage/memory/index.js';
 
 describeStorageConformance('memory', async () => createMemoryStorage());

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { describeStorageConformance } from '../../src/storage/conformance.js';
+import { describeStorageConformance } from '../../src/conformance/index.js';
 import { openSqliteStorage, type SqliteStorageProvider } from '../../src/storage/sqlite/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pm-sqlite-conformance-'));
