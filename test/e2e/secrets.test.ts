@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import type { PmClient, SessionData } from '@pm/core';
+import { openGram } from '@pm/core/gram';
 import type { TestServer } from '@pm/testserver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_HASH, connectBot, startWorld } from './helpers.js';
@@ -82,15 +83,24 @@ describe('secrets stay out of inspection and serialisation', () => {
     expectNoSecret(JSON.stringify({ client }, bigintSafe));
   });
 
-  it('util.inspect of the connection shows no secret at any depth', () => {
-    const conn = client.connection;
-    for (const opts of [{}, { depth: Infinity, showHidden: true, getters: true }]) {
-      const text = inspect(conn, opts);
-      expect(text).toContain(`${tg.host}:${tg.port}`);
-      expectNoSecret(text);
+  it('util.inspect of the connection shows no secret at any depth', async () => {
+    // The connection a PmClient runs on, opened on the same session.
+    const conn = await openGram(
+      { apiId: session.apiId, apiHash: session.apiHash, session, server: { host: tg.host, port: tg.port } },
+      { ingest: () => {}, peekInputPeer: () => undefined, onUpdates: () => {} },
+    );
+    try {
+      expect((await conn.getMe()).id).toBe(client.me.id);
+      for (const opts of [{}, { depth: Infinity, showHidden: true, getters: true }]) {
+        const text = inspect(conn, opts);
+        expect(text).toContain(`${tg.host}:${tg.port}`);
+        expectNoSecret(text);
+      }
+      expectNoSecret(JSON.stringify(conn, bigintSafe) ?? '');
+      expect(Object.values(conn)).toEqual([]);
+    } finally {
+      await conn.disconnect();
     }
-    expectNoSecret(JSON.stringify(conn, bigintSafe) ?? '');
-    expect(Object.values(conn)).toEqual([]);
   });
 
   it('the checks themselves find the secrets where they are', () => {

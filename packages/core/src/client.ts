@@ -23,6 +23,7 @@ import {
   type GramConnection,
   type GramHooks,
   openGram,
+  type SelfInfo,
   type ServerAddress,
   type Transport,
 } from './gram/index.js';
@@ -202,9 +203,9 @@ export class PmClient {
       clock: this.clock,
       trustWindowMs: opts.usernameTrustWindowMs ?? CLIENT_DEFAULTS.usernameTrustWindowMs,
       resolveUsername: async (name) => {
-        const r = await this.gram.resolveUsername(name);
-        await this.ingest(r.entities);
-        return r.markedId;
+        const id = await this.gram.resolveUsername(name);
+        await this.ingested();
+        return id;
       },
     });
     this.dialogService = new DialogService({
@@ -530,13 +531,13 @@ export class PmClient {
 
   private hooks(): GramHooks {
     return {
-      ingest: (entities) => {
-        void this.ingest(entities);
+      ingest: (peers) => {
+        void this.ingest(peers);
       },
       peekInputPeer: (key) => this.peers.peekInputPeer(key),
-      onUpdates: (incoming: IncomingUpdates, entities) => {
+      onUpdates: (incoming: IncomingUpdates, peers) => {
         if (!this.engine) return;
-        void this.engine.push(incoming, () => this.ingest(entities));
+        void this.engine.push(incoming, () => this.ingest(peers));
       },
       connectionState: (state) => this.onConnectionState(state),
       reconnected: () => {
@@ -581,13 +582,13 @@ export class PmClient {
     }
   }
 
-  /** The one path every user/chat object takes into the cache; emits profileChanged for what changed. */
-  private ingest(entities: readonly unknown[]): Promise<void> {
-    const inputs = this.gram ? this.gram.mapEntities(entities) : [];
-    return this.ingestInputs(inputs);
+  /** Resolves when every sighting queued so far is in the cache. */
+  private ingested(): Promise<void> {
+    return this.ingest([]);
   }
 
-  private ingestInputs(inputs: readonly PeerInput[]): Promise<void> {
+  /** The one path every user/chat sighting takes into the cache; emits profileChanged for what changed. */
+  private ingest(inputs: readonly PeerInput[]): Promise<void> {
     if (inputs.length === 0) return this.ingestQueue.then(() => {});
     const run = this.ingestQueue.then(async () => {
       let results: UpsertResult[];
@@ -604,14 +605,10 @@ export class PmClient {
     return run;
   }
 
-  private async afterLogin(me: {
-    id: bigint;
-    username?: string;
-    firstName: string;
-    raw: unknown;
-  }): Promise<void> {
+  private async afterLogin(me: SelfInfo): Promise<void> {
     this.meInfo = { id: me.id, username: me.username, firstName: me.firstName };
-    await this.ingest([me.raw]);
+    // The bot's own user came with the login's answer (GramHooks.ingest).
+    await this.ingested();
     this.engine = new UpdateEngine({
       loadState: async () => {
         const s = await this.storage.state.get(`${STATE_KEY}.${me.id}`);
@@ -626,8 +623,9 @@ export class PmClient {
       },
       fetchState: () => this.gram.getState(),
       fetchDifference: async (s) => {
-        const { diff, entities } = await this.gram.getDifference(s);
-        await this.ingest(entities);
+        const diff = await this.gram.getDifference(s);
+        // Its users and chats were queued (GramHooks.ingest) before it returned: in the cache before delivery.
+        await this.ingested();
         return diff;
       },
       deliver: (u) => this.handleUpdate(u),
@@ -657,7 +655,7 @@ export class PmClient {
     await this.ingestQueue;
     switch (u.type) {
       case 'userName':
-        await this.ingestInputs([
+        await this.ingest([
           {
             id: u.userId,
             firstName: u.firstName ?? null,
@@ -667,13 +665,14 @@ export class PmClient {
         ]);
         break;
       case 'userPhone':
-        await this.ingestInputs([{ id: u.userId, phone: u.phone ?? null }]);
+        await this.ingest([{ id: u.userId, phone: u.phone ?? null }]);
         break;
       case 'userChanged': {
         const peer = await this.peers.inputPeerFor(u.userId);
         if (peer && !peer.min) {
           try {
-            await this.ingest(await this.gram.getUsers([peer]));
+            await this.gram.getUsers([peer]);
+            await this.ingested();
           } catch (error) {
             await this.emitter.emit('error', { error, where: 'updateUser refresh' });
           }
@@ -713,11 +712,6 @@ export class PmClient {
       if (filter.blocked !== undefined && d.blocked !== filter.blocked) continue;
       yield d;
     }
-  }
-
-  /** @internal for send/ and tests */
-  get connection(): GramConnection {
-    return this.gram;
   }
 
   toString(): string {

@@ -6,6 +6,7 @@ import { PeerCache } from '../storage/peer-cache.js';
 import {
   peerInputFromGram,
   peerInputsFromGram,
+  peersOf,
   toGramInputChannel,
   toGramInputPeer,
   toGramInputUser,
@@ -264,5 +265,36 @@ describe('toGramInputPeer', () => {
     expect(peer.channelId.toString()).toBe('777');
     expect(peer.accessHash.toString()).toBe('-5');
     await cache.close();
+  });
+});
+
+describe('peersOf', () => {
+  it('maps every user and chat an RPC result carries, nested in lists and fields, once each', () => {
+    const ann = new Api.User({ id: bigInt(7), accessHash: bigInt(70), firstName: 'Ann' });
+    const bob = new Api.User({ id: bigInt(8), accessHash: bigInt(80), firstName: 'Bob', min: true });
+    const group = new Api.Chat({
+      id: bigInt(5),
+      title: 'G',
+      photo: new Api.ChatPhotoEmpty(),
+      participantsCount: 2,
+      date: 0,
+      version: 1,
+    });
+    const difference = new Api.updates.Difference({
+      newMessages: [],
+      newEncryptedMessages: [],
+      otherUpdates: [],
+      users: [ann, bob],
+      chats: [group],
+      state: new Api.updates.State({ pts: 1, qts: 0, date: 0, seq: 0, unreadCount: 0 }),
+    });
+    expect(peersOf(difference)).toEqual([
+      peerInputFromGram(ann),
+      peerInputFromGram(bob),
+      peerInputFromGram(group),
+    ]);
+    expect(peersOf([ann, new Api.PeerUser({ userId: bigInt(9) })])).toEqual([peerInputFromGram(ann)]);
+    expect(peersOf(new Api.auth.Authorization({ user: ann }))).toEqual([peerInputFromGram(ann)]);
+    expect(peersOf(true)).toEqual([]);
   });
 });

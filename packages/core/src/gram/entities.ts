@@ -125,6 +125,40 @@ export function peerInputsFromGram(entities: Iterable<unknown>): PeerInput[] {
   return inputs;
 }
 
+const ENTITY_CLASSES = new Set([
+  'User',
+  'UserEmpty',
+  'Chat',
+  'ChatForbidden',
+  'ChatEmpty',
+  'Channel',
+  'ChannelForbidden',
+]);
+
+/**
+ * Every user and chat a TL object carries (an update container, an RPC result, a list), as sightings: the object
+ * itself, its `user`/`chat`/`channel`/`users`/`chats` fields, two levels deep (`updates.difference.users`).
+ */
+export function peersOf(tlo: unknown, out: PeerInput[] = [], depth = 0): PeerInput[] {
+  if (!tlo || typeof tlo !== 'object' || depth > 2) return out;
+  if (Array.isArray(tlo)) {
+    for (const x of tlo) peersOf(x, out, depth + 1);
+    return out;
+  }
+  const o = tlo as Record<string, unknown>;
+  if (ENTITY_CLASSES.has(o.className as string)) {
+    const input = peerInputFromGram(tlo);
+    if (input !== undefined) out.push(input);
+    return out;
+  }
+  if (o.user !== undefined) peersOf(o.user, out, depth + 1);
+  if (o.chat !== undefined) peersOf(o.chat, out, depth + 1);
+  if (o.channel !== undefined) peersOf(o.channel, out, depth + 1);
+  if (o.users !== undefined) peersOf(o.users, out, depth + 1);
+  if (o.chats !== undefined) peersOf(o.chats, out, depth + 1);
+  return out;
+}
+
 /** What GramJS needs to address a peer, from `PeerCache.inputPeerFor()`. */
 export function toGramInputPeer(
   peer: Pick<InputPeerDescriptor, 'kind' | 'id' | 'accessHash'>,

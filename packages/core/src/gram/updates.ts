@@ -136,12 +136,6 @@ export function mapUpdate(u: Api.TypeUpdate): SequencedUpdate {
   return { update: { type: 'other', name: any.className }, seq: { box: 'none' } };
 }
 
-/** The users and chats a container carries (ingested into the peer cache before its updates are handled). */
-export function entitiesOf(obj: unknown): Array<Api.TypeUser | Api.TypeChat> {
-  const o = obj as { users?: Api.TypeUser[]; chats?: Api.TypeChat[] };
-  return [...(o.users ?? []), ...(o.chats ?? [])];
-}
-
 /** One pts-sequenced update from a short container (updateShortMessage, updateShortSentMessage...). */
 function shortUpdate(
   obj: { pts: number; ptsCount: number; date: number },

@@ -1,7 +1,10 @@
 import { inspect } from 'node:util';
+import bigInt from 'big-integer';
+import { Api } from 'telegram';
 import { describe, expect, it } from 'vitest';
 import { PmSession } from '../../src/gram/connection.js';
 import type { SessionData } from '../../src/session/session-file.js';
+import type { PeerInput } from '../../src/storage/types.js';
 
 const key = Buffer.from(Array.from({ length: 256 }, (_, i) => (i * 37 + 11) & 0xff));
 const data: SessionData = {
@@ -34,5 +37,26 @@ describe('PmSession inspection', () => {
   it('says when there is no key yet', () => {
     const session = new PmSession(undefined, { host: '127.0.0.1', port: 4444 });
     expect(inspect(session)).toBe("PmSession { dc: 2, server: '127.0.0.1:4444', authKey: none }");
+  });
+});
+
+describe('PmSession entities', () => {
+  it('hands the users of an RPC result to the hooks as sightings in project types, not GramJS objects', async () => {
+    const session = new PmSession(data, { host: '127.0.0.1', port: 4444 });
+    const ingested: PeerInput[][] = [];
+    session.hooks = {
+      ingest: (peers) => void ingested.push([...peers]),
+      peekInputPeer: () => undefined,
+      onUpdates: () => {},
+    };
+    session.processEntities([
+      new Api.User({ id: bigInt('9007199254740993'), accessHash: bigInt(-5), firstName: 'Ann' }),
+    ]);
+    session.processEntities(new Api.updates.State({ pts: 1, qts: 0, date: 0, seq: 0, unreadCount: 0 }));
+    expect(ingested).toHaveLength(1);
+    expect(ingested[0]).toEqual([
+      expect.objectContaining({ id: 9007199254740993n, accessHash: -5n, firstName: 'Ann' }),
+    ]);
+    expect(Object.getPrototypeOf(ingested[0]?.[0])).toBe(Object.prototype);
   });
 });
