@@ -1,6 +1,6 @@
 /**
  * The floor under pm's SQLite figures: better-sqlite3 running the statements pm's SQLite provider runs (multi-row
- * upserts into `peers` and `usernames`, sorted by key, in transactions as large as PeerCache's write-behind makes
+ * upserts into `peers`, whose row holds a peer's first username, sorted by id, in transactions as large as PeerCache's write-behind makes
  * them under load), on the schema pm creates, with none of pm's own code in between: no validation, no merge
  * rules, no LRU, no change tracking. The gap between this row and `pm sqlite` is the cost of pm's JavaScript.
  */
@@ -16,7 +16,7 @@ const Database = requireFromCore('better-sqlite3') as typeof BetterSqlite3;
 
 const COLUMNS =
   'id, type, access_hash, min, usernames, first_name, last_name, title, phone, lang_code, lang_code_seen_at, ' +
-  'premium, verified, deleted, photo_id, first_seen, last_seen, last_updated';
+  'premium, verified, deleted, photo_id, first_seen, last_seen, last_updated, username';
 const WIDTH = COLUMNS.split(', ').length;
 const CHUNK = 64;
 const values = (rows: number, columns: number): string =>
@@ -41,17 +41,10 @@ export const bareSqlite: Subject = {
       db.prepare(
         `INSERT INTO peers (${COLUMNS}) VALUES ${values(rows, WIDTH)} ON CONFLICT (id) DO UPDATE SET ${UPDATES}`,
       );
-    const names = (rows: number) =>
-      db.prepare(
-        `INSERT INTO usernames (username_lower, peer_id, username, position) VALUES ${values(rows, 4)} ` +
-          'ON CONFLICT (username_lower) DO UPDATE SET peer_id = excluded.peer_id, username = excluded.username, position = excluded.position',
-      );
     const peer1 = peers(1);
     const peerN = peers(CHUNK);
-    const name1 = names(1);
-    const nameN = names(CHUNK);
     const byId = db.prepare(`SELECT ${COLUMNS} FROM peers WHERE id = ?`);
-    const owner = db.prepare('SELECT peer_id FROM usernames WHERE username_lower = ?');
+    const owner = db.prepare('SELECT id AS peer_id FROM peers WHERE username = ?');
     const now = Date.now();
     const peerRow = (s: Sighting): unknown[] => [
       s.id,
@@ -72,8 +65,8 @@ export const bareSqlite: Subject = {
       now,
       now,
       now,
+      s.username.toLowerCase(),
     ];
-    const nameRow = (s: Sighting): unknown[] => [s.username.toLowerCase(), s.id, s.username, 0];
     const run = (
       rows: readonly Sighting[],
       row: (s: Sighting) => unknown[],
@@ -87,8 +80,6 @@ export const bareSqlite: Subject = {
     const commit = db.transaction((rows: Sighting[]) => {
       rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       run(rows, peerRow, peer1, peerN);
-      rows.sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0));
-      run(rows, nameRow, name1, nameN);
     });
     let pending: Sighting[] = [];
     const settle = (): void => {

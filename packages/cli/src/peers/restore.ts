@@ -90,7 +90,7 @@ async function writeBatch(
     await storage.transaction(async (tx) => {
       await tx.peers.upsertMany(direct);
       await tx.usernames.replaceForPeers(
-        direct.map((r) => ({ peerId: r.id, usernames: r.usernames, isNew: true })),
+        direct.map((r) => ({ peerId: r.id, usernames: r.usernames, isNew: true, withRecord: true })),
       );
     });
     counts.restored += direct.length;

@@ -713,6 +713,7 @@ export class PeerCache {
             peerId,
             usernames: batch.peers.get(peerId)?.usernames ?? [],
             isNew: batch.created.has(peerId),
+            withRecord: batch.peers.has(peerId),
           }));
           for (let i = 0; i < entries.length; i += WRITE_SLICE) {
             const slice = entries.slice(i, i + WRITE_SLICE);

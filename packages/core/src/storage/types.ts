@@ -210,6 +210,11 @@ export interface UsernameEntry {
   readonly peerId: bigint;
   readonly usernames: readonly string[];
   readonly isNew?: boolean;
+  /**
+   * A hint: the peer's record holding these usernames is written by `peers.upsertMany` in the same transaction, so a
+   * provider that indexes a record's first username with the record itself (SQLite) need not index it again.
+   */
+  readonly withRecord?: boolean;
 }
 
 /** The username index: lower-cased username → owner. One row per active username. */

@@ -88,7 +88,8 @@ describe('SQLite durability', () => {
       expect(present.n, `${path}: records 1..${flushed} reported flushed`).toBe(flushed);
       const indexed = db
         .prepare(
-          'SELECT count(*) AS n FROM usernames WHERE peer_id BETWEEN 1 AND ? AND username_lower = ? || peer_id',
+          // A peer's first username is indexed in its own row (schema 4, see migrations.ts).
+          'SELECT count(*) AS n FROM peers WHERE id BETWEEN 1 AND ? AND username = ? || id',
         )
         .get(flushed, 'user_') as { n: bigint };
       expect(indexed.n, `${path}: usernames of 1..${flushed}`).toBe(flushed);

@@ -2,8 +2,14 @@
  * Schema migrations, applied in order inside one IMMEDIATE transaction each; `schema_version` holds the version
  * reached. Ids, access hashes and photo ids are INTEGER columns: SQLite stores any signed 64-bit value exactly,
  * and the driver reads them with `safeIntegers(true)`, so they come back as `bigint` and never as a JS number.
- * Usernames are stored space-separated in `peers.usernames` (for a one-row `get`) and, one row each, in the
- * `usernames` index keyed by the lower-cased name.
+ * Usernames are stored space-separated in `peers.usernames` (for a one-row `get`).
+ *
+ * Since version 4 the layout is built for ingest at a million peers, where each new peer costs the B-tree pages
+ * it dirties: `peers` is keyed by an append-order `seq` (new rows land on the last page instead of a random one)
+ * with a unique index on the marked `id`; a peer's first username, lower-cased, is a column of its row
+ * (`peers.username`, indexed), and only further names (collectible ones) and names of peers without a row go to
+ * the `usernames` side table. A new peer with one username therefore touches the small `peers_id` and
+ * `peers_username` indexes and the end of `peers`, instead of three trees at random positions.
  */
 export interface Migration {
   readonly version: number;
@@ -100,6 +106,59 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     sql: `
       ALTER TABLE dialogs ADD COLUMN start_message_id INTEGER;
+    `,
+  },
+  {
+    // Fewer B-trees per new peer (see the module comment). Rows are copied in id order, indexes built once after.
+    version: 4,
+    sql: `
+      CREATE TABLE peers_v4 (
+        seq               INTEGER PRIMARY KEY,
+        id                INTEGER NOT NULL,
+        type              TEXT    NOT NULL,
+        access_hash       INTEGER,
+        min               INTEGER NOT NULL,
+        usernames         TEXT    NOT NULL,
+        username          TEXT,
+        first_name        TEXT,
+        last_name         TEXT,
+        title             TEXT,
+        phone             TEXT,
+        lang_code         TEXT,
+        lang_code_seen_at INTEGER,
+        premium           INTEGER,
+        verified          INTEGER,
+        deleted           INTEGER NOT NULL,
+        photo_id          INTEGER,
+        first_seen        INTEGER NOT NULL,
+        last_seen         INTEGER NOT NULL,
+        last_updated      INTEGER NOT NULL
+      );
+      INSERT INTO peers_v4 (id, type, access_hash, min, usernames, username, first_name, last_name, title, phone,
+          lang_code, lang_code_seen_at, premium, verified, deleted, photo_id, first_seen, last_seen, last_updated)
+        SELECT p.id, p.type, p.access_hash, p.min, p.usernames,
+          (SELECT u.username_lower FROM usernames u WHERE u.peer_id = p.id AND u.position = 0 LIMIT 1),
+          p.first_name, p.last_name, p.title, p.phone, p.lang_code, p.lang_code_seen_at, p.premium, p.verified,
+          p.deleted, p.photo_id, p.first_seen, p.last_seen, p.last_updated
+        FROM peers p ORDER BY p.id;
+      CREATE UNIQUE INDEX peers_id ON peers_v4 (id);
+
+      CREATE TABLE usernames_v4 (
+        username_lower TEXT    PRIMARY KEY,
+        peer_id        INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      INSERT INTO usernames_v4 (username_lower, peer_id)
+        SELECT u.username_lower, u.peer_id FROM usernames u
+        WHERE NOT EXISTS (SELECT 1 FROM peers_v4 p WHERE p.id = u.peer_id AND p.username = u.username_lower)
+        ORDER BY u.username_lower;
+
+      DROP TABLE usernames;
+      DROP TABLE peers;
+      ALTER TABLE peers_v4 RENAME TO peers;
+      ALTER TABLE usernames_v4 RENAME TO usernames;
+      CREATE INDEX peers_username ON peers (username) WHERE username IS NOT NULL;
+      CREATE INDEX peers_phone ON peers (phone) WHERE phone IS NOT NULL;
+      CREATE INDEX usernames_peer ON usernames (peer_id);
     `,
   },
 ];

@@ -27,7 +27,12 @@ interface PeerRow {
 const COLUMNS =
   'id, type, access_hash, min, usernames, first_name, last_name, title, phone, lang_code, lang_code_seen_at, ' +
   'premium, verified, deleted, photo_id, first_seen, last_seen, last_updated';
-const COLUMN_COUNT = COLUMNS.split(', ').length;
+/**
+ * What upserts write: the record's columns and `username`, its first username lower-cased, indexed in `peers` itself
+ * (see migrations.ts); the usernames repository keeps only further names in its side table.
+ */
+const WRITTEN = `${COLUMNS}, username`;
+const COLUMN_COUNT = WRITTEN.split(', ').length;
 /**
  * What SELECTs read: the statements use safeIntegers, so every INTEGER would come back as a bigint; small ones
  * (flags, ms timestamps, exact below 2^53) are read as REAL instead, sparing a BigInt allocation each.
@@ -47,7 +52,7 @@ const SELECTED = COLUMNS.split(', ')
   .join(', ');
 /** Below this many keys, single-row lookups beat a padded IN list. */
 const FEW = 8;
-const UPDATES = COLUMNS.split(', ')
+const UPDATES = WRITTEN.split(', ')
   .slice(1)
   .map((c) => `${c} = excluded.${c}`)
   .join(', ');
@@ -95,6 +100,7 @@ function toParams(r: PeerRecord): unknown[] {
     r.firstSeen,
     r.lastSeen,
     r.lastUpdated,
+    r.usernames[0]?.toLowerCase() ?? null,
   ];
 }
 
@@ -123,7 +129,7 @@ export class SqlitePeerRepository implements PeerRepository {
       `SELECT ${SELECTED} FROM peers WHERE id IN (${inList(CHUNK)})`,
     );
     const upsert = (rows: number) =>
-      `INSERT INTO peers (${COLUMNS}) VALUES ${valuesList(rows, COLUMN_COUNT)} ON CONFLICT (id) DO UPDATE SET ${UPDATES} ` +
+      `INSERT INTO peers (${WRITTEN}) VALUES ${valuesList(rows, COLUMN_COUNT)} ON CONFLICT (id) DO UPDATE SET ${UPDATES} ` +
       // A record seen before the stored one's last sighting changes nothing (see PeerRepository.upsertMany).
       'WHERE excluded.min <> peers.min OR (excluded.last_seen >= peers.last_seen AND excluded.last_updated >= peers.last_updated)';
     this.#upsert = db.prepare<unknown[]>(upsert(1));

@@ -2,20 +2,22 @@ import type { UsernameEntry, UsernameRepository } from '../types.js';
 import { CHUNK, inList, lookupGroups, runChunked, valuesList } from './chunks.js';
 import type { SqliteDriver } from './driver.js';
 
+/**
+ * The username index over two places (see migrations.ts): a peer's first username is the indexed `peers.username`
+ * column, written with the record by the peer repository; the `usernames` side table holds the other names, and
+ * every name of an entry written without its record (`withRecord` unset). The side table answers first.
+ */
 const FEW = 8;
 const UPSERT = (rows: number) =>
-  `INSERT INTO usernames (username_lower, peer_id, username, position) VALUES ${valuesList(rows, 4)} ` +
-  'ON CONFLICT (username_lower) DO UPDATE SET peer_id = excluded.peer_id, username = excluded.username, ' +
-  'position = excluded.position';
+  `INSERT INTO usernames (username_lower, peer_id) VALUES ${valuesList(rows, 2)} ` +
+  'ON CONFLICT (username_lower) DO UPDATE SET peer_id = excluded.peer_id';
 
 interface UsernameRow {
   lower: string;
   peerId: bigint;
-  username: string;
-  position: number;
 }
 
-const rowParams = (r: UsernameRow): unknown[] => [r.lower, r.peerId, r.username, r.position];
+const rowParams = (r: UsernameRow): unknown[] => [r.lower, r.peerId];
 
 export class SqliteUsernameRepository implements UsernameRepository {
   readonly #driver: SqliteDriver;
@@ -23,6 +25,7 @@ export class SqliteUsernameRepository implements UsernameRepository {
   readonly #resolve;
   readonly #resolveChunk;
   readonly #deletePeer;
+  readonly #clearColumn;
   readonly #insert;
   readonly #insertChunk;
 
@@ -30,12 +33,21 @@ export class SqliteUsernameRepository implements UsernameRepository {
     this.#driver = driver;
     this.#inTx = inTx;
     const db = driver.db;
-    this.#resolve = db.prepare<[string], { peer_id: bigint }>(
-      'SELECT peer_id FROM usernames WHERE username_lower = ?',
+    // Should both places name an owner (a record rejected as older than the stored one keeps its first name), the
+    // side table wins, then the record changed last.
+    this.#resolve = db.prepare<[string, string], { peer_id: bigint }>(
+      'SELECT peer_id FROM (SELECT peer_id, 0 AS o FROM usernames WHERE username_lower = ? ' +
+        'UNION ALL SELECT id, 1 FROM (SELECT id FROM peers WHERE username = ? ORDER BY last_updated DESC LIMIT 1)) ' +
+        'ORDER BY o LIMIT 1',
+    );
+    const list = inList(CHUNK);
+    this.#resolveChunk = db.prepare<string[], { name: string; peer_id: bigint }>(
+      `SELECT username_lower AS name, peer_id, 1 AS side, 0 AS t FROM usernames WHERE username_lower IN (${list}) ` +
+        `UNION ALL SELECT username, id, 0, last_updated FROM peers WHERE username IN (${list}) ORDER BY side, t`,
     );
     this.#deletePeer = db.prepare<[bigint]>('DELETE FROM usernames WHERE peer_id = ?');
-    this.#resolveChunk = db.prepare<string[], { username_lower: string; peer_id: bigint }>(
-      `SELECT username_lower, peer_id FROM usernames WHERE username_lower IN (${inList(CHUNK)})`,
+    this.#clearColumn = db.prepare<[bigint]>(
+      'UPDATE peers SET username = NULL WHERE id = ? AND username IS NOT NULL',
     );
     this.#insert = db.prepare<unknown[]>(UPSERT(1));
     this.#insertChunk = db.prepare<unknown[]>(UPSERT(CHUNK));
@@ -46,12 +58,13 @@ export class SqliteUsernameRepository implements UsernameRepository {
     const found = new Map<string, bigint>();
     if (lowerNames.length < FEW) {
       for (const name of lowerNames) {
-        const row = this.#resolve.get(name);
+        const row = this.#resolve.get(name, name);
         if (row !== undefined) found.set(name, row.peer_id);
       }
     } else {
+      // Rows come lowest precedence first (peers by last change, then the side table): the last one set wins.
       for (const group of lookupGroups(lowerNames)) {
-        for (const row of this.#resolveChunk.all(...group)) found.set(row.username_lower, row.peer_id);
+        for (const row of this.#resolveChunk.all(...group, ...group)) found.set(row.name, row.peer_id);
       }
     }
     return found;
@@ -59,13 +72,17 @@ export class SqliteUsernameRepository implements UsernameRepository {
 
   replaceForPeers(entries: readonly UsernameEntry[]): Promise<void> {
     return this.#driver.write(this.#inTx, () => {
-      for (const { peerId, isNew } of entries) if (!isNew) this.#deletePeer.run(peerId);
-      const rows: UsernameRow[] = [];
-      for (const { peerId, usernames } of entries) {
-        usernames.forEach((username, position) => {
-          rows.push({ lower: username.toLowerCase(), peerId, username, position });
-        });
+      for (const { peerId, isNew, withRecord } of entries) {
+        if (!isNew) this.#deletePeer.run(peerId);
+        if (!withRecord) this.#clearColumn.run(peerId);
       }
+      const rows: UsernameRow[] = [];
+      for (const { peerId, usernames, withRecord } of entries) {
+        for (let i = withRecord ? 1 : 0; i < usernames.length; i++) {
+          rows.push({ lower: (usernames[i] as string).toLowerCase(), peerId });
+        }
+      }
+      if (rows.length === 0) return;
       rows.sort((a, b) => (a.lower < b.lower ? -1 : a.lower > b.lower ? 1 : 0));
       runChunked(
         rows,
@@ -78,7 +95,10 @@ export class SqliteUsernameRepository implements UsernameRepository {
 
   deleteForPeers(peerIds: readonly bigint[]): Promise<void> {
     return this.#driver.write(this.#inTx, () => {
-      for (const peerId of peerIds) this.#deletePeer.run(peerId);
+      for (const peerId of peerIds) {
+        this.#deletePeer.run(peerId);
+        this.#clearColumn.run(peerId);
+      }
     });
   }
 }
