@@ -133,13 +133,15 @@ async function resolveOnce(server: ServerProcess, kind: ClientKind, names: numbe
 export async function runE2eBench({
   quick,
   clients = CLIENT_KINDS,
+  rounds = quick ? 1 : 5,
 }: {
   quick: boolean;
   clients?: readonly ClientKind[];
+  /** Timed rounds (a median is taken over them). @default 5 (1 with quick) */
+  rounds?: number;
 }): Promise<BenchRow[]> {
   const users = quick ? 300 : 2000;
   const plan: BurstPlan = { messagesPerUser: quick ? 2 : 4, blockEvery: 10 };
-  const rounds = quick ? 1 : 5;
   const names = quick ? 200 : 1000;
   const server = new ServerProcess();
   const bursts = new Map<ClientKind, BurstSample[]>(clients.map((k) => [k, []]));
@@ -241,12 +243,14 @@ export async function runE2eBench({
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const only = process.argv.find((a) => a.startsWith('--client='))?.slice('--client='.length) as
-    | ClientKind
-    | undefined;
+  // --client=gramjs,pm sqlite (one or several), --rounds=n
+  const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const only = arg('client')?.split(',') as ClientKind[] | undefined;
+  const rounds = arg('rounds');
   const rows = await runE2eBench({
     quick: process.argv.includes('--quick'),
-    ...(only ? { clients: [only] } : {}),
+    ...(only ? { clients: only } : {}),
+    ...(rounds ? { rounds: Number(rounds) } : {}),
   });
   console.table(rows.map((r) => ({ subject: r.subject, name: r.name, value: r.value, notes: r.notes })));
   process.exit(0);

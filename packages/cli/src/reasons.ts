@@ -1,5 +1,10 @@
-/** Why a message could not be sent or a user cannot be messaged, in words. */
-export const REASON_TEXT: Readonly<Record<string, string>> = {
+import type { SendFailureReason } from '@pm/core';
+
+/**
+ * Why a message could not be sent or a user cannot be messaged, in words: one text per `SendFailureReason` (the one
+ * list, in @pm/core's rpc-errors.ts), so a new reason without a text here does not compile.
+ */
+export const REASON_TEXT: Readonly<Record<SendFailureReason, string>> = {
   blocked: 'the user blocked the bot',
   notStarted: 'the user never started the bot',
   deactivated: 'the account was deleted',
@@ -12,7 +17,12 @@ export const REASON_TEXT: Readonly<Record<string, string>> = {
   failed: 'Telegram refused the message',
 };
 
-export function reasonText(reason: string, retryAfter?: number): string {
+export function reasonText(reason: SendFailureReason, retryAfter?: number): string {
   const wait = retryAfter !== undefined ? ` (retry after ${retryAfter} s)` : '';
-  return `${REASON_TEXT[reason] ?? reason}${wait}`;
+  return `${REASON_TEXT[reason]}${wait}`;
+}
+
+/** A reason read back from storage (a broadcast's skipped recipients): its text, or the name a newer pm wrote. */
+export function storedReasonText(reason: string): string {
+  return Object.hasOwn(REASON_TEXT, reason) ? reasonText(reason as SendFailureReason) : reason;
 }

@@ -13,7 +13,7 @@ import type { Act, CommandEnv } from '../command.js';
 import { withClient } from '../connect.js';
 import { CommandFailed, UsageError } from '../errors.js';
 import { renderTable } from '../format.js';
-import { reasonText } from '../reasons.js';
+import { storedReasonText } from '../reasons.js';
 
 interface BroadcastOptions {
   text?: string;
@@ -205,7 +205,10 @@ function printReport(out: CommandEnv['out'], r: BroadcastReport): void {
   const rows: string[][] = [
     ['recipients', String(r.total)],
     ['sent', String(r.sent)],
-    ...Object.entries(r.skippedByReason).map(([reason, n]) => [`skipped: ${reasonText(reason)}`, String(n)]),
+    ...Object.entries(r.skippedByReason).map(([reason, n]) => [
+      `skipped: ${storedReasonText(reason)}`,
+      String(n),
+    ]),
     ['pending', String(r.pending)],
   ];
   const seconds = r.durationMs / 1000;

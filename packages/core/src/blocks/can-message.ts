@@ -1,17 +1,17 @@
 import type { DialogService } from '../dialogs/dialog-service.js';
 import { PmError } from '../errors.js';
 import { NotAUserError, PeerNotFoundError, PeerNotSeenError } from '../peers/errors.js';
-import { FloodWaitError, type RpcCallError, sendFailureReason } from '../rpc-errors.js';
+import {
+  FloodWaitError,
+  type RpcCallError,
+  type SendFailureReason,
+  sendFailureReason,
+} from '../rpc-errors.js';
 import type { PeerCache } from '../storage/peer-cache.js';
 import type { InputPeerDescriptor, PeerRecord } from '../storage/types.js';
 
-export type CannotMessageReason =
-  | 'blocked'
-  | 'notStarted'
-  | 'deactivated'
-  | 'isBot'
-  | 'notSeen'
-  | 'floodWait';
+/** The send failures a "typing…" probe can meet: every `SendFailureReason` but those of the text or the network. */
+export type CannotMessageReason = Exclude<SendFailureReason, 'tooLong' | 'empty' | 'network' | 'failed'>;
 
 export type CanMessageResult =
   | { readonly ok: true }
