@@ -1,6 +1,6 @@
 /**
  * Property tests that complete the ones beside the code (packages/core/test/peers/peer-ref.test.ts,
- * dialogs/deep-link.test.ts and the storage conformance suite's properties): links built by pm parse back,
+ * peers/deep-link.test.ts and the storage conformance suite's properties): links built by pm parse back,
  * `/start` payloads survive every form a user can send them in, and the pure merge rules of merge.ts hold for any
  * pair of records and sightings. Every property runs with a fixed seed so a failure reproduces.
  */
@@ -14,7 +14,7 @@ import {
   parseStartCommand,
   startGroupLink,
   startLink,
-} from '../../packages/core/src/dialogs/deep-link.js';
+} from '../../packages/core/src/peers/deep-link.js';
 import { InvalidPeerRefError, parsePeerRef } from '../../packages/core/src/peers/peer-ref.js';
 import {
   createRecord,

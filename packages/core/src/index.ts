@@ -1,9 +1,9 @@
-export type { CanMessageResult, CannotMessageReason } from './blocks/can-message.js';
 export type {
   CallbackAnswerInput,
   CallbackAnswerResult,
   CallbackQueryEvent,
 } from './callbacks/callback-query.js';
+export { type CreateSessionOptions, createBotSession } from './client/create-bot-session.js';
 export {
   type CallTimeout,
   CLIENT_DEFAULTS,
@@ -23,16 +23,7 @@ export {
   type ConnectionStateName,
   withTimeout,
 } from './connection/index.js';
-export {
-  decodeStartPayload,
-  encodeStartPayload,
-  InvalidStartPayloadError,
-  isValidStartPayload,
-  MAX_START_PAYLOAD_LENGTH,
-  parseStartCommand,
-  startGroupLink,
-  startLink,
-} from './dialogs/deep-link.js';
+export type { CanMessageResult, CannotMessageReason } from './dialogs/can-message.js';
 export type {
   BlockEvent,
   DialogEvents,
@@ -43,10 +34,20 @@ export type {
 } from './dialogs/dialog-service.js';
 export * from './errors.js';
 export { type Listener, TypedEmitter } from './events.js';
-export type { ServerAddress, Transport } from './gram/connection.js';
 export type { InlineButton, ParseMode } from './gram/format.js';
+export type { ServerAddress, Transport } from './gram/options.js';
 export * from './import/index.js';
 export type { Logger, LogNamespace } from './log.js';
+export {
+  decodeStartPayload,
+  encodeStartPayload,
+  InvalidStartPayloadError,
+  isValidStartPayload,
+  MAX_START_PAYLOAD_LENGTH,
+  parseStartCommand,
+  startGroupLink,
+  startLink,
+} from './peers/deep-link.js';
 export { NotAUserError, PeerNotFoundError, PeerNotSeenError } from './peers/errors.js';
 export {
   InvalidPeerRefError,
@@ -72,13 +73,7 @@ export type { DeleteResult, EditInput, EditResult } from './send/edit.js';
 export { type ChatScope, LIMITER_DEFAULTS, type LimiterOptions, RateLimiter } from './send/limiter.js';
 export { broadcastRandomId, randomMessageId } from './send/random-id.js';
 export { MAX_MESSAGE_LENGTH, SEND_DEFAULTS, type SendInput, type SendResult } from './send/sender.js';
-export {
-  type CreateSessionOptions,
-  createBotSession,
-  InvalidApiIdError,
-  InvalidBotTokenError,
-  validateCredentials,
-} from './session/login.js';
+export { InvalidApiIdError, InvalidBotTokenError, validateCredentials } from './session/credentials.js';
 export {
   readSessionFile,
   type SessionData,

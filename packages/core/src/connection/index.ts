@@ -8,6 +8,7 @@ export {
   resolveConnectionOptions,
 } from './options.js';
 export type { ConnectionState, ConnectionStateName } from './state.js';
+export { logConnectionState } from './state-log.js';
 export {
   type CallOptions,
   type Link,

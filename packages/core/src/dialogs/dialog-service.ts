@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.js';
+import { parseStartCommand } from '../peers/deep-link.js';
 import type { DialogRepository, DialogStartVia, DialogState, PeerRecord } from '../storage/types.js';
 import type { BotUpdate } from '../updates/types.js';
-import { parseStartCommand } from './deep-link.js';
 
 /** How a dialog started, as events name it. */
 export type DialogVia = 'start' | 'message' | 'joinRequest' | 'loginWidget';

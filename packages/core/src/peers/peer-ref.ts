@@ -1,5 +1,5 @@
-import { isValidStartPayload } from '../dialogs/deep-link.js';
 import { describeValue, InvalidInputError } from '../errors.js';
+import { isValidStartPayload } from './deep-link.js';
 import { isValidUsername, USERNAME_RULE } from './username.js';
 
 /** Anything a caller may use to name a user or chat. */

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { NetworkError } from '../gram/rpc.js';
+import { NetworkError } from '../errors.js';
 import { UsernameInvalidError, UsernameNotOccupiedError } from '../rpc-errors.js';
 import type { PeerCache } from '../storage/peer-cache.js';
 import type { PeerRecord } from '../storage/types.js';

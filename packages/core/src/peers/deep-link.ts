@@ -1,5 +1,5 @@
 import { describeValue, InvalidInputError } from '../errors.js';
-import { normalizeUsername } from '../peers/username.js';
+import { normalizeUsername } from './username.js';
 
 /** Telegram's rule for `start` parameters: up to 64 characters of A-Z, a-z, 0-9, `_` and `-`. */
 const PAYLOAD_RE = /^[A-Za-z0-9_-]{1,64}$/;

@@ -1,18 +1,5 @@
-import { type Me, PmClient } from '../client.js';
+/** The credentials of a bot login (api id, api hash, bot token), checked before any network call. */
 import { describeValue, InvalidInputError } from '../errors.js';
-import type { ServerAddress } from '../gram/connection.js';
-import { writeSessionFile } from './session-file.js';
-
-export interface CreateSessionOptions {
-  readonly apiId: number;
-  readonly apiHash: string;
-  readonly botToken: string;
-  /** Where to write the session file (mode 0600). */
-  readonly sessionPath: string;
-  readonly server?: ServerAddress | undefined;
-  /** @default 'memory' — the session file alone is the product of a login */
-  readonly storage?: string | undefined;
-}
 
 const TOKEN_RE = /^\d{1,20}:[A-Za-z0-9_-]{10,}$/;
 
@@ -54,25 +41,4 @@ export function validateCredentials(
   }
   if (typeof token !== 'string' || !TOKEN_RE.test(token.trim())) throw new InvalidBotTokenError();
   return { apiId: id, apiHash, token: token.trim() };
-}
-
-/**
- * Logs in as a bot and writes a session file that later scripts reuse without the token. This is the code path of
- * `scripts/login.ts`, `pm login` and the demo.
- */
-export async function createBotSession(opts: CreateSessionOptions): Promise<Me> {
-  const { apiId, apiHash, token } = validateCredentials(opts.apiId, opts.apiHash, opts.botToken);
-  const client = await PmClient.connect({
-    apiId,
-    apiHash,
-    storage: opts.storage ?? 'memory',
-    server: opts.server,
-  });
-  try {
-    const me = await client.loginAsBot(token);
-    await writeSessionFile(opts.sessionPath, client.exportSession());
-    return me;
-  } finally {
-    await client.disconnect();
-  }
 }

@@ -1,4 +1,3 @@
-import type { DialogService } from '../dialogs/dialog-service.js';
 import { PmError } from '../errors.js';
 import { NotAUserError, PeerNotFoundError, PeerNotSeenError } from '../peers/errors.js';
 import {
@@ -9,6 +8,7 @@ import {
 } from '../rpc-errors.js';
 import type { PeerCache } from '../storage/peer-cache.js';
 import type { InputPeerDescriptor, PeerRecord } from '../storage/types.js';
+import type { DialogService } from './dialog-service.js';
 
 /** The send failures a "typing…" probe can meet: every `SendFailureReason` but those of the text or the network. */
 export type CannotMessageReason = Exclude<SendFailureReason, 'tooLong' | 'empty' | 'network' | 'failed'>;

@@ -6,7 +6,7 @@ import {
   InvalidStartPayloadError,
   parseStartCommand,
   startLink,
-} from '../../src/dialogs/deep-link.js';
+} from '../../src/peers/deep-link.js';
 
 describe('deep links', () => {
   it('builds a start link with a payload', () => {

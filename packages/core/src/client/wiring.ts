@@ -1,0 +1,132 @@
+import type { Clock } from '../clock.js';
+import type { ConnectionState } from '../connection/index.js';
+import { DialogService } from '../dialogs/dialog-service.js';
+import { TypedEmitter } from '../events.js';
+import type { GramConnection } from '../gram/connection.js';
+import { formatText } from '../gram/format.js';
+import type { GramHooks } from '../gram/options.js';
+import { createLog, errorLine, type Log } from '../log.js';
+import { Resolver } from '../peers/resolver.js';
+import { RateLimiter, realSleep } from '../send/limiter.js';
+import { SEND_DEFAULTS, Sender } from '../send/sender.js';
+import { PeerCache } from '../storage/peer-cache.js';
+import type { StorageProvider } from '../storage/types.js';
+import { IngestQueue } from './ingest.js';
+import { CLIENT_DEFAULTS, type Me, type PmClientOptions, type PmEvents } from './options.js';
+import { UpdateDispatch } from './update-dispatch.js';
+
+/** The parts a PmClient is made of, wired to each other; the client itself is the facade over them. */
+export interface ClientParts {
+  readonly emitter: TypedEmitter<PmEvents>;
+  readonly log: {
+    readonly connection: Log;
+    readonly updates: Log;
+    readonly storage: Log;
+    readonly send: Log;
+  };
+  readonly peers: PeerCache;
+  readonly ingest: IngestQueue;
+  readonly resolver: Resolver;
+  readonly dialogs: DialogService;
+  readonly limiter: RateLimiter;
+  readonly sender: Sender;
+  readonly updates: UpdateDispatch;
+}
+
+/** What the parts need from the client, known only later: the connection (opened after them) and the bot. */
+export interface ClientContext {
+  gram(): GramConnection;
+  me(): Me | undefined;
+  closed(): boolean;
+}
+
+export function wireClient(
+  opts: PmClientOptions,
+  storage: StorageProvider,
+  clock: Clock,
+  ctx: ClientContext,
+): ClientParts {
+  const log = {
+    connection: createLog('connection', opts.logger),
+    updates: createLog('updates', opts.logger),
+    storage: createLog('storage', opts.logger),
+    send: createLog('send', opts.logger),
+  };
+  const emitter: TypedEmitter<PmEvents> = new TypedEmitter<PmEvents>((error, name) => {
+    if (name !== 'error') void emitter.emit('error', { error, where: `listener of ${String(name)}` });
+  });
+  const peers = new PeerCache({
+    ...opts.peerCache,
+    storage,
+    now: () => clock.now(),
+    onError: (error) => {
+      log.storage.error(`peer cache write failed: ${errorLine(error)}`);
+      void emitter.emit('error', { error, where: 'peer cache write' });
+    },
+    onFlushed: ({ peers: n, ms, error }) => {
+      if (!error) log.storage.debug(`flushed ${n} peer(s) to ${storage.name} in ${ms} ms`);
+    },
+  });
+  const ingest = new IngestQueue(peers, emitter, log.storage);
+  const resolver = new Resolver({
+    peers,
+    clock,
+    trustWindowMs: opts.usernameTrustWindowMs ?? CLIENT_DEFAULTS.usernameTrustWindowMs,
+    resolveUsername: async (name) => {
+      const id = await ctx.gram().resolveUsername(name);
+      // The resolved peer was queued (GramHooks.ingest) before the call returned.
+      await ingest.idle();
+      return id;
+    },
+  });
+  const dialogs = new DialogService({
+    repo: storage.dialogs,
+    shared: storage.shared === true,
+    clock,
+    getPeer: (id) => peers.get(id),
+    emit: (name, event) => emitter.emit(name, event as PmEvents[typeof name]),
+    botUsername: () => ctx.me()?.username,
+  });
+  const updates = new UpdateDispatch({
+    state: storage.state,
+    peers,
+    ingest,
+    dialogs,
+    emitter,
+    log: log.updates,
+    gram: () => ctx.gram(),
+    closed: () => ctx.closed(),
+  });
+  const limiter = new RateLimiter(opts.limits, clock, realSleep);
+  const sender = new Sender({
+    peers,
+    dialogs,
+    limiter,
+    clock,
+    sleep: realSleep,
+    maxFloodWaitSeconds: opts.maxFloodWaitSeconds ?? SEND_DEFAULTS.maxFloodWaitSeconds,
+    waitReady: (method) => ctx.gram().waitReady(method),
+    resolvePeer: (ref) => resolver.resolvePeer(ref),
+    format: formatText,
+    sendMessage: (peer, text, randomId, o) => ctx.gram().sendMessage(peer, text, randomId, o),
+    onSent: (incoming) => updates.own(incoming),
+    onFloodWait: ({ seconds, peerId, waiting }) =>
+      log.send.warn(
+        `FLOOD_WAIT ${seconds} s sending to ${peerId}: ${waiting ? 'waiting it out' : 'answering floodWait'}`,
+      ),
+  });
+  return { emitter, log, peers, ingest, resolver, dialogs, limiter, sender, updates };
+}
+
+/** What the connection tells the parts: sightings, containers, connection states, reconnects. */
+export function gramHooks(parts: ClientParts, onState: (state: ConnectionState) => void): GramHooks {
+  return {
+    ingest: (peers) => {
+      void parts.ingest.add(peers);
+    },
+    peekInputPeer: (key) => parts.peers.peekInputPeer(key),
+    onUpdates: (incoming, peers) => parts.updates.incoming(incoming, peers),
+    connectionState: onState,
+    reconnected: () => parts.updates.reconnected(),
+  };
+}
