@@ -2,7 +2,8 @@
  * Test server throughput through one real GramJS client over loopback TCP:
  *   - RPC round trips per second (sequential, and 64 in flight);
  *   - messages.sendMessage calls per second (flood control off);
- *   - updates per second delivered to the client (scenario users writing to the bot).
+ *   - updates per second delivered to the client (scenario users writing to the bot);
+ *   - the same to bare sessions of layer 198 and 227: the transcoder's cost (layer.bench.ts).
  * `runTestserverBench({ quick })` is called by the root `pnpm bench`; run alone with
  * `npx tsx packages/testserver/bench/server.bench.ts [--quick]`.
  */
@@ -16,7 +17,7 @@ import { Bench } from 'tinybench';
 import { defaultLayerSources, LayerBook } from '../src/layers/layer-book.js';
 import { TestServer } from '../src/scenario.js';
 import { LAYER } from '../src/tl.js';
-import { CountingSession } from './layer-client.js';
+import { runLayerBench, type ServerFigure } from './layer.bench.js';
 
 async function loggedIn(tg: TestServer, token: string): Promise<TelegramClient> {
   const client = new TelegramClient(new StringSession(''), 12345, 'bench', {
@@ -46,7 +47,16 @@ async function timed(run: () => Promise<void>): Promise<number> {
   return (performance.now() - t) / 1000;
 }
 
-export async function runTestserverBench({ quick }: { quick: boolean }): Promise<Record<string, number>> {
+export interface TestserverBenchOptions {
+  readonly quick: boolean;
+  /** The layer figures' clock in ns. @default real time */
+  readonly clockNs?: () => bigint;
+}
+
+export async function runTestserverBench({
+  quick,
+  clockNs = () => process.hrtime.bigint(),
+}: TestserverBenchOptions): Promise<ServerFigure[]> {
   const layers = new LayerBook();
   const tg = await TestServer.start({ flood: false, difference: { logLimit: 1_000_000 }, layers });
   const bot = tg.createBot({ username: 'bench_bot' });
@@ -98,52 +108,25 @@ export async function runTestserverBench({ quick }: { quick: boolean }): Promise
     // update transcoded): the difference is the transcoder's cost.
     const authKey = client.session.getAuthKey()!;
     await client.destroy();
-    const layered = async (layer: number): Promise<number> => {
-      const session = await CountingSession.open(tg.port, authKey, layer);
-      try {
-        const n = quick ? 500 : 10_000;
-        const t = performance.now();
-        const deadline = Date.now() + 120_000;
-        let sent = 0;
-        // At most `window` updates in flight, as a live bot sees them (a burst of thousands in one tick would
-        // measure the server's buffer caps instead).
-        const window = 64;
-        while (session.updates < n) {
-          while (sent < n && sent - session.updates < window) alice.send(`l${sent++}`);
-          if (Date.now() > deadline)
-            throw new Error(`layer ${layer}: ${session.updates}/${n} updates arrived`);
-          await new Promise((r) => setImmediate(r));
-        }
-        return n / ((performance.now() - t) / 1000);
-      } finally {
-        session.close();
-      }
-    };
-    const newest = Math.max(...defaultLayerSources().map((l) => l.layer));
-    await layered(LAYER); // warm-up (and the newer schema loads on first use)
-    await layered(newest);
-    // Alternating rounds, best of each: the machine's other load hits both sides alike.
-    // The third side: the same transcoding through a tree per object (the path the compiled plans replace).
-    let internal = 0;
-    let transcoded = 0;
-    let treePath = 0;
-    for (let round = 0; round < 3; round++) {
-      internal = Math.max(internal, await layered(LAYER));
-      transcoded = Math.max(transcoded, await layered(newest));
-      layers.fastPath = false;
-      treePath = Math.max(treePath, await layered(newest));
-      layers.fastPath = true;
-    }
+    const layerFigures = await runLayerBench({
+      tg,
+      layers,
+      authKey,
+      sender: alice,
+      internalLayer: LAYER,
+      clientLayer: Math.max(...defaultLayerSources().map((l) => l.layer)),
+      quick,
+      clockNs,
+    });
 
-    return {
-      [`updates delivered/s to a layer-${LAYER} session`]: internal,
-      [`updates delivered/s to a layer-${newest} session (transcoded)`]: transcoded,
-      [`updates delivered/s to a layer-${newest} session (transcoded through trees, no plans)`]: treePath,
-      'rpc round trips/s (sequential)': opsPerSecond(bench, 'rpc round trip (updates.getState)'),
-      [`rpc round trips/s (${inFlight} in flight)`]: (rounds * inFlight) / pipelined,
-      'messages.sendMessage/s': opsPerSecond(bench, 'messages.sendMessage'),
-      'updates delivered/s': updates / delivery,
-    };
+    const rate = (name: string, value: number): ServerFigure => ({ name, value, unit: '/s' });
+    return [
+      ...layerFigures,
+      rate('rpc round trips/s (sequential)', opsPerSecond(bench, 'rpc round trip (updates.getState)')),
+      rate(`rpc round trips/s (${inFlight} in flight)`, (rounds * inFlight) / pipelined),
+      rate('messages.sendMessage/s', opsPerSecond(bench, 'messages.sendMessage')),
+      rate('updates delivered/s', updates / delivery),
+    ];
   } finally {
     await client.destroy().catch(() => {});
     await tg.stop();
@@ -153,7 +136,7 @@ export async function runTestserverBench({ quick }: { quick: boolean }): Promise
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   runTestserverBench({ quick: process.argv.includes('--quick') }).then(
     (figures) => {
-      console.table(Object.entries(figures).map(([name, value]) => ({ name, value: Math.round(value) })));
+      console.table(figures.map((f) => ({ ...f, value: Math.round(f.value) })));
       process.exit(0);
     },
     (e: unknown) => {

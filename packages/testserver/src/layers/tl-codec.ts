@@ -179,13 +179,17 @@ export type WriteMode =
   | 'lenient';
 
 export class TlWriter {
-  protected buf = Buffer.allocUnsafe(1024);
+  protected buf: Buffer;
   pos = 0;
 
+  /** `buffer`: where to write first (grown into a new one if too small); its old contents are overwritten. */
   constructor(
     protected readonly schema: TlSchema,
     protected readonly mode: WriteMode,
-  ) {}
+    buffer?: Buffer,
+  ) {
+    this.buf = buffer ?? Buffer.allocUnsafe(1024);
+  }
 
   result(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.pos));

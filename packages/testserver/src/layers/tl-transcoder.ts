@@ -68,6 +68,11 @@ enum Op {
   Absent,
   /** A field whose type differs between the layers: read as a tree value, written as the tree path does. */
   Convert,
+  /**
+   * Several `true` fields at once: the bits `mask` of a source flag word copied to the same bits of a target
+   * word, and `moves` for bits that change place (only fields whose target bit no other field shares).
+   */
+  Bits,
 }
 
 interface Step {
@@ -85,6 +90,10 @@ interface Step {
   readonly kind: Kind;
   /** False for the later fields sharing a flag bit: the first one present set it. */
   readonly setsBit?: boolean;
+  /** Bits: the source bits copied in place. */
+  readonly mask?: number;
+  /** Bits: [source bit, target bit] pairs. */
+  readonly moves?: readonly (readonly [number, number])[];
 }
 
 interface Plan {
@@ -250,15 +259,88 @@ export function compilePlan(from: TlCombinator, to: TlCombinator): Plan | null {
     targetId: to.id,
     isClass: to.kind === 'class',
     type: to.type,
-    steps,
+    steps: batchBits(withoutNoOps(steps), bitGroups),
     srcFlags: srcSlots.size,
     dstFlags: dstSlots.size,
   };
 }
 
+/** Steps that never read or write a byte: an optional field only the target has, a `true` the target lacks. */
+function withoutNoOps(steps: readonly Step[]): Step[] {
+  return steps.filter(
+    (s) => !(s.op === Op.Absent && s.dstSlot >= 0) && !(s.op === Op.Skip && s.src!.type === 'true'),
+  );
+}
+
+/**
+ * The `true` fields (a user has some thirty) as one Bits step per pair of flag words, placed once both words are
+ * known. Only fields whose target bit is theirs alone: where bits are shared, the order of set and clear matters.
+ */
+function batchBits(steps: readonly Step[], bitGroups: ReadonlyMap<string, readonly TlArg[]>): Step[] {
+  const bits = new Map<
+    string,
+    { srcSlot: number; dstSlot: number; mask: number; moves: [number, number][] }
+  >();
+  const kept: Step[] = [];
+  for (const step of steps) {
+    const d = step.dst;
+    const alone = d?.flag && bitGroups.get(`${d.flag.field}.${d.flag.bit}`)?.length === 1;
+    if (step.op !== Op.Copy || d?.type !== 'true' || !alone || step.srcSlot < 0 || step.dstSlot < 0) {
+      kept.push(step);
+      continue;
+    }
+    const key = `${step.srcSlot}.${step.dstSlot}`;
+    let b = bits.get(key);
+    if (!b) {
+      b = { srcSlot: step.srcSlot, dstSlot: step.dstSlot, mask: 0, moves: [] };
+      bits.set(key, b);
+    }
+    if (step.srcBit === step.dstBit) b.mask = (b.mask | (1 << step.srcBit)) >>> 0;
+    else b.moves.push([step.srcBit, step.dstBit]);
+  }
+  for (const b of bits.values()) {
+    // After the source word is read and the target word opened.
+    let at = 0;
+    for (const [i, s] of kept.entries()) {
+      if (
+        (s.op === Op.ReadFlags && s.srcSlot === b.srcSlot) ||
+        (s.op === Op.Flags && s.dstSlot === b.dstSlot)
+      )
+        at = i + 1;
+    }
+    kept.splice(at, 0, {
+      op: Op.Bits,
+      srcSlot: b.srcSlot,
+      srcBit: 0,
+      dstSlot: b.dstSlot,
+      dstBit: 0,
+      kind: Kind.Int,
+      mask: b.mask,
+      moves: b.moves,
+    });
+  }
+  return kept;
+}
+
+/** A writer's working memory, handed from one call to the next. */
+interface Scratch {
+  readonly buffer: Buffer;
+  /** The flag-word stack (PlanWriter). */
+  readonly words: Uint32Array;
+  readonly at: Int32Array;
+}
+
+/** The biggest scratch buffer a transcoder keeps between calls (a bigger answer gets its own). */
+const SCRATCH_LIMIT = 256 * 1024;
+
 /** Maps bytes from `source`'s layer to `target`'s, one compiled plan per source constructor. */
 export class Transcoder {
   private readonly plans = new Map<number, Plan | null>();
+  private scratch: Scratch = {
+    buffer: Buffer.allocUnsafe(4096),
+    words: new Uint32Array(64),
+    at: new Int32Array(64),
+  };
 
   constructor(
     readonly source: TlSchema,
@@ -279,39 +361,61 @@ export class Transcoder {
 
   /** One boxed object of `type`, as TlWriter.object would write the tree TlReader.object reads. */
   object(bytes: Buffer, type: string, mode: WriteMode): Buffer {
-    const w = new PlanWriter(this, mode);
+    const w = this.writer(mode);
     w.transcodeObject(new TlReader(this.source, bytes), type);
-    return w.result();
+    return this.done(w);
   }
 
   /** A method's result read as `from` declares it, written as `to` does (TlReader.result + TlWriter.resultOf). */
   result(from: TlCombinator, to: TlCombinator, bytes: Buffer, mode: WriteMode): Buffer {
     const r = new TlReader(this.source, bytes);
-    const w = new PlanWriter(this, mode);
+    const w = this.writer(mode);
     if (from.vector === to.vector && from.type === to.type) {
       if (to.vector) w.transcodeVector(r, kindOf(to.type), to.type);
       else w.transcodeValue(r, kindOf(to.type), to.type);
     } else {
       w.resultOf(to, r.result(from));
     }
+    return this.done(w);
+  }
+
+  /**
+   * A writer on the scratch memory of the last one (calls are synchronous and never nested): each update then
+   * costs one copy of its bytes, not fresh buffers.
+   */
+  private writer(mode: WriteMode): PlanWriter {
+    return new PlanWriter(this, mode, this.scratch);
+  }
+
+  private done(w: PlanWriter): Buffer {
+    const scratch = w.scratch;
+    if (scratch.buffer.length <= SCRATCH_LIMIT) this.scratch = scratch;
     return w.result();
   }
 }
 
 class PlanWriter extends TlWriter {
+  /**
+   * The flag words of the objects being written, innermost last: for each, its source words, then its target
+   * words (set bit by bit, written into their place when the object is done), with `at` where each target word goes.
+   */
+  private words: Uint32Array;
+  private at: Int32Array;
+  private top = 0;
+
   constructor(
     private readonly t: Transcoder,
     mode: WriteMode,
+    scratch: Scratch,
   ) {
-    super(t.target, mode);
+    super(t.target, mode, scratch.buffer);
+    this.words = scratch.words;
+    this.at = scratch.at;
   }
 
-  private setBit(at: number, bit: number): void {
-    this.buf.writeUInt32LE((this.buf.readUInt32LE(at) | (1 << bit)) >>> 0, at);
-  }
-
-  private clearBit(at: number, bit: number): void {
-    this.buf.writeUInt32LE((this.buf.readUInt32LE(at) & ~(1 << bit)) >>> 0, at);
+  /** What the next writer may reuse (grown if this one had to). */
+  get scratch(): Scratch {
+    return { buffer: this.buf, words: this.words, at: this.at };
   }
 
   transcodeValue(r: TlReader, kind: Kind, type: string): void {
@@ -392,28 +496,69 @@ class PlanWriter extends TlWriter {
       throw new MissingInLayerError(`${plan.name} as ${type}`, this.schema.layer);
     }
     this.uint(plan.targetId);
-    const srcFlags: number[] = plan.srcFlags ? new Array(plan.srcFlags).fill(0) : [];
-    const dstAt: number[] = plan.dstFlags ? new Array(plan.dstFlags).fill(0) : [];
-    for (const step of plan.steps) {
+    const base = this.top;
+    const dst = base + plan.srcFlags; // words[base + slot]: source words; words[dst + slot]: target words
+    this.top = dst + plan.dstFlags;
+    if (this.top > this.words.length) this.growWords();
+    // This object's words stay in these arrays even if a nested object grows the stack into new ones.
+    const words = this.words;
+    const at = this.at;
+    try {
+      this.runSteps(plan, r, base, dst, words, at);
+      for (let slot = 0; slot < plan.dstFlags; slot++)
+        this.buf.writeUInt32LE(words[dst + slot]!, at[dst + slot]!);
+    } finally {
+      this.top = base;
+    }
+  }
+
+  private growWords(): void {
+    const words = new Uint32Array(this.top * 2);
+    words.set(this.words);
+    this.words = words;
+    const at = new Int32Array(this.top * 2);
+    at.set(this.at);
+    this.at = at;
+  }
+
+  private runSteps(
+    plan: Plan,
+    r: TlReader,
+    base: number,
+    dst: number,
+    words: Uint32Array,
+    at: Int32Array,
+  ): void {
+    const steps = plan.steps;
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i]!;
+      const present = step.srcSlot < 0 || ((words[base + step.srcSlot]! >>> step.srcBit) & 1) === 1;
       switch (step.op) {
         case Op.ReadFlags:
-          srcFlags[step.srcSlot] = r.uint();
+          words[base + step.srcSlot] = r.uint();
           break;
         case Op.Flags:
-          dstAt[step.dstSlot] = this.pos;
+          at[dst + step.dstSlot] = this.pos;
+          words[dst + step.dstSlot] = 0;
           this.uint(0);
           break;
+        case Op.Bits: {
+          const from = words[base + step.srcSlot]!;
+          let bits = from & step.mask!;
+          for (const [s, d] of step.moves!) if ((from >>> s) & 1) bits = bits | (1 << d);
+          words[dst + step.dstSlot] = words[dst + step.dstSlot]! | bits;
+          break;
+        }
         case Op.Skip: {
           const s = step.src!;
-          if (step.srcSlot >= 0 && !((srcFlags[step.srcSlot]! >>> step.srcBit) & 1)) break;
-          if (s.type === 'true') break;
+          if (!present) break;
           if (s.vector) r.vector(s.type);
           else r.value(s.type);
           break;
         }
         case Op.Absent: {
+          // A required field only the target has (optional ones are no steps): its empty value.
           const d = step.dst!;
-          if (step.dstSlot >= 0) break; // optional: left out
           if (d.vector) this.vector(d.type, undefined);
           else this.value(d.type, undefined);
           break;
@@ -421,7 +566,6 @@ class PlanWriter extends TlWriter {
         case Op.Convert: {
           const s = step.src!;
           const d = step.dst!;
-          const present = step.srcSlot < 0 || (srcFlags[step.srcSlot]! >>> step.srcBit) & 1;
           const v = !present
             ? undefined
             : s.type === 'true'
@@ -431,7 +575,8 @@ class PlanWriter extends TlWriter {
                 : r.value(s.type);
           if (step.dstSlot >= 0) {
             if (!(d.type === 'true' ? v === true : v !== undefined)) break;
-            if (step.setsBit !== false) this.setBit(dstAt[step.dstSlot]!, step.dstBit);
+            if (step.setsBit !== false)
+              words[dst + step.dstSlot] = words[dst + step.dstSlot]! | (1 << step.dstBit);
             if (d.type === 'true') break;
           }
           const mark = this.pos;
@@ -441,7 +586,8 @@ class PlanWriter extends TlWriter {
           } catch (error) {
             if (this.mode === 'strict' || !(error instanceof MissingInLayerError)) throw error;
             this.pos = mark;
-            if (step.dstSlot >= 0) this.clearBit(dstAt[step.dstSlot]!, step.dstBit);
+            if (step.dstSlot >= 0)
+              words[dst + step.dstSlot] = words[dst + step.dstSlot]! & ~(1 << step.dstBit);
             else if (d.vector) this.vector(d.type, []);
             else this.value(d.type, undefined);
           }
@@ -449,14 +595,14 @@ class PlanWriter extends TlWriter {
         }
         case Op.Copy: {
           const d = step.dst!;
-          const present = step.srcSlot < 0 || (srcFlags[step.srcSlot]! >>> step.srcBit) & 1;
           if (!present) {
             if (step.dstSlot >= 0) break;
             if (d.vector) this.vector(d.type, undefined);
             else this.value(d.type, undefined);
             break;
           }
-          if (step.dstSlot >= 0 && step.setsBit !== false) this.setBit(dstAt[step.dstSlot]!, step.dstBit);
+          if (step.dstSlot >= 0 && step.setsBit !== false)
+            words[dst + step.dstSlot] = words[dst + step.dstSlot]! | (1 << step.dstBit);
           if (d.type === 'true') break;
           const mark = this.pos;
           const readMark = r.pos;
@@ -471,7 +617,7 @@ class PlanWriter extends TlWriter {
             else r.value(d.type);
             if (step.dstSlot >= 0) {
               // An optional field the client's layer cannot say: leave it out and clear its flag bit.
-              this.clearBit(dstAt[step.dstSlot]!, step.dstBit);
+              words[dst + step.dstSlot] = words[dst + step.dstSlot]! & ~(1 << step.dstBit);
             } else if (d.vector) {
               this.vector(d.type, []); // a required field: its empty value, if the type has one
             } else {

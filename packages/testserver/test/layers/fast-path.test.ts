@@ -239,6 +239,33 @@ pairs.get#30000005 = Pair;
     expect(out.fast).toEqual(out.tree);
     expect(new Transcoder(oldSchema, newSchema).plan(0x40000001)).not.toBeNull();
   });
+
+  it('matches the tree path for objects nested deeper than its first stack of flag words', () => {
+    const OLD = `
+boolFalse#bc799737 = Bool;
+boolTrue#997275b5 = Bool;
+box#50000001 flags:# flags2:# a:flags.0?true b:flags2.3?true inner:flags.1?Box = Box;
+---functions---
+boxes.get#30000001 = Box;
+`;
+    const NEW = `
+boolFalse#bc799737 = Bool;
+boolTrue#997275b5 = Bool;
+box#50000009 flags:# flags2:# a:flags.0?true b:flags2.7?true inner:flags.1?Box c:flags.2?true = Box;
+---functions---
+boxes.get#30000001 = Box;
+`;
+    const { book: tiny, oldSchema, newSchema } = tinyLayers(OLD, NEW);
+    let tree: TlTree = { _: 'box', a: true };
+    for (let depth = 0; depth < 60; depth++) {
+      tree = { _: 'box', inner: tree, ...(depth % 2 ? { a: true } : { b: true }) };
+    }
+    const { fast, tree: viaTrees } = both(tiny, () =>
+      tiny.resultToClient(newSchema, 'boxes.get', write(oldSchema, tree)),
+    );
+    expect(fast).toEqual(viaTrees);
+    expect(fast, String(fast).slice(0, 200)).toBeInstanceOf(Buffer);
+  });
 });
 
 function vector(item: Buffer): Buffer {
