@@ -56,12 +56,14 @@ export class MemoryStorageProvider implements StorageProvider {
     return ctx.gate.exclusive(async () => {
       if (ctx.closed) throw new StorageError('STORAGE_CLOSED', 'The memory storage was closed');
       ctx.journal = [];
+      ctx.tables.rows.begin();
       try {
         const result = await fn(this.#tx);
+        ctx.tables.rows.commit();
         return result;
       } catch (error) {
         for (const undo of ctx.journal.reverse()) undo();
-        ctx.tables.sortedPeerIds = null;
+        ctx.tables.rows.rollback();
         ctx.tables.sortedDialogIds = null;
         throw error;
       } finally {

@@ -15,16 +15,12 @@ import type {
   UsernameEntry,
   UsernameRepository,
 } from '../types.js';
+import { PeerRows } from './peer-rows.js';
 
 /** All tables of one in-memory store. */
 export interface MemoryTables {
-  readonly peers: Map<bigint, PeerRecord>;
-  /** Ids of `peers` in ascending order, rebuilt lazily after a write. */
-  sortedPeerIds: bigint[] | null;
-  readonly phones: Map<string, Set<bigint>>;
-  readonly usernames: Map<string, { peerId: bigint; username: string }>;
-  readonly usernamesByPeer: Map<bigint, Set<string>>;
-  readonly history: Map<bigint, HistoryEntry[]>;
+  /** Peer records, the usernames each peer owns in the index, and history, one packed row per peer id. */
+  readonly rows: PeerRows;
   readonly kv: Map<string, string>;
   readonly dialogs: Map<bigint, DialogState>;
   sortedDialogIds: bigint[] | null;
@@ -32,12 +28,7 @@ export interface MemoryTables {
 
 export function emptyTables(): MemoryTables {
   return {
-    peers: new Map(),
-    sortedPeerIds: null,
-    phones: new Map(),
-    usernames: new Map(),
-    usernamesByPeer: new Map(),
-    history: new Map(),
+    rows: new PeerRows(),
     kv: new Map(),
     dialogs: new Map(),
     sortedDialogIds: null,
@@ -63,7 +54,15 @@ export class MemoryContext {
   /** Runs a write: at once inside a transaction, else once no transaction is open. */
   async write(inTx: boolean, op: (t: MemoryTables) => void): Promise<void> {
     if (inTx) op(this.assertOpen());
-    else await this.gate.run(() => op(this.assertOpen()));
+    else
+      await this.gate.run(() => {
+        const t = this.assertOpen();
+        try {
+          op(t);
+        } finally {
+          t.rows.settle();
+        }
+      });
   }
 
   /** Remembers how to put a map entry back as it was (inside a transaction). */
@@ -83,7 +82,7 @@ function sortedKeys(map: Map<bigint, unknown>): bigint[] {
 }
 
 /** Index of the first element greater than `after` in an ascending array. */
-function firstAfter(sorted: readonly bigint[], after: bigint | null): number {
+function firstAfter(sorted: ArrayLike<bigint>, after: bigint | null): number {
   if (after === null) return 0;
   let lo = 0;
   let hi = sorted.length;
@@ -102,93 +101,50 @@ export class MemoryPeerRepository implements PeerRepository {
   ) {}
 
   async get(id: bigint): Promise<PeerRecord | undefined> {
-    return this.ctx.assertOpen().peers.get(id);
+    return this.ctx.assertOpen().rows.get(id);
   }
 
   async getMany(ids: readonly bigint[]): Promise<Map<bigint, PeerRecord>> {
-    const peers = this.ctx.assertOpen().peers;
+    const rows = this.ctx.assertOpen().rows;
     const found = new Map<bigint, PeerRecord>();
     for (const id of ids) {
-      const record = peers.get(id);
+      const record = rows.get(id);
       if (record !== undefined) found.set(id, record);
     }
     return found;
   }
 
   async findByPhones(phones: readonly string[]): Promise<Map<string, bigint>> {
-    const t = this.ctx.assertOpen();
+    const rows = this.ctx.assertOpen().rows;
     const found = new Map<string, bigint>();
     for (const phone of phones) {
-      let best: PeerRecord | undefined;
-      for (const id of t.phones.get(phone) ?? []) {
-        const record = t.peers.get(id);
-        if (record !== undefined && (best === undefined || record.lastUpdated > best.lastUpdated))
-          best = record;
-      }
-      if (best !== undefined) found.set(phone, best.id);
+      const holder = rows.findPhone(phone);
+      if (holder !== undefined) found.set(phone, holder);
     }
     return found;
   }
 
   upsertMany(records: readonly PeerRecord[]): Promise<void> {
-    return this.ctx.write(this.inTx, (t) => {
-      for (const record of records) {
-        // A record seen before the stored one's last sighting changes nothing (see PeerRepository.upsertMany).
-        const stored = t.peers.get(record.id);
-        if (
-          stored !== undefined &&
-          stored.min === record.min &&
-          (record.lastSeen < stored.lastSeen || record.lastUpdated < stored.lastUpdated)
-        )
-          continue;
-        this.unindexPhone(t, record.id);
-        this.ctx.remember(t.peers, record.id);
-        if (!t.peers.has(record.id)) t.sortedPeerIds = null;
-        // Stored as an immutable copy: callers may reuse their objects.
-        t.peers.set(
-          record.id,
-          Object.isFrozen(record) ? record : Object.freeze({ ...record, usernames: [...record.usernames] }),
-        );
-        if (record.phone !== null) this.indexPhone(t, record.phone, record.id);
-      }
+    return this.ctx.write(this.inTx, ({ rows }) => {
+      for (const record of records) rows.upsert(record);
     });
   }
 
   deleteMany(ids: readonly bigint[]): Promise<void> {
-    return this.ctx.write(this.inTx, (t) => {
-      for (const id of ids) {
-        if (!t.peers.has(id)) continue;
-        this.unindexPhone(t, id);
-        this.ctx.remember(t.peers, id);
-        t.peers.delete(id);
-        t.sortedPeerIds = null;
-      }
+    return this.ctx.write(this.inTx, ({ rows }) => {
+      for (const id of ids) rows.drop(id);
     });
   }
 
   async count(): Promise<number> {
-    return this.ctx.assertOpen().peers.size;
+    return this.ctx.assertOpen().rows.records;
   }
 
   async page(after: bigint | null, limit: number): Promise<PeerRecord[]> {
-    const t = this.ctx.assertOpen();
-    t.sortedPeerIds ??= sortedKeys(t.peers);
-    const start = firstAfter(t.sortedPeerIds, after);
-    return t.sortedPeerIds.slice(start, start + limit).map((id) => t.peers.get(id) as PeerRecord);
-  }
-
-  private indexPhone(t: MemoryTables, phone: string, id: bigint): void {
-    const holders = t.phones.get(phone) ?? new Set<bigint>();
-    holders.add(id);
-    t.phones.set(phone, holders);
-    if (this.ctx.journal !== null) this.ctx.journal.push(() => holders.delete(id));
-  }
-
-  private unindexPhone(t: MemoryTables, id: bigint): void {
-    const phone = t.peers.get(id)?.phone;
-    if (phone === null || phone === undefined) return;
-    const holders = t.phones.get(phone);
-    if (holders?.delete(id) && this.ctx.journal !== null) this.ctx.journal.push(() => holders.add(id));
+    const rows = this.ctx.assertOpen().rows;
+    const ids = rows.sortedIds();
+    const start = firstAfter(ids, after);
+    return Array.from(ids.subarray(start, start + limit), (id) => rows.get(id) as PeerRecord);
   }
 }
 
@@ -199,58 +155,48 @@ export class MemoryUsernameRepository implements UsernameRepository {
   ) {}
 
   async resolveMany(lowerNames: readonly string[]): Promise<Map<string, bigint>> {
-    const usernames = this.ctx.assertOpen().usernames;
+    const rows = this.ctx.assertOpen().rows;
     const found = new Map<string, bigint>();
     for (const name of lowerNames) {
-      const row = usernames.get(name);
-      if (row !== undefined) found.set(name, row.peerId);
+      const row = rows.findName(name);
+      if (row >= 0) found.set(name, rows.idOf(row));
     }
     return found;
   }
 
   replaceForPeers(entries: readonly UsernameEntry[]): Promise<void> {
-    return this.ctx.write(this.inTx, (t) => {
-      for (const { peerId } of entries) this.dropPeer(t, peerId);
+    return this.ctx.write(this.inTx, ({ rows }) => {
+      for (const { peerId } of entries) {
+        const row = rows.find(peerId);
+        if (row >= 0 && rows.owned(row).length > 0) rows.setOwned(row, []);
+      }
       for (const { peerId, usernames } of entries) {
+        if (usernames.length === 0) continue;
+        const row = rows.rowFor(peerId);
+        const mine = [...rows.owned(row)];
         for (const username of usernames) {
           const name = username.toLowerCase();
-          const previous = t.usernames.get(name);
-          if (previous !== undefined && previous.peerId !== peerId) this.unlink(t, previous.peerId, name);
-          this.ctx.remember(t.usernames, name);
-          t.usernames.set(name, { peerId, username });
-          this.link(t, peerId, name);
+          if (mine.includes(name)) continue;
+          const previous = rows.findName(name);
+          if (previous >= 0)
+            rows.setOwned(
+              previous,
+              rows.owned(previous).filter((n) => n !== name),
+            );
+          mine.push(name);
+          rows.setOwned(row, mine);
         }
       }
     });
   }
 
   deleteForPeers(peerIds: readonly bigint[]): Promise<void> {
-    return this.ctx.write(this.inTx, (t) => {
-      for (const peerId of peerIds) this.dropPeer(t, peerId);
+    return this.ctx.write(this.inTx, ({ rows }) => {
+      for (const peerId of peerIds) {
+        const row = rows.find(peerId);
+        if (row >= 0 && rows.owned(row).length > 0) rows.setOwned(row, []);
+      }
     });
-  }
-
-  private dropPeer(t: MemoryTables, peerId: bigint): void {
-    for (const name of [...(t.usernamesByPeer.get(peerId) ?? [])]) {
-      this.ctx.remember(t.usernames, name);
-      t.usernames.delete(name);
-      this.unlink(t, peerId, name);
-    }
-  }
-
-  private link(t: MemoryTables, peerId: bigint, name: string): void {
-    this.ctx.remember(t.usernamesByPeer, peerId);
-    t.usernamesByPeer.set(peerId, new Set(t.usernamesByPeer.get(peerId)).add(name));
-  }
-
-  private unlink(t: MemoryTables, peerId: bigint, name: string): void {
-    const names = t.usernamesByPeer.get(peerId);
-    if (names === undefined) return;
-    this.ctx.remember(t.usernamesByPeer, peerId);
-    const rest = new Set(names);
-    rest.delete(name);
-    if (rest.size === 0) t.usernamesByPeer.delete(peerId);
-    else t.usernamesByPeer.set(peerId, rest);
   }
 }
 
@@ -262,23 +208,17 @@ export class MemoryHistoryRepository implements HistoryRepository {
 
   append(entries: readonly HistoryEntry[]): Promise<void> {
     return this.ctx.write(this.inTx, (t) => {
-      for (const entry of entries) {
-        this.ctx.remember(t.history, entry.peerId);
-        t.history.set(entry.peerId, [...(t.history.get(entry.peerId) ?? []), Object.freeze({ ...entry })]);
-      }
+      for (const entry of entries) t.rows.appendHistory(entry);
     });
   }
 
   async list(peerId: bigint): Promise<HistoryEntry[]> {
-    return [...(this.ctx.assertOpen().history.get(peerId) ?? [])];
+    return this.ctx.assertOpen().rows.history(peerId);
   }
 
   deleteForPeers(peerIds: readonly bigint[]): Promise<void> {
     return this.ctx.write(this.inTx, (t) => {
-      for (const peerId of peerIds) {
-        this.ctx.remember(t.history, peerId);
-        t.history.delete(peerId);
-      }
+      for (const peerId of peerIds) t.rows.dropHistory(peerId);
     });
   }
 }
