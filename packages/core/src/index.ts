@@ -53,8 +53,8 @@ export {
   InvalidPeerRefError,
   type ParsedPeerRef,
   type PeerRef,
-  parsePeerId as parsePeerRefId,
   parsePeerRef,
+  parsePeerRefId,
 } from './peers/peer-ref.js';
 export type { LanguageInfo, Profile, ProfileChangedEvent } from './profiles/profile.js';
 export * from './rpc-errors.js';

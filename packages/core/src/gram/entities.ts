@@ -5,10 +5,9 @@
  * deleted account, anything a `min` constructor omits. What Telegram states as absent on a full constructor is
  * `null` / `[]`: a removed last name, a lost username, a removed photo.
  */
+import { markId } from '../storage/peer-ids.js';
 import type { InputPeerDescriptor, PeerInput, PeerType } from '../storage/types.js';
 import { Api, toBigInteger, toBigint } from './tl.js';
-
-const CHANNEL_OFFSET = 1_000_000_000_000n;
 
 /** Every active username: `username` (the main one) first, then the active ones of `usernames` (collectible). */
 function usernamesOf(main: string | undefined, list: readonly Api.TypeUsername[] | undefined): string[] {
@@ -78,7 +77,7 @@ function fromChannel(c: Api.Channel): PeerInput {
   const min = Boolean(c.min);
   const names = usernamesOf(c.username, c.usernames);
   return {
-    id: -CHANNEL_OFFSET - toBigint(c.id),
+    id: markId('channel', toBigint(c.id)),
     type: c.megagroup || c.gigagroup ? 'supergroup' : 'channel',
     accessHash: hashOf(c.accessHash),
     min,
@@ -100,18 +99,24 @@ export function peerInputFromGram(entity: unknown): PeerInput | undefined {
   if (entity instanceof Api.ChannelForbidden) {
     const type: PeerType = entity.megagroup ? 'supergroup' : 'channel';
     return {
-      id: -CHANNEL_OFFSET - toBigint(entity.id),
+      id: markId('channel', toBigint(entity.id)),
       type,
       accessHash: toBigint(entity.accessHash),
       title: entity.title,
     };
   }
   if (entity instanceof Api.Chat) {
-    return { id: -toBigint(entity.id), type: 'chat', title: entity.title, photoId: photoIdOf(entity.photo) };
+    return {
+      id: markId('chat', toBigint(entity.id)),
+      type: 'chat',
+      title: entity.title,
+      photoId: photoIdOf(entity.photo),
+    };
   }
   if (entity instanceof Api.ChatForbidden)
-    return { id: -toBigint(entity.id), type: 'chat', title: entity.title };
-  if (entity instanceof Api.ChatEmpty) return { id: -toBigint(entity.id), type: 'chat', deleted: true };
+    return { id: markId('chat', toBigint(entity.id)), type: 'chat', title: entity.title };
+  if (entity instanceof Api.ChatEmpty)
+    return { id: markId('chat', toBigint(entity.id)), type: 'chat', deleted: true };
   return undefined;
 }
 

@@ -1,3 +1,4 @@
+import { markId } from '../storage/peer-ids.js';
 import type {
   BotUpdate,
   Difference,
@@ -9,9 +10,9 @@ import { Api, toBigint } from './tl.js';
 
 /** Marked peer id as Telegram clients write it: users as is, basic chats negated, channels -100…. */
 export function markedPeerId(peer: Api.TypePeer): bigint {
-  if (peer instanceof Api.PeerUser) return toBigint(peer.userId);
-  if (peer instanceof Api.PeerChat) return -toBigint(peer.chatId);
-  return -(1000000000000n + toBigint((peer as Api.PeerChannel).channelId));
+  if (peer instanceof Api.PeerUser) return markId('user', toBigint(peer.userId));
+  if (peer instanceof Api.PeerChat) return markId('chat', toBigint(peer.chatId));
+  return markId('channel', toBigint((peer as Api.PeerChannel).channelId));
 }
 
 function usernamesOf(list: readonly Api.TypeUsername[] | undefined): string[] {
@@ -183,7 +184,7 @@ export function mapIncoming(obj: unknown): IncomingUpdates | undefined {
       messageId: obj.id,
       date: obj.date,
       fromId: toBigint(obj.fromId),
-      chatId: -toBigint(obj.chatId),
+      chatId: markId('chat', toBigint(obj.chatId)),
       isPrivate: false,
       out: Boolean(obj.out),
       text: obj.message,

@@ -8,7 +8,8 @@ import { findStoreSessionPrefixes } from './gramjs-store.js';
 import { looksLikeSessionString } from './gramjs-string.js';
 import { MTCUTE_TABLES } from './mtcute.js';
 import { PYROGRAM_TABLES } from './pyrogram.js';
-import { hasTables, isSqliteHeader, readHead, readSqliteTables, statSource } from './sqlite-file.js';
+import { readHead, statSource } from './source-file.js';
+import { hasTables, isSqliteHeader, readSqliteTables } from './sqlite-file.js';
 import { TELETHON_TABLES } from './telethon.js';
 import type { ImportFormat } from './types.js';
 

@@ -20,7 +20,7 @@ import type { PeerInput } from '../storage/types.js';
 import { ImportError, ImportRowError } from './errors.js';
 import { readIdAndHash } from './peer-row.js';
 import { ImportReport, withSummary } from './row-report.js';
-import { fileError, statSource } from './sqlite-file.js';
+import { fileError, statSource } from './source-file.js';
 import type { ImportOptions, ImportResult } from './types.js';
 import { nonEmpty, toText } from './values.js';
 

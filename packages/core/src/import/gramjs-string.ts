@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ImportError } from './errors.js';
-import { fileError } from './sqlite-file.js';
+import { fileError } from './source-file.js';
 import type { ImportResult } from './types.js';
 
 /** What a session string says besides the (secret) auth key. */

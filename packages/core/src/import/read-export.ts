@@ -17,7 +17,7 @@ import {
   recordFromJson,
 } from './export-schema.js';
 import { ImportReport, withSummary } from './row-report.js';
-import { fileError, statSource } from './sqlite-file.js';
+import { fileError, statSource } from './source-file.js';
 import type { ExportFormat, ImportOptions, ImportResult } from './types.js';
 
 /** Options of {@link readExport}. */

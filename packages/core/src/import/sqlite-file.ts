@@ -4,48 +4,14 @@
  * {@link ImportError}s naming the file. Nothing is written to the database; for a WAL-mode one (mtcute's) SQLite
  * itself creates the `-wal` / `-shm` companions a reader needs if they are missing.
  */
-import type { Stats } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 import { ImportError } from './errors.js';
+import { readHead, statSource } from './source-file.js';
 
 /** Table name → column names. */
 export type SqliteTables = ReadonlyMap<string, ReadonlySet<string>>;
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
-
-/** `stat()` with the failures named: missing → IMPORT_FILE_NOT_FOUND, anything else → IMPORT_UNREADABLE. */
-export async function statSource(path: string): Promise<Stats> {
-  try {
-    return await stat(path);
-  } catch (e) {
-    throw fileError(path, e);
-  }
-}
-
-/** Maps a Node file-system error to an {@link ImportError}. */
-export function fileError(path: string, e: unknown): ImportError {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') {
-    return new ImportError('IMPORT_FILE_NOT_FOUND', path, 'no such file or folder', { cause: e });
-  }
-  return new ImportError('IMPORT_UNREADABLE', path, `cannot be read (${code ?? String(e)})`, { cause: e });
-}
-
-/** Reads the first bytes of a file (fewer if it is shorter). */
-export async function readHead(path: string, length: number): Promise<Buffer> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
-  try {
-    handle = await open(path, 'r');
-    const buffer = Buffer.alloc(length);
-    const { bytesRead } = await handle.read(buffer, 0, length, 0);
-    return buffer.subarray(0, bytesRead);
-  } catch (e) {
-    throw fileError(path, e);
-  } finally {
-    await handle?.close();
-  }
-}
 
 /** True when the file starts with SQLite's 16-byte header. */
 export function isSqliteHeader(head: Buffer): boolean {

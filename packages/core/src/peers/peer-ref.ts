@@ -1,4 +1,5 @@
-import { describeValue, InvalidInputError } from '../errors.js';
+import { describeValue, InvalidInputError, InvalidPeerIdError } from '../errors.js';
+import { parsePeerId } from '../storage/peer-ids.js';
 import { isValidStartPayload } from './deep-link.js';
 import { isValidUsername, USERNAME_RULE } from './username.js';
 
@@ -20,25 +21,29 @@ export class InvalidPeerRefError extends InvalidInputError {
   }
 }
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 const DIGITS_RE = /^-?\d{1,20}$/;
 const TME_HOSTS = new Set(['t.me', 'telegram.me', 'telegram.dog']);
 
-/** Parses a 64-bit id from a bigint, a safe integer number or a decimal string. Throws InvalidPeerRefError. */
-export function parsePeerId(value: unknown): bigint {
-  let id: bigint;
-  if (typeof value === 'bigint') id = value;
-  else if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value))
-      throw new InvalidPeerRefError(value, 'a number id must be a safe integer');
-    id = BigInt(value);
-  } else if (typeof value === 'string' && DIGITS_RE.test(value)) id = BigInt(value);
-  else throw new InvalidPeerRefError(value, 'not an integer id');
-  if (id === 0n || id < INT64_MIN || id > INT64_MAX) {
-    throw new InvalidPeerRefError(value, 'ids are non-zero 64-bit signed integers');
+/**
+ * Parses a 64-bit id from a bigint, a safe integer number or a decimal string: the storage's one id parser
+ * (`parsePeerId`), which also accepts a JS number here, with failures as InvalidPeerRefError.
+ */
+export function parsePeerRefId(value: unknown): bigint {
+  if (typeof value === 'number' && !Number.isSafeInteger(value))
+    throw new InvalidPeerRefError(value, 'a number id must be a safe integer');
+  if (
+    typeof value !== 'bigint' &&
+    typeof value !== 'number' &&
+    !(typeof value === 'string' && DIGITS_RE.test(value))
+  )
+    throw new InvalidPeerRefError(value, 'not an integer id');
+  try {
+    return parsePeerId(typeof value === 'number' ? BigInt(value) : value);
+  } catch (e) {
+    if (e instanceof InvalidPeerIdError)
+      throw new InvalidPeerRefError(value, 'ids are non-zero 64-bit signed integers');
+    throw e;
   }
-  return id;
 }
 
 function usernameRef(raw: string, original: unknown, startPayload?: string | null): ParsedPeerRef {
@@ -60,11 +65,11 @@ function usernameRef(raw: string, original: unknown, startPayload?: string | nul
  * A reference Telegram would never accept is an InvalidPeerRefError naming it.
  */
 export function parsePeerRef(ref: PeerRef): ParsedPeerRef {
-  if (typeof ref === 'bigint' || typeof ref === 'number') return { kind: 'id', id: parsePeerId(ref) };
+  if (typeof ref === 'bigint' || typeof ref === 'number') return { kind: 'id', id: parsePeerRefId(ref) };
   if (typeof ref !== 'string') throw new InvalidPeerRefError(ref, 'expected a bigint, number or string');
   const s = ref.trim();
   if (s.length === 0) throw new InvalidPeerRefError(ref, 'empty reference');
-  if (DIGITS_RE.test(s)) return { kind: 'id', id: parsePeerId(s) };
+  if (DIGITS_RE.test(s)) return { kind: 'id', id: parsePeerRefId(s) };
   if (s.startsWith('@')) return usernameRef(s.slice(1), ref);
 
   if (/^tg:/i.test(s)) {
@@ -83,7 +88,7 @@ export function parsePeerRef(ref: PeerRef): ParsedPeerRef {
     if (action === 'user') {
       const id = url.searchParams.get('id');
       if (!id) throw new InvalidPeerRefError(ref, 'tg://user needs ?id=');
-      return { kind: 'id', id: parsePeerId(id) };
+      return { kind: 'id', id: parsePeerRefId(id) };
     }
     throw new InvalidPeerRefError(ref, `unsupported tg:// link "${action}"`);
   }

@@ -25,6 +25,11 @@ export function markPeerId(kind: PeerKind, id: bigint): bigint {
   if (typeof id !== 'bigint' || id < 1n || id > max) {
     throw new InvalidPeerIdError(id, `a bare ${kind} id must be a bigint from 1 to ${max}`);
   }
+  return markId(kind, id);
+}
+
+/** The marked id of a bare id of a kind: the one place the marking is written (markPeerId checks the range first). */
+export function markId(kind: PeerKind, id: bigint): bigint {
   return kind === 'user' ? id : kind === 'chat' ? -id : -CHANNEL_ID_OFFSET - id;
 }
 
