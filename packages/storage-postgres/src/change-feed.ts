@@ -6,6 +6,7 @@
  * listeners then hear `null`, meaning "anything may have changed".
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { backoffDelay } from '@pm/core';
 import type pg from 'pg';
 import { POSTGRES_DEFAULTS } from './defaults.js';
 import type { PostgresDriver, Sql } from './driver.js';
@@ -140,7 +141,12 @@ export class ChangeFeed {
 
   #reconnect(attempt: number): void {
     if (this.#closed || this.#listeners.size === 0) return;
-    const delay = Math.min(POSTGRES_DEFAULTS.listenReconnectMaxMs, 50 * 2 ** attempt);
+    const delay = backoffDelay(attempt + 1, {
+      backoffInitialMs: POSTGRES_DEFAULTS.listenReconnectInitialMs,
+      backoffFactor: 2,
+      backoffMaxMs: POSTGRES_DEFAULTS.listenReconnectMaxMs,
+      backoffJitter: 0,
+    });
     this.#retryTimer = setTimeout(() => {
       this.#listen().then(
         // Notifications sent while nobody listened are lost: everything cached may be stale.

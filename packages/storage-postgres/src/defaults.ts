@@ -12,6 +12,8 @@ export const POSTGRES_DEFAULTS = {
   retryBaseDelayMs: 50,
   /** Longest wait between two tries, ms. */
   retryMaxDelayMs: 1000,
+  /** Wait before re-opening the LISTEN connection after it dropped; doubled each failed try, ms. */
+  listenReconnectInitialMs: 50,
   /** Longest wait before re-opening the LISTEN connection after it dropped, ms. */
   listenReconnectMaxMs: 2000,
   /** `application_name` of the connections, shown in pg_stat_activity. */

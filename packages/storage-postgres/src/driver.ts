@@ -3,7 +3,7 @@
  * table names, retries of transient failures and transactions. Repositories talk to it through {@link Sql}.
  */
 
-import { StorageError } from '@pm/core';
+import { backoffDelay, StorageError } from '@pm/core';
 import pg from 'pg';
 import { POSTGRES_DEFAULTS } from './defaults.js';
 import { classify, messageOf, PostgresStorageError, RetryTransaction, redact } from './errors.js';
@@ -262,8 +262,13 @@ export class PostgresDriver {
         }
         if (classify(error).failure === 'rejected' || attempt >= this.#attempts)
           throw this.failure(error, attempt);
-        const delay = Math.min(this.#maxDelay, this.#baseDelay * 2 ** (attempt - 1));
-        await new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * (delay / 2)));
+        const delay = backoffDelay(attempt, {
+          backoffInitialMs: this.#baseDelay,
+          backoffFactor: 2,
+          backoffMaxMs: this.#maxDelay,
+          backoffJitter: 0.5,
+        });
+        await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
   }

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { backoffDelay } from '../connection/options.js';
 import type { DialogService } from '../dialogs/dialog-service.js';
 import { ConnectionLostError, NetworkError, PmError, SessionInvalidError } from '../errors.js';
 import type { FormattedText, InlineButton, ParseMode } from '../gram/format.js';
@@ -24,6 +25,7 @@ export const SEND_DEFAULTS = {
   maxFloodWaitSeconds: 60,
   /** Retries after a dropped connection (each reuses the random_id, so none can double-send). */
   networkRetries: 3,
+  /** Wait before the first network retry; doubled each time, ms. */
   networkRetryDelayMs: 250,
 } as const;
 
@@ -174,7 +176,14 @@ export class Sender {
         }
         if (e instanceof NetworkError && networkTries < SEND_DEFAULTS.networkRetries) {
           networkTries++;
-          await this.deps.sleep(SEND_DEFAULTS.networkRetryDelayMs * networkTries);
+          await this.deps.sleep(
+            backoffDelay(networkTries, {
+              backoffInitialMs: SEND_DEFAULTS.networkRetryDelayMs,
+              backoffFactor: 2,
+              backoffMaxMs: SEND_DEFAULTS.networkRetryDelayMs * 4,
+              backoffJitter: 0,
+            }),
+          );
           continue;
         }
         if (!(e instanceof PmError)) throw e;
