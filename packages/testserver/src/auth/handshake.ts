@@ -12,8 +12,16 @@ import {
   readTlObject,
   toBigint,
 } from '../tl.js';
-import type { AuthKeyStore } from './auth-key-store.js';
-import { bigintToBytes, bytesToBigint, DH_G, DH_PRIME, isSafeDhValue, modPow } from './dh-group.js';
+import { type AuthKeyStore, authKeyForms } from './auth-key-store.js';
+import {
+  bigintToBytes,
+  bytesToBigint,
+  DH_G,
+  DH_PRIME,
+  dhServerKeys,
+  dhSharedKey,
+  isSafeDhValue,
+} from './dh-group.js';
 import { generatePq, type PqChallenge } from './pq.js';
 import { decryptRsaLegacy } from './rsa-legacy.js';
 import { decryptRsaPad } from './rsa-pad.js';
@@ -42,7 +50,8 @@ interface Exchange {
   readonly serverNonce: BigInteger;
   readonly challenge: PqChallenge;
   newNonce?: BigInteger;
-  a?: bigint;
+  /** The server's DH secret. */
+  a?: Buffer;
   tmpAes?: { key: Buffer; iv: Buffer };
 }
 
@@ -127,12 +136,7 @@ export class AuthHandshake {
     }
     exchange.newNonce = inner.newNonce;
 
-    let a: bigint;
-    let gA: bigint;
-    do {
-      a = bytesToBigint(randomBytes(256));
-      gA = modPow(BigInt(DH_G), a, DH_PRIME);
-    } while (!isSafeDhValue(gA));
+    const { a, gA } = dhServerKeys();
     exchange.a = a;
 
     const answer: Buffer = new Api.ServerDHInnerData({
@@ -183,11 +187,12 @@ export class AuthHandshake {
     if (!isSafeDhValue(gB)) throw new HandshakeError('g_b outside the safe range');
     this.exchanges.delete(exchange.nonce.toString());
 
-    const gAB = modPow(gB, a, DH_PRIME);
-    // The spec's auth key is g_ab as 256 big-endian bytes. GramJS (and Telethon) take the *minimal* bytes
-    // instead, so about 1 in 200 of their keys is 255 bytes long, and they check dh_gen_ok against that
-    // key. Only one of the two can pass the client's check: the server commits to the GramJS one.
-    const authKey = bigintToBytes(gAB);
+    // The spec's auth key is g_ab as 256 big-endian bytes (Pyrogram, TDLib); GramJS, Telethon and mtcute take its
+    // minimal bytes, 255 long for one key in 256. The store knows the key in both forms, so either kind of client
+    // finds it; dh_gen_ok can prove only one form, and carries the minimal one's hash (GramJS, Telethon and mtcute
+    // check it; Pyrogram does not; TDLib would retry the exchange, as GramJS does against Telegram).
+    const [minimal] = authKeyForms(dhSharedKey(a, gB));
+    const authKey = minimal!;
     const createdAuthKeyId = this.options.authKeys.add(authKey);
     const clientKey = new AuthKey();
     await clientKey.setKey(authKey);

@@ -1,11 +1,16 @@
-import { randomBytes } from 'node:crypto';
+import { createDiffieHellman, createHash, randomBytes } from 'node:crypto';
 import { Api } from 'telegram';
+import { AuthKey } from 'telegram/crypto/AuthKey.js';
+import { Factorizator } from 'telegram/crypto/Factorizator.js';
+import { IGE } from 'telegram/crypto/IGE.js';
 import { encrypt as encryptSha1Padded } from 'telegram/crypto/RSA.js';
 import { BinaryReader } from 'telegram/extensions/BinaryReader.js';
 import { Logger, LogLevel } from 'telegram/extensions/Logger.js';
+import { generateKeyDataFromNonce, readBigIntFromBuffer } from 'telegram/Helpers.js';
 import { doAuthentication } from 'telegram/network/Authenticator.js';
 import { describe, expect, it } from 'vitest';
-import { AuthKeyStore, authKeyIdOf } from '../../src/auth/auth-key-store.js';
+import { AuthKeyStore, authKeyForms, authKeyIdOf } from '../../src/auth/auth-key-store.js';
+import { bigintToBytes, DH_G, DH_PRIME } from '../../src/auth/dh-group.js';
 import { AuthHandshake } from '../../src/auth/handshake.js';
 import { decryptRsaLegacy } from '../../src/auth/rsa-legacy.js';
 import { decryptRsaPad } from '../../src/auth/rsa-pad.js';
@@ -91,5 +96,100 @@ describe('key exchange encryptions', () => {
     await expect(doAuthentication(sender as never, new Logger(LogLevel.NONE))).rejects.toThrow(
       /neither RSA_PAD nor the older scheme/,
     );
+  });
+});
+
+/**
+ * A client that follows the spec as Pyrogram does (older RSA scheme, auth key = g_ab as 256 bytes), choosing its
+ * secret b until g_ab starts with a zero byte: the one key in 256 where the clients' two conventions differ.
+ */
+async function exchangeWithShortKey() {
+  const authKeys = new AuthKeyStore();
+  const server = new AuthHandshake({ rsaKey: key, authKeys, now: Date.now });
+  const ask = async (request: Api.AnyRequest) => (await server.handle(request)).answer;
+  const random = (bytes: number) => readBigIntFromBuffer(randomBytes(bytes), true, true);
+
+  const nonce = random(16);
+  const resPq = (await ask(new Api.ReqPqMulti({ nonce }))) as Api.ResPQ;
+  const { p, q } = Factorizator.factorize(readBigIntFromBuffer(resPq.pq, false, false));
+  const bytesOf = (n: bigInt.BigInteger) => bigintToBytes(BigInt(n.toString()));
+  const newNonce = random(32);
+  const inner = new Api.PQInnerData({
+    pq: resPq.pq,
+    p: bytesOf(p),
+    q: bytesOf(q),
+    nonce,
+    serverNonce: resPq.serverNonce,
+    newNonce,
+  }).getBytes();
+  const dhParams = (await ask(
+    new Api.ReqDHParams({
+      nonce,
+      serverNonce: resPq.serverNonce,
+      p: bytesOf(p),
+      q: bytesOf(q),
+      publicKeyFingerprint: fingerprint,
+      encryptedData: (await encryptSha1Padded(fingerprint, inner))!,
+    }),
+  )) as Api.ServerDHParamsOk;
+  const tmp = await generateKeyDataFromNonce(resPq.serverNonce, newNonce);
+  const answer = new IGE(tmp.key, tmp.iv).decryptIge(dhParams.encryptedAnswer);
+  const serverDh = new BinaryReader(answer.subarray(20)).tgReadObject() as Api.ServerDHInnerData;
+
+  const dh = createDiffieHellman(bigintToBytes(DH_PRIME, 256), DH_G);
+  let gB: Buffer;
+  let specKey: Buffer;
+  do {
+    dh.setPrivateKey(randomBytes(8));
+    gB = dh.generateKeys();
+    specKey = bigintToBytes(BigInt(`0x${dh.computeSecret(serverDh.gA).toString('hex')}`), 256);
+  } while (specKey[0] !== 0);
+
+  const clientInner = new Api.ClientDHInnerData({
+    nonce,
+    serverNonce: resPq.serverNonce,
+    retryId: bigInt(0),
+    gB,
+  }).getBytes();
+  const hashed = Buffer.concat([createHash('sha1').update(clientInner).digest(), clientInner]);
+  const padded = Buffer.concat([hashed, randomBytes((16 - (hashed.length % 16)) % 16)]);
+  const dhGen = await ask(
+    new Api.SetClientDHParams({
+      nonce,
+      serverNonce: resPq.serverNonce,
+      encryptedData: new IGE(tmp.key, tmp.iv).encryptIge(padded),
+    }),
+  );
+  return { authKeys, specKey, newNonce, dhGen };
+}
+
+describe('auth key conventions', () => {
+  it('knows a key whose g_ab starts with a zero byte under its 256-byte and its minimal form', async () => {
+    const { authKeys, specKey, newNonce, dhGen } = await exchangeWithShortKey();
+    const minimal = specKey.subarray(1);
+    // Pyrogram and TDLib encrypt with the 256 bytes, GramJS, Telethon and mtcute with the minimal 255.
+    expect(authKeys.get(authKeyIdOf(specKey))).toEqual(specKey);
+    expect(authKeys.get(authKeyIdOf(minimal))).toEqual(minimal);
+    expect(authKeys.size).toBe(1);
+    expect(Object.entries(authKeys.export())).toEqual([[authKeyIdOf(minimal), minimal.toString('base64')]]);
+
+    // dh_gen_ok proves the minimal form: what GramJS, Telethon and mtcute check (Pyrogram checks nothing).
+    expect(dhGen).toBeInstanceOf(Api.DhGenOk);
+    const gramKey = new AuthKey();
+    await gramKey.setKey(minimal);
+    expect((dhGen as Api.DhGenOk).newNonceHash1.eq(await gramKey.calcNewNonceHash(newNonce, 1))).toBe(true);
+  });
+
+  it('restores both forms from an exported key, and forgets both when the key is deleted', () => {
+    const minimal = Buffer.concat([Buffer.from([7]), randomBytes(254)]);
+    const [first, spec] = authKeyForms(Buffer.concat([Buffer.alloc(1), minimal]));
+    expect(first).toEqual(minimal);
+    expect(spec).toEqual(Buffer.concat([Buffer.alloc(1), minimal]));
+    const store = new AuthKeyStore({ [authKeyIdOf(minimal)]: minimal.toString('base64') });
+    expect(store.get(authKeyIdOf(spec!))).toEqual(spec);
+    expect(() => new AuthKeyStore({ '12345': minimal.toString('base64') })).toThrow(/does not match/);
+    expect(store.delete(authKeyIdOf(spec!))).toBe(true);
+    expect(store.has(authKeyIdOf(minimal))).toBe(false);
+    expect(store.size).toBe(0);
   });
 });

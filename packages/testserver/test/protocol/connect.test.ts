@@ -1,11 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { Api, type TelegramClient } from 'telegram';
+import { AuthKey } from 'telegram/crypto/AuthKey.js';
 import {
   ConnectionTCPAbridged,
   ConnectionTCPFull,
   ConnectionTCPObfuscated,
 } from 'telegram/network/connection/index.js';
-import type { StringSession } from 'telegram/sessions/index.js';
+import { StringSession } from 'telegram/sessions/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { authKeyIdOf } from '../../src/auth/auth-key-store.js';
 import type { Gateway } from '../../src/gateway.js';
 import {
   API_ID,
@@ -31,6 +34,16 @@ async function client(gw: Gateway, connection?: ConnectionClass, session?: strin
   const c = await connectClient(gw, connection, session);
   cleanup.push(() => c.destroy());
   return c;
+}
+
+/** A StringSession that already holds `key` (no DH on connect). */
+async function sessionWithKey(key: Buffer): Promise<string> {
+  const session = new StringSession('');
+  session.setDC(2, '127.0.0.1', 443);
+  const authKey = new AuthKey();
+  await authKey.setKey(key);
+  session.setAuthKey(authKey);
+  return session.save();
 }
 
 const transports: Array<[string, ConnectionClass]> = [
@@ -104,6 +117,20 @@ describe('connecting an unmodified GramJS client', () => {
     await second.invoke(new Api.help.GetConfig());
     expect(restarted.gw.counters.authKeysCreated).toBe(0);
     expect(restarted.gw.counters.transportErrors).toBe(0);
+  });
+
+  it('serves a key whose g_ab starts with a zero byte to clients of both conventions', async () => {
+    // One key in 256: GramJS, Telethon and mtcute encrypt with its 255 minimal bytes, Pyrogram and TDLib with
+    // the spec's 256 (a leading zero byte): two auth_key_ids, two sets of message keys, one key on the server.
+    const minimal = Buffer.concat([Buffer.from([0x5a]), randomBytes(254)]);
+    const spec = Buffer.concat([Buffer.alloc(1), minimal]);
+    const { gw } = await gateway({ authKeys: { [authKeyIdOf(minimal)]: minimal.toString('base64') } });
+    for (const form of [minimal, spec]) {
+      const c = await client(gw, ConnectionTCPFull, await sessionWithKey(form));
+      expect(await c.invoke(new Api.help.GetNearestDc())).toBeInstanceOf(Api.NearestDc);
+    }
+    expect(gw.counters.authKeysCreated).toBe(0);
+    expect(gw.counters.transportErrors).toBe(0);
   });
 
   it('calls onAuthKeyCreated for each new key', async () => {
