@@ -22,8 +22,10 @@ const rowParams = (r: UsernameRow): unknown[] => [r.lower, r.peerId];
 export class SqliteUsernameRepository implements UsernameRepository {
   readonly #driver: SqliteDriver;
   readonly #inTx: boolean;
-  readonly #resolve;
-  readonly #resolveChunk;
+  readonly #side;
+  readonly #column;
+  readonly #sideChunk;
+  readonly #columnChunk;
   readonly #deletePeer;
   readonly #clearColumn;
   readonly #insert;
@@ -35,15 +37,18 @@ export class SqliteUsernameRepository implements UsernameRepository {
     const db = driver.db;
     // Should both places name an owner (a record rejected as older than the stored one keeps its first name), the
     // side table wins, then the record changed last.
-    this.#resolve = db.prepare<[string, string], { peer_id: bigint }>(
-      'SELECT peer_id FROM (SELECT peer_id, 0 AS o FROM usernames WHERE username_lower = ? ' +
-        'UNION ALL SELECT id, 1 FROM (SELECT id FROM peers WHERE username = ? ORDER BY last_updated DESC LIMIT 1)) ' +
-        'ORDER BY o LIMIT 1',
+    this.#side = db.prepare<[string], { peer_id: bigint }>(
+      'SELECT peer_id FROM usernames WHERE username_lower = ?',
+    );
+    this.#column = db.prepare<[string], { id: bigint }>(
+      'SELECT id FROM peers WHERE username = ? ORDER BY last_updated DESC LIMIT 1',
     );
     const list = inList(CHUNK);
-    this.#resolveChunk = db.prepare<string[], { name: string; peer_id: bigint }>(
-      `SELECT username_lower AS name, peer_id, 1 AS side, 0 AS t FROM usernames WHERE username_lower IN (${list}) ` +
-        `UNION ALL SELECT username, id, 0, last_updated FROM peers WHERE username IN (${list}) ORDER BY side, t`,
+    this.#sideChunk = db.prepare<string[], { name: string; peer_id: bigint }>(
+      `SELECT username_lower AS name, peer_id FROM usernames WHERE username_lower IN (${list})`,
+    );
+    this.#columnChunk = db.prepare<string[], { name: string; id: bigint; at: number }>(
+      `SELECT username AS name, id, CAST(last_updated AS REAL) AS at FROM peers WHERE username IN (${list})`,
     );
     this.#deletePeer = db.prepare<[bigint]>('DELETE FROM usernames WHERE peer_id = ?');
     this.#clearColumn = db.prepare<[bigint]>(
@@ -58,13 +63,18 @@ export class SqliteUsernameRepository implements UsernameRepository {
     const found = new Map<string, bigint>();
     if (lowerNames.length < FEW) {
       for (const name of lowerNames) {
-        const row = this.#resolve.get(name, name);
-        if (row !== undefined) found.set(name, row.peer_id);
+        const owner = this.#side.get(name)?.peer_id ?? this.#column.get(name)?.id;
+        if (owner !== undefined) found.set(name, owner);
       }
     } else {
-      // Rows come lowest precedence first (peers by last change, then the side table): the last one set wins.
+      const latest = new Map<string, number>();
       for (const group of lookupGroups(lowerNames)) {
-        for (const row of this.#resolveChunk.all(...group, ...group)) found.set(row.name, row.peer_id);
+        for (const row of this.#columnChunk.all(...group)) {
+          if ((latest.get(row.name) ?? -1) >= row.at) continue;
+          latest.set(row.name, row.at);
+          found.set(row.name, row.id);
+        }
+        for (const row of this.#sideChunk.all(...group)) found.set(row.name, row.peer_id);
       }
     }
     return found;
