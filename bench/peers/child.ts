@@ -8,6 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type Figure, figure, timeOnce, timeRounds } from '../lib/measure.js';
 import { batchAt, idAt, pickIds, sightingOf, usernameOf } from './data.js';
 import type { ChildFigure, ChildResult, Lookups, OpenStore, Subject } from './subject.js';
@@ -23,9 +24,19 @@ const gc = (): void => {
   (globalThis as { gc?: () => void }).gc?.();
 };
 
-async function ingest(store: OpenStore, n: number): Promise<number> {
+/**
+ * Ingests n users in batches of BATCH; returns the time taken (ns). Between batches the event loop gets a turn, as
+ * with a bot whose updates arrive from the network, so `delay` (when given) sees how long a write holds the loop.
+ */
+async function ingest(
+  store: OpenStore,
+  n: number,
+  delay?: { enable(): void; disable(): void },
+): Promise<number> {
   let ns = 0;
+  delay?.enable();
   for (let i = 0; i < n; i += BATCH) {
+    await new Promise((resolve) => setImmediate(resolve));
     const prepared = store.prepare(batchAt(i, Math.min(n, i + BATCH), n));
     try {
       ns += await timeOnce(() => store.write(prepared));
@@ -35,6 +46,7 @@ async function ingest(store: OpenStore, n: number): Promise<number> {
     }
   }
   if (store.settle) ns += await timeOnce(() => store.settle?.());
+  delay?.disable();
   return ns;
 }
 
@@ -105,8 +117,9 @@ async function measure(subject: Subject, n: number, dir: string, quick: boolean)
   mkdirSync(first, { recursive: true });
   const store = await subject.open(first, false);
   const ingestRates: number[] = [];
+  const loop = monitorEventLoopDelay({ resolution: 5 });
   try {
-    ingestRates.push(n / ((await ingest(store, n)) / 1e9));
+    ingestRates.push(n / ((await ingest(store, n, loop)) / 1e9));
   } catch (e) {
     failures['ingest'] = e instanceof Error ? e.message : String(e);
     await store.close();
@@ -125,6 +138,20 @@ async function measure(subject: Subject, n: number, dir: string, quick: boolean)
   }
   gc();
   const after = process.memoryUsage();
+  figures['event-loop delay during ingest, max'] = {
+    min: loop.max / 1e6,
+    median: loop.max / 1e6,
+    runs: 1,
+    unit: 'ms',
+    notes: `longest a timer waited while n peers were ingested (p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms)`,
+  };
+  figures['JS heap after ingest'] = {
+    min: after.heapUsed / 2 ** 20,
+    median: after.heapUsed / 2 ** 20,
+    runs: 1,
+    unit: 'MiB',
+    notes: `heapUsed after GC; heapTotal ${(after.heapTotal / 2 ** 20).toFixed(0)} MiB, external ${(after.external / 2 ** 20).toFixed(0)} MiB`,
+  };
   figures['RSS after ingest'] = {
     min: after.rss / 2 ** 20,
     median: after.rss / 2 ** 20,

@@ -36,6 +36,8 @@ const BETTER: Record<string, 'lower' | 'higher'> = {
   're-sighting, unchanged, cold': 'higher',
   'start-up to first lookup': 'lower',
   'RSS after ingest': 'lower',
+  'JS heap after ingest': 'lower',
+  'event-loop delay during ingest, max': 'lower',
   'memory per cached peer (RSS growth)': 'lower',
   'memory per cached peer (JS heap)': 'lower',
 };
@@ -139,7 +141,12 @@ export function scalingRows(rows: readonly BenchRow[]): BenchRow[] {
   const label = (n: number): string => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`);
   for (const s of new Set(rows.map((r) => r.subject))) {
     for (const metric of PEER_METRICS) {
-      if (metric === 'RSS after ingest') continue;
+      if (
+        metric === 'RSS after ingest' ||
+        metric === 'JS heap after ingest' ||
+        metric.startsWith('event-loop')
+      )
+        continue;
       const at = (n: number) => rows.find((r) => r.subject === s && r.name === metric && r.size === n);
       const a = at(small);
       const b = at(large);

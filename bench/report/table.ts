@@ -15,7 +15,9 @@ const PEER_FIGURES: readonly [name: string, label: string][] = [
   ['by username, hot', 'by username, hot, µs'],
   ['by username, cold', 'by username, cold, µs'],
   ['start-up to first lookup', 'start-up to first lookup, ms'],
+  ['event-loop delay during ingest, max', 'longest event-loop stall during ingest, ms'],
   ['RSS after ingest', 'RSS after ingest, MiB'],
+  ['JS heap after ingest', 'JS heap after ingest, MiB'],
   ['memory per cached peer (JS heap)', 'JS heap per peer, bytes'],
 ];
 

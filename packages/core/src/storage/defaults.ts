@@ -53,6 +53,11 @@ export const SQLITE_DEFAULTS = {
   cacheSizeKiB: 65_536,
   /** WAL size (pages) that triggers a checkpoint; fewer checkpoints, fewer fsyncs during bursts (~40 MB). */
   walAutocheckpointPages: 10_000,
+  /**
+   * From this many pages (about 40 MB) a store checkpoints its WAL in a worker thread after commits rather than in
+   * the COMMIT on the event loop: at a million peers that checkpoint held the loop for most of a second.
+   */
+  backgroundCheckpointPages: 10_000,
   /** File mode of the database file and its -wal/-shm companions. */
   fileMode: 0o600,
 } as const;

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { PmError, StorageError, type StorageFailureKind } from '../../errors.js';
 import { SQLITE_DEFAULTS } from '../defaults.js';
 import { TxGate } from '../tx-gate.js';
+import { BackgroundCheckpointer } from './checkpointer.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.js';
 
 /** Options of `openSqliteStorage()`. */
@@ -27,6 +28,12 @@ export interface SqliteStorageOptions {
   walAutocheckpointPages?: number;
   /** Mode of a newly created database file and of its -wal/-shm files. @default 0o600 */
   fileMode?: number;
+  /**
+   * A store of at least this many pages (4 KiB each) checkpoints its WAL in a worker thread after commits, instead of
+   * inside the COMMIT that crosses `walAutocheckpointPages` on the event loop (see checkpointer.ts). 0: from the
+   * start; Infinity: never. @default 10000
+   */
+  backgroundCheckpointPages?: number;
 }
 
 export type SqliteDatabase = Database.Database;
@@ -35,9 +42,21 @@ export class SqliteDriver {
   readonly gate = new TxGate();
   readonly path: string;
   #db: SqliteDatabase | null = null;
+  readonly #synchronous: 'NORMAL' | 'FULL';
+  readonly #autocheckpoint: number;
+  /** Pages from which checkpoints move to a worker; Infinity for in-memory stores. */
+  readonly #backgroundFrom: number;
+  #checkpointer: BackgroundCheckpointer | null = null;
+  #pageCount: { get(): unknown } | null = null;
+  #backgroundFailed = false;
 
   constructor(options: SqliteStorageOptions) {
     this.path = options.path;
+    this.#synchronous = options.synchronous === 'FULL' ? 'FULL' : SQLITE_DEFAULTS.synchronous;
+    this.#autocheckpoint = Math.max(
+      1,
+      Math.trunc(options.walAutocheckpointPages ?? SQLITE_DEFAULTS.walAutocheckpointPages),
+    );
     const fileMode = options.fileMode ?? SQLITE_DEFAULTS.fileMode;
     const onDisk = options.path !== ':memory:' && options.path !== '';
     let db: SqliteDatabase | undefined;
@@ -48,7 +67,7 @@ export class SqliteDriver {
       // Before anything is written (even the switch to WAL): refuse a file of another application or schema.
       this.#inspect(db);
       db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : SQLITE_DEFAULTS.synchronous}`);
+      db.pragma(`synchronous = ${this.#synchronous}`);
       db.pragma(
         `busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? SQLITE_DEFAULTS.busyTimeoutMs))}`,
       );
@@ -56,8 +75,7 @@ export class SqliteDriver {
         `cache_size = ${-Math.max(64, Math.trunc(options.cacheSizeKiB ?? SQLITE_DEFAULTS.cacheSizeKiB))}`,
       );
       db.pragma('temp_store = MEMORY');
-      const checkpoint = options.walAutocheckpointPages ?? SQLITE_DEFAULTS.walAutocheckpointPages;
-      db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.trunc(checkpoint))}`);
+      db.pragma(`wal_autocheckpoint = ${this.#autocheckpoint}`);
       this.#migrate(db);
       if (onDisk) {
         for (const suffix of ['-wal', '-shm']) {
@@ -69,6 +87,40 @@ export class SqliteDriver {
       throw openError(options.path, error);
     }
     this.#db = db;
+    this.#backgroundFrom = onDisk
+      ? Math.max(0, options.backgroundCheckpointPages ?? SQLITE_DEFAULTS.backgroundCheckpointPages)
+      : Number.POSITIVE_INFINITY;
+    this.#pageCount = db.prepare('PRAGMA page_count').pluck();
+  }
+
+  /** True while WAL checkpoints run in the worker thread (for tests and diagnostics). */
+  get backgroundCheckpoints(): boolean {
+    return this.#checkpointer !== null;
+  }
+
+  /** After a commit: a checkpoint in the worker, which starts once the store is large enough. */
+  #committed(): void {
+    if (this.#checkpointer !== null) {
+      this.#checkpointer.request();
+      return;
+    }
+    if (this.#backgroundFailed || this.#backgroundFrom === Number.POSITIVE_INFINITY) return;
+    if (Number(this.#pageCount?.get() ?? 0) < this.#backgroundFrom) return;
+    const db = this.db;
+    const checkpointer = new BackgroundCheckpointer({
+      path: this.path,
+      synchronous: this.#synchronous,
+      onFailure: () => {
+        // Back to SQLite's own checkpoints in the COMMIT: slower to the event loop, never unbounded WAL growth.
+        this.#backgroundFailed = true;
+        if (this.#checkpointer === checkpointer) this.#checkpointer = null;
+        if (this.#db !== null) this.#db.pragma(`wal_autocheckpoint = ${this.#autocheckpoint}`);
+        void checkpointer.close();
+      },
+    });
+    this.#checkpointer = checkpointer;
+    db.pragma('wal_autocheckpoint = 0');
+    checkpointer.request();
   }
 
   /** The open connection; throws `StorageError('STORAGE_CLOSED')` after `close()`. */
@@ -91,7 +143,10 @@ export class SqliteDriver {
   async write(inTx: boolean, op: () => void): Promise<void> {
     const db = this.db;
     if (inTx) op();
-    else await this.gate.run(() => db.transaction(op)());
+    else {
+      await this.gate.run(() => db.transaction(op)());
+      this.#committed();
+    }
   }
 
   get schemaVersion(): number {
@@ -106,6 +161,7 @@ export class SqliteDriver {
       try {
         const result = await body();
         db.exec('COMMIT');
+        this.#committed();
         return result;
       } catch (error) {
         if (db.open && db.inTransaction) db.exec('ROLLBACK');
@@ -117,6 +173,9 @@ export class SqliteDriver {
   /** Idempotent; waits for a running transaction. */
   async close(): Promise<void> {
     await this.gate.exclusive(async () => {
+      const checkpointer = this.#checkpointer;
+      this.#checkpointer = null;
+      await checkpointer?.close();
       this.#db?.close();
       this.#db = null;
     });

@@ -1,0 +1,79 @@
+/**
+ * WAL checkpoints in a worker thread (checkpointer.ts): once a store is large enough, what a commit wrote reaches the
+ * database file without the committing thread running the checkpoint.
+ */
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PeerCache } from '../../src/storage/peer-cache.js';
+import { openSqliteStorage } from '../../src/storage/sqlite/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pm-sqlite-checkpoint-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const users = (from: number, count: number) =>
+  Array.from({ length: count }, (_, k) => ({
+    id: BigInt(from + k),
+    type: 'user' as const,
+    accessHash: BigInt(-(from + k)),
+    usernames: [`user_${from + k}`],
+  }));
+
+/** Peers in the database file alone, as a copy without its WAL sees them. */
+function peersInMainFile(path: string, name: string): number {
+  const copy = join(dir, name);
+  copyFileSync(path, copy);
+  const db = new Database(copy, { readonly: true });
+  try {
+    // Before any checkpoint even the schema is only in the WAL.
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE name = 'peers'").all();
+    if (tables.length === 0) return 0;
+    return Number((db.prepare('SELECT count(*) AS n FROM peers').get() as { n: number }).n);
+  } finally {
+    db.close();
+  }
+}
+
+async function until(check: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('SQLite WAL checkpoints', () => {
+  it('copies committed pages into the database file from a worker thread once the store is large enough', async () => {
+    const path = join(dir, 'background.db');
+    const storage = await openSqliteStorage({ path, backgroundCheckpointPages: 0 });
+    const cache = new PeerCache({ storage });
+    await cache.upsert(users(1, 500));
+    await cache.flush();
+    expect(storage.driver.backgroundCheckpoints).toBe(true);
+    // SQLite's own checkpoint is off on the writing connection: only the worker moves pages into the file.
+    expect(storage.driver.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0n);
+    let copies = 0;
+    await until(() => peersInMainFile(path, `copy-${copies++}.db`) === 500);
+    await cache.upsert(users(1000, 300));
+    await cache.flush();
+    await until(() => peersInMainFile(path, `copy-${copies++}.db`) === 800);
+    expect((await cache.getByUsername('user_1200'))?.id).toBe(1200n);
+    await cache.close();
+    const again = await openSqliteStorage({ path });
+    expect(await again.peers.count()).toBe(800);
+    await again.close();
+  });
+
+  it('leaves small stores to SQLite: no worker below the threshold', async () => {
+    const path = join(dir, 'small.db');
+    const storage = await openSqliteStorage({ path });
+    const cache = new PeerCache({ storage });
+    await cache.upsert(users(1, 100));
+    await cache.flush();
+    expect(storage.driver.backgroundCheckpoints).toBe(false);
+    expect(peersInMainFile(path, 'small-copy.db')).toBe(0); // still in the WAL, below wal_autocheckpoint
+    await cache.close();
+  });
+});
