@@ -1,220 +1,221 @@
 /**
- * PostgreSQL storage beside SQLite: ingest through the peer cache (batches of 1000, until committed) and lookups
- * by id, hot (answered by the LRU) and cold (the LRU shrunk to one entry, so each lookup is a storage round trip),
- * in one process and in four processes sharing one store. Needs PM_TEST_POSTGRES_URL; without it there are no
- * rows (and a note on stderr).
+ * PostgreSQL shared by several bot processes: four processes ingest at once into one store, through PeerCache with
+ * its defaults (write-behind batches, each one transaction of batched `unnest` statements). Each process ingests
+ * its own quarter of new peers; one sighting in a hundred also claims one of a hundred contested usernames, so the
+ * processes take names from each other all along. Figures: total peers/s (wall time from a common start to the last
+ * flush, process start-up excluded), then what the store holds: every peer (none lost) and a username index that
+ * agrees with the records (each name held by one record, the one the index names). A disagreement fails the run.
  *
- * Figures depend on the machine and on the server's settings (the test cluster runs without fsync): compare rows
- * of one run.
+ * Single-process figures (ingest, lookups hot and cold, re-sightings) are the `pm postgres` rows of the `peers`
+ * suite, beside SQLite. Needs PM_TEST_POSTGRES_URL (`scripts/pg-test-cluster.sh`, a throwaway cluster without
+ * fsync); without it the suite has no rows and says so on stderr.
+ *
+ *   npx tsx bench/postgres.bench.ts [--quick]
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { openSqliteStorage, PeerCache, type PeerInput, type StorageProvider } from '@pm/core';
-import { openPostgresStorage, type PostgresStorageProvider } from '@pm/storage-postgres';
+import { PeerCache, type PeerInput, type PeerRecord } from '@pm/core';
+import { openPostgresStorage } from '@pm/storage-postgres';
+import type { BenchRow } from './lib/row.js';
+import { idAt, sightingOf } from './peers/data.js';
 
-export interface BenchRow {
-  readonly name: string;
-  /** 'postgres' or 'sqlite'. */
-  readonly subject?: string;
-  readonly size: number;
-  readonly opsPerSec: number;
-  readonly usPerOp: number;
-  readonly notes?: string;
-}
-
+const SUITE = 'postgres';
+const SUBJECT = 'pm postgres';
 const BATCH = 1000;
 const PROCESSES = 4;
+const CONTESTED = 100;
+/** One sighting in this many also claims a contested username. */
+const CONTEST_EVERY = 100;
+
 const url = (): string | undefined => process.env['PM_TEST_POSTGRES_URL'];
 
-const sighting = (id: bigint): PeerInput => ({
-  id,
-  type: 'user',
-  accessHash: (id * 0x9e3779b97f4a7c15n) % 0x7fffffffffffffffn,
-  firstName: `First${id}`,
-  usernames: [`user_${id}`],
-  langCode: 'en',
-});
-
-/** A fixed permutation of from+1 .. from+n, so ids arrive out of order as from Telegram. */
-const idAt = (i: number, n: number, from = 0): bigint => BigInt(from + ((i * 7_368_787) % n) + 1);
-
-function row(subject: string, name: string, size: number, ns: number, notes?: string): BenchRow {
-  return { subject, name, size, usPerOp: ns / 1000, opsPerSec: 1e9 / ns, ...(notes ? { notes } : {}) };
+/** The i-th sighting of process k (of n peers in all): its own new peer, sometimes with a contested name. */
+function sightingAt(k: number, i: number, n: number): PeerInput {
+  const share = n / PROCESSES;
+  const s = sightingOf(idAt(k * share + i, n));
+  const usernames = [s.username];
+  if (i % CONTEST_EVERY === k) usernames.push(`contested_${Math.floor(i / CONTEST_EVERY + k) % CONTESTED}`);
+  return {
+    id: s.id,
+    type: 'user',
+    accessHash: s.accessHash,
+    firstName: s.firstName,
+    lastName: s.lastName,
+    usernames,
+    langCode: s.langCode,
+  };
 }
 
-const elapsedNs = (start: bigint): number => Number(process.hrtime.bigint() - start);
-
-/** Ingests n users (ids from+1..from+n) in batches of 1000; ns per record, until committed. */
-async function ingest(storage: StorageProvider, n: number, from = 0): Promise<number> {
+/** A child: opens the store, says `ready`, waits for `go`, ingests its share, prints the ns it took. */
+async function child(k: number, n: number, schema: string): Promise<void> {
+  const storage = await openPostgresStorage({ url: url() as string, schema });
   const cache = new PeerCache({ storage, closeStorage: false });
+  const lines = createInterface({ input: process.stdin });
+  process.stdout.write('ready\n');
+  for await (const line of lines) if (line === 'go') break;
   const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i += BATCH) {
+  const share = n / PROCESSES;
+  for (let i = 0; i < share; i += BATCH) {
     const batch: PeerInput[] = [];
-    for (let j = i; j < Math.min(n, i + BATCH); j++) batch.push(sighting(idAt(j, n, from)));
+    for (let j = i; j < Math.min(share, i + BATCH); j++) batch.push(sightingAt(k, j, n));
     await cache.upsert(batch);
   }
   await cache.flush();
-  const ns = elapsedNs(start) / n;
+  process.stdout.write(`done ${process.hrtime.bigint() - start}\n`);
+  lines.close();
   await cache.close();
-  return ns;
-}
-
-/** Lookups by id of `ops` random known users; hot: everything in the LRU first; cold: an LRU of one. */
-async function lookups(
-  storage: StorageProvider,
-  n: number,
-  ops: number,
-  hot: boolean,
-  from = 0,
-): Promise<number> {
-  const cache = new PeerCache({ storage, closeStorage: false, cacheSize: hot ? n + 1 : 1 });
-  const ids = Array.from({ length: ops }, (_, i) => idAt((i * 31) % n, n, from));
-  if (hot) for (const id of ids) await cache.get(id);
-  const start = process.hrtime.bigint();
-  for (const id of ids) {
-    if ((await cache.get(id)) === undefined) throw new Error(`bench: ${id} not found`);
-  }
-  const ns = elapsedNs(start) / ops;
-  await cache.close();
-  return ns;
-}
-
-/** Runs `count` copies of this file as children (`--child <role> ...`); resolves to their printed figures. */
-function children(count: number, args: (k: number) => string[]): Promise<number[]> {
-  const self = fileURLToPath(import.meta.url);
-  return Promise.all(
-    Array.from(
-      { length: count },
-      (_, k) =>
-        new Promise<number>((resolve, reject) => {
-          const child = spawn(process.execPath, ['--import', 'tsx', self, '--child', ...args(k)], {
-            stdio: ['ignore', 'pipe', 'inherit'],
-          });
-          let out = '';
-          child.stdout.on('data', (d: Buffer) => {
-            out += d;
-          });
-          child.on('exit', (code) =>
-            code === 0
-              ? resolve(Number(out.trim().split('\n').at(-1)))
-              : reject(new Error(`bench child: ${out}`)),
-          );
-        }),
-    ),
-  );
-}
-
-async function childMain(role: string, schema: string, n: number, from: number, ops: number): Promise<void> {
-  const storage = await openPostgresStorage({ url: url() as string, schema, poolSize: 4 });
-  const ns = role === 'ingest' ? await ingest(storage, n, from) : await lookups(storage, n, ops, false, from);
   await storage.close();
-  process.stdout.write(`${ns}\n`);
+}
+
+interface Child {
+  readonly ready: Promise<void>;
+  readonly done: Promise<number>;
+  go(): void;
+}
+
+function spawnChild(k: number, n: number, schema: string): Child {
+  const self = fileURLToPath(import.meta.url);
+  const proc = spawn(process.execPath, ['--import', 'tsx', self, '--child', String(k), String(n), schema], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let out = '';
+  let readyNow!: () => void;
+  const ready = new Promise<void>((resolve) => {
+    readyNow = resolve;
+  });
+  const done = new Promise<number>((resolve, reject) => {
+    proc.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (out.includes('ready\n')) readyNow();
+    });
+    proc.on('error', reject);
+    proc.on('exit', (code) => {
+      const ns = /done (\d+)/.exec(out)?.[1];
+      if (code === 0 && ns !== undefined) resolve(Number(ns));
+      else reject(new Error(`postgres bench child ${k}: exit ${code}: ${out.slice(-500)}`));
+    });
+  });
+  // A child that dies before saying ready fails the run rather than leaving it waiting.
+  return { ready: Promise.race([ready, done.then(() => undefined)]), done, go: () => proc.stdin.end('go\n') };
+}
+
+/** Reads the whole store back: peers missing, and usernames whose index and records disagree. */
+async function check(
+  schema: string,
+  n: number,
+): Promise<{ lost: number; disagreements: number; sample: string[] }> {
+  const storage = await openPostgresStorage({ url: url() as string, schema });
+  try {
+    const holders = new Map<string, bigint[]>();
+    const seen = new Set<bigint>();
+    let after: bigint | null = null;
+    for (;;) {
+      const page: PeerRecord[] = await storage.peers.page(after, 10_000);
+      for (const record of page) {
+        seen.add(record.id);
+        for (const u of record.usernames) {
+          const name = u.toLowerCase();
+          holders.set(name, [...(holders.get(name) ?? []), record.id]);
+        }
+      }
+      const last = page.at(-1);
+      if (last === undefined || page.length < 10_000) break;
+      after = last.id;
+    }
+    let lost = 0;
+    for (let i = 0; i < n; i++) if (!seen.has(idAt(i, n))) lost++;
+    const sample: string[] = [];
+    let disagreements = 0;
+    const names = [...holders.keys()];
+    const contested = Array.from({ length: CONTESTED }, (_, c) => `contested_${c}`);
+    for (const name of contested) if (!holders.has(name)) names.push(name);
+    for (let i = 0; i < names.length; i += 10_000) {
+      const part = names.slice(i, i + 10_000);
+      const owners = await storage.usernames.resolveMany(part);
+      for (const name of part) {
+        const held = holders.get(name) ?? [];
+        const owner = owners.get(name);
+        const ok = held.length === 0 ? owner === undefined : held.length === 1 && owner === held[0];
+        if (!ok) {
+          disagreements++;
+          if (sample.length < 5) sample.push(`${name}: records ${held.join(',') || 'none'}, index ${owner}`);
+        }
+      }
+    }
+    return { lost, disagreements, sample };
+  } finally {
+    await storage.close();
+  }
 }
 
 export async function runPostgresBench(opts: { quick: boolean }): Promise<BenchRow[]> {
-  const pgUrl = url();
-  const n = opts.quick ? 4000 : 40_000;
-  const ops = opts.quick ? 1000 : 5000;
-  if (!pgUrl) {
-    console.warn(
-      'postgres bench skipped: PM_TEST_POSTGRES_URL is not set (eval "$(bash scripts/pg-test-cluster.sh start)")',
+  if (!url()) {
+    process.stderr.write(
+      'postgres bench skipped: PM_TEST_POSTGRES_URL is not set (eval "$(bash scripts/pg-test-cluster.sh start)")\n',
     );
     return [];
   }
-  const rows: BenchRow[] = [];
-  const dir = mkdtempSync(join(tmpdir(), 'pm-pg-bench-'));
-  const schemas: string[] = [];
-  let admin: PostgresStorageProvider | undefined;
+  const n = opts.quick ? 10_000 : 1_000_000;
+  const schema = `pm_bench_${randomBytes(4).toString('hex')}`;
+  // Created (and migrated) once, before the processes race.
+  const admin = await openPostgresStorage({ url: url() as string, schema });
   try {
-    // SQLite, the single-process reference.
-    const sqlite = await openSqliteStorage({ path: join(dir, 'bench.db') });
-    const sqliteIngest = await ingest(sqlite, n);
-    rows.push(
-      row('sqlite', 'ingest, 1 process', n, sqliteIngest, `${Math.round(1e9 / sqliteIngest)} records/s`),
-    );
-    rows.push(row('sqlite', 'lookup by id, hot', n, await lookups(sqlite, n, ops, true)));
-    rows.push(row('sqlite', 'lookup by id, cold', n, await lookups(sqlite, n, ops, false)));
-    await sqlite.close();
-
-    // PostgreSQL, one process.
-    const one = `pm_bench_${randomBytes(4).toString('hex')}`;
-    schemas.push(one);
-    const pgStore = await openPostgresStorage({ url: pgUrl, schema: one });
-    admin = pgStore;
-    const pgIngest = await ingest(pgStore, n);
-    rows.push(row('postgres', 'ingest, 1 process', n, pgIngest, `${Math.round(1e9 / pgIngest)} records/s`));
-    rows.push(row('postgres', 'lookup by id, hot', n, await lookups(pgStore, n, ops, true)));
-    rows.push(
-      row('postgres', 'lookup by id, cold', n, await lookups(pgStore, n, ops, false), 'one round trip each'),
-    );
-
-    // PostgreSQL, four processes on one store: each ingests its own quarter at the same time, then looks up.
-    const four = `pm_bench_${randomBytes(4).toString('hex')}`;
-    schemas.push(four);
-    await (await openPostgresStorage({ url: pgUrl, schema: four })).close();
-    const share = Math.floor(n / PROCESSES);
-    const perRecord = await children(PROCESSES, (k) => [
-      'ingest',
-      four,
-      String(share),
-      String(k * share),
-      '0',
-    ]);
-    // They ran at the same time: the slowest one's time is the time of the whole ingest.
-    const wall = (Math.max(...perRecord) * share) / (share * PROCESSES);
-    rows.push(
-      row(
-        'postgres',
-        `ingest, ${PROCESSES} processes`,
-        share * PROCESSES,
-        wall,
-        `${Math.round(1e9 / wall)} records/s in all (slowest process, start-up excluded)`,
-      ),
-    );
-    const cold = await children(PROCESSES, (k) => [
-      'lookup',
-      four,
-      String(share),
-      String(k * share),
-      String(ops),
-    ]);
-    const perOp = Math.max(...cold);
-    rows.push(
-      row(
-        'postgres',
-        `lookup by id, cold, ${PROCESSES} processes`,
-        share * PROCESSES,
-        perOp / PROCESSES,
-        `${Math.round((1e9 / perOp) * PROCESSES)} lookups/s in all; each process ${(perOp / 1000).toFixed(0)} µs/op`,
-      ),
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-    if (admin) {
-      for (const schema of schemas) await admin.driver.read(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await admin.close();
+    const children = Array.from({ length: PROCESSES }, (_, k) => spawnChild(k, n, schema));
+    await Promise.all(children.map((c) => c.ready));
+    const start = process.hrtime.bigint();
+    for (const c of children) c.go();
+    const own = await Promise.all(children.map((c) => c.done));
+    const wallNs = Number(process.hrtime.bigint() - start);
+    const { lost, disagreements, sample } = await check(schema, n);
+    const base = { suite: SUITE, subject: SUBJECT, size: n };
+    const rows: BenchRow[] = [
+      {
+        ...base,
+        name: `ingest, ${PROCESSES} processes at once`,
+        value: n / (wallNs / 1e9),
+        runs: 1,
+        unit: 'peers/s',
+        better: 'higher',
+        notes: `in all; each process ${own.map((ns) => Math.round(n / PROCESSES / (ns / 1e9))).join(', ')} peers/s; 1 in ${CONTEST_EVERY} sightings claims one of ${CONTESTED} contested usernames`,
+      },
+      {
+        ...base,
+        name: 'peers lost',
+        value: lost,
+        unit: 'peers',
+        better: 'lower',
+        notes: `of ${n} ingested by ${PROCESSES} processes`,
+      },
+      {
+        ...base,
+        name: 'usernames where index and records disagree',
+        value: disagreements,
+        unit: 'names',
+        better: 'lower',
+        notes:
+          sample.length > 0 ? sample.join('; ') : 'each name held by one record, the one the index names',
+      },
+    ];
+    if (lost > 0 || disagreements > 0) {
+      process.stderr.write(
+        `postgres bench: FAILED: ${lost} peers lost, ${disagreements} usernames disagree (${sample.join('; ')})\n`,
+      );
+      process.exitCode = 1;
     }
+    return rows;
+  } finally {
+    await admin.driver.read(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.close();
   }
-  return rows;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = process.argv.slice(2);
   if (args[0] === '--child') {
-    const [, role, schema, n, from, ops] = args;
-    await childMain(role as string, schema as string, Number(n), Number(from), Number(ops));
+    await child(Number(args[1]), Number(args[2]), args[3] as string);
   } else {
-    const rows = await runPostgresBench({ quick: args.includes('--quick') });
-    console.table(
-      rows.map((r) => ({
-        ...r,
-        usPerOp: Number(r.usPerOp.toPrecision(4)),
-        opsPerSec: Math.round(r.opsPerSec),
-      })),
-    );
+    console.table(await runPostgresBench({ quick: args.includes('--quick') }));
   }
 }

@@ -10,15 +10,15 @@
  * Suites: peers (pm's peer cache beside GramJS, mtcute and Telethon's stores), e2e (updates and username
  * resolution through the test server, bare GramJS versus GramJS + pm), send (broadcast throughput under
  * Telegram's limits, the limiter's cost), connection (time from the server's return to the first delivered
- * update), testserver (the server's own throughput), postgres (when
- * PM_TEST_POSTGRES_URL is set and bench/postgres.bench.ts exists).
+ * update), testserver (the server's own throughput), postgres (several processes sharing one PostgreSQL store;
+ * needs PM_TEST_POSTGRES_URL, as does the `pm postgres` subject of the peers suite).
  * Seeds are fixed, every figure has a warm-up, and most are the median of several runs (`runs`; `best` is the
  * best run). Figures are for comparing side by side within one run: ratios, not absolute numbers, are what to read.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { CLOCK, nowNs } from './lib/measure.js';
 import { type BenchRow, withRatios } from './lib/row.js';
 import { scalingRows } from './peers/peers.bench.js';
@@ -35,26 +35,6 @@ const option = (name: string): string | undefined =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-/** Rows of the other helper's Postgres benchmark, whatever shape they come in (BenchRow-like or storage rows). */
-function postgresRows(result: unknown): BenchRow[] {
-  if (!Array.isArray(result)) return [];
-  return result.map((r: Record<string, unknown>) => {
-    const subject = typeof r['subject'] === 'string' ? r['subject'] : undefined;
-    const perSecond = typeof r['opsPerSec'] === 'number' ? `${Math.round(r['opsPerSec'])} ops/s` : undefined;
-    const notes = typeof r['notes'] === 'string' ? r['notes'] : perSecond;
-    return {
-      suite: typeof r['suite'] === 'string' ? r['suite'] : 'postgres',
-      name: String(r['name']),
-      // Its rows name the provider alone ('postgres', 'sqlite').
-      ...(subject ? { subject: subject.startsWith('pm ') ? subject : `pm ${subject}` } : {}),
-      ...(typeof r['size'] === 'number' ? { size: r['size'] } : {}),
-      value: Number(r['value'] ?? r['usPerOp']),
-      unit: typeof r['unit'] === 'string' ? r['unit'] : 'µs/op',
-      ...(notes ? { notes } : {}),
-    };
-  });
-}
 
 async function suites(): Promise<Suite[]> {
   const list: Suite[] = [];
@@ -93,14 +73,8 @@ async function suites(): Promise<Suite[]> {
       return figures.map((f) => ({ suite: 'testserver', ...f }));
     },
   });
-  const pgFile = join(here, 'postgres.bench.ts');
-  if (process.env['PM_TEST_POSTGRES_URL'] && existsSync(pgFile)) {
-    // A variable specifier: the file is another helper's and may not exist when this one is type-checked.
-    const pg = (await import(pathToFileURL(pgFile).href)) as {
-      runPostgresBench(o: { quick: boolean }): Promise<unknown>;
-    };
-    list.push({ name: 'postgres', run: async (o) => postgresRows(await pg.runPostgresBench(o)) });
-  }
+  const pg = await import('./postgres.bench.js');
+  list.push({ name: 'postgres', run: (o) => pg.runPostgresBench(o) });
   return list;
 }
 
@@ -209,7 +183,8 @@ async function main(): Promise<void> {
 }
 
 main().then(
-  () => process.exit(0),
+  // Not exit(0): a suite that found a wrong result sets process.exitCode after its rows are written.
+  () => process.exit(),
   (e: unknown) => {
     console.error(e);
     process.exit(1);

@@ -18,7 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { figure } from '../lib/measure.js';
 import type { BenchRow } from '../lib/row.js';
 import type { ChildResult } from './subject.js';
-import { ALL_SUBJECT_NAMES, PERSISTENT, SUBJECT_NAMES } from './subjects/all.js';
+import { ALL_SUBJECT_NAMES, cleanupAfter, PERSISTENT, SUBJECT_NAMES, unavailable } from './subjects/all.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -127,6 +127,7 @@ async function benchOne(subjectName: string, n: number, quick: boolean): Promise
     }
     return rows;
   } finally {
+    await cleanupAfter(subjectName, dir);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -177,6 +178,11 @@ export async function runPeersBench(opts: {
   for (const n of opts.sizes) {
     for (const s of opts.subjects ? ALL_SUBJECT_NAMES : SUBJECT_NAMES) {
       if (opts.subjects && !opts.subjects.includes(s)) continue;
+      const why = await unavailable(s);
+      if (why) {
+        if (n === opts.sizes[0]) process.stderr.write(`peers bench: ${s} skipped: ${why}\n`);
+        continue;
+      }
       const t = performance.now();
       process.stderr.write(`peers bench: ${s}, ${n.toLocaleString('en')} users… `);
       rows.push(...(await benchOne(s, n, opts.quick)));

@@ -25,6 +25,11 @@ export interface OpenStore {
   readonly commits?: string;
   readonly hot: Lookups;
   readonly cold: Lookups;
+  /**
+   * Warms the hot set (each id looked up by id and by username) its own way, e.g. many lookups at once for a store
+   * a round trip away; without it the benchmark looks them up one by one within a time budget.
+   */
+  warm?(ids: readonly bigint[]): Promise<void>;
   /** Why a lookup kind is not measured (the store has no such lookup); keys: 'byUsername'. */
   readonly unsupported?: Partial<Record<keyof Lookups, string>>;
   close(): unknown;
@@ -34,6 +39,11 @@ export interface Subject {
   readonly name: string;
   /** A new store in `dir` (`reopen`: the one a previous `open` left there). */
   open(dir: string, reopen: boolean): Promise<OpenStore>;
+  /**
+   * Removes what the stores opened in folders of `benchDir` keep outside them (a database's schemas), once the
+   * subject is done at one size.
+   */
+  cleanup?(benchDir: string): Promise<void>;
 }
 
 /** One figure a child process measured (see child.ts). */

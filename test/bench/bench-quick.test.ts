@@ -80,6 +80,18 @@ describe('pnpm bench --quick', () => {
       expect(has('peers', 're-sighting, unchanged, cold', s), `re-sightings of ${s}`).toBe(true);
     }
     expect(has('import', 'pm peers import (JSONL export → empty store)', 'pm sqlite')).toBe(true);
+    if (process.env['PM_TEST_POSTGRES_URL']) {
+      for (const f of ['ingest', 'by id, cold', 'by username, cold', 'start-up to first lookup']) {
+        expect(has('peers', f, 'pm postgres'), `peers: ${f} of pm postgres`).toBe(true);
+      }
+      const pg = (name: string) =>
+        json.rows.find((r) => r.suite === 'postgres' && r.name === name && r.subject === 'pm postgres');
+      expect(pg('ingest, 4 processes at once')?.value).toBeGreaterThan(0);
+      expect(pg('peers lost')?.value).toBe(0);
+      expect(pg('usernames where index and records disagree')?.value).toBe(0);
+    } else {
+      expect(json.rows.some((r) => r.subject === 'pm postgres')).toBe(false);
+    }
     expect((await stat(join(ROOT, 'bench', 'chart.quick.svg'))).mtimeMs).toBeGreaterThanOrEqual(
       started - 1000,
     );

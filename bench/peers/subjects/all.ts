@@ -7,6 +7,7 @@ import type { Subject } from '../subject.js';
 const LOADERS: Record<string, () => Promise<Subject>> = {
   'pm memory': async () => (await import('./pm.js')).pmMemory,
   'pm sqlite': async () => (await import('./pm.js')).pmSqlite,
+  'pm postgres': async () => (await import('./postgres.js')).pmPostgres,
   'bare better-sqlite3 (pm schema)': async () => (await import('./bare.js')).bareSqlite,
   'gramjs MemorySession': async () => (await import('./gramjs.js')).gramMemory,
   'gramjs StoreSession': async () => (await import('./gramjs.js')).gramStore,
@@ -27,12 +28,26 @@ export const ALL_SUBJECT_NAMES: readonly string[] = [...SUBJECT_NAMES, ...Object
 /** Stores that keep their peers on disk (their start-up is measured). */
 export const PERSISTENT: ReadonlySet<string> = new Set([
   'pm sqlite',
+  'pm postgres',
   'pm sqlite, flush per batch',
   'bare better-sqlite3 (pm schema)',
   'gramjs StoreSession',
   'mtcute SqliteStorage',
   'telethon .session (replayed)',
 ]);
+
+/** Why a store cannot be measured on this machine (it needs a server that is not configured), by name. */
+export async function unavailable(name: string): Promise<string | undefined> {
+  return name === 'pm postgres' ? (await import('./postgres.js')).postgresUnavailable() : undefined;
+}
+
+/**
+ * Removes what a store's runs in `benchDir` keep outside that folder (the Postgres subject's schemas). Loads only
+ * the subjects that keep something, so the parent process does not load every library.
+ */
+export async function cleanupAfter(name: string, benchDir: string): Promise<void> {
+  if (name === 'pm postgres') await (await import('./postgres.js')).pmPostgres.cleanup?.(benchDir);
+}
 
 export function loadSubject(name: string): Promise<Subject> {
   const load = LOADERS[name] ?? EXTRA[name];

@@ -26,7 +26,8 @@ function toInput(s: Sighting): PeerInput {
   };
 }
 
-function openOver(storage: StorageProvider, flushEachBatch = false): OpenStore {
+/** PeerCache over `storage` as the benchmark drives it (also used by the Postgres subject). */
+export function openOver(storage: StorageProvider, flushEachBatch = false): OpenStore {
   const cache = new PeerCache({ storage, closeStorage: false });
   const cold = new PeerCache({ storage, closeStorage: false, cacheSize: 1, usernameCacheSize: 1 });
   return {
