@@ -1,12 +1,15 @@
 /**
- * Schema migrations, recorded in `pm_schema_version` (one row per applied version). Several processes may open
- * the same store at once: an advisory lock per schema lets one of them migrate while the others wait.
+ * Schema migrations of stores made by earlier versions, recorded in `pm_schema_version` (one row per version
+ * reached). A new store is created at the latest version straight from the table description shared with SQLite
+ * (`STORE_TABLES` of @pm/core); the schema tests check that a migrated store ends with the same tables. A released
+ * migration never changes: a schema change is a new one, and the description changes with it. Several processes
+ * may open the same store at once: an advisory lock per schema lets one of them migrate while the others wait.
  */
-import { StorageError } from '@pm/core';
+import { createStoreStatements, StorageError } from '@pm/core';
 import type { PostgresDriver, Sql } from './driver.js';
 
 /** Each migration is a list of statements; `{S}` stands for the quoted schema. */
-const MIGRATIONS: readonly (readonly string[])[] = [
+export const POSTGRES_MIGRATIONS: readonly (readonly string[])[] = [
   [
     `CREATE TABLE {S}.peers (
       id bigint PRIMARY KEY,
@@ -85,7 +88,7 @@ const MIGRATIONS: readonly (readonly string[])[] = [
   ['ALTER TABLE {S}.dialogs ADD COLUMN start_message_id bigint'],
 ];
 
-export const LATEST_POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;
+export const LATEST_POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.length;
 
 /** Creates the schema if missing and applies the migrations it lacks, in one transaction. */
 export async function migrate(driver: PostgresDriver): Promise<void> {
@@ -109,8 +112,16 @@ export async function migrate(driver: PostgresDriver): Promise<void> {
         `The PostgreSQL schema ${driver.schema} at ${driver.target} is at version ${current}; this @pm/storage-postgres knows up to ${LATEST_POSTGRES_SCHEMA_VERSION}: upgrade it`,
       );
     }
+    if (current === 0) {
+      // A new store: the latest schema straight from the table description.
+      for (const statement of createStoreStatements('postgres', `${schema}.`)) await sql.query(statement);
+      await sql.query(`INSERT INTO ${schema}.pm_schema_version (version) VALUES ($1)`, [
+        LATEST_POSTGRES_SCHEMA_VERSION,
+      ]);
+      return;
+    }
     for (let version = current + 1; version <= LATEST_POSTGRES_SCHEMA_VERSION; version++) {
-      for (const statement of MIGRATIONS[version - 1] ?? [])
+      for (const statement of POSTGRES_MIGRATIONS[version - 1] ?? [])
         await sql.query(statement.replaceAll('{S}.', `${schema}.`));
       await sql.query(`INSERT INTO ${schema}.pm_schema_version (version) VALUES ($1)`, [version]);
     }

@@ -25,6 +25,7 @@ export {
   peerKindOf,
   unmarkPeerId,
 } from './peer-ids.js';
+export * from './schema/index.js';
 export {
   LATEST_SCHEMA_VERSION,
   openSqliteStorage,

@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { PmError, StorageError, type StorageFailureKind } from '../../errors.js';
 import { SQLITE_DEFAULTS } from '../defaults.js';
+import { createStoreStatements } from '../schema/ddl.js';
 import { TxGate } from '../tx-gate.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.js';
@@ -215,12 +216,15 @@ export class SqliteDriver {
     try {
       const current = readVersion(db);
       this.#refuseNewer(current);
-      for (const migration of MIGRATIONS) {
-        if (migration.version <= current) continue;
-        db.exec(migration.sql);
-        db.prepare('DELETE FROM schema_version').run();
-        db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(migration.version);
+      if (current === 0) {
+        // A new store: the latest schema straight from the table description.
+        for (const statement of createStoreStatements('sqlite')) db.exec(statement);
+      } else {
+        // Every pending migration, in this one transaction (migrations.ts).
+        for (const migration of MIGRATIONS) if (migration.version > current) db.exec(migration.sql);
       }
+      db.prepare('DELETE FROM schema_version').run();
+      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(LATEST_SCHEMA_VERSION);
       db.exec('COMMIT');
     } catch (error) {
       if (db.inTransaction) db.exec('ROLLBACK');

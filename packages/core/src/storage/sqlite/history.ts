@@ -1,21 +1,21 @@
 import type { HistoryEntry, HistoryField, HistoryRepository } from '../types.js';
-import { joinUsernames, splitUsernames } from './codec.js';
 import type { SqliteDriver } from './driver.js';
 
 interface HistoryRow {
   peer_id: bigint;
   field: string;
-  old_value: string | null;
-  new_value: string | null;
+  before: string | null;
+  after: string | null;
   at: bigint;
 }
 
+/** Values are JSON, null is NULL: as in PostgreSQL's jsonb columns (storage/schema/tables.ts). */
 function encode(value: string | readonly string[] | null): string | null {
-  return Array.isArray(value) ? joinUsernames(value) : (value as string | null);
+  return value === null ? null : JSON.stringify(value);
 }
 
-function decode(field: HistoryField, value: string | null): string | string[] | null {
-  return field === 'usernames' ? splitUsernames(value) : value;
+function decode(value: string | null): string | string[] | null {
+  return value === null ? null : (JSON.parse(value) as string | string[]);
 }
 
 export class SqliteHistoryRepository implements HistoryRepository {
@@ -30,12 +30,12 @@ export class SqliteHistoryRepository implements HistoryRepository {
     this.#inTx = inTx;
     const db = driver.db;
     this.#insert = db.prepare<[bigint, string, string | null, string | null, number]>(
-      'INSERT INTO peer_history (peer_id, field, old_value, new_value, at) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO history (peer_id, field, before, after, at) VALUES (?, ?, ?, ?, ?)',
     );
     this.#list = db.prepare<[bigint], HistoryRow>(
-      'SELECT peer_id, field, old_value, new_value, at FROM peer_history WHERE peer_id = ? ORDER BY seq',
+      'SELECT peer_id, field, before, after, at FROM history WHERE peer_id = ? ORDER BY seq',
     );
-    this.#deletePeer = db.prepare<[bigint]>('DELETE FROM peer_history WHERE peer_id = ?');
+    this.#deletePeer = db.prepare<[bigint]>('DELETE FROM history WHERE peer_id = ?');
   }
 
   append(entries: readonly HistoryEntry[]): Promise<void> {
@@ -51,8 +51,8 @@ export class SqliteHistoryRepository implements HistoryRepository {
       return {
         peerId: r.peer_id,
         field,
-        before: decode(field, r.old_value),
-        after: decode(field, r.new_value),
+        before: decode(r.before),
+        after: decode(r.after),
         at: Number(r.at),
       } as HistoryEntry;
     });

@@ -1,6 +1,9 @@
 /**
- * Schema migrations, applied in order inside one IMMEDIATE transaction each; `schema_version` holds the version
- * reached. Ids, access hashes and photo ids are INTEGER columns: SQLite stores any signed 64-bit value exactly,
+ * Schema migrations of stores made by earlier versions: every pending one is applied, in order, inside one IMMEDIATE
+ * transaction (driver.ts), so a store is at the version it had or at the latest, never in between; `schema_version`
+ * holds the version reached. A new store is created at the latest version straight from the table description
+ * (`storage/schema/tables.ts`); the schema tests check that a migrated store ends with the same tables. A released
+ * migration never changes: a schema change is a new one, and the description changes with it. Ids, access hashes and photo ids are INTEGER columns: SQLite stores any signed 64-bit value exactly,
  * and the driver reads them with `safeIntegers(true)`, so they come back as `bigint` and never as a JS number.
  * Usernames are stored space-separated in `peers.usernames` (for a one-row `get`).
  *
@@ -159,6 +162,31 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX peers_username ON peers (username) WHERE username IS NOT NULL;
       CREATE INDEX peers_phone ON peers (phone) WHERE phone IS NOT NULL;
       CREATE INDEX usernames_peer ON usernames (peer_id);
+    `,
+  },
+  {
+    // One schema for two databases: the history table and its values as PostgreSQL has them (`history`, `before`
+    // and `after` as JSON, null as NULL; usernames were space-separated, other values plain text), and the index of
+    // pending broadcast recipients SQLite lacked.
+    version: 5,
+    sql: `
+      ALTER TABLE peer_history RENAME TO history;
+      ALTER TABLE history RENAME COLUMN old_value TO before;
+      ALTER TABLE history RENAME COLUMN new_value TO after;
+      UPDATE history SET
+        before = CASE
+          WHEN before IS NULL THEN NULL
+          WHEN field = 'usernames' THEN
+            CASE WHEN before = '' THEN '[]' ELSE '["' || replace(before, ' ', '","') || '"]' END
+          ELSE json_quote(before) END,
+        after = CASE
+          WHEN after IS NULL THEN NULL
+          WHEN field = 'usernames' THEN
+            CASE WHEN after = '' THEN '[]' ELSE '["' || replace(after, ' ', '","') || '"]' END
+          ELSE json_quote(after) END;
+      DROP INDEX peer_history_peer;
+      CREATE INDEX history_peer ON history (peer_id, seq);
+      CREATE INDEX broadcast_recipients_pending ON broadcast_recipients (job_id, user_id) WHERE status = 'pending';
     `,
   },
 ];
