@@ -10,13 +10,10 @@ import type { AuthKey } from 'telegram/crypto/AuthKey.js';
 import { IGE } from 'telegram/crypto/IGE.js';
 import { Logger, LogLevel } from 'telegram/extensions/Logger.js';
 import { MTProtoState } from 'telegram/network/MTProtoState.js';
-import { parseContainer } from '../src/session/wire.js';
+import { Ctor, parseContainer } from '../src/session/wire.js';
 
-const UPDATES = 0x74ae4240; // updates#74ae4240, the same in every layer served
-const GZIP = 0x3072cfa1;
-const CONTAINER = 0x73f1f8dc;
-const BAD_SERVER_SALT = 0xedab447b;
-const RPC_RESULT = 0xf35c6d01;
+const UPDATES = Api.Updates.CONSTRUCTOR_ID; // updates#74ae4240, the same in every layer served
+const BAD_SERVER_SALT = Api.BadServerSalt.CONSTRUCTOR_ID;
 
 export class CountingSession {
   updates = 0;
@@ -95,11 +92,11 @@ export class CountingSession {
     const plain = new IGE(aesKey, iv).decryptIge(payload.subarray(24));
     const body = plain.subarray(32, 32 + plain.readInt32LE(28));
     const bodies =
-      body.readUInt32LE(0) === CONTAINER ? (parseContainer(body) ?? []).map((m) => m.body) : [body];
+      body.readUInt32LE(0) === Ctor.msgContainer ? (parseContainer(body) ?? []).map((m) => m.body) : [body];
     for (const b of bodies) {
       const ctor = b.readUInt32LE(0);
-      if (ctor === UPDATES || ctor === GZIP) this.updates++;
-      else if (ctor === RPC_RESULT) this.answered?.();
+      if (ctor === UPDATES || ctor === Ctor.gzipPacked) this.updates++;
+      else if (ctor === Ctor.rpcResult) this.answered?.();
       else if (ctor === BAD_SERVER_SALT && this.salted) {
         this.state.salt = bigInt(b.readBigInt64LE(20).toString());
         this.salted();

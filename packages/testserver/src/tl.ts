@@ -1,8 +1,10 @@
 /**
  * TL glue: the one place where the MTProto layer reaches into GramJS (a CommonJS package) from ESM.
  * Requests parse and answers serialize with GramJS's own `Api.*` classes; this module adds only what GramJS
- * does not have on the server side: the declared result type of a method (to serialize `Vector<long>`,
- * `Bool`...) and conversions between `big-integer` (GramJS) and native `bigint` (this project).
+ * does not have on the server side: the declared result type of a method and the bare results GramJS has no
+ * class for (`Vector<long>`, `Vector<int>`, `Bool`), and conversions between `big-integer` (GramJS) and native
+ * `bigint` (this project). The session's envelopes are in session/wire.ts; another layer's objects are written
+ * from its schema by layers/tl-codec.ts.
  */
 import bigInt from 'big-integer';
 import { Api } from 'telegram';
@@ -18,6 +20,7 @@ export { IGE } from 'telegram/crypto/IGE.js';
 export { _serverKeys as gramServerKeys } from 'telegram/crypto/RSA.js';
 export { PromisedNetSockets } from 'telegram/extensions/PromisedNetSockets.js';
 export { crc32, generateKeyDataFromNonce } from 'telegram/Helpers.js';
+export { GZIPPacked, MessageContainer, RPCResult } from 'telegram/tl/core/index.js';
 export { Api, apiTl, BinaryReader, bigInt, LAYER, serializeBytes };
 
 /** GramJS's 64/128/256-bit integer type. */
@@ -38,11 +41,6 @@ export function toBigInteger(value: bigint): BigInteger {
 /** Reads one boxed TL object (GramJS `tgReadObject`). Throws on an unknown constructor or short buffer. */
 export function readTlObject(data: Buffer): TLObject {
   return new BinaryReader(data).tgReadObject();
-}
-
-/** Whether `obj` is a GramJS instance of a TL method (as opposed to a constructor). */
-export function isTlMethod(obj: TLObject): boolean {
-  return obj !== null && typeof obj === 'object' && obj.classType === 'request';
 }
 
 let resultTypes: Map<number, string> | undefined;

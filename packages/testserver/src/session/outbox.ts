@@ -1,9 +1,10 @@
 import type { AuthKeyStore } from '../auth/auth-key-store.js';
+import { Api, toBigInteger } from '../tl.js';
 import { encryptServerPacket } from './crypto.js';
 import type { ServerMsgIds } from './msg-id.js';
 import type { MtSession, OutMessage } from './mt-session.js';
 import type { SaltBook } from './salts.js';
-import { buildContainer, type ContainedMessage, Ctor, TlWriter } from './wire.js';
+import { buildContainer, type ContainedMessage } from './wire.js';
 
 export interface OutboxOptions {
   readonly authKeys: AuthKeyStore;
@@ -50,7 +51,7 @@ export class Outbox {
       if (!session.link?.isOpen || session.pendingAcks.size === 0) return;
       const ids = [...session.pendingAcks];
       session.pendingAcks.clear();
-      const body = new TlWriter().uint(Ctor.msgsAck).longVector(ids).build();
+      const body = new Api.MsgsAck({ msgIds: ids.map(toBigInteger) }).getBytes();
       this.enqueue(session, { body, contentRelated: false, kind: 'response' });
     }, this.options.ackDelayMs);
     timer.unref();

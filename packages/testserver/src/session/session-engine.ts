@@ -3,7 +3,7 @@ import type { AuthKeyStore } from '../auth/auth-key-store.js';
 import type { Backend, CallContext, TLObject } from '../backend.js';
 import { type LayerBook, LayerRequestError, peekLayer } from '../layers/layer-book.js';
 import type { TlSchema } from '../layers/tl-schema.js';
-import { Api, readTlObject, resultTypeOf, serializeResult } from '../tl.js';
+import { Api, readTlObject, resultTypeOf, serializeResult, toBigInteger, toBigint } from '../tl.js';
 import type { PlainMessage } from './crypto.js';
 import { checkClientMsgId, msgIdSeconds, type ServerMsgIds } from './msg-id.js';
 import type { MtSession, SessionLink } from './mt-session.js';
@@ -15,11 +15,11 @@ import {
   type ContainedMessage,
   Ctor,
   EITHER_PARITY,
+  futureSaltsBody,
   maybeGzip,
   NOT_CONTENT_RELATED,
   parseContainer,
-  SERVICE_MIN_LENGTH,
-  TlWriter,
+  rpcResultBody,
   unpackGzip,
 } from './wire.js';
 
@@ -98,25 +98,23 @@ export class SessionEngine {
     }
     if (!salts.isValid(authKeyId, m.salt)) {
       this.options.counters.badServerSalts++;
-      const body = new TlWriter()
-        .uint(Ctor.badServerSalt)
-        .long(m.msgId)
-        .int(m.seqNo)
-        .int(48)
-        .long(salts.current(authKeyId))
-        .build();
+      const body = new Api.BadServerSalt({
+        badMsgId: toBigInteger(m.msgId),
+        badMsgSeqno: m.seqNo,
+        errorCode: 48,
+        newServerSalt: toBigInteger(salts.current(authKeyId)),
+      }).getBytes();
       this.outbox.enqueue(session, { body, contentRelated: false, kind: 'response' });
       return;
     }
     if (!session.announced) {
       session.announced = true;
       this.options.counters.newSessions++;
-      const body = new TlWriter()
-        .uint(Ctor.newSessionCreated)
-        .long(m.msgId)
-        .long(session.uniqueId)
-        .long(salts.current(authKeyId))
-        .build();
+      const body = new Api.NewSessionCreated({
+        firstMsgId: toBigInteger(m.msgId),
+        uniqueId: toBigInteger(session.uniqueId),
+        serverSalt: toBigInteger(salts.current(authKeyId)),
+      }).getBytes();
       this.outbox.enqueue(session, { body, contentRelated: true, kind: 'server' });
     }
     this.processMessage(session, { msgId: m.msgId, seqNo: m.seqNo, body: m.body }, false);
@@ -192,7 +190,11 @@ export class SessionEngine {
 
   private badMsg(session: MtSession, msgId: bigint, seqNo: number, code: number): void {
     this.options.counters.badMsgNotifications++;
-    const body = new TlWriter().uint(Ctor.badMsgNotification).long(msgId).int(seqNo).int(code).build();
+    const body = new Api.BadMsgNotification({
+      badMsgId: toBigInteger(msgId),
+      badMsgSeqno: seqNo,
+      errorCode: code,
+    }).getBytes();
     this.outbox.enqueue(session, { body, contentRelated: false, kind: 'response' });
   }
 
@@ -238,7 +240,6 @@ export class SessionEngine {
     session.remember(msgId, seqNo);
     // An ack is never acknowledged (whatever its seqno says), or two peers would ack each other forever.
     if (seqNo % 2 === 1 && ctor !== Ctor.msgsAck) session.pendingAcks.add(msgId);
-    if (body.length < (SERVICE_MIN_LENGTH.get(ctor) ?? 4)) return; // truncated service message: ignore it
 
     switch (ctor) {
       case Ctor.msgContainer: {
@@ -260,19 +261,11 @@ export class SessionEngine {
         return;
       case Ctor.ping:
       case Ctor.pingDelayDisconnect:
-        this.ping(session, msgId, body);
-        return;
       case Ctor.getFutureSalts:
-        this.futureSalts(session, msgId, body);
-        return;
       case Ctor.destroySession:
-        this.destroySession(session, msgId, body);
-        return;
       case Ctor.rpcDropAnswer:
-        this.dropAnswer(session, msgId, body);
-        return;
       case Ctor.msgsStateReq:
-        this.stateReq(session, msgId, body);
+        this.serviceQuery(session, msgId, body);
         return;
       default:
         this.startRpc(session, msgId, body, ctor);
@@ -280,67 +273,69 @@ export class SessionEngine {
     }
   }
 
-  private ping(session: MtSession, msgId: bigint, body: Buffer): void {
-    const pingId = body.readBigInt64LE(4);
-    if (body.readUInt32LE(0) === Ctor.pingDelayDisconnect && body.length >= 16) {
-      const delaySeconds = body.readInt32LE(12);
-      session.link?.scheduleDisconnect(delaySeconds);
+  /** A service query the session answers itself; a truncated one is ignored. */
+  private serviceQuery(session: MtSession, msgId: bigint, body: Buffer): void {
+    let query: TLObject;
+    try {
+      query = readTlObject(body);
+    } catch {
+      return;
     }
-    const pong = new TlWriter().uint(Ctor.pong).long(msgId).long(pingId).build();
-    this.outbox.enqueue(session, { body: pong, contentRelated: true, kind: 'response', answers: msgId });
+    const answer = (bytes: Buffer): void =>
+      this.outbox.enqueue(session, { body: bytes, contentRelated: true, kind: 'response', answers: msgId });
+    if (query instanceof Api.Ping || query instanceof Api.PingDelayDisconnect) {
+      if (query instanceof Api.PingDelayDisconnect) session.link?.scheduleDisconnect(query.disconnectDelay);
+      answer(new Api.Pong({ msgId: toBigInteger(msgId), pingId: query.pingId }).getBytes());
+    } else if (query instanceof Api.GetFutureSalts) {
+      const salts = this.options.salts.future(session.authKeyId, query.num);
+      answer(futureSaltsBody(msgId, Math.floor(this.options.now() / 1000), salts));
+    } else if (query instanceof Api.DestroySession) {
+      answer(this.destroySession(session, toBigint(query.sessionId)));
+    } else if (query instanceof Api.RpcDropAnswer) {
+      this.rpcResult(session, msgId, this.dropAnswer(session, toBigint(query.reqMsgId)));
+    } else if (query instanceof Api.MsgsStateReq) {
+      const info = this.stateInfo(session, query.msgIds.map(toBigint));
+      this.outbox.enqueue(session, {
+        // info:string holds bytes below 0x80 only, which GramJS's (UTF-8) string writer keeps as they are.
+        body: new Api.MsgsStateInfo({
+          reqMsgId: toBigInteger(msgId),
+          info: info.toString('latin1'),
+        }).getBytes(),
+        contentRelated: false,
+        kind: 'response',
+        answers: msgId,
+      });
+    }
   }
 
-  private futureSalts(session: MtSession, msgId: bigint, body: Buffer): void {
-    const num = body.length >= 8 ? body.readInt32LE(4) : 1;
-    const salts = this.options.salts.future(session.authKeyId, num);
-    // future_salts ... salts:vector<future_salt>: a bare vector of bare future_salt (no constructor ids).
-    const w = new TlWriter()
-      .uint(Ctor.futureSalts)
-      .long(msgId)
-      .int(Math.floor(this.options.now() / 1000))
-      .int(salts.length);
-    for (const s of salts) w.int(s.validSince).int(s.validUntil).long(s.salt);
-    this.outbox.enqueue(session, { body: w.build(), contentRelated: true, kind: 'response', answers: msgId });
-  }
-
-  private destroySession(session: MtSession, msgId: bigint, body: Buffer): void {
-    const target = body.readBigInt64LE(4);
+  private destroySession(session: MtSession, target: bigint): Buffer {
     const other =
       target === session.sessionId ? undefined : this.options.registry.get(session.authKeyId, target);
     if (other) this.forget(other, other.link?.connectionId ?? -1);
-    const answer = new TlWriter()
-      .uint(other ? Ctor.destroySessionOk : Ctor.destroySessionNone)
-      .long(target)
-      .build();
-    this.outbox.enqueue(session, { body: answer, contentRelated: true, kind: 'response', answers: msgId });
+    const sessionId = toBigInteger(target);
+    return (
+      other ? new Api.DestroySessionOk({ sessionId }) : new Api.DestroySessionNone({ sessionId })
+    ).getBytes();
   }
 
-  private dropAnswer(session: MtSession, msgId: bigint, body: Buffer): void {
-    const target = body.readBigInt64LE(4);
-    let answer: Buffer;
-    if (session.inFlight.has(target)) {
-      session.dropped.add(target);
-      answer = new TlWriter().uint(Ctor.rpcAnswerDroppedRunning).build();
-    } else {
-      answer = new TlWriter().uint(Ctor.rpcAnswerUnknown).build();
-    }
-    this.rpcResult(session, msgId, answer);
+  private dropAnswer(session: MtSession, target: bigint): Buffer {
+    if (!session.inFlight.has(target)) return new Api.RpcAnswerUnknown().getBytes();
+    session.dropped.add(target);
+    return new Api.RpcAnswerDroppedRunning().getBytes();
   }
 
-  private stateReq(session: MtSession, msgId: bigint, body: Buffer): void {
-    const count = body.length >= 12 ? body.readInt32LE(8) : 0;
+  /** One byte per asked msg_id (msgs_state_info): received, running, too new, too old, or unknown. */
+  private stateInfo(session: MtSession, ids: readonly bigint[]): Buffer {
     const nowSeconds = this.options.now() / 1000;
     const oldest = session.oldestRemembered();
-    const info = Buffer.alloc(Math.max(0, Math.min(count, Math.floor((body.length - 12) / 8))));
-    for (let i = 0; i < info.length; i++) {
-      const id = body.readBigInt64LE(12 + i * 8);
+    const info = Buffer.alloc(ids.length);
+    for (const [i, id] of ids.entries()) {
       if (session.hasReceived(id)) info[i] = session.inFlight.has(id) ? 4 | 32 : 4;
       else if (msgIdSeconds(id) > nowSeconds + 30) info[i] = 3;
       else if (oldest !== undefined && id < oldest) info[i] = 1;
       else info[i] = 2;
     }
-    const answer = new TlWriter().uint(Ctor.msgsStateInfo).long(msgId).bytes(info).build();
-    this.outbox.enqueue(session, { body: answer, contentRelated: false, kind: 'response', answers: msgId });
+    return info;
   }
 
   private startRpc(session: MtSession, msgId: bigint, body: Buffer, ctor: number): void {
@@ -451,7 +446,7 @@ export class SessionEngine {
   }
 
   private rpcResult(session: MtSession, reqMsgId: bigint, result: Buffer): void {
-    const body = new TlWriter().uint(Ctor.rpcResult).long(reqMsgId).raw(result).build();
+    const body = rpcResultBody(reqMsgId, result);
     this.outbox.enqueue(session, { body, contentRelated: true, kind: 'response', answers: reqMsgId });
   }
 }

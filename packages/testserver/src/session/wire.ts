@@ -1,37 +1,31 @@
+/**
+ * The bytes of the session layer. Service messages are GramJS's `Api.*` objects (tl.ts), written with their own
+ * `getBytes()`; what is here is only what GramJS cannot write on a server's behalf, each for a reason given below:
+ * the envelopes that wrap bytes already serialized (rpc_result, msg_container, gzip_packed) and future_salts.
+ */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { serializeBytes } from '../tl.js';
+import { Api, BinaryReader, GZIPPacked, MessageContainer, RPCResult, serializeBytes } from '../tl.js';
 
-/** Constructor ids of the MTProto service layer that the session handles itself. */
+/** Constructor ids the session dispatches on, from GramJS's schema. */
 export const Ctor = {
-  msgContainer: 0x73f1f8dc,
-  gzipPacked: 0x3072cfa1,
-  rpcResult: 0xf35c6d01,
-  rpcError: 0x2144ca19,
-  msgsAck: 0x62d6b459,
-  badMsgNotification: 0xa7eff811,
-  badServerSalt: 0xedab447b,
-  newSessionCreated: 0x9ec20908,
-  msgsStateReq: 0xda69fb52,
-  msgsStateInfo: 0x04deb57d,
-  msgsAllInfo: 0x8cc0d131,
-  msgDetailedInfo: 0x276d3ec6,
-  msgNewDetailedInfo: 0x809db6df,
-  msgResendReq: 0x7d861a08,
-  httpWait: 0x9299359f,
-  ping: 0x7abe77ec,
-  pingDelayDisconnect: 0xf3427b8c,
-  pong: 0x347773c5,
-  getFutureSalts: 0xb921bd04,
-  futureSalts: 0xae500895,
-  futureSalt: 0x0949d9dc,
-  destroySession: 0xe7512126,
-  destroySessionOk: 0xe22045fc,
-  destroySessionNone: 0x62d350c9,
-  rpcDropAnswer: 0x58e4a740,
-  rpcAnswerUnknown: 0x5e2ad36e,
-  rpcAnswerDroppedRunning: 0xcd78e586,
-  rpcAnswerDropped: 0xa43ad8b7,
-  vector: 0x1cb5c415,
+  msgContainer: MessageContainer.CONSTRUCTOR_ID,
+  gzipPacked: GZIPPacked.CONSTRUCTOR_ID,
+  rpcResult: RPCResult.CONSTRUCTOR_ID,
+  rpcError: Api.RpcError.CONSTRUCTOR_ID,
+  msgsAck: Api.MsgsAck.CONSTRUCTOR_ID,
+  msgsStateReq: Api.MsgsStateReq.CONSTRUCTOR_ID,
+  msgsStateInfo: Api.MsgsStateInfo.CONSTRUCTOR_ID,
+  msgsAllInfo: Api.MsgsAllInfo.CONSTRUCTOR_ID,
+  msgDetailedInfo: Api.MsgDetailedInfo.CONSTRUCTOR_ID,
+  msgNewDetailedInfo: Api.MsgNewDetailedInfo.CONSTRUCTOR_ID,
+  msgResendReq: Api.MsgResendReq.CONSTRUCTOR_ID,
+  httpWait: Api.HttpWait.CONSTRUCTOR_ID,
+  ping: Api.Ping.CONSTRUCTOR_ID,
+  pingDelayDisconnect: Api.PingDelayDisconnect.CONSTRUCTOR_ID,
+  getFutureSalts: Api.GetFutureSalts.CONSTRUCTOR_ID,
+  futureSalts: Api.FutureSalts.CONSTRUCTOR_ID,
+  destroySession: Api.DestroySession.CONSTRUCTOR_ID,
+  rpcDropAnswer: Api.RpcDropAnswer.CONSTRUCTOR_ID,
 } as const;
 
 /**
@@ -59,62 +53,6 @@ export const EITHER_PARITY: ReadonlySet<number> = new Set([
 /** Messages that must carry an even seqno (34 otherwise). */
 export const NOT_CONTENT_RELATED: ReadonlySet<number> = new Set([Ctor.msgContainer]);
 
-/** Shortest valid body (constructor id included) of the service queries the session answers itself. */
-export const SERVICE_MIN_LENGTH: ReadonlyMap<number, number> = new Map([
-  [Ctor.ping, 12],
-  [Ctor.pingDelayDisconnect, 16],
-  [Ctor.getFutureSalts, 8],
-  [Ctor.destroySession, 12],
-  [Ctor.rpcDropAnswer, 12],
-  [Ctor.msgsStateReq, 12],
-]);
-
-/** A little TL writer for the handful of service messages written by hand. */
-export class TlWriter {
-  private readonly parts: Buffer[] = [];
-
-  int(value: number): this {
-    const b = Buffer.alloc(4);
-    b.writeInt32LE(value | 0, 0);
-    this.parts.push(b);
-    return this;
-  }
-
-  uint(value: number): this {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(value >>> 0, 0);
-    this.parts.push(b);
-    return this;
-  }
-
-  long(value: bigint): this {
-    const b = Buffer.alloc(8);
-    b.writeBigInt64LE(BigInt.asIntN(64, value), 0);
-    this.parts.push(b);
-    return this;
-  }
-
-  bytes(value: Buffer | string): this {
-    this.parts.push(serializeBytes(value));
-    return this;
-  }
-
-  raw(value: Buffer): this {
-    this.parts.push(value);
-    return this;
-  }
-
-  longVector(values: readonly bigint[]): this {
-    this.uint(Ctor.vector).int(values.length);
-    for (const v of values) this.long(v);
-    return this;
-  }
-
-  build(): Buffer {
-    return Buffer.concat(this.parts);
-  }
-}
-
 /** One message of a msg_container. */
 export interface ContainedMessage {
   readonly msgId: bigint;
@@ -122,7 +60,10 @@ export interface ContainedMessage {
   readonly body: Buffer;
 }
 
-/** Splits a msg_container body (after its constructor id). Returns `undefined` when it is malformed. */
+/**
+ * Splits a msg_container body (after its constructor id), keeping each message's bytes (GramJS's reader parses
+ * them, and the session must see an unknown or broken one to answer it). `undefined` when malformed.
+ */
 export function parseContainer(body: Buffer): ContainedMessage[] | undefined {
   if (body.length < 8) return undefined;
   const count = body.readInt32LE(4);
@@ -142,37 +83,71 @@ export function parseContainer(body: Buffer): ContainedMessage[] | undefined {
   return out;
 }
 
-/** Builds a msg_container from already numbered messages. */
+/** msg_container of already numbered messages (GramJS only reads containers). */
 export function buildContainer(messages: readonly ContainedMessage[]): Buffer {
-  const w = new TlWriter().uint(Ctor.msgContainer).int(messages.length);
-  for (const m of messages) w.long(m.msgId).int(m.seqNo).int(m.body.length).raw(m.body);
-  return w.build();
+  const size = messages.reduce((n, m) => n + 16 + m.body.length, 8);
+  const out = Buffer.allocUnsafe(size);
+  out.writeUInt32LE(Ctor.msgContainer, 0);
+  out.writeInt32LE(messages.length, 4);
+  let at = 8;
+  for (const m of messages) {
+    out.writeBigInt64LE(m.msgId, at);
+    out.writeInt32LE(m.seqNo, at + 8);
+    out.writeInt32LE(m.body.length, at + 12);
+    m.body.copy(out, at + 16);
+    at += 16 + m.body.length;
+  }
+  return out;
+}
+
+/** rpc_result answering `reqMsgId` with `result`, already serialized (GramJS only reads rpc_result). */
+export function rpcResultBody(reqMsgId: bigint, result: Buffer): Buffer {
+  const head = Buffer.allocUnsafe(12);
+  head.writeUInt32LE(Ctor.rpcResult, 0);
+  head.writeBigInt64LE(reqMsgId, 4);
+  return Buffer.concat([head, result]);
+}
+
+/**
+ * future_salts. Its `salts:vector<future_salt>` is a bare vector of bare future_salt: no constructor ids, which
+ * is how clients read it; GramJS 2.26 writes (and reads) each element with its id.
+ */
+export function futureSaltsBody(
+  reqMsgId: bigint,
+  now: number,
+  salts: ReadonlyArray<{ validSince: number; validUntil: number; salt: bigint }>,
+): Buffer {
+  const out = Buffer.allocUnsafe(20 + 16 * salts.length);
+  out.writeUInt32LE(Ctor.futureSalts, 0);
+  out.writeBigInt64LE(reqMsgId, 4);
+  out.writeInt32LE(now, 12);
+  out.writeInt32LE(salts.length, 16);
+  salts.forEach((s, i) => {
+    out.writeInt32LE(s.validSince, 20 + 16 * i);
+    out.writeInt32LE(s.validUntil, 24 + 16 * i);
+    out.writeBigInt64LE(s.salt, 28 + 16 * i);
+  });
+  return out;
 }
 
 /** Largest accepted size of an unpacked gzip_packed. */
 const MAX_GUNZIPPED_BYTES = 16 * 1024 * 1024;
 
-/** Unpacks a gzip_packed body (including its constructor id). Throws on corrupt data. */
+/** Unpacks a gzip_packed body (including its constructor id). Throws on corrupt or short data. */
 export function unpackGzip(body: Buffer): Buffer {
-  const reader = readTlBytes(body, 4);
-  return gunzipSync(reader, { maxOutputLength: MAX_GUNZIPPED_BYTES });
+  const reader = new BinaryReader(body);
+  reader.readInt(false);
+  return gunzipSync(reader.tgReadBytes(), { maxOutputLength: MAX_GUNZIPPED_BYTES });
 }
 
-/** gzip_packed of `data` when that is smaller than `data` and `data` is at least `threshold` bytes. */
+/**
+ * gzip_packed of `data` when that is smaller than `data` and `data` is at least `threshold` bytes (GramJS's
+ * GZIPPacked does not compress: its gzip() returns the data as is).
+ */
 export function maybeGzip(data: Buffer, threshold: number): Buffer {
   if (data.length < threshold) return data;
-  const packed = new TlWriter().uint(Ctor.gzipPacked).bytes(gzipSync(data)).build();
+  const head = Buffer.allocUnsafe(4);
+  head.writeUInt32LE(Ctor.gzipPacked, 0);
+  const packed = Buffer.concat([head, serializeBytes(gzipSync(data))]);
   return packed.length < data.length ? packed : data;
-}
-
-function readTlBytes(buf: Buffer, offset: number): Buffer {
-  const first = buf[offset];
-  if (first === undefined) throw new RangeError('bytes: buffer too short');
-  if (first < 254) {
-    if (offset + 1 + first > buf.length) throw new RangeError('bytes: buffer too short');
-    return buf.subarray(offset + 1, offset + 1 + first);
-  }
-  const length = buf.readUIntLE(offset + 1, 3);
-  if (offset + 4 + length > buf.length) throw new RangeError('bytes: buffer too short');
-  return buf.subarray(offset + 4, offset + 4 + length);
 }
