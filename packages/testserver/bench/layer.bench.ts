@@ -9,7 +9,8 @@
  */
 import type { AuthKey } from 'telegram/crypto/AuthKey.js';
 import type { LayerBook } from '../src/layers/layer-book.js';
-import type { TestServer, UserHandle } from '../src/scenario.js';
+import type { UserHandle } from '../src/scenario.js';
+import type { TestServer } from '../src/test-server.js';
 import { CountingSession } from './layer-client.js';
 
 /** One figure of the testserver suite (the root bench adds the suite's name). */

@@ -15,7 +15,7 @@ import { Logger, LogLevel } from 'telegram/extensions/Logger.js';
 import { StringSession } from 'telegram/sessions/index.js';
 import { Bench } from 'tinybench';
 import { defaultLayerSources, LayerBook } from '../src/layers/layer-book.js';
-import { TestServer } from '../src/scenario.js';
+import { TestServer } from '../src/test-server.js';
 import { LAYER } from '../src/tl.js';
 import { runLayerBench, type ServerFigure } from './layer.bench.js';
 

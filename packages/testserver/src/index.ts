@@ -18,8 +18,6 @@ export {
   type CallbackQueryHandle,
   ChatHandle,
   type InboxMessage,
-  TestServer,
-  type TestServerOptions,
   UserHandle,
 } from './scenario.js';
 export { type Cast, runCommand, STANDALONE_HELP, seedWorld } from './standalone.js';
@@ -32,6 +30,7 @@ export {
   standaloneUsage,
   TESTSERVER_API,
 } from './standalone-cli.js';
+export { TestServer, type TestServerOptions } from './test-server.js';
 export {
   type ConnectionLimits,
   DEFAULT_CONNECTION_LIMITS,

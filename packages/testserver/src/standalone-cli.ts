@@ -5,8 +5,8 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { TestServer } from './scenario.js';
 import { type Cast, runCommand, STANDALONE_HELP, seedWorld } from './standalone.js';
+import { TestServer } from './test-server.js';
 
 /** Any API id and 32-hex-digit hash work with the testserver; these are the ones the banner shows. */
 export const TESTSERVER_API = { apiId: 12345, apiHash: '0123456789abcdef0123456789abcdef' } as const;

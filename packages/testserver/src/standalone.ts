@@ -2,7 +2,8 @@
  * The standalone loopback Telegram's cast and keyboard commands, shared by `pnpm testserver` (cli.ts) and
  * `pm testserver` (@pm/cli): a bot, four users and a group, and one-line commands that make the users act.
  */
-import type { BotHandle, ChatHandle, TestServer, UserHandle } from './scenario.js';
+import type { BotHandle, ChatHandle, UserHandle } from './scenario.js';
+import type { TestServer } from './test-server.js';
 
 export const STANDALONE_HELP = `commands:
   users                       list users

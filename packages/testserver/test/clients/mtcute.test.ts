@@ -7,7 +7,8 @@ import { type BotStoppedUpdate, MemoryStorage, type Message, TelegramClient } fr
 import { addPublicKey, NodeCryptoProvider } from '@mtcute/node/utils.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { testServerPublicKeyPem } from '../../src/keys.js';
-import { type BotHandle, TestServer } from '../../src/scenario.js';
+import type { BotHandle } from '../../src/scenario.js';
+import { TestServer } from '../../src/test-server.js';
 
 beforeAll(async () => {
   const crypto = new NodeCryptoProvider();

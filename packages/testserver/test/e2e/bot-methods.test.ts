@@ -1,7 +1,8 @@
 import bigInt from 'big-integer';
 import { Api, type TelegramClient } from 'telegram';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type BotHandle, TestServer, type UserHandle } from '../../src/scenario.js';
+import type { BotHandle, UserHandle } from '../../src/scenario.js';
+import { TestServer } from '../../src/test-server.js';
 import { ManualClock } from '../../src/world/clock.js';
 import { botClient, collectUpdates, rpcOutcome, until } from './client.js';
 

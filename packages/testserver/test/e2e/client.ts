@@ -5,7 +5,7 @@ import { type Api, TelegramClient } from 'telegram';
 import { Raw } from 'telegram/events/index.js';
 import { Logger, LogLevel } from 'telegram/extensions/Logger.js';
 import { StringSession } from 'telegram/sessions/index.js';
-import type { TestServer } from '../../src/scenario.js';
+import type { TestServer } from '../../src/test-server.js';
 
 export interface ClientOptions {
   /** A saved StringSession (reuses its auth key). */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { TelegramClient } from 'telegram';
 import { Api } from 'telegram';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TestServer } from '../../src/scenario.js';
+import { TestServer } from '../../src/test-server.js';
 import { botClient, connectClient, rpcOutcome } from './client.js';
 
 let tg: TestServer;

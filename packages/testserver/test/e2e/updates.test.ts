@@ -1,7 +1,8 @@
 import bigInt from 'big-integer';
 import { Api, errors, type TelegramClient } from 'telegram';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type BotHandle, TestServer } from '../../src/scenario.js';
+import type { BotHandle } from '../../src/scenario.js';
+import { TestServer } from '../../src/test-server.js';
 import { botClient, collectUpdates, connectClient, rpcOutcome, until } from './client.js';
 
 let tg: TestServer;

@@ -5,7 +5,8 @@
 import bigInt, { type BigInteger } from 'big-integer';
 import { Api } from 'telegram';
 import type { CallContext, TLObject } from '../../src/backend.js';
-import { type BotHandle, TestServer, type TestServerOptions } from '../../src/scenario.js';
+import type { BotHandle } from '../../src/scenario.js';
+import { TestServer, type TestServerOptions } from '../../src/test-server.js';
 import { ManualClock } from '../../src/world/clock.js';
 
 export interface Pushed {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import bigInt from 'big-integer';
 import { Api } from 'telegram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestServer } from '../../src/scenario.js';
+import { TestServer } from '../../src/test-server.js';
 import { ctx } from './harness.js';
 
 const dirs: string[] = [];
