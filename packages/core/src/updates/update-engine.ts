@@ -39,8 +39,10 @@ export class UpdateEngine {
   private state: UpdateState | undefined;
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
-  /** Set inside a queued job, so stop() can tell it was called from a handler of that job. */
+  /** Set while a job runs code that may call handlers, so stop() can tell it was called from one of them. */
   private readonly inJob = new AsyncLocalStorage<true>();
+  /** Nesting of handlers() calls. */
+  private handlerDepth = 0;
   /** Jobs queued and not yet started. */
   private pending = 0;
   /** Containers applied since the state was last saved. */
@@ -53,10 +55,12 @@ export class UpdateEngine {
 
   /** Loads (or fetches) the state, then catches up on everything missed since it was saved. */
   start(): Promise<void> {
-    return this.enqueue(async () => {
-      this.state = (await this.deps.loadState()) ?? (await this.initialState());
-      await this.catchUp();
-    });
+    return this.enqueue(() =>
+      this.handlers(async () => {
+        this.state = (await this.deps.loadState()) ?? (await this.initialState());
+        await this.catchUp();
+      }),
+    );
   }
 
   /**
@@ -65,7 +69,7 @@ export class UpdateEngine {
    */
   push(incoming: IncomingUpdates, prepare?: () => Promise<void>): Promise<void> {
     return this.enqueue(async () => {
-      if (prepare) await prepare();
+      if (prepare) await this.handlers(prepare);
       await this.process(incoming);
     });
   }
@@ -101,7 +105,7 @@ export class UpdateEngine {
       this.pending--;
       if (this.stopped) return;
       try {
-        await this.inJob.run(true, job);
+        await job();
         if (this.stopped) return; // stopped from inside the job: stop() saved the state already
         // Save when the queue runs dry, and at least every SAVE_EVERY containers during a burst: one write per
         // burst instead of one per container. A crash can then replay at most that many containers.
@@ -113,6 +117,20 @@ export class UpdateEngine {
     });
     this.queue = run;
     return run;
+  }
+
+  /**
+   * Runs a part of a job that may reach the bot's handlers (ingest, delivery, catch-up) with `inJob` set. While any
+   * AsyncLocalStorage is enabled, Node 20 runs a hook on every promise the process creates (GramJS's receive loop
+   * included), so it is enabled only for these parts, not for the whole life of the client.
+   */
+  private async handlers<T>(fn: () => Promise<T>): Promise<T> {
+    this.handlerDepth++;
+    try {
+      return await this.inJob.run(true, fn);
+    } finally {
+      if (--this.handlerDepth === 0) this.inJob.disable();
+    }
   }
 
   private async persist(): Promise<void> {
@@ -130,18 +148,18 @@ export class UpdateEngine {
   private async process(incoming: IncomingUpdates): Promise<void> {
     if (!this.state) return; // not started: start() will catch up through getDifference
     if (incoming.kind === 'connection') {
-      if (incoming.state === 'connected') await this.catchUp();
+      if (incoming.state === 'connected') await this.handlers(() => this.catchUp());
       return;
     }
     if (incoming.kind === 'tooLong') {
-      await this.catchUp();
+      await this.handlers(() => this.catchUp());
       return;
     }
     const { seq, seqStart } = incoming;
     if (seq !== 0) {
       if (this.state.seq + 1 < seqStart) {
         this.stats.gaps++;
-        await this.catchUp();
+        await this.handlers(() => this.catchUp());
         return;
       }
       if (this.state.seq + 1 > seqStart && this.state.seq >= seq) {
@@ -153,7 +171,7 @@ export class UpdateEngine {
       const verdict = this.check(u);
       if (verdict === 'gap') {
         this.stats.gaps++;
-        await this.catchUp();
+        await this.handlers(() => this.catchUp());
         return;
       }
       if (verdict === 'duplicate') {
@@ -199,7 +217,7 @@ export class UpdateEngine {
     if (this.stopped) return; // a handler stopped the client: the rest of the container is not delivered
     this.stats.delivered++;
     try {
-      if ((await this.deps.deliver(update)) === true) this.urgent = true;
+      if ((await this.handlers(() => this.deps.deliver(update))) === true) this.urgent = true;
     } catch (e) {
       this.deps.onError(e);
     }

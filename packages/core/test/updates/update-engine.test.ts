@@ -174,3 +174,72 @@ describe('UpdateEngine state saving', () => {
     expect(saves.at(-1)?.pts).toBe(6);
   });
 });
+
+describe('UpdateEngine stopped from a handler', () => {
+  const base = { pts: 0, qts: 0, seq: 0, date: 0 };
+  const make = (
+    over: Partial<ConstructorParameters<typeof UpdateEngine>[0]>,
+  ): { engine: UpdateEngine; saves: UpdateState[] } => {
+    const saves: UpdateState[] = [];
+    const engine = new UpdateEngine({
+      loadState: async () => base,
+      saveState: async (s) => {
+        saves.push(s);
+      },
+      fetchState: async () => base,
+      fetchDifference: async () => ({ kind: 'empty', date: 0, seq: 0 }),
+      deliver: async () => {},
+      onError: (e) => {
+        throw e;
+      },
+      ...over,
+    });
+    return { engine, saves };
+  };
+
+  it('stops at once when a delivered update, an ingest or a catch-up handler awaits stop()', async () => {
+    let engine!: UpdateEngine;
+    const built = make({ deliver: async () => engine.stop() });
+    engine = built.engine;
+    await engine.start();
+    await engine.push(batch(ptsU(1, 1), ptsU(2, 2)));
+    expect(built.saves.at(-1)?.pts).toBe(1);
+
+    const second = make({});
+    await second.engine.start();
+    await second.engine.push(batch(ptsU(1, 1)), () => second.engine.stop());
+
+    let third!: UpdateEngine;
+    let round = 0;
+    const built3 = make({
+      fetchDifference: async (s): Promise<Difference> =>
+        round++ === 0
+          ? { kind: 'empty', date: 0, seq: 0 }
+          : { kind: 'difference', updates: [ptsU(9, 1)], state: { ...s, pts: 1 } },
+      deliver: async () => third.stop(),
+    });
+    third = built3.engine;
+    await third.start();
+    await third.push({ kind: 'connection', state: 'connected' });
+    expect(round).toBe(2);
+  });
+
+  it('still waits for the queue when stop() comes from outside, even while a handler runs', async () => {
+    let release!: () => void;
+    const delivered: number[] = [];
+    const { engine } = make({
+      deliver: async (u) => {
+        if (delivered.length === 0) await new Promise<void>((r) => (release = r));
+        delivered.push((u as { messageId: number }).messageId);
+      },
+    });
+    await engine.start();
+    void engine.push(batch(ptsU(1, 1)));
+    void engine.push(batch(ptsU(2, 2)));
+    await new Promise((r) => setTimeout(r, 5));
+    const stopped = engine.stop();
+    release();
+    await stopped;
+    expect(delivered).toEqual([1, 2]);
+  });
+});
