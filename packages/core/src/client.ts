@@ -6,19 +6,20 @@ import {
 } from './callbacks/callback-query.js';
 import type { CallTimeout, Me, PmClientOptions, PmEvents } from './client/options.js';
 import { CLIENT_DEFAULTS, NotLoggedInError } from './client/options.js';
-import { type ClientParts, gramHooks, wireClient } from './client/wiring.js';
+import {
+  broadcastDeps,
+  type ClientContext,
+  type ClientParts,
+  editDeps,
+  gramHooks,
+  wireClient,
+} from './client/wiring.js';
 import { type Clock, systemClock } from './clock.js';
 import { type ConnectionState, logConnectionState, withTimeout } from './connection/index.js';
 import { type CanMessageResult, canMessage } from './dialogs/can-message.js';
-import {
-  countDialogs,
-  type DialogFilter,
-  iterateDialogStates,
-  iterateDialogs,
-} from './dialogs/dialog-list.js';
+import { countDialogs, type DialogFilter, iterateDialogs } from './dialogs/dialog-list.js';
 import type { DialogInfo, DialogVia } from './dialogs/dialog-service.js';
 import { type GramConnection, openGram, type SelfInfo } from './gram/connection.js';
-import { formatText } from './gram/format.js';
 import { type PeerRef, parsePeerRef } from './peers/peer-ref.js';
 import { type LanguageInfo, languageOf, type Profile } from './profiles/profile.js';
 import { redactSecrets } from './secrets.js';
@@ -26,7 +27,6 @@ import { Broadcast, BroadcastError, type BroadcastOptions } from './send/broadca
 import {
   type DeleteResult,
   deleteMessages,
-  type EditDeps,
   type EditInput,
   type EditResult,
   editMessage,
@@ -69,6 +69,7 @@ export class PmClient {
   /** The limiter every outgoing message passes (shared by send and broadcast). */
   readonly limiter: RateLimiter;
   readonly #parts: ClientParts;
+  readonly #ctx: ClientContext;
   #gram!: GramConnection;
   #me: Me | undefined;
   #closed = false;
@@ -81,11 +82,8 @@ export class PmClient {
     private readonly sessionPath: string | undefined,
   ) {
     this.clock = opts.clock ?? systemClock;
-    this.#parts = wireClient(opts, storage, this.clock, {
-      gram: () => this.#gram,
-      me: () => this.#me,
-      closed: () => this.#closed,
-    });
+    this.#ctx = { gram: () => this.#gram, me: () => this.#me, closed: () => this.#closed };
+    this.#parts = wireClient(opts, storage, this.clock, this.#ctx);
     this.peers = this.#parts.peers;
     this.limiter = this.#parts.limiter;
   }
@@ -228,12 +226,14 @@ export class PmClient {
     input: string | EditInput,
     opts: CallTimeout = {},
   ): Promise<EditResult> {
-    return withTimeout(opts.timeoutMs, () => editMessage(this.#editDeps(), ref, messageId, input));
+    return withTimeout(opts.timeoutMs, () =>
+      editMessage(editDeps(this.#parts, this.#ctx), ref, messageId, input),
+    );
   }
 
   /** Deletes messages of the bot's chats for everyone; answers how many Telegram deleted. */
   deleteMessages(messageIds: readonly number[], opts: CallTimeout = {}): Promise<DeleteResult> {
-    return withTimeout(opts.timeoutMs, () => deleteMessages(this.#editDeps(), messageIds));
+    return withTimeout(opts.timeoutMs, () => deleteMessages(editDeps(this.#parts, this.#ctx), messageIds));
   }
 
   /** Answers a `callbackQuery` event (once per query): a notification, an alert or a URL. */
@@ -247,17 +247,6 @@ export class PmClient {
     );
   }
 
-  #editDeps(): EditDeps {
-    return {
-      resolvePeer: (ref) => this.#parts.resolver.resolvePeer(ref),
-      inputPeerFor: (id) => this.peers.inputPeerFor(id),
-      format: formatText,
-      editMessage: (peer, id, text, o) => this.#gram.editMessage(peer, id, text, o),
-      deleteMessages: (ids) => this.#gram.deleteMessages(ids),
-      onUpdates: (incoming) => this.#parts.updates.own(incoming),
-    };
-  }
-
   /**
    * Starts (or, with the same id, resumes) a broadcast. Each recipient's state is stored and its random_id is
    * derived from (id, recipient), so a resumed job never messages anyone twice.
@@ -269,24 +258,8 @@ export class PmClient {
   broadcast(opts: BroadcastOptions): Broadcast {
     const repo = this.storage.broadcasts;
     if (!repo) throw new BroadcastError(opts.id, `the ${this.storage.name} storage keeps no broadcasts`);
-    const { resolver, sender } = this.#parts;
-    return new Broadcast(
-      {
-        repo,
-        peers: this.peers,
-        clock: this.clock,
-        shared: this.storage.shared === true,
-        resolvePeer: (ref) => resolver.resolveUser(ref),
-        iterateDialogs: () => iterateDialogStates(this.storage.dialogs),
-        format: formatText,
-        sendTo: (peer, formatted, req) => sender.sendTo(peer, formatted, req),
-        connection: {
-          ready: () => this.#connState.state === 'ready',
-          waitReady: () => this.#gram.waitUntilReady('broadcast'),
-        },
-      },
-      opts,
-    );
+    const ready = () => this.#connState.state === 'ready';
+    return new Broadcast(broadcastDeps(this.#parts, this.#ctx, this.storage, repo, this.clock, ready), opts);
   }
 
   /** Resumes a broadcast after a crash or an abort: only recipients not yet sent or skipped get the message. */

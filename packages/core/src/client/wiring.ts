@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { ConnectionState } from '../connection/index.js';
+import { iterateDialogStates } from '../dialogs/dialog-list.js';
 import { DialogService } from '../dialogs/dialog-service.js';
 import { TypedEmitter } from '../events.js';
 import type { GramConnection } from '../gram/connection.js';
@@ -7,8 +8,11 @@ import { formatText } from '../gram/format.js';
 import type { GramHooks } from '../gram/options.js';
 import { createLog, errorLine, type Log } from '../log.js';
 import { Resolver } from '../peers/resolver.js';
+import type { BroadcastDeps } from '../send/broadcast.js';
+import type { EditDeps } from '../send/edit.js';
 import { RateLimiter, realSleep } from '../send/limiter.js';
 import { SEND_DEFAULTS, Sender } from '../send/sender.js';
+import type { BroadcastRepository } from '../storage/broadcast-types.js';
 import { PeerCache } from '../storage/peer-cache.js';
 import type { StorageProvider } from '../storage/types.js';
 import { IngestQueue } from './ingest.js';
@@ -116,6 +120,40 @@ export function wireClient(
       ),
   });
   return { emitter, log, peers, ingest, resolver, dialogs, limiter, sender, updates };
+}
+
+/** What edit() and deleteMessages() need. */
+export function editDeps(parts: ClientParts, ctx: ClientContext): EditDeps {
+  return {
+    resolvePeer: (ref) => parts.resolver.resolvePeer(ref),
+    inputPeerFor: (id) => parts.peers.inputPeerFor(id),
+    format: formatText,
+    editMessage: (peer, id, text, o) => ctx.gram().editMessage(peer, id, text, o),
+    deleteMessages: (ids) => ctx.gram().deleteMessages(ids),
+    onUpdates: (incoming) => parts.updates.own(incoming),
+  };
+}
+
+/** What a broadcast needs: its repository, the sender, the dialogs to pick recipients from, the connection. */
+export function broadcastDeps(
+  parts: ClientParts,
+  ctx: ClientContext,
+  storage: StorageProvider,
+  repo: BroadcastRepository,
+  clock: Clock,
+  ready: () => boolean,
+): BroadcastDeps {
+  return {
+    repo,
+    peers: parts.peers,
+    clock,
+    shared: storage.shared === true,
+    resolvePeer: (ref) => parts.resolver.resolveUser(ref),
+    iterateDialogs: () => iterateDialogStates(storage.dialogs),
+    format: formatText,
+    sendTo: (peer, formatted, req) => parts.sender.sendTo(peer, formatted, req),
+    connection: { ready, waitReady: () => ctx.gram().waitUntilReady('broadcast') },
+  };
 }
 
 /** What the connection tells the parts: sightings, containers, connection states, reconnects. */

@@ -1,4 +1,5 @@
 export { ambientDeadline, type Deadline, deadlineFor, monotonicNow, withTimeout } from './deadline.js';
+export type { Link, LinkFailure } from './link.js';
 export { LinkDeath } from './link-death.js';
 export {
   backoffDelay,
@@ -9,10 +10,4 @@ export {
 } from './options.js';
 export type { ConnectionState, ConnectionStateName } from './state.js';
 export { logConnectionState } from './state-log.js';
-export {
-  type CallOptions,
-  type Link,
-  type LinkFailure,
-  Supervisor,
-  type SupervisorDeps,
-} from './supervisor.js';
+export { type CallOptions, Supervisor, type SupervisorDeps } from './supervisor.js';

@@ -1,4 +1,4 @@
-import type { LinkFailure } from './supervisor.js';
+import type { LinkFailure } from './link.js';
 
 /** The "this link died" signal a Link implementation keeps: a once-resolved promise plus removable listeners. */
 export class LinkDeath {

@@ -1,35 +1,9 @@
 import type { Clock } from '../clock.js';
 import { ConnectionLostError, SessionInvalidError } from '../errors.js';
 import { type Deadline, deadlineFor, monotonicNow } from './deadline.js';
+import type { Link, LinkFailure } from './link.js';
 import { backoffDelay, type ResolvedConnectionOptions } from './options.js';
 import type { ConnectionState } from './state.js';
-
-/** Why a link died. */
-export interface LinkFailure {
-  /** Redacted, for `waiting.reason` and error messages. */
-  readonly reason: string;
-  /** Set when Telegram refused the session (the supervisor then stops for good). */
-  readonly sessionInvalid?: SessionInvalidError;
-}
-
-/** One live connection (for pm: one GramJS client with its MTProto sender). */
-export interface Link {
-  /** Resolves once, when the link is dead (dropped, failed a ping, refused the session, or closed). */
-  readonly closed: Promise<LinkFailure>;
-  /** True once `closed` has resolved. */
-  readonly dead: boolean;
-  /**
-   * Calls `listener` once when the link dies (at once if it is dead); answers the unsubscribe. Per-call waits use
-   * this rather than `closed.then`, whose reactions would pile up on a long-lived link.
-   */
-  watch(listener: (failure: LinkFailure) => void): () => void;
-  /** Marks the link dead (resolving `closed`) and tears it down in the background. */
-  fail(failure: LinkFailure): void;
-  /** One round trip (ping_delay_disconnect); the supervisor applies the deadline. */
-  ping(): Promise<void>;
-  /** Closes it for good (disconnect). */
-  close(): Promise<void>;
-}
 
 export interface SupervisorDeps<L extends Link> {
   readonly options: ResolvedConnectionOptions;
@@ -64,6 +38,8 @@ type Outcome<T> =
  * A call made while disconnected waits for the next link; one that was in flight when the link dropped is sent
  * again when that is safe. Past its deadline a call settles with ConnectionLostError — nothing stays pending.
  * SessionInvalidError stops everything: pending and later calls reject with it.
+ * (One state machine over links, calls, pings and backoff, so one file a little over 300 lines: its invariants
+ * read together.)
  */
 export class Supervisor<L extends Link> {
   private link: L | undefined;

@@ -13,7 +13,7 @@ import type { SessionData } from '../session/session-file.js';
 import type { InputPeerDescriptor } from '../storage/types.js';
 import type { Difference, IncomingUpdates, UpdateState } from '../updates/types.js';
 import { toGramInputPeer as toInputPeer, toGramInputUser as toInputUser } from './entities.js';
-import { type FormattedText, type InlineButton, inlineKeyboard } from './format.js';
+import type { FormattedText } from './format.js';
 import { GramLink } from './link.js';
 import {
   type GramConnectOptions,
@@ -23,10 +23,18 @@ import {
   type ServerAddress,
   TELEGRAM_DC,
 } from './options.js';
+import {
+  type CallbackAnswer,
+  callbackAnswerRequest,
+  type EditOptions,
+  editMessageRequest,
+  type SendOptions,
+  sendMessageRequest,
+} from './requests.js';
 import { deletedMessagesIncoming, editDateOf, selfInfo, sentMessageInfo } from './results.js';
 import { callRpc, toPmError } from './rpc.js';
 import { PmSession } from './session.js';
-import { Api, type AuthKey, toBigInteger } from './tl.js';
+import { Api, type AuthKey } from './tl.js';
 import { mapDifference, mapIncoming, mapState, markedPeerId } from './updates.js';
 
 export {
@@ -234,26 +242,10 @@ export class GramConnection {
     ref: InputPeerDescriptor,
     message: FormattedText,
     randomId: bigint,
-    opts: {
-      silent?: boolean;
-      replyTo?: number;
-      noWebpage?: boolean;
-      buttons?: readonly (readonly InlineButton[])[];
-    } = {},
+    opts: SendOptions = {},
   ): Promise<{ messageId: number; date: number; incoming: IncomingUpdates | undefined }> {
-    const res = await this.invoke<Api.TypeUpdates>(
-      'messages.SendMessage',
-      () =>
-        new Api.messages.SendMessage({
-          peer: toInputPeer(ref),
-          message: message.text,
-          randomId: toBigInteger(randomId),
-          silent: opts.silent,
-          noWebpage: opts.noWebpage,
-          ...(message.entities.length > 0 ? { entities: message.entities as Api.TypeMessageEntity[] } : {}),
-          ...(opts.replyTo ? { replyTo: new Api.InputReplyToMessage({ replyToMsgId: opts.replyTo }) } : {}),
-          ...(opts.buttons ? { replyMarkup: inlineKeyboard(opts.buttons) } : {}),
-        }),
+    const res = await this.invoke<Api.TypeUpdates>('messages.SendMessage', () =>
+      sendMessageRequest(ref, message, randomId, opts),
     );
     return { ...sentMessageInfo(res), incoming: mapIncoming(res) };
   }
@@ -266,21 +258,10 @@ export class GramConnection {
     ref: InputPeerDescriptor,
     id: number,
     message: FormattedText | undefined,
-    opts: { noWebpage?: boolean; buttons?: readonly (readonly InlineButton[])[] } = {},
+    opts: EditOptions = {},
   ): Promise<{ editDate: number; incoming: IncomingUpdates | undefined }> {
-    const res = await this.invoke<Api.TypeUpdates>(
-      'messages.EditMessage',
-      () =>
-        new Api.messages.EditMessage({
-          peer: toInputPeer(ref),
-          id,
-          noWebpage: opts.noWebpage,
-          ...(message ? { message: message.text } : {}),
-          ...(message && message.entities.length > 0
-            ? { entities: message.entities as Api.TypeMessageEntity[] }
-            : {}),
-          ...(opts.buttons ? { replyMarkup: inlineKeyboard(opts.buttons) } : {}),
-        }),
+    const res = await this.invoke<Api.TypeUpdates>('messages.EditMessage', () =>
+      editMessageRequest(ref, id, message, opts),
     );
     return { editDate: editDateOf(res), incoming: mapIncoming(res) };
   }
@@ -297,21 +278,8 @@ export class GramConnection {
   }
 
   /** messages.setBotCallbackAnswer. */
-  async answerCallbackQuery(
-    queryId: bigint,
-    answer: { text?: string; alert?: boolean; url?: string; cacheTime?: number },
-  ): Promise<void> {
-    await this.invoke<boolean>(
-      'messages.SetBotCallbackAnswer',
-      () =>
-        new Api.messages.SetBotCallbackAnswer({
-          queryId: toBigInteger(queryId),
-          alert: answer.alert,
-          cacheTime: answer.cacheTime ?? 0,
-          ...(answer.text ? { message: answer.text } : {}),
-          ...(answer.url ? { url: answer.url } : {}),
-        }),
-    );
+  async answerCallbackQuery(queryId: bigint, answer: CallbackAnswer): Promise<void> {
+    await this.invoke<boolean>('messages.SetBotCallbackAnswer', () => callbackAnswerRequest(queryId, answer));
   }
 
   /** Closes the connection for good; calls still waiting settle with ConnectionLostError('stopped'). */

@@ -102,7 +102,8 @@ export interface BroadcastDeps {
 /**
  * A running broadcast. Each recipient's state lives in the store and its random_id is derived from (job id,
  * recipient), so after a crash at any moment `resume` sends each remaining recipient exactly once: a message that
- * went out just before the crash comes back as RANDOM_ID_DUPLICATE and is recorded as sent.
+ * went out just before the crash comes back as RANDOM_ID_DUPLICATE and is recorded as sent. (A little over 300
+ * lines with its options and events: one job's whole life, preparing, sending, pausing, resuming.)
  */
 export class Broadcast extends TypedEmitter<BroadcastEvents> {
   readonly done: Promise<BroadcastReport>;
