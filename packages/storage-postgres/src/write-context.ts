@@ -35,7 +35,7 @@ export class WriteContext {
   readonly after = new Map<bigint, PeerRecord | null>();
   /** The last record the caller passed per peer. */
   readonly passed = new Map<bigint, PeerRecord>();
-  /** Peers whose advisory lock this transaction holds (see peer-writes.ts). */
+  /** Advisory lock keys (buckets of peers) this transaction holds (see peer-writes.ts). */
   readonly advised = new Set<bigint>();
   /** Peers whose username index was brought in line with their row in this transaction. */
   readonly synced = new Set<bigint>();
