@@ -375,35 +375,57 @@ export class PeerCache {
     return (await this.#loadMany([id])).get(id);
   }
 
-  async #loadMany(ids: readonly bigint[]): Promise<Map<bigint, PeerRecord>> {
-    const found = new Map<bigint, PeerRecord>();
-    let missing: bigint[] = [];
-    for (const id of ids) {
-      const known = this.#peek(id);
-      if (known === undefined) missing.push(id);
-      else if (known !== null) found.set(id, known);
+  /**
+   * What memory knows about `keys`, the rest read from storage: the one read-through every lookup uses (records,
+   * username owners, phone holders). `inMemory` answers a value, null for "known to be absent", or undefined for
+   * "ask storage". A storage answer is taken only if no batch committed while it was read (the epoch did not move)
+   * and memory still does not know the key; otherwise the key is asked again, as the answer may predate the batch.
+   * `remember` keeps what storage answered (null: storage does not have it).
+   */
+  async #readThrough<K, V>(
+    keys: Iterable<K>,
+    inMemory: (key: K) => V | null | undefined,
+    fetch: (keys: K[]) => Promise<Map<K, V>>,
+    remember: (key: K, value: V | null) => void = noop,
+  ): Promise<Map<K, V | null>> {
+    const answers = new Map<K, V | null>();
+    let missing: K[] = [];
+    for (const key of keys) {
+      const known = inMemory(key);
+      if (known === undefined) missing.push(key);
+      else answers.set(key, known);
     }
     while (missing.length > 0) {
       const epoch = this.#epoch;
-      const stored = await this.#storage.peers.getMany(missing);
-      const retry: bigint[] = [];
-      for (const id of missing) {
-        const known = this.#peek(id); // changed in memory while storage answered
-        if (known !== undefined) {
-          if (known !== null) found.set(id, known);
-        } else if (epoch !== this.#epoch) {
-          retry.push(id); // a batch committed meanwhile: the answer may predate it
-        } else {
-          const record = stored.get(id);
-          if (record !== undefined) {
-            freezeRecord(record);
-            this.#records.set(id, record);
-            found.set(id, record);
-          }
+      const stored = await fetch(missing);
+      const retry: K[] = [];
+      for (const key of missing) {
+        const known = inMemory(key); // changed in memory while storage answered
+        if (known !== undefined) answers.set(key, known);
+        else if (epoch !== this.#epoch)
+          retry.push(key); // a batch committed meanwhile
+        else {
+          const value = stored.get(key) ?? null;
+          remember(key, value);
+          answers.set(key, value);
         }
       }
       missing = retry;
     }
+    return answers;
+  }
+
+  async #loadMany(ids: Iterable<bigint>): Promise<Map<bigint, PeerRecord>> {
+    const answers = await this.#readThrough(
+      ids,
+      (id) => this.#peek(id),
+      (missing) => this.#storage.peers.getMany(missing),
+      (id, record) => {
+        if (record !== null) this.#records.set(id, freezeRecord(record));
+      },
+    );
+    const found = new Map<bigint, PeerRecord>();
+    for (const [id, record] of answers) if (record !== null) found.set(id, record);
     return found;
   }
 
@@ -415,31 +437,15 @@ export class PeerCache {
     return this.#owners.get(name);
   }
 
-  async #resolveOwners(names: readonly string[]): Promise<Map<string, bigint | null>> {
-    const owners = new Map<string, bigint | null>();
-    let missing: string[] = [];
-    for (const name of names) {
-      const known = this.#ownerInMemory(name);
-      if (known === undefined) missing.push(name);
-      else owners.set(name, known);
-    }
-    while (missing.length > 0) {
-      const epoch = this.#epoch;
-      const stored = await this.#storage.usernames.resolveMany(missing);
-      const retry: string[] = [];
-      for (const name of missing) {
-        const known = this.#ownerInMemory(name);
-        if (known !== undefined) owners.set(name, known);
-        else if (epoch !== this.#epoch) retry.push(name);
-        else {
-          const owner = stored.get(name);
-          if (owner !== undefined) this.#owners.set(name, owner);
-          owners.set(name, owner ?? null);
-        }
-      }
-      missing = retry;
-    }
-    return owners;
+  #resolveOwners(names: Iterable<string>): Promise<Map<string, bigint | null>> {
+    return this.#readThrough(
+      names,
+      (name) => this.#ownerInMemory(name),
+      (missing) => this.#storage.usernames.resolveMany(missing),
+      (name, owner) => {
+        if (owner !== null) this.#owners.set(name, owner);
+      },
+    );
   }
 
   #phoneInMemory(phone: string): bigint | null | undefined {
@@ -447,27 +453,12 @@ export class PeerCache {
     return pending !== undefined ? pending : this.#inflight?.phones.get(phone);
   }
 
-  async #resolvePhones(phones: readonly string[]): Promise<Map<string, bigint | null>> {
-    const holders = new Map<string, bigint | null>();
-    let missing: string[] = [];
-    for (const phone of phones) {
-      const known = this.#phoneInMemory(phone);
-      if (known === undefined) missing.push(phone);
-      else holders.set(phone, known);
-    }
-    while (missing.length > 0) {
-      const epoch = this.#epoch;
-      const stored = await this.#storage.peers.findByPhones(missing);
-      const retry: string[] = [];
-      for (const phone of missing) {
-        const known = this.#phoneInMemory(phone);
-        if (known !== undefined) holders.set(phone, known);
-        else if (epoch !== this.#epoch) retry.push(phone);
-        else holders.set(phone, stored.get(phone) ?? null);
-      }
-      missing = retry;
-    }
-    return holders;
+  #resolvePhones(phones: Iterable<string>): Promise<Map<string, bigint | null>> {
+    return this.#readThrough(
+      phones,
+      (phone) => this.#phoneInMemory(phone),
+      (missing) => this.#storage.peers.findByPhones(missing),
+    );
   }
 
   /** `warm`: also cache a name the LRU does not hold yet (live traffic, not a bulk import). */
@@ -486,12 +477,12 @@ export class PeerCache {
       for (const name of input.usernames ?? []) names.add(lower(name));
       if (typeof input.phone === 'string') phones.add(input.phone);
     }
-    const owners = await this.#resolveOwners([...names]);
-    const holders = await this.#resolvePhones([...phones]);
+    const owners = await this.#resolveOwners(names);
+    const holders = await this.#resolvePhones(phones);
     const ids = new Set(inputs.map((input) => input.id));
     for (const owner of owners.values()) if (owner !== null) ids.add(owner);
     for (const holder of holders.values()) if (holder !== null) ids.add(holder);
-    const working = await this.#loadMany([...ids]);
+    const working = await this.#loadMany(ids);
 
     const now = this.#now();
     const warm = inputs.length <= WARM_BATCH;
