@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { openSqliteStorage, PEER_CACHE_DEFAULTS } from '@pm/core';
+import { openSqliteStorage, PEER_CACHE_DEFAULTS, SQLITE_DEFAULTS } from '@pm/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Sighting } from '../data.js';
 import type { Lookups, Subject } from '../subject.js';
@@ -36,7 +36,7 @@ export const bareSqlite: Subject = {
     db.defaultSafeIntegers(true);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.pragma('cache_size = -65536');
+    db.pragma(`cache_size = -${SQLITE_DEFAULTS.cacheSizeKiB}`);
     const peers = (rows: number) =>
       db.prepare(
         `INSERT INTO peers (${COLUMNS}) VALUES ${values(rows, WIDTH)} ON CONFLICT (id) DO UPDATE SET ${UPDATES}`,

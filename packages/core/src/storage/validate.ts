@@ -73,13 +73,13 @@ function checkUsername(name: unknown, field: string | undefined): string {
   return name;
 }
 
-function checkInt64(value: unknown, field: string, nullable: boolean): bigint | null | undefined {
+function checkInt64(value: unknown, at: string, name: string, nullable: boolean): bigint | null | undefined {
   if (value === undefined || (nullable && value === null)) return value;
   if (typeof value !== 'bigint' || value < INT64_MIN || value > INT64_MAX) {
     throw new InvalidAccessHashError(
       value,
       `expected a signed 64-bit bigint (${INT64_MIN}..${INT64_MAX})`,
-      field,
+      `${at}.${name}`,
     );
   }
   return value;
@@ -100,25 +100,25 @@ export function normalizeText(value: string): string {
   return clean.replace(LONE_SURROGATE, '\uFFFD');
 }
 
-function checkText(value: unknown, field: string): string | null | undefined {
+function checkText(value: unknown, at: string, name: string): string | null | undefined {
   if (value === undefined || value === null) return value;
   if (typeof value === 'string') value = normalizeText(value);
   if (typeof value !== 'string' || value.length > MAX_TEXT) {
     throw new InvalidPeerRecordError(
       value,
       `expected a string of at most ${MAX_TEXT} characters, or null`,
-      field,
+      `${at}.${name}`,
     );
   }
   return value;
 }
 
-function checkFlag(value: unknown, field: string, nullable: boolean): boolean | null | undefined {
+function checkFlag(value: unknown, at: string, name: string, nullable: boolean): boolean | null | undefined {
   if (value === undefined || typeof value === 'boolean' || (nullable && value === null)) return value;
   throw new InvalidPeerRecordError(
     value,
     nullable ? 'expected a boolean or null' : 'expected a boolean',
-    field,
+    `${at}.${name}`,
   );
 }
 
@@ -137,7 +137,7 @@ export function validatePeerInput(input: PeerInput, at: string): ValidPeerInput 
     const valid = `expected one of ${[...TYPES].filter((t) => KIND_OF_TYPE[t as PeerType] === kind).join(', ')} for ${kind} id ${id}`;
     throw new InvalidPeerRecordError(type, valid, `${at}.type`);
   }
-  const accessHash = checkInt64(input.accessHash, `${at}.accessHash`, true);
+  const accessHash = checkInt64(input.accessHash, at, 'accessHash', true);
   if (kind === 'chat' && accessHash !== undefined && accessHash !== null) {
     throw new InvalidAccessHashError(
       accessHash,
@@ -154,15 +154,24 @@ export function validatePeerInput(input: PeerInput, at: string): ValidPeerInput 
       throw new InvalidPeerRecordError(input.usernames, 'expected an array of usernames', `${at}.usernames`);
     }
     const seen = new Set<string>();
-    usernames = [];
-    input.usernames.forEach((name: unknown, i) => {
-      const valid = checkUsername(name, `${at}.usernames[${i}]`);
+    usernames = [] as string[];
+    const names = input.usernames as readonly unknown[];
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      // The field is named only when the name is refused (building it for every name costs on a hot path).
+      if (typeof name !== 'string' || !USERNAME.test(name) || name.includes('__'))
+        checkUsername(name, `${at}.usernames[${i}]`);
+      const valid = name as string;
+      if (names.length === 1) {
+        usernames.push(valid);
+        break;
+      }
       const lower = valid.toLowerCase();
       if (!seen.has(lower)) {
         seen.add(lower);
-        usernames?.push(valid);
+        usernames.push(valid);
       }
-    });
+    }
   }
   const phone =
     input.phone === undefined || input.phone === null
@@ -183,15 +192,15 @@ export function validatePeerInput(input: PeerInput, at: string): ValidPeerInput 
     accessHash,
     min: input.min ?? false,
     usernames,
-    firstName: checkText(input.firstName, `${at}.firstName`),
-    lastName: checkText(input.lastName, `${at}.lastName`),
-    title: checkText(input.title, `${at}.title`),
+    firstName: checkText(input.firstName, at, 'firstName'),
+    lastName: checkText(input.lastName, at, 'lastName'),
+    title: checkText(input.title, at, 'title'),
     phone,
     langCode,
-    premium: checkFlag(input.premium, `${at}.premium`, true),
-    verified: checkFlag(input.verified, `${at}.verified`, true),
-    deleted: checkFlag(input.deleted, `${at}.deleted`, false) ?? undefined,
-    photoId: checkInt64(input.photoId, `${at}.photoId`, true),
+    premium: checkFlag(input.premium, at, 'premium', true),
+    verified: checkFlag(input.verified, at, 'verified', true),
+    deleted: checkFlag(input.deleted, at, 'deleted', false) ?? undefined,
+    photoId: checkInt64(input.photoId, at, 'photoId', true),
   };
 }
 

@@ -77,3 +77,21 @@ describe('SQLite WAL checkpoints', () => {
     await cache.close();
   });
 });
+
+describe('SQLite reads of one event-loop turn', () => {
+  it('share one read transaction that ends before any write and at the next turn, so no commit is missed', async () => {
+    const storage = await openSqliteStorage({ path: join(dir, 'reads.db') });
+    const [ann] = users(1, 1);
+    expect(await storage.peers.get(1n)).toBeUndefined();
+    expect(storage.driver.db.inTransaction).toBe(true); // the read transaction of this turn
+    const cache = new PeerCache({ storage, closeStorage: false });
+    await cache.upsert(ann ? [ann] : []);
+    await cache.flush(); // ends the read, commits
+    expect((await storage.peers.get(1n))?.usernames).toEqual(['user_1']);
+    expect((await storage.usernames.resolveMany(['user_1'])).get('user_1')).toBe(1n);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(storage.driver.db.inTransaction).toBe(false);
+    await cache.close();
+    await storage.close();
+  });
+});

@@ -45,7 +45,7 @@ export class SqliteHistoryRepository implements HistoryRepository {
   }
 
   async list(peerId: bigint): Promise<HistoryEntry[]> {
-    this.#driver.assertOpen();
+    this.#driver.read();
     return this.#list.all(peerId).map((r) => {
       const field = r.field as HistoryField;
       return {

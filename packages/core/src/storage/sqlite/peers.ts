@@ -143,13 +143,13 @@ export class SqlitePeerRepository implements PeerRepository {
   }
 
   async get(id: bigint): Promise<PeerRecord | undefined> {
-    this.#driver.assertOpen();
+    this.#driver.read();
     const row = this.#get.get(id);
     return row === undefined ? undefined : fromRow(row);
   }
 
   async getMany(ids: readonly bigint[]): Promise<Map<bigint, PeerRecord>> {
-    this.#driver.assertOpen();
+    this.#driver.read();
     const found = new Map<bigint, PeerRecord>();
     if (ids.length < FEW) {
       for (const id of ids) {
@@ -165,7 +165,7 @@ export class SqlitePeerRepository implements PeerRepository {
   }
 
   async findByPhones(phones: readonly string[]): Promise<Map<string, bigint>> {
-    this.#driver.assertOpen();
+    this.#driver.read();
     const found = new Map<string, bigint>();
     for (const phone of phones) {
       const row = this.#byPhone.get(phone);
@@ -192,12 +192,12 @@ export class SqlitePeerRepository implements PeerRepository {
   }
 
   async count(): Promise<number> {
-    this.#driver.assertOpen();
+    this.#driver.read();
     return Number(this.#count.get()?.n ?? 0n);
   }
 
   async page(after: bigint | null, limit: number): Promise<PeerRecord[]> {
-    this.#driver.assertOpen();
+    this.#driver.read();
     const rows = after === null ? this.#first.all(limit) : this.#after.all(after, limit);
     return rows.map(fromRow);
   }

@@ -59,7 +59,7 @@ export class SqliteUsernameRepository implements UsernameRepository {
   }
 
   async resolveMany(lowerNames: readonly string[]): Promise<Map<string, bigint>> {
-    this.#driver.assertOpen();
+    this.#driver.read();
     const found = new Map<string, bigint>();
     if (lowerNames.length < FEW) {
       for (const name of lowerNames) {
