@@ -1,21 +1,20 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuthKeyStore } from '../auth/auth-key-store.js';
 import type { Backend, CallContext, TLObject } from '../backend.js';
-import { type LayerBook, LayerRequestError, peekLayer } from '../layers/layer-book.js';
+import type { LayerBook } from '../layers/layer-book.js';
 import type { TlSchema } from '../layers/tl-schema.js';
-import { Api, readTlObject, resultTypeOf, serializeResult, toBigInteger, toBigint } from '../tl.js';
+import { Api, resultTypeOf, toBigInteger } from '../tl.js';
 import type { PlainMessage } from './crypto.js';
-import { checkClientMsgId, msgIdSeconds, type ServerMsgIds } from './msg-id.js';
+import { checkClientMsgId, type ServerMsgIds } from './msg-id.js';
 import type { MtSession, SessionLink } from './mt-session.js';
 import { Outbox } from './outbox.js';
-import { rpcErrorFrom, unwrapRequest } from './rpc.js';
+import { errorBytes, RpcCalls } from './rpc-calls.js';
 import type { SaltBook } from './salts.js';
+import { answerServiceQuery } from './service-queries.js';
 import type { SessionRegistry } from './session-registry.js';
 import {
   type ContainedMessage,
   Ctor,
   EITHER_PARITY,
-  futureSaltsBody,
   maybeGzip,
   NOT_CONTENT_RELATED,
   parseContainer,
@@ -55,20 +54,6 @@ export interface SessionEngineOptions {
   readonly layers?: LayerBook;
 }
 
-/** A query of a client whose layer is not the internal one: its layer, and the method its answer is for. */
-interface ClientLayer {
-  readonly schema: TlSchema;
-  readonly method: string;
-}
-
-/** Pushed in place of updates a client's layer cannot say (the client then calls getDifference). */
-const UPDATES_TOO_LONG = Buffer.from([0x7e, 0xaf, 0x17, 0xe3]);
-
-/** Sent when the client's data cannot be parsed as a request. */
-const INPUT_METHOD_INVALID = 'INPUT_METHOD_INVALID';
-const INPUT_CONSTRUCTOR_INVALID = 'INPUT_CONSTRUCTOR_INVALID';
-const INPUT_FETCH_ERROR = 'INPUT_FETCH_ERROR';
-
 /**
  * The MTProto 2.0 session layer, server side: checks msg_id / salt / seqno of each decrypted message,
  * answers the service messages (ping, msgs_ack, get_future_salts, destroy_session, msgs_state_req,
@@ -79,8 +64,20 @@ export class SessionEngine {
   private readonly layerByAuthKey = new Map<string, number>();
   private readonly outbox: Outbox;
 
+  private readonly rpcCalls: RpcCalls;
+
   constructor(private readonly options: SessionEngineOptions) {
     this.outbox = new Outbox(options);
+    this.rpcCalls = new RpcCalls(options, {
+      clientSchema: (session, declared) => this.clientSchema(session, declared),
+      contextOf: (session) => this.contextOf(session, session.link?.connectionId ?? -1),
+      declareLayer: (session, layer) => {
+        session.layer = layer;
+        this.layerByAuthKey.set(session.authKeyId, layer);
+      },
+      rpcResult: (session, msgId, result) => this.rpcResult(session, msgId, result),
+      rpcError: (session, msgId, code, message) => this.rpcError(session, msgId, code, message),
+    });
   }
 
   /** One decrypted packet from `link` under `authKeyId`. */
@@ -153,7 +150,7 @@ export class SessionEngine {
       return this.options.layers!.updatesToClient(schema, bytes);
     } catch (error) {
       this.options.onError(error, `updates in layer ${schema.layer}`);
-      return UPDATES_TOO_LONG;
+      return new Api.UpdatesTooLong().getBytes();
     }
   }
 
@@ -220,7 +217,7 @@ export class SessionEngine {
       try {
         body = unpackGzip(body);
       } catch {
-        this.rpcError(session, msgId, 400, INPUT_FETCH_ERROR);
+        this.rpcError(session, msgId, 400, 'INPUT_FETCH_ERROR');
         return;
       }
       if (body.length < 4) return;
@@ -268,176 +265,28 @@ export class SessionEngine {
         this.serviceQuery(session, msgId, body);
         return;
       default:
-        this.startRpc(session, msgId, body, ctor);
+        this.rpcCalls.start(session, msgId, body, ctor);
         return;
     }
   }
 
-  /** A service query the session answers itself; a truncated one is ignored. */
+  /** A service query the session answers itself (service-queries.ts); a truncated one is ignored. */
   private serviceQuery(session: MtSession, msgId: bigint, body: Buffer): void {
-    let query: TLObject;
-    try {
-      query = readTlObject(body);
-    } catch {
-      return;
-    }
-    const answer = (bytes: Buffer): void =>
-      this.outbox.enqueue(session, { body: bytes, contentRelated: true, kind: 'response', answers: msgId });
-    if (query instanceof Api.Ping || query instanceof Api.PingDelayDisconnect) {
-      if (query instanceof Api.PingDelayDisconnect) session.link?.scheduleDisconnect(query.disconnectDelay);
-      answer(new Api.Pong({ msgId: toBigInteger(msgId), pingId: query.pingId }).getBytes());
-    } else if (query instanceof Api.GetFutureSalts) {
-      const salts = this.options.salts.future(session.authKeyId, query.num);
-      answer(futureSaltsBody(msgId, Math.floor(this.options.now() / 1000), salts));
-    } else if (query instanceof Api.DestroySession) {
-      answer(this.destroySession(session, toBigint(query.sessionId)));
-    } else if (query instanceof Api.RpcDropAnswer) {
-      this.rpcResult(session, msgId, this.dropAnswer(session, toBigint(query.reqMsgId)));
-    } else if (query instanceof Api.MsgsStateReq) {
-      const info = this.stateInfo(session, query.msgIds.map(toBigint));
+    const answer = answerServiceQuery(session, msgId, body, {
+      salts: this.options.salts,
+      now: this.options.now,
+      otherSession: (id) => this.options.registry.get(session.authKeyId, id),
+      forget: (other) => this.forget(other, other.link?.connectionId ?? -1),
+    });
+    if (!answer) return;
+    if (answer.inRpcResult) this.rpcResult(session, msgId, answer.body);
+    else
       this.outbox.enqueue(session, {
-        // info:string holds bytes below 0x80 only, which GramJS's (UTF-8) string writer keeps as they are.
-        body: new Api.MsgsStateInfo({
-          reqMsgId: toBigInteger(msgId),
-          info: info.toString('latin1'),
-        }).getBytes(),
-        contentRelated: false,
+        body: answer.body,
+        contentRelated: answer.contentRelated,
         kind: 'response',
         answers: msgId,
       });
-    }
-  }
-
-  private destroySession(session: MtSession, target: bigint): Buffer {
-    const other =
-      target === session.sessionId ? undefined : this.options.registry.get(session.authKeyId, target);
-    if (other) this.forget(other, other.link?.connectionId ?? -1);
-    const sessionId = toBigInteger(target);
-    return (
-      other ? new Api.DestroySessionOk({ sessionId }) : new Api.DestroySessionNone({ sessionId })
-    ).getBytes();
-  }
-
-  private dropAnswer(session: MtSession, target: bigint): Buffer {
-    if (!session.inFlight.has(target)) return new Api.RpcAnswerUnknown().getBytes();
-    session.dropped.add(target);
-    return new Api.RpcAnswerDroppedRunning().getBytes();
-  }
-
-  /** One byte per asked msg_id (msgs_state_info): received, running, too new, too old, or unknown. */
-  private stateInfo(session: MtSession, ids: readonly bigint[]): Buffer {
-    const nowSeconds = this.options.now() / 1000;
-    const oldest = session.oldestRemembered();
-    const info = Buffer.alloc(ids.length);
-    for (const [i, id] of ids.entries()) {
-      if (session.hasReceived(id)) info[i] = session.inFlight.has(id) ? 4 | 32 : 4;
-      else if (msgIdSeconds(id) > nowSeconds + 30) info[i] = 3;
-      else if (oldest !== undefined && id < oldest) info[i] = 1;
-      else info[i] = 2;
-    }
-    return info;
-  }
-
-  private startRpc(session: MtSession, msgId: bigint, body: Buffer, ctor: number): void {
-    const schema = this.clientSchema(session, peekLayer(body));
-    let clientLayer: ClientLayer | undefined;
-    if (schema) {
-      try {
-        const internal = this.options.layers!.requestToInternal(schema, body);
-        body = internal.body;
-        clientLayer = { schema, method: internal.method };
-      } catch (error) {
-        if (!(error instanceof LayerRequestError)) throw error;
-        this.options.counters.rpcCalls++;
-        this.rpcError(session, msgId, error.code, error.errorMessage);
-        return;
-      }
-    }
-    let request: TLObject;
-    try {
-      request = readTlObject(body);
-    } catch (error) {
-      const missing = (error as { invalidConstructorId?: number }).invalidConstructorId;
-      const message =
-        missing === undefined
-          ? INPUT_FETCH_ERROR
-          : missing === ctor
-            ? INPUT_METHOD_INVALID
-            : INPUT_CONSTRUCTOR_INVALID;
-      this.options.counters.rpcCalls++;
-      this.rpcError(session, msgId, 400, message);
-      return;
-    }
-    if (request instanceof Promise) {
-      // A core object (rpc_result, ...) where a query belongs.
-      request.catch(() => {});
-      this.rpcError(session, msgId, 400, INPUT_METHOD_INVALID);
-      return;
-    }
-    const done = this.runRpc(session, msgId, request, clientLayer).catch((error) =>
-      this.options.onError(error, 'rpc'),
-    );
-    session.inFlight.set(msgId, done);
-    void done.finally(() => session.inFlight.delete(msgId));
-  }
-
-  private async runRpc(
-    session: MtSession,
-    msgId: bigint,
-    request: TLObject,
-    clientLayer: ClientLayer | undefined,
-  ): Promise<void> {
-    const { counters, backend } = this.options;
-    counters.rpcCalls++;
-    const unwrapped = unwrapRequest(request);
-    if (unwrapped.layer !== undefined) {
-      session.layer = unwrapped.layer;
-      this.layerByAuthKey.set(session.authKeyId, unwrapped.layer);
-    }
-    if (unwrapped.client) session.client = unwrapped.client;
-    if (!unwrapped.withoutUpdates) session.wantsUpdates = true;
-    for (const after of unwrapped.afterMsgIds) await session.inFlight.get(after);
-
-    const query = unwrapped.query;
-    let answer: Buffer;
-    if (query?.classType !== 'request') {
-      answer = errorBytes(400, INPUT_METHOD_INVALID);
-    } else {
-      try {
-        const ctx = this.contextOf(session, session.link?.connectionId ?? -1);
-        const result = await backend.invoke(query, ctx);
-        const internal = serializeResult(result, resultTypeOf(query.CONSTRUCTOR_ID));
-        answer = maybeGzip(
-          clientLayer ? this.resultIn(clientLayer, internal) : internal,
-          this.options.gzipThreshold,
-        );
-      } catch (error) {
-        const rpc = rpcErrorFrom(error);
-        if (rpc) {
-          answer = errorBytes(rpc.code, rpc.message);
-        } else {
-          counters.internalErrors++;
-          this.options.onError(error, `invoke ${query.className}`);
-          answer = errorBytes(500, 'INTERNAL');
-        }
-      }
-    }
-    if (answer.readUInt32LE(0) === Ctor.rpcError) counters.rpcErrors++;
-    const delay = this.options.answerDelayMs();
-    if (delay > 0) await sleep(delay);
-    if (session.dropped.delete(msgId)) return;
-    this.rpcResult(session, msgId, answer);
-  }
-
-  /** An answer in the client's layer; one it cannot say is an rpc_error rather than bytes it cannot read. */
-  private resultIn(clientLayer: ClientLayer, internal: Buffer): Buffer {
-    try {
-      return this.options.layers!.resultToClient(clientLayer.schema, clientLayer.method, internal);
-    } catch (error) {
-      this.options.counters.internalErrors++;
-      this.options.onError(error, `${clientLayer.method} answer in layer ${clientLayer.schema.layer}`);
-      return errorBytes(500, 'LAYER_MISMATCH');
-    }
   }
 
   private rpcError(session: MtSession, msgId: bigint, code: number, message: string): void {
@@ -449,8 +298,4 @@ export class SessionEngine {
     const body = rpcResultBody(reqMsgId, result);
     this.outbox.enqueue(session, { body, contentRelated: true, kind: 'response', answers: reqMsgId });
   }
-}
-
-function errorBytes(code: number, message: string): Buffer {
-  return new Api.RpcError({ errorCode: code, errorMessage: message }).getBytes();
 }
