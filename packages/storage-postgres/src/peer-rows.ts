@@ -1,77 +1,19 @@
 /** Peer rows: the column list, the row ↔ record conversions and the record comparisons the repositories need. */
-import type { PeerRecord, PeerType } from '@pm/core';
+import { PEER_COLUMNS as CORE_PEER_COLUMNS, type PeerRecord, peerRowCodec, sqlType } from '@pm/core';
 
-export const PEER_COLUMNS = [
-  'id',
-  'type',
-  'access_hash',
-  'min',
-  'usernames',
-  'first_name',
-  'last_name',
-  'title',
-  'phone',
-  'lang_code',
-  'lang_code_seen_at',
-  'premium',
-  'verified',
-  'deleted',
-  'photo_id',
-  'first_seen',
-  'last_seen',
-  'last_updated',
-] as const;
+/** Column names of a peer row, from the table description shared with SQLite (`PEER_COLUMNS` of @pm/core). */
+export const PEER_COLUMNS: readonly string[] = CORE_PEER_COLUMNS.map((c) => c.column);
+const CODEC = peerRowCodec('postgres');
 
 /** `id, type, ...` optionally prefixed by a table alias. */
 export function peerColumns(alias?: string): string {
   return PEER_COLUMNS.map((c) => (alias ? `${alias}.${c}` : c)).join(', ');
 }
 
-export interface PeerRow {
-  id: bigint;
-  type: string;
-  access_hash: bigint | null;
-  min: boolean;
-  usernames: string[];
-  first_name: string | null;
-  last_name: string | null;
-  title: string | null;
-  phone: string | null;
-  lang_code: string | null;
-  lang_code_seen_at: bigint | null;
-  premium: boolean | null;
-  verified: boolean | null;
-  deleted: boolean;
-  photo_id: bigint | null;
-  first_seen: bigint;
-  last_seen: bigint;
-  last_updated: bigint;
-}
+/** A peers row as the driver returns it (int8 as bigint, usernames as text[]); decoded by {@link recordOf}. */
+export type PeerRow = Readonly<Record<string, unknown>> & { readonly id: bigint };
 
-const time = (value: bigint | null): number | null => (value === null ? null : Number(value));
-
-export function recordOf(r: PeerRow): PeerRecord {
-  return {
-    id: r.id,
-    type: r.type as PeerType,
-    accessHash: r.access_hash,
-    min: r.min,
-    usernames: r.usernames,
-    firstName: r.first_name,
-    lastName: r.last_name,
-    title: r.title,
-    phone: r.phone,
-    langCode: r.lang_code,
-    langCodeSeenAt: time(r.lang_code_seen_at),
-    premium: r.premium,
-    verified: r.verified,
-    deleted: r.deleted,
-    photoId: r.photo_id,
-    firstSeen: Number(r.first_seen),
-    lastSeen: Number(r.last_seen),
-    lastUpdated: Number(r.last_updated),
-  };
-}
+export const recordOf = (r: PeerRow): PeerRecord => CODEC.record(r);
 
 /** Usernames cannot contain spaces, so a space-joined list is unambiguous; '' is the empty list. */
 export const joinNames = (names: readonly string[]): string => names.join(' ');
@@ -80,53 +22,16 @@ export const joinNames = (names: readonly string[]): string => names.join(' ');
 export function peerParams(records: readonly PeerRecord[]): unknown[][] {
   const cols: unknown[][] = PEER_COLUMNS.map(() => []);
   for (const r of records) {
-    const values = [
-      r.id,
-      r.type,
-      r.accessHash,
-      r.min,
-      joinNames(r.usernames),
-      r.firstName,
-      r.lastName,
-      r.title,
-      r.phone,
-      r.langCode,
-      r.langCodeSeenAt,
-      r.premium,
-      r.verified,
-      r.deleted,
-      r.photoId,
-      r.firstSeen,
-      r.lastSeen,
-      r.lastUpdated,
-    ];
-    values.forEach((v, i) => {
-      cols[i]?.push(v);
-    });
+    const values = CODEC.values(r);
+    for (let i = 0; i < values.length; i++) cols[i]?.push(values[i]);
   }
   return cols;
 }
 
-export const PEER_UNNEST_TYPES = [
-  'bigint[]',
-  'text[]',
-  'bigint[]',
-  'boolean[]',
-  'text[]',
-  'text[]',
-  'text[]',
-  'text[]',
-  'text[]',
-  'text[]',
-  'bigint[]',
-  'boolean[]',
-  'boolean[]',
-  'boolean[]',
-  'bigint[]',
-  'bigint[]',
-  'bigint[]',
-  'bigint[]',
-] as const;
+/** The array type of each column's parameter (usernames go as one space-separated text per row). */
+export const PEER_UNNEST_TYPES: readonly string[] = CORE_PEER_COLUMNS.map((c) =>
+  c.type === 'names' ? 'text[]' : `${sqlType(c.type, 'postgres')}[]`,
+);
 
 function same(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i]);

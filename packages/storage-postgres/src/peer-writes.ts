@@ -56,7 +56,7 @@ const keepOverFull = (c: string): string =>
 const LANG_KEPT = `excluded.lang_code IS NULL OR ${MIN_OVER_FULL} OR excluded.lang_code_seen_at < p.lang_code_seen_at`;
 
 /** The merged value of each column, in terms of the stored row `p` and the incoming `excluded`. */
-const MERGED: Record<(typeof PEER_COLUMNS)[number], string> = {
+const MERGED: Record<string, string> = {
   id: 'p.id',
   type: keepOverFull('type'),
   access_hash: `CASE WHEN excluded.access_hash IS NULL THEN p.access_hash
@@ -88,6 +88,10 @@ const TRACKED = PEER_COLUMNS.filter(
 MERGED.last_updated = `CASE WHEN ROW(${TRACKED.map((c) => MERGED[c]).join(', ')})
     IS DISTINCT FROM ROW(${TRACKED.map((c) => `p.${c}`).join(', ')})
   THEN GREATEST(p.last_updated, excluded.last_updated) ELSE p.last_updated END`;
+// The columns come from the shared table description: a column added there without a merge rule here fails at load.
+for (const c of PEER_COLUMNS) {
+  if (!MERGED[c]) throw new Error(`peer-writes.ts: no merge rule for the peers column ${c}`);
+}
 
 /** The statements, built once per schema. */
 export class PeerStatements {

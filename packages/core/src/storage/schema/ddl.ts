@@ -17,6 +17,7 @@ import {
 const TYPES: { readonly [D in Dialect]: Record<ColumnType, string> } = {
   sqlite: {
     int64: 'INTEGER',
+    time: 'INTEGER',
     int32: 'INTEGER',
     seq: 'INTEGER',
     text: 'TEXT',
@@ -26,6 +27,7 @@ const TYPES: { readonly [D in Dialect]: Record<ColumnType, string> } = {
   },
   postgres: {
     int64: 'bigint',
+    time: 'bigint',
     int32: 'integer',
     seq: 'bigserial',
     text: 'text',

@@ -8,6 +8,7 @@ export {
   type LiveTable,
   sqliteSchemaOf,
 } from './live.js';
+export { PEER_COLUMNS, type PeerColumn, type PeerRowCodec, peerRowCodec } from './peer-codec.js';
 export {
   type ColumnSpec,
   type ColumnType,

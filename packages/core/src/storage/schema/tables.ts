@@ -11,7 +11,8 @@
 export type Dialect = 'sqlite' | 'postgres';
 
 /**
- * - `int64`: a signed 64-bit integer (ids, access hashes, ms times, counts) — INTEGER / bigint
+ * - `int64`: a signed 64-bit integer (ids, access hashes, counts; a bigint in records) — INTEGER / bigint
+ * - `time`: milliseconds since the epoch (a JS number in records) — INTEGER / bigint
  * - `int32`: a small integer — INTEGER / integer
  * - `seq`: an ascending row number the database assigns — INTEGER PRIMARY KEY (the rowid) / bigserial
  * - `text`: TEXT / text
@@ -19,7 +20,7 @@ export type Dialect = 'sqlite' | 'postgres';
  * - `json`: a JSON value — TEXT / jsonb
  * - `names`: a list of usernames — TEXT, space-separated / text[]
  */
-export type ColumnType = 'int64' | 'int32' | 'seq' | 'text' | 'flag' | 'json' | 'names';
+export type ColumnType = 'int64' | 'time' | 'int32' | 'seq' | 'text' | 'flag' | 'json' | 'names';
 
 export interface ColumnSpec {
   readonly name: string;
@@ -77,14 +78,14 @@ export const STORE_TABLES: readonly TableSpec[] = [
       { name: 'title', type: 'text' },
       { name: 'phone', type: 'text' },
       { name: 'lang_code', type: 'text' },
-      { name: 'lang_code_seen_at', type: 'int64' },
+      { name: 'lang_code_seen_at', type: 'time' },
       { name: 'premium', type: 'flag' },
       { name: 'verified', type: 'flag' },
       { name: 'deleted', type: 'flag', notNull: true, default: { postgres: 'false' } },
       { name: 'photo_id', type: 'int64' },
-      { name: 'first_seen', type: 'int64', notNull: true },
-      { name: 'last_seen', type: 'int64', notNull: true },
-      { name: 'last_updated', type: 'int64', notNull: true },
+      { name: 'first_seen', type: 'time', notNull: true },
+      { name: 'last_seen', type: 'time', notNull: true },
+      { name: 'last_updated', type: 'time', notNull: true },
     ],
     primaryKey: { sqlite: ['seq'], postgres: ['id'] },
     indexes: [

@@ -1,52 +1,28 @@
-import type { PeerRecord, PeerRepository, PeerType } from '../types.js';
+import { PEER_COLUMNS, peerRowCodec } from '../schema/peer-codec.js';
+import type { PeerRecord, PeerRepository } from '../types.js';
 import { CHUNK, inList, lookupGroups, runChunked, valuesList } from './chunks.js';
-import { joinUsernames, splitUsernames, toFlag } from './codec.js';
 import type { SqliteDriver } from './driver.js';
 
-interface PeerRow {
-  id: bigint;
-  type: string;
-  access_hash: bigint | null;
-  min: number;
-  usernames: string;
-  first_name: string | null;
-  last_name: string | null;
-  title: string | null;
-  phone: string | null;
-  lang_code: string | null;
-  lang_code_seen_at: number | null;
-  premium: number | null;
-  verified: number | null;
-  deleted: number;
-  photo_id: bigint | null;
-  first_seen: number;
-  last_seen: number;
-  last_updated: number;
-}
+type PeerRow = Record<string, unknown> & { id: bigint; phone: string | null };
 
-const COLUMNS =
-  'id, type, access_hash, min, usernames, first_name, last_name, title, phone, lang_code, lang_code_seen_at, ' +
-  'premium, verified, deleted, photo_id, first_seen, last_seen, last_updated';
 /**
- * What upserts write: the record's columns and `username`, its first username lower-cased, indexed in `peers` itself
- * (see migrations.ts); the usernames repository keeps only further names in its side table.
+ * The record's columns and their conversions come from the table description (schema/peer-codec.ts); `username`, a
+ * peer's first username lower-cased, is SQLite's own column (see migrations.ts).
  */
-const WRITTEN = `${COLUMNS}, username`;
+const CODEC = peerRowCodec('sqlite', [
+  { column: 'username', value: (r) => r.usernames[0]?.toLowerCase() ?? null },
+]);
+const COLUMNS = PEER_COLUMNS.map((c) => c.column).join(', ');
+/** What upserts write: the record's columns and `username`. */
+const WRITTEN = CODEC.columns.join(', ');
 const COLUMN_COUNT = WRITTEN.split(', ').length;
 /**
  * What SELECTs read: the statements use safeIntegers, so every INTEGER would come back as a bigint; small ones
  * (flags, ms timestamps, exact below 2^53) are read as REAL instead, sparing a BigInt allocation each.
  */
-const NUMBER_COLUMNS = new Set([
-  'min',
-  'lang_code_seen_at',
-  'premium',
-  'verified',
-  'deleted',
-  'first_seen',
-  'last_seen',
-  'last_updated',
-]);
+const NUMBER_COLUMNS = new Set(
+  PEER_COLUMNS.filter((c) => c.type === 'flag' || c.type === 'time').map((c) => c.column),
+);
 const SELECTED = COLUMNS.split(', ')
   .map((c) => (NUMBER_COLUMNS.has(c) ? `CAST(${c} AS REAL) AS ${c}` : c))
   .join(', ');
@@ -57,52 +33,8 @@ const UPDATES = WRITTEN.split(', ')
   .map((c) => `${c} = excluded.${c}`)
   .join(', ');
 
-function fromRow(r: PeerRow): PeerRecord {
-  return {
-    id: r.id,
-    type: r.type as PeerType,
-    accessHash: r.access_hash,
-    min: r.min !== 0,
-    usernames: splitUsernames(r.usernames),
-    firstName: r.first_name,
-    lastName: r.last_name,
-    title: r.title,
-    phone: r.phone,
-    langCode: r.lang_code,
-    langCodeSeenAt: r.lang_code_seen_at,
-    premium: r.premium === null ? null : r.premium !== 0,
-    verified: r.verified === null ? null : r.verified !== 0,
-    deleted: r.deleted !== 0,
-    photoId: r.photo_id,
-    firstSeen: r.first_seen,
-    lastSeen: r.last_seen,
-    lastUpdated: r.last_updated,
-  };
-}
-
-function toParams(r: PeerRecord): unknown[] {
-  return [
-    r.id,
-    r.type,
-    r.accessHash,
-    r.min ? 1 : 0,
-    joinUsernames(r.usernames),
-    r.firstName,
-    r.lastName,
-    r.title,
-    r.phone,
-    r.langCode,
-    r.langCodeSeenAt,
-    toFlag(r.premium),
-    toFlag(r.verified),
-    r.deleted ? 1 : 0,
-    r.photoId,
-    r.firstSeen,
-    r.lastSeen,
-    r.lastUpdated,
-    r.usernames[0]?.toLowerCase() ?? null,
-  ];
-}
+const fromRow = (row: PeerRow): PeerRecord => CODEC.record(row);
+const toParams = (record: PeerRecord): unknown[] => CODEC.values(record);
 
 export class SqlitePeerRepository implements PeerRepository {
   readonly #driver: SqliteDriver;
