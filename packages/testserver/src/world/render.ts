@@ -35,50 +35,36 @@ function usernameFields(user: { usernames: readonly string[] }): {
   };
 }
 
+/** The bot itself, as it sees itself (`self`). */
 export function renderSelf(world: World, bot: UserRecord): Api.User {
-  return new Api.User({
-    self: true,
-    bot: true,
-    id: big(bot.id),
-    accessHash: big(world.accessHash(bot, bot)),
-    firstName: bot.firstName,
-    botInfoVersion: 1,
-    ...usernameFields(bot),
-  });
+  return renderUser(world, bot, bot);
 }
 
-/** `user` as `viewer` sees it. */
+/** `user` as `viewer` sees it: itself (`self`), a `min` copy (a hash only good where it came from), or in full. */
 export function renderUser(
   world: World,
   user: UserRecord,
   viewer: UserRecord,
   opts: { min?: boolean; langCode?: boolean } = {},
 ): Api.User {
-  if (user.id === viewer.id) return renderSelf(world, viewer);
-  if (user.deleted) {
+  const self = user.id === viewer.id;
+  if (user.deleted && !self) {
     return new Api.User({ deleted: true, id: big(user.id), accessHash: big(world.accessHash(user, viewer)) });
   }
-  if (opts.min) {
-    return new Api.User({
-      min: true,
-      id: big(user.id),
-      accessHash: big(world.minAccessHash(user, viewer)),
-      firstName: user.firstName,
-      ...(user.lastName !== undefined ? { lastName: user.lastName } : {}),
-      ...usernameFields(user),
-      ...(user.bot ? { bot: true, botInfoVersion: 1 } : {}),
-      ...(user.premium ? { premium: true } : {}),
-    });
-  }
+  const min = !self && opts.min === true;
   return new Api.User({
+    ...(self ? { self: true } : {}),
+    ...(min ? { min: true } : {}),
     id: big(user.id),
-    accessHash: big(world.accessHash(user, viewer)),
+    accessHash: big(min ? world.minAccessHash(user, viewer) : world.accessHash(user, viewer)),
     firstName: user.firstName,
     ...(user.lastName !== undefined ? { lastName: user.lastName } : {}),
     ...usernameFields(user),
     ...(user.bot ? { bot: true, botInfoVersion: 1 } : {}),
     ...(user.premium ? { premium: true } : {}),
-    ...(opts.langCode && user.langCode !== undefined && !user.bot ? { langCode: user.langCode } : {}),
+    ...(!min && !self && opts.langCode && user.langCode !== undefined && !user.bot
+      ? { langCode: user.langCode }
+      : {}),
   });
 }
 
