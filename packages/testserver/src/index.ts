@@ -40,4 +40,4 @@ export { type LoopbackTarget, loopbackSocket } from './transport/loopback-socket
 export { type Clock, ManualClock, ScaledClock } from './world/clock.js';
 export { FLOOD_DEFAULTS, type FloodOptions } from './world/flood.js';
 export type { LangCodeOption } from './world/user-actions.js';
-export type { CreateUserInput, DifferenceOptions } from './world/world.js';
+export type { CreateUserInput, DifferenceOptions } from './world/world-options.js';

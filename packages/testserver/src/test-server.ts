@@ -26,7 +26,8 @@ import { type Clock, ScaledClock } from './world/clock.js';
 import type { FloodOptions } from './world/flood.js';
 import { loadWorldJson, worldToJson } from './world/persist.js';
 import type { ChannelRecord, GroupRecord, UserRecord } from './world/types.js';
-import { type CreateUserInput, type DifferenceOptions, World } from './world/world.js';
+import { World } from './world/world.js';
+import type { CreateUserInput, DifferenceOptions } from './world/world-options.js';
 
 export interface TestServerOptions {
   /** TCP port; 0 picks a free one. @default 0 */

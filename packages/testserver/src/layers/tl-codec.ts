@@ -3,6 +3,9 @@
  * keyed by TL names. Writing a tree with another layer's schema is what maps objects between layers: by
  * constructor and field name, fields the target lacks are dropped, fields it adds take their empty value.
  *
+ * The reader and the writer stay in one file (about 360 lines): each is the mirror of the other, value kind by
+ * value kind.
+ *
  * Values: `int` → number, `long` → bigint, `Bool`/`true` → boolean, `string`/`bytes`/`double`/`int128`/`int256` →
  * the raw bytes (a Buffer: nothing is decoded, so nothing can be lost), vectors → arrays, objects → trees.
  */

@@ -1,6 +1,7 @@
 /**
  * The world as JSON (ids and hashes as decimal strings) and back. Explicit per record, so a text that happens
- * to look like a number is never revived as one.
+ * to look like a number is never revived as one; that is why it is longer than most files here (each record
+ * type written out both ways, side by side, so a field added to one direction is seen missing in the other).
  */
 import type {
   ActionData,
@@ -14,7 +15,8 @@ import type {
   UpdateData,
   UserRecord,
 } from './types.js';
-import type { IdCounters, World } from './world.js';
+import type { World } from './world.js';
+import type { IdCounters } from './world-options.js';
 
 type PeerJson = { type: PeerRef['type']; id: string };
 

@@ -15,7 +15,8 @@ import type {
   UserMention,
   UserRecord,
 } from './types.js';
-import type { Delivery, World } from './world.js';
+import type { World } from './world.js';
+import type { Delivery } from './world-options.js';
 
 const big = (v: bigint): BigInteger => toBigInteger(v);
 

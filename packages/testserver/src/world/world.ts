@@ -1,5 +1,5 @@
 import { type Clock, unixSeconds } from './clock.js';
-import { FloodControl, type FloodOptions } from './flood.js';
+import { FloodControl } from './flood.js';
 import {
   channelAccessHash,
   minUserAccessHash,
@@ -22,71 +22,25 @@ import type {
   UserRecord,
 } from './types.js';
 import { isValidUsername, UsernameIndex, type UsernameOwner } from './usernames.js';
-
-/** How `updates.getDifference` behaves. */
-export interface DifferenceOptions {
-  /** Entries per `updates.differenceSlice`. @default 100 */
-  sliceSize?: number;
-  /** A client more than this many pts behind gets `updates.differenceTooLong`. @default 10000 */
-  tooLongAfter?: number;
-  /** Entries kept per bot; older ones are gone and a client that needs them gets TooLong. @default 20000 */
-  logLimit?: number;
-}
-
-export interface WorldOptions {
-  clock: Clock;
-  /** Sending limits, or `false` for none. */
-  flood?: FloodOptions | false;
-  difference?: DifferenceOptions;
-  /**
-   * How long (Telegram-seconds) a join request lets the bot write to a user who never started it, as the Bot
-   * API documents for `ChatJoinRequest.user_chat_id`. @default 300
-   */
-  joinRequestWindowSeconds?: number;
-}
-
-/** Something to push live to a bot's sessions. */
-export type Delivery =
-  | { readonly type: 'entry'; readonly entry: LogEntry }
-  | {
-      readonly type: 'channel';
-      readonly channel: ChannelRecord;
-      readonly message: MessageRecord;
-      readonly pts: number;
-      readonly users: UserMention[];
-    };
-
-export type DeliveryListener = (bot: UserRecord, delivery: Delivery, excludeAuthKey?: string) => void;
-
-export interface CreateUserInput {
-  firstName: string;
-  lastName?: string;
-  username?: string;
-  langCode?: string;
-  bot?: boolean;
-  premium?: boolean;
-  phone?: string;
-}
-
-export interface CreateBotInput {
-  username?: string;
-  firstName?: string;
-}
+import type {
+  CreateBotInput,
+  CreateUserInput,
+  Delivery,
+  DeliveryListener,
+  IdCounters,
+  WorldOptions,
+} from './world-options.js';
 
 const BOT_ID_BASE = 7_000_000_000n;
 const USER_ID_BASE = 100_000_000n;
 const GROUP_ID_BASE = 4_000_000_000n;
 const CHANNEL_ID_BASE = 2_000_000_000n;
 
-/** The ids handed out so far, persisted so a restarted world never reuses one. */
-export interface IdCounters {
-  user: number;
-  bot: number;
-  group: number;
-  channel: number;
-}
-
-/** The emulated Telegram: every account, chat and per-bot update box, plus the rules over them. */
+/**
+ * The emulated Telegram: every account, chat and per-bot update box, plus the rules over them. Longer than most
+ * files here (about 400 lines) because it is the state and its invariants in one place (ids, relations, the
+ * username index, the update boxes); what users and bots do to it is in the *-actions.ts files beside it.
+ */
 export class World {
   readonly users = new Map<string, UserRecord>();
   readonly chats = new Map<string, ChatRecord>();
