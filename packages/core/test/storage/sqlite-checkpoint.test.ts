@@ -21,22 +21,39 @@ const users = (from: number, count: number) =>
     usernames: [`user_${from + k}`],
   }));
 
-/** Peers in the database file alone, as a copy without its WAL sees them. */
+/**
+ * Peers in the database file alone, as a copy without its WAL sees them; -1 when the copy caught the worker halfway
+ * through writing pages (a torn copy reads as damaged or not a database), so the caller looks again.
+ */
 function peersInMainFile(path: string, name: string): number {
   const copy = join(dir, name);
   copyFileSync(path, copy);
-  const db = new Database(copy, { readonly: true });
+  let db: Database.Database;
+  try {
+    db = new Database(copy, { readonly: true });
+  } catch (error) {
+    if (tornCopy(error)) return -1;
+    throw error;
+  }
   try {
     // Before any checkpoint even the schema is only in the WAL.
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE name = 'peers'").all();
     if (tables.length === 0) return 0;
     return Number((db.prepare('SELECT count(*) AS n FROM peers').get() as { n: number }).n);
+  } catch (error) {
+    if (tornCopy(error)) return -1;
+    throw error;
   } finally {
     db.close();
   }
 }
 
-async function until(check: () => boolean, ms = 20_000): Promise<void> {
+function tornCopy(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB';
+}
+
+async function until(check: () => boolean, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
     if (Date.now() > deadline) throw new Error('timed out');
