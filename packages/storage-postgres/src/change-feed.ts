@@ -6,7 +6,7 @@
  * listeners then hear `null`, meaning "anything may have changed".
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { backoffDelay } from '@pm/core';
+import { backoffDelay, retry } from '@pm/core/internal';
 import type pg from 'pg';
 import { POSTGRES_DEFAULTS } from './defaults.js';
 import type { PostgresDriver, Sql } from './driver.js';
@@ -25,6 +25,8 @@ interface Payload {
   n: string[];
 }
 
+const ignore = () => {};
+
 export class ChangeFeed {
   readonly channel: string;
   readonly #origin = randomUUID();
@@ -35,6 +37,8 @@ export class ChangeFeed {
   #connecting: Promise<void> | null = null;
   #closed = false;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Ends the reconnect wait under way at once. */
+  #wake: (() => void) | undefined;
 
   constructor(private readonly driver: PostgresDriver) {
     const name = `pm_peers_${driver.schema}`;
@@ -81,6 +85,7 @@ export class ChangeFeed {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#retryTimer);
+    this.#wake?.();
     this.#listeners.clear();
     this.#client = null;
     this.#drop?.();
@@ -110,7 +115,7 @@ export class ChangeFeed {
       if (released) return;
       drop();
       if (this.#client === client) this.#client = null;
-      this.#reconnect(0);
+      this.#reconnect().catch(ignore); // gave up: closed, or nobody listens any more
     };
     this.#drop = drop;
     client.on('error', onLost);
@@ -139,20 +144,37 @@ export class ChangeFeed {
     this.#client = client;
   }
 
-  #reconnect(attempt: number): void {
-    if (this.#closed || this.#listeners.size === 0) return;
-    const delay = backoffDelay(attempt + 1, {
-      backoffInitialMs: POSTGRES_DEFAULTS.listenReconnectInitialMs,
-      backoffFactor: 2,
-      backoffMaxMs: POSTGRES_DEFAULTS.listenReconnectMaxMs,
-      backoffJitter: 0,
+  /**
+   * After the listening connection was lost: connects again, forever, waiting longer after each failure, until
+   * the feed is closed or nobody listens any more. Once it listens again its listeners hear `null`.
+   */
+  async #reconnect(): Promise<void> {
+    const stopped = () => this.#closed || this.#listeners.size === 0;
+    if (stopped()) return;
+    const delay = (failures: number) =>
+      backoffDelay(failures, {
+        backoffInitialMs: POSTGRES_DEFAULTS.listenReconnectInitialMs,
+        backoffFactor: 2,
+        backoffMaxMs: POSTGRES_DEFAULTS.listenReconnectMaxMs,
+        backoffJitter: 0,
+      });
+    await this.#sleep(delay(1)); // the connection was just lost: give the server a moment
+    await retry(() => this.#listen(), {
+      sleep: (ms) => this.#sleep(ms),
+      retryAfter: (error, attempt) => {
+        if (stopped()) throw error;
+        return delay(attempt + 1);
+      },
     });
-    this.#retryTimer = setTimeout(() => {
-      this.#listen().then(
-        // Notifications sent while nobody listened are lost: everything cached may be stale.
-        () => this.#emit(null),
-        () => this.#reconnect(attempt + 1),
-      );
-    }, delay);
+    // Notifications sent while nobody listened are lost: everything cached may be stale.
+    this.#emit(null);
+  }
+
+  /** A wait that close() cuts short, so no timer outlives the feed. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#retryTimer = setTimeout(resolve, ms);
+      this.#wake = resolve;
+    });
   }
 }

@@ -3,7 +3,8 @@
  * table names, retries of transient failures and transactions. Repositories talk to it through {@link Sql}.
  */
 
-import { backoffDelay, StorageError } from '@pm/core';
+import { StorageError } from '@pm/core';
+import { backoffDelay, retry } from '@pm/core/internal';
 import pg from 'pg';
 import { POSTGRES_DEFAULTS } from './defaults.js';
 import { classify, messageOf, PostgresStorageError, RetryTransaction, redact } from './errors.js';
@@ -248,11 +249,13 @@ export class PostgresDriver {
     }
   }
 
-  async #retry<T>(op: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await op();
-      } catch (thrown) {
+  /**
+   * Runs `op` again after a transient failure (connection lost, serialization failure, deadlock), up to
+   * `retryAttempts` times; a failure that is the request's fault is reported at once.
+   */
+  #retry<T>(op: () => Promise<T>): Promise<T> {
+    return retry(op, {
+      retryAfter: (thrown, attempt) => {
         if (!(thrown instanceof DriverFailure) && !(thrown instanceof RetryTransaction)) throw thrown;
         const error = thrown instanceof DriverFailure ? thrown.original : thrown;
         if (this.#closed) {
@@ -262,15 +265,14 @@ export class PostgresDriver {
         }
         if (classify(error).failure === 'rejected' || attempt >= this.#attempts)
           throw this.failure(error, attempt);
-        const delay = backoffDelay(attempt, {
+        return backoffDelay(attempt, {
           backoffInitialMs: this.#baseDelay,
           backoffFactor: 2,
           backoffMaxMs: this.#maxDelay,
           backoffJitter: 0.5,
         });
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
+      },
+    });
   }
 }
 

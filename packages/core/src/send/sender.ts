@@ -5,6 +5,7 @@ import { ConnectionLostError, NetworkError, PmError, SessionInvalidError } from 
 import type { FormattedText, InlineButton, ParseMode } from '../gram/format.js';
 import { NotAUserError, PeerNotFoundError, PeerNotSeenError } from '../peers/errors.js';
 import type { PeerRef } from '../peers/peer-ref.js';
+import { retry } from '../retry.js';
 import {
   FloodWaitError,
   RandomIdDuplicateError,
@@ -134,64 +135,84 @@ export class Sender {
     const { text: _t, parseMode: _p, randomId: _r, timeoutMs: _d, ...opts } = req;
     let waited = 0;
     let networkTries = 0;
-    for (;;) {
-      try {
-        await this.deps.waitReady('messages.SendMessage');
-      } catch (e) {
-        if (e instanceof ConnectionLostError) return { ok: false, reason: 'network', peerId, error: e };
-        throw e;
-      }
-      await this.deps.limiter.acquire(scope);
-      try {
-        const res = await this.deps.sendMessage(input, formatted, randomId, opts);
-        if (res.incoming) this.deps.onSent(res.incoming);
-        if (input.kind === 'user') await this.deps.dialogs.noteReachability(peerId, 'ok');
-        return { ok: true, messageId: res.messageId, date: res.date, peerId };
-      } catch (e) {
-        if (e instanceof RandomIdDuplicateError) {
-          return {
-            ok: true,
-            messageId: 0,
-            date: Math.floor(this.deps.clock.now() / 1000),
-            duplicate: true,
-            peerId,
-          };
-        }
-        if (e instanceof FloodWaitError) {
-          this.deps.limiter.pause(scope, e.seconds, e.slowmode);
-          const waiting = waited + e.seconds <= this.deps.maxFloodWaitSeconds;
-          this.deps.onFloodWait?.({ seconds: e.seconds, peerId, waiting });
-          if (!waiting) {
-            return { ok: false, reason: 'floodWait', retryAfter: e.seconds, peerId };
+    /** Whether the failure came from the send itself rather than the wait for a connection. */
+    let sending = false;
+    try {
+      return await retry<SendResult>(
+        async () => {
+          sending = false;
+          try {
+            await this.deps.waitReady('messages.SendMessage');
+          } catch (e) {
+            if (e instanceof ConnectionLostError) return { ok: false, reason: 'network', peerId, error: e };
+            throw e;
           }
-          waited += e.seconds;
-          continue; // acquire() sits out the pause
-        }
-        if (e instanceof SessionInvalidError) throw e; // not this recipient's fault: nothing more can be sent
-        if (e instanceof ConnectionLostError) {
-          // Past the deadline (the connection layer already sent it again across reconnects, same random_id).
-          // If it never left, its token was not spent: the limiter gets it back.
-          this.deps.limiter.refund(scope);
-          return { ok: false, reason: 'network', peerId, error: e };
-        }
-        if (e instanceof NetworkError && networkTries < SEND_DEFAULTS.networkRetries) {
-          networkTries++;
-          await this.deps.sleep(
-            backoffDelay(networkTries, {
-              backoffInitialMs: SEND_DEFAULTS.networkRetryDelayMs,
-              backoffFactor: 2,
-              backoffMaxMs: SEND_DEFAULTS.networkRetryDelayMs * 4,
-              backoffJitter: 0,
-            }),
-          );
-          continue;
-        }
-        if (!(e instanceof PmError)) throw e;
-        const reason = sendFailureReason(e, true);
-        if (reason === 'blocked') await this.deps.dialogs.noteReachability(peerId, 'blocked');
-        if (reason === 'deactivated') await this.deps.peers.upsert([{ id: peerId, deleted: true }]);
-        return reason === 'failed' ? { ok: false, reason, peerId, error: e } : { ok: false, reason, peerId };
-      }
+          await this.deps.limiter.acquire(scope);
+          sending = true;
+          const res = await this.deps.sendMessage(input, formatted, randomId, opts);
+          if (res.incoming) this.deps.onSent(res.incoming);
+          if (input.kind === 'user') await this.deps.dialogs.noteReachability(peerId, 'ok');
+          return { ok: true, messageId: res.messageId, date: res.date, peerId };
+        },
+        {
+          sleep: this.deps.sleep,
+          // Sent again with the same random_id: Telegram drops a second copy of a message that did arrive.
+          retryAfter: (e) => {
+            if (!sending) throw e;
+            if (e instanceof FloodWaitError) {
+              this.deps.limiter.pause(scope, e.seconds, e.slowmode);
+              const waiting = waited + e.seconds <= this.deps.maxFloodWaitSeconds;
+              this.deps.onFloodWait?.({ seconds: e.seconds, peerId, waiting });
+              if (!waiting) throw e;
+              waited += e.seconds;
+              return 0; // acquire() sits out the pause
+            }
+            if (
+              e instanceof NetworkError &&
+              !(e instanceof ConnectionLostError) &&
+              networkTries < SEND_DEFAULTS.networkRetries
+            ) {
+              networkTries++;
+              return backoffDelay(networkTries, {
+                backoffInitialMs: SEND_DEFAULTS.networkRetryDelayMs,
+                backoffFactor: 2,
+                backoffMaxMs: SEND_DEFAULTS.networkRetryDelayMs * 4,
+                backoffJitter: 0,
+              });
+            }
+            throw e;
+          },
+        },
+      );
+    } catch (e) {
+      if (!sending) throw e;
+      return this.#refused(e, scope, peerId);
     }
+  }
+
+  /** The result of a send Telegram refused (or that could not be sent), once nothing is retried any more. */
+  async #refused(e: unknown, scope: ChatScope, peerId: bigint): Promise<SendResult> {
+    if (e instanceof RandomIdDuplicateError) {
+      return {
+        ok: true,
+        messageId: 0,
+        date: Math.floor(this.deps.clock.now() / 1000),
+        duplicate: true,
+        peerId,
+      };
+    }
+    if (e instanceof FloodWaitError) return { ok: false, reason: 'floodWait', retryAfter: e.seconds, peerId };
+    if (e instanceof SessionInvalidError) throw e; // not this recipient's fault: nothing more can be sent
+    if (e instanceof ConnectionLostError) {
+      // Past the deadline (the connection layer already sent it again across reconnects, same random_id).
+      // If it never left, its token was not spent: the limiter gets it back.
+      this.deps.limiter.refund(scope);
+      return { ok: false, reason: 'network', peerId, error: e };
+    }
+    if (!(e instanceof PmError)) throw e;
+    const reason = sendFailureReason(e, true);
+    if (reason === 'blocked') await this.deps.dialogs.noteReachability(peerId, 'blocked');
+    if (reason === 'deactivated') await this.deps.peers.upsert([{ id: peerId, deleted: true }]);
+    return reason === 'failed' ? { ok: false, reason, peerId, error: e } : { ok: false, reason, peerId };
   }
 }

@@ -1,0 +1,6 @@
+/**
+ * `@pm/core/internal`: helpers pm's own packages share (the PostgreSQL provider uses them). Not part of the
+ * public API: they may change in any release.
+ */
+export { backoffDelay } from './connection/options.js';
+export { type RetryOptions, retry } from './retry.js';
