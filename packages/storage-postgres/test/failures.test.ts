@@ -1,7 +1,7 @@
 /**
  * Bad input and failing servers: a malformed URL, nothing listening, a wrong password, a connection killed in the
  * middle of a batch (retried, stored once), a server that stays away (typed error, nothing of the batch stored,
- * the batch written once the server is back).
+ * the batch written once the server is back), a change feed that reconnects until the server is back.
  */
 import net from 'node:net';
 import { PeerCache, type PeerInput, StorageError } from '@pm/core';
@@ -229,6 +229,37 @@ describe.skipIf(!PG_URL)(PG_URL ? 'failing server' : SKIP_MESSAGE, () => {
     expect(await direct.peers.count()).toBe(550);
     await direct.close();
     await cache.close();
+    await proxy.down();
+  });
+
+  it('listens again after the server was away however many reconnects failed, and says anything may have changed', async () => {
+    const proxy = new TcpProxy(await freePort(), { host: url.hostname, port: Number(url.port || 5432) });
+    await proxy.up();
+    const via = new URL(url);
+    via.port = String(proxy.port);
+    const schema = freshSchema('relisten');
+    const listening = await openPostgresStorage({ url: via.toString(), schema, connectTimeoutMs: 1000 });
+    const other = await openPostgresStorage({ url: PG_URL as string, schema });
+    const writer = new PeerCache({ storage: other, flushDelayMs: 1000 });
+    const heard: (bigint[] | null)[] = [];
+    const off = await listening.onPeerChanges((changes) => heard.push(changes ? [...changes.ids] : null));
+    await writer.upsert(users(1, 2, 'before'));
+    await writer.flush();
+    await expect.poll(() => heard, { timeout: 5000, interval: 10 }).toEqual([[1n, 2n]]);
+    await proxy.down();
+    // The first reconnect comes 50 ms after the loss, then 100, 200, 400 ms later: all refused.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    await writer.upsert(users(10, 1, 'away')); // sent while nobody listens: lost
+    await writer.flush();
+    expect(heard).toEqual([[1n, 2n]]);
+    await proxy.up();
+    await expect.poll(() => heard, { timeout: 10_000, interval: 10 }).toEqual([[1n, 2n], null]);
+    await writer.upsert(users(20, 1, 'back'));
+    await writer.flush();
+    await expect.poll(() => heard, { timeout: 5000, interval: 10 }).toEqual([[1n, 2n], null, [20n]]);
+    off();
+    await writer.close();
+    await listening.close();
     await proxy.down();
   });
 });
