@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import { PeerCache, type PeerInput, StorageError } from '@pm/core';
+import { sampleRecord } from '@pm/core/conformance';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPostgresStorage, PostgresStorageError } from '../src/index.js';
@@ -267,26 +268,7 @@ describe.skipIf(!PG_URL)(PG_URL ? 'failing server' : SKIP_MESSAGE, () => {
 describe.skipIf(!PG_URL)('a record PostgreSQL refuses', () => {
   it('classifies a value the server refuses (NUL in text, 22021) as the data’s fault, not worth a retry', async () => {
     const storage = await openPostgresStorage({ url: PG_URL as string, schema: freshSchema('nul') });
-    const record = {
-      id: 5n,
-      type: 'user' as const,
-      accessHash: 1n,
-      min: false,
-      usernames: [],
-      firstName: 'A\0nn',
-      lastName: null,
-      title: null,
-      phone: null,
-      langCode: null,
-      langCodeSeenAt: null,
-      premium: null,
-      verified: null,
-      deleted: false,
-      photoId: null,
-      firstSeen: 1,
-      lastSeen: 1,
-      lastUpdated: 1,
-    };
+    const record = sampleRecord(5n, { usernames: [], firstName: 'A\0nn' });
     const error = await caught(() => storage.transaction((tx) => tx.peers.upsertMany([record])));
     expect(error).toBeInstanceOf(PostgresStorageError);
     expect(error).toMatchObject({ failure: 'rejected', causeCode: '22021', kind: 'record', attempts: 1 });

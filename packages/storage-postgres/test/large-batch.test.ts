@@ -3,33 +3,21 @@
  * locks that order writers are taken per bucket of peers, so the batch fits the server's lock table. One lock per
  * peer failed it with "out of shared memory" (53200), a store failure PeerCache retried forever.
  */
-import type { PeerRecord } from '@pm/core';
+import { sampleRecord } from '@pm/core/conformance';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropSchemas, openTestStorage, PG_URL, SKIP_MESSAGE } from './pg.js';
 
 afterAll(dropSchemas);
 
-const record = (id: bigint): PeerRecord => ({
-  id,
-  type: 'user',
-  accessHash: id * 3n,
-  min: false,
-  usernames: [`big_${id}`],
-  firstName: 'Big',
-  lastName: null,
-  title: null,
-  phone: null,
-  langCode: null,
-  langCodeSeenAt: null,
-  premium: null,
-  verified: null,
-  deleted: false,
-  photoId: null,
-  firstSeen: 1,
-  lastSeen: 1,
-  lastUpdated: 1,
-});
+const record = (id: bigint) =>
+  sampleRecord(id, {
+    accessHash: id * 3n,
+    usernames: [`big_${id}`],
+    firstName: 'Big',
+    lastSeen: 1,
+    lastUpdated: 1,
+  });
 
 describe.skipIf(!PG_URL)(PG_URL ? 'postgres: a large batch' : SKIP_MESSAGE, () => {
   it('writes more new peers in one transaction than the server has lock slots', async () => {

@@ -44,7 +44,8 @@ export function user(id: bigint, fields: Partial<PeerInput> = {}): PeerInput {
   return { id, type: 'user', accessHash: id * 7n, ...fields };
 }
 
-export function sampleRecord(id: bigint): PeerRecord {
+/** A complete stored record of a user (for a provider's own tests of its raw repositories), with `fields` over it. */
+export function sampleRecord(id: bigint, fields: Partial<PeerRecord> = {}): PeerRecord {
   return {
     id,
     type: 'user',
@@ -64,6 +65,7 @@ export function sampleRecord(id: bigint): PeerRecord {
     firstSeen: 1,
     lastSeen: 2,
     lastUpdated: 3,
+    ...fields,
   };
 }
 

@@ -11,5 +11,5 @@
  * repositories (idempotent writes, transactions) and fast-check properties of the merge rules. It needs `vitest`
  * and `fast-check`, optional peer dependencies of `@pm/core`: only this entry point imports them.
  */
-export type { StorageConformanceOptions } from './fixtures.js';
+export { type StorageConformanceOptions, sampleRecord } from './fixtures.js';
 export { describeStorageConformance } from './suite.js';
