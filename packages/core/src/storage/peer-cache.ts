@@ -9,6 +9,12 @@
  * written in few large transactions: group commit) through a {@link StorageProvider}. `flush()` resolves once everything upserted
  * before the call is committed; with SQLite a `kill -9` after that loses nothing.
  *
+ * Why one file of this size: the LRUs, the pending and in-flight sets and the epoch are one consistency unit (a read
+ * asks memory, then the batch in flight, then storage, and reads again when a write ended meanwhile), so that rule
+ * lives in one class. The merge rules are in `merge.ts`, input checks in `validate.ts`, the pending set in
+ * `write-set.ts`, and how a batch is written (one transaction, the split that sets a refused peer aside) in
+ * `batch-writer.ts`.
+ *
  * @example
  * ```ts
  * import { openSqliteStorage, PeerCache } from '@pm/core';
@@ -36,6 +42,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { PeerSetAsideError, StorageError } from '../errors.js';
+import { writeIsolating } from './batch-writer.js';
 import { PEER_CACHE_DEFAULTS } from './defaults.js';
 import {
   createRecord,
@@ -119,8 +126,6 @@ const noop = (): void => {};
 /** Batches up to this size are live traffic whose new peers are worth caching; larger ones are bulk imports. */
 const WARM_BATCH = 32;
 /** Peers written per statement batch inside one transaction, with a turn of the event loop between slices. */
-const WRITE_SLICE = PEER_CACHE_DEFAULTS.writeSlice;
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class PeerCache {
   readonly #storage: StorageProvider;
@@ -599,7 +604,10 @@ export class PeerCache {
     this.#dirty = new WriteSet();
     this.#inflight = batch;
     const started = Date.now();
-    const writing = this.#writeIsolating(batch).then((error) => {
+    const writing = writeIsolating(this.#storage, batch, {
+      requeue: (rest) => this.#dirty.absorb(rest),
+      setAside: (part, error) => this.#setAside(part, error),
+    }).then((error) => {
       this.#onFlushed?.({ peers: batch.size, ms: Date.now() - started, ...(error ? { error } : {}) });
       this.#inflight = null;
       this.#epoch++;
@@ -617,41 +625,6 @@ export class PeerCache {
     return writing;
   }
 
-  /**
-   * Writes a batch in one transaction. When the store refuses the data (not a passing or store-wide failure), the
-   * batch is split in halves, recursively, down to the independent part the store refuses (a peer, or peers a
-   * username or phone moved between); that part is set aside and every other part is written. Whatever a passing
-   * or store-wide failure leaves unwritten goes back to the pending set, and that failure is the answer.
-   */
-  async #writeIsolating(batch: WriteSet): Promise<StorageError | undefined> {
-    const first = await this.#store(batch);
-    if (first === undefined) return undefined;
-    if (first.kind !== 'record') {
-      this.#dirty.absorb(batch);
-      return first;
-    }
-    const units = batch.units();
-    const todo: WriteSet[][] = [units];
-    let error: StorageError | undefined = first;
-    while (todo.length > 0) {
-      const group = todo.pop() as WriteSet[];
-      if (error === undefined) error = await this.#store(WriteSet.union(group));
-      if (error === undefined) continue;
-      if (error.kind !== 'record') {
-        this.#dirty.absorb(WriteSet.union([...todo.flat(), ...group]));
-        return error;
-      }
-      const [only] = group;
-      if (group.length === 1 && only !== undefined) this.#setAside(only, error);
-      else {
-        const mid = Math.ceil(group.length / 2);
-        todo.push(group.slice(mid), group.slice(0, mid));
-      }
-      error = undefined;
-    }
-    return undefined;
-  }
-
   /** Memory forgets a part the store refused, so reads answer what the store holds; the refusal is told. */
   #setAside(part: WriteSet, error: StorageError): void {
     const ids = part.ids();
@@ -666,65 +639,5 @@ export class PeerCache {
     for (const [name, owner] of this.#inflight?.owners ?? [])
       if (owner === null || refused.has(owner)) this.#owners.delete(name);
     this.#onError?.(new PeerSetAsideError(ids, error.message, { cause: error }));
-  }
-
-  /**
-   * One transaction; resolves to its failure. A cause that is not a StorageError counts as the store's: without a
-   * provider saying the data is at fault, splitting could set aside every record of a store that is just down.
-   */
-  async #store(batch: WriteSet): Promise<StorageError | undefined> {
-    try {
-      await this.#storage.transaction(async (tx) => {
-        if (batch.deleted.size > 0) {
-          const ids = [...batch.deleted];
-          await tx.peers.deleteMany(ids);
-          await tx.usernames.deleteForPeers(ids);
-          await tx.history.deleteForPeers(ids);
-        }
-        // In slices with a turn of the event loop between them: a synchronous driver (better-sqlite3) would
-        // otherwise hold the loop for the whole batch (about a second for 50,000 new peers at a million stored).
-        // Still one transaction: a reader of the same connection meanwhile sees memory first (the batch is in
-        // flight), and the epoch bump at the end makes a read that spanned it retry.
-        const peers = [...batch.peers.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-        let sinceYield = 0;
-        const step = async (rows: number): Promise<void> => {
-          if (sinceYield >= WRITE_SLICE) {
-            sinceYield = 0;
-            await yieldToEventLoop();
-          }
-          sinceYield += rows;
-        };
-        for (let i = 0; i < peers.length; i += WRITE_SLICE) {
-          const slice = peers.slice(i, i + WRITE_SLICE);
-          await step(slice.length);
-          await tx.peers.upsertMany(slice);
-        }
-        if (batch.usernamesOf.size > 0) {
-          const entries = [...batch.usernamesOf].map((peerId) => ({
-            peerId,
-            usernames: batch.peers.get(peerId)?.usernames ?? [],
-            isNew: batch.created.has(peerId),
-            withRecord: batch.peers.has(peerId),
-          }));
-          for (let i = 0; i < entries.length; i += WRITE_SLICE) {
-            const slice = entries.slice(i, i + WRITE_SLICE);
-            await step(slice.length);
-            await tx.usernames.replaceForPeers(slice);
-          }
-        }
-        if (batch.history.length > 0) await tx.history.append(batch.history);
-      });
-      return undefined;
-    } catch (cause) {
-      return cause instanceof StorageError
-        ? cause
-        : new StorageError(
-            'STORAGE_FAILED',
-            `Writing ${batch.size} peers to ${this.#storage.name} storage failed: ${
-              cause instanceof Error ? cause.message : String(cause)
-            }`,
-            { cause, kind: 'store' },
-          );
-    }
   }
 }
