@@ -1,14 +1,14 @@
 /**
  * The SQLite driver: one better-sqlite3 connection in WAL mode, file permissions, migrations and transactions.
  */
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { PmError, StorageError, type StorageFailureKind } from '../../errors.js';
+import { StorageError } from '../../errors.js';
 import { SQLITE_DEFAULTS } from '../defaults.js';
 import { createStoreStatements } from '../schema/ddl.js';
 import { TxGate } from '../tx-gate.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
+import { createFile, openError, storageError } from './errors.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.js';
 
 /** Options of `openSqliteStorage()`. */
@@ -276,103 +276,4 @@ function readVersion(db: SqliteDatabase): number {
     | { version: bigint | null }
     | undefined;
   return row?.version == null ? 0 : Number(row.version);
-}
-
-/**
- * What a failed statement says about a retry: a lock held by another connection may be released (busy, locked); a
- * constraint, a type mismatch or an oversized value is the data's fault; the rest (read-only, full, I/O, damaged
- * file) is the store's. Errors that are not SQLite's (a bug of the caller's) count as the data's.
- */
-export function sqliteFailureKind(error: unknown): StorageFailureKind {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return 'record';
-  if (/^SQLITE_(BUSY|LOCKED)/.test(code)) return 'transient';
-  if (/^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/.test(code)) return 'record';
-  return 'store';
-}
-
-/**
- * The database file, created here with `fileMode` (never with the umask's wider permissions), its folders too.
- * A directory at the path is refused by name rather than as SQLite's "unable to open".
- */
-function createFile(path: string, fileMode: number): void {
-  if (existsSync(path) && statSync(path).isDirectory()) {
-    throw new StorageError('STORAGE_CANNOT_OPEN', `Cannot open SQLite storage at ${path}: it is a directory`);
-  }
-  const dir = dirname(path);
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (error) {
-    throw new StorageError(
-      'STORAGE_CANNOT_OPEN',
-      `Cannot open SQLite storage at ${path}: cannot create its folder ${dir} (${errnoText(error)})`,
-      { cause: error },
-    );
-  }
-  closeSync(openSync(path, 'a', fileMode));
-}
-
-function errnoText(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  const text: Record<string, string> = {
-    EACCES: 'permission denied',
-    EPERM: 'operation not permitted',
-    EROFS: 'read-only file system',
-    ENOENT: 'no such file or folder',
-    ENOTDIR: 'a part of the path is not a folder',
-    EISDIR: 'it is a directory',
-    ENOSPC: 'no space left on the device',
-  };
-  const known = typeof code === 'string' ? text[code] : undefined;
-  if (known !== undefined) return `${code}: ${known}`;
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Any failure while opening, as a typed StorageError naming the path. */
-function openError(path: string, error: unknown): PmError {
-  if (error instanceof PmError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  if (code === 'SQLITE_NOTADB') {
-    return new StorageError(
-      'STORAGE_NOT_PM',
-      `SQLite file ${path} is not a SQLite database (another kind of file?): left untouched`,
-      { cause: error },
-    );
-  }
-  if (typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code))
-    return storageError(path, 'open', error);
-  if (typeof code === 'string' && /^SQLITE_(READONLY|CANTOPEN|PERM|AUTH)/.test(code)) {
-    return new StorageError(
-      'STORAGE_CANNOT_OPEN',
-      `Cannot open SQLite storage at ${path} for writing (${error instanceof Error ? error.message : code}): check that the file and its folder are writable`,
-      { cause: error },
-    );
-  }
-  const detail = errnoText(error);
-  return new StorageError(
-    typeof code === 'string' && code.startsWith('SQLITE_') ? 'STORAGE_FAILED' : 'STORAGE_CANNOT_OPEN',
-    `Cannot open SQLite storage at ${path}: ${detail}`,
-    { cause: error },
-  );
-}
-
-/**
- * A failure of a statement as a typed StorageError naming the file: STORAGE_DAMAGED when SQLite finds the file
- * corrupt (`pm peers check` says where), else STORAGE_FAILED with {@link sqliteFailureKind}.
- */
-export function storageError(path: string, what: string, error: unknown): StorageError {
-  if (error instanceof StorageError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code)) {
-    return new StorageError(
-      'STORAGE_DAMAGED',
-      `SQLite storage ${path} is damaged (${message}) during ${what}; \`pm peers check\` reports what is broken`,
-      { cause: error, kind: 'store' },
-    );
-  }
-  return new StorageError('STORAGE_FAILED', `SQLite ${what} on ${path} failed: ${message}`, {
-    cause: error,
-    kind: sqliteFailureKind(error),
-  });
 }

@@ -5,7 +5,8 @@
 import type { StorageProvider, StorageRepositories } from '../types.js';
 import { SqliteBroadcastRepository } from './broadcasts.js';
 import { SqliteDialogRepository } from './dialogs.js';
-import { SqliteDriver, type SqliteStorageOptions, storageError } from './driver.js';
+import { SqliteDriver, type SqliteStorageOptions } from './driver.js';
+import { storageError } from './errors.js';
 import { SqliteHistoryRepository } from './history.js';
 import { SqlitePeerRepository } from './peers.js';
 import { SqliteKeyValueRepository } from './state.js';
