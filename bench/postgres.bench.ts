@@ -20,6 +20,7 @@ import { PeerCache, type PeerInput, type PeerRecord } from '@pm/core';
 import { openPostgresStorage } from '@pm/storage-postgres';
 import type { BenchRow } from './lib/row.js';
 import { idAt, sightingOf } from './peers/data.js';
+import { toInput } from './peers/subjects/pm.js';
 
 const SUITE = 'postgres';
 const SUBJECT = 'pm postgres';
@@ -37,15 +38,7 @@ function sightingAt(k: number, i: number, n: number): PeerInput {
   const s = sightingOf(idAt(k * share + i, n));
   const usernames = [s.username];
   if (i % CONTEST_EVERY === k) usernames.push(`contested_${Math.floor(i / CONTEST_EVERY + k) % CONTESTED}`);
-  return {
-    id: s.id,
-    type: 'user',
-    accessHash: s.accessHash,
-    firstName: s.firstName,
-    lastName: s.lastName,
-    usernames,
-    langCode: s.langCode,
-  };
+  return { ...toInput(s), usernames };
 }
 
 /** A child: opens the store, says `ready`, waits for `go`, ingests its share, prints the ns it took. */

@@ -14,7 +14,8 @@ import {
 import type { Sighting } from '../data.js';
 import type { OpenStore, Subject } from '../subject.js';
 
-function toInput(s: Sighting): PeerInput {
+/** A benchmark sighting as the PeerInput a bot would hand the cache (also used by the Postgres suite). */
+export function toInput(s: Sighting): PeerInput {
   return {
     id: s.id,
     type: 'user',
