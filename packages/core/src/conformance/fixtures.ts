@@ -2,7 +2,13 @@
 import { expect } from 'vitest';
 import type { PmError } from '../errors.js';
 import type { PeerCache } from '../storage/peer-cache.js';
-import type { DialogState, PeerInput, PeerRecord, StorageProvider } from '../storage/types.js';
+import {
+  type DialogState,
+  emptyDialogState,
+  type PeerInput,
+  type PeerRecord,
+  type StorageProvider,
+} from '../storage/types.js';
 
 /** Options of {@link describeStorageConformance}. */
 export interface StorageConformanceOptions {
@@ -71,14 +77,7 @@ export function sampleRecord(id: bigint, fields: Partial<PeerRecord> = {}): Peer
 
 export function dialog(userId: bigint, fields: Partial<DialogState> = {}): DialogState {
   return {
-    userId,
-    startedAt: null,
-    via: null,
-    payload: null,
-    startMessageId: null,
-    blocked: false,
-    blockedSince: null,
-    lastMessageAt: null,
+    ...emptyDialogState(userId),
     ...fields,
   };
 }

@@ -1,7 +1,13 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.js';
 import { parseStartCommand } from '../peers/deep-link.js';
-import type { DialogRepository, DialogStartVia, DialogState, PeerRecord } from '../storage/types.js';
+import {
+  type DialogRepository,
+  type DialogStartVia,
+  type DialogState,
+  emptyDialogState,
+  type PeerRecord,
+} from '../storage/types.js';
 import type { BotUpdate } from '../updates/types.js';
 
 /** How a dialog started, as events name it. */
@@ -107,17 +113,6 @@ export interface DialogServiceDeps {
 
 const ABSENT = Symbol('absent');
 
-const EMPTY = (userId: bigint): DialogState => ({
-  userId,
-  startedAt: null,
-  via: null,
-  payload: null,
-  startMessageId: null,
-  blocked: false,
-  blockedSince: null,
-  lastMessageAt: null,
-});
-
 /**
  * Turns updates into dialog state and events: /start (with payload, repeated), a first message that is not
  * /start, join requests, the Login Widget, blocks and unblocks. The state is written before events are emitted, so
@@ -180,7 +175,7 @@ export class DialogService {
 
   /** Records what a probe or a send learned (blocked, or known to be open). */
   async noteReachability(userId: bigint, reachable: 'ok' | 'blocked'): Promise<void> {
-    const prev = (await this.load(userId)) ?? EMPTY(userId);
+    const prev = (await this.load(userId)) ?? emptyDialogState(userId);
     const now = this.deps.clock.now();
     let next: DialogState;
     if (reachable === 'blocked') {
@@ -237,7 +232,7 @@ export class DialogService {
     },
   ): Promise<void> {
     const startMessageId = extra.startMessageId ?? extra.messageId;
-    const prev = (await this.load(userId)) ?? EMPTY(userId);
+    const prev = (await this.load(userId)) ?? emptyDialogState(userId);
     const at = date * 1000;
     // The start already stored may be this very update, replayed after a crash that came between writing the
     // state and firing the event: the same message (by id), or for starts without one the same kind at the same
@@ -287,7 +282,7 @@ export class DialogService {
   }
 
   private async onStopped(userId: bigint, stopped: boolean, date: number): Promise<void> {
-    const prev = (await this.load(userId)) ?? EMPTY(userId);
+    const prev = (await this.load(userId)) ?? emptyDialogState(userId);
     const at = date * 1000;
     const next: DialogState = stopped
       ? { ...prev, blocked: true, blockedSince: prev.blocked ? prev.blockedSince : at }

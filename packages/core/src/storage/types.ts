@@ -179,6 +179,20 @@ export interface DialogState {
   readonly lastMessageAt: number | null;
 }
 
+/** The state of a user the bot has no dialog with yet. */
+export function emptyDialogState(userId: bigint): DialogState {
+  return {
+    userId,
+    startedAt: null,
+    via: null,
+    payload: null,
+    startMessageId: null,
+    blocked: false,
+    blockedSince: null,
+    lastMessageAt: null,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Repositories. Writes are idempotent upserts/deletes so that a retried batch is harmless and a SQL provider can
 // express each as one statement; the merge rules live in the service (peer-cache.ts), not here.
