@@ -195,14 +195,19 @@ export function renderMessage(msg: MessageRecord, viewer: UserRecord): Api.Messa
   });
 }
 
+/** A message of the bot's message box as it is now, or messageEmpty when it was deleted since. */
+function renderBotMessage(bot: UserRecord, id: number): Api.TypeMessage {
+  const msg = bot.account?.messages.get(id);
+  return msg ? renderMessage(msg, bot) : new Api.MessageEmpty({ id });
+}
+
 /** The TL update for a log entry (newMessage entries need the bot's message box). */
 export function renderUpdate(world: World, bot: UserRecord, entry: LogEntry): Api.TypeUpdate {
   const u: UpdateData = entry.update;
   switch (u.kind) {
     case 'newMessage': {
-      const msg = bot.account?.messages.get(u.messageId);
       return new Api.UpdateNewMessage({
-        message: msg ? renderMessage(msg, bot) : new Api.MessageEmpty({ id: u.messageId }),
+        message: renderBotMessage(bot, u.messageId),
         pts: entry.pts,
         ptsCount: entry.ptsCount,
       });
@@ -235,9 +240,8 @@ export function renderUpdate(world: World, bot: UserRecord, entry: LogEntry): Ap
     case 'user':
       return new Api.UpdateUser({ userId: big(u.userId) });
     case 'editMessage': {
-      const msg = bot.account?.messages.get(u.messageId);
       return new Api.UpdateEditMessage({
-        message: msg ? renderMessage(msg, bot) : new Api.MessageEmpty({ id: u.messageId }),
+        message: renderBotMessage(bot, u.messageId),
         pts: entry.pts,
         ptsCount: entry.ptsCount,
       });
