@@ -43,16 +43,6 @@ import { openStorage } from './storage/open.js';
 import type { PeerCache } from './storage/peer-cache.js';
 import type { PeerRecord, StorageProvider } from './storage/types.js';
 
-export {
-  type CallTimeout,
-  CLIENT_DEFAULTS,
-  type ClientErrorEvent,
-  type Me,
-  NotLoggedInError,
-  type PmClientOptions,
-  type PmEvents,
-} from './client/options.js';
-
 /**
  * A Telegram bot over MTProto, with a persistent cache of every user it has seen. The class is the facade: its parts
  * (built in `client/wiring.ts`) do the work, each in the folder named after it. Over 300 lines only because it is the

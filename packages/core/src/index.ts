@@ -10,10 +10,10 @@ export {
   type ClientErrorEvent,
   type Me,
   NotLoggedInError,
-  PmClient,
   type PmClientOptions,
   type PmEvents,
-} from './client.js';
+} from './client/options.js';
+export { PmClient } from './client.js';
 export { type Clock, systemClock } from './clock.js';
 export {
   backoffDelay,
