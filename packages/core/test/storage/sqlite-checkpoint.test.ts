@@ -81,7 +81,7 @@ describe('SQLite WAL checkpoints', () => {
     const again = await openSqliteStorage({ path });
     expect(await again.peers.count()).toBe(800);
     await again.close();
-  });
+  }, 90_000);
 
   it('leaves small stores to SQLite: no worker below the threshold', async () => {
     const path = join(dir, 'small.db');
@@ -111,4 +111,25 @@ describe('SQLite reads of one event-loop turn', () => {
     await cache.close();
     await storage.close();
   });
+});
+
+describe('SQLite WAL checkpoints when the worker cannot run', () => {
+  it('goes back to SQLite’s own checkpoints and keeps writing when the worker cannot open the file', async () => {
+    const path = join(dir, 'gone.db');
+    const storage = await openSqliteStorage({ path, backgroundCheckpointPages: 0 });
+    const autocheckpoint = storage.driver.db.pragma('wal_autocheckpoint', { simple: true });
+    // The file disappears under the open connection (a cleanup job, another user): the worker, which opens the
+    // file by name on the first commit, fails; the open connection still holds it.
+    rmSync(path);
+    const cache = new PeerCache({ storage });
+    await cache.upsert(users(1, 50));
+    await cache.flush();
+    await until(() => !storage.driver.backgroundCheckpoints);
+    expect(storage.driver.db.pragma('wal_autocheckpoint', { simple: true })).toBe(autocheckpoint);
+    await cache.upsert(users(100, 50));
+    await cache.flush();
+    expect(await storage.peers.count()).toBe(100);
+    expect((await cache.getByUsername('user_120'))?.id).toBe(120n);
+    await cache.close();
+  }, 90_000);
 });
