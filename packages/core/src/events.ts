@@ -8,12 +8,18 @@
  * slow handler applies back-pressure instead of piling up work. A throwing listener is reported to `onError` and
  * does not stop the others.
  */
+import type { HandlerScope } from './handler-scope.js';
+
 export type Listener<T> = (event: T) => void | Promise<void>;
 
 export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
   private readonly listeners = new Map<keyof Events, Set<Listener<never>>>();
 
-  constructor(private readonly onError: (error: unknown, event: keyof Events) => void = () => {}) {}
+  /** `scope`: where listeners run, so code can tell it is called from one of them (see HandlerScope). */
+  constructor(
+    private readonly onError: (error: unknown, event: keyof Events) => void = () => {},
+    private readonly scope?: HandlerScope,
+  ) {}
 
   on<K extends keyof Events>(name: K, listener: Listener<Events[K]>): () => void {
     let set = this.listeners.get(name);
@@ -47,7 +53,8 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
     if (!set) return;
     for (const l of [...set]) {
       try {
-        await (l as Listener<Events[K]>)(event);
+        const listener = l as Listener<Events[K]>;
+        await (this.scope ? this.scope.call(listener, event) : listener(event));
       } catch (e) {
         this.onError(e, name);
       }

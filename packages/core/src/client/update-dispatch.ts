@@ -23,6 +23,8 @@ export interface UpdateDispatchDeps {
   gram(): GramConnection;
   /** disconnect() was called: a catch-up it cut short is not news. */
   closed(): boolean;
+  /** Called from inside one of the bot's listeners (see HandlerScope). */
+  insideHandler(): boolean;
 }
 
 /**
@@ -61,6 +63,7 @@ export class UpdateDispatch {
         return diff;
       },
       deliver: (u) => this.handle(u),
+      insideHandler: () => deps.insideHandler(),
       onError: (error) => {
         // A catch-up cut short by disconnect() or a refused session is not news: both are reported otherwise.
         if (error instanceof SessionInvalidError) return;

@@ -6,6 +6,7 @@ import { TypedEmitter } from '../events.js';
 import type { GramConnection } from '../gram/connection.js';
 import { formatText } from '../gram/format.js';
 import type { GramHooks } from '../gram/options.js';
+import { HandlerScope } from '../handler-scope.js';
 import { createLog, errorLine, type Log } from '../log.js';
 import { Resolver } from '../peers/resolver.js';
 import type { BroadcastDeps } from '../send/broadcast.js';
@@ -56,9 +57,10 @@ export function wireClient(
     storage: createLog('storage', opts.logger),
     send: createLog('send', opts.logger),
   };
+  const handlers = new HandlerScope();
   const emitter: TypedEmitter<PmEvents> = new TypedEmitter<PmEvents>((error, name) => {
     if (name !== 'error') void emitter.emit('error', { error, where: `listener of ${String(name)}` });
-  });
+  }, handlers);
   const peers = new PeerCache({
     ...opts.peerCache,
     storage,
@@ -100,6 +102,7 @@ export function wireClient(
     log: log.updates,
     gram: () => ctx.gram(),
     closed: () => ctx.closed(),
+    insideHandler: () => handlers.inside,
   });
   const limiter = new RateLimiter(opts.limits, clock, realSleep);
   const sender = new Sender({

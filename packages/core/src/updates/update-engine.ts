@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { BotUpdate, Difference, IncomingUpdates, SequencedUpdate, UpdateState } from './types.js';
 
 /** What the engine needs from the outside world; `gram/` and the store provide it. */
@@ -18,6 +17,11 @@ export interface UpdateEngineDeps {
   deliver(update: BotUpdate): Promise<unknown>;
   /** An error the engine could not act on (a failed getDifference, a throwing handler). */
   onError(error: unknown): void;
+  /**
+   * True when called from inside one of the bot's handlers (HandlerScope): stop() then cannot wait for the queue,
+   * which waits for that handler. @default never
+   */
+  insideHandler?(): boolean;
 }
 
 /** During a burst, the state is saved at least every this many containers. */
@@ -39,12 +43,10 @@ export class UpdateEngine {
   private state: UpdateState | undefined;
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
-  /** Set while a job runs code that may call handlers, so stop() can tell it was called from one of them. */
-  private readonly inJob = new AsyncLocalStorage<true>();
-  /** Nesting of handlers() calls. */
-  private handlerDepth = 0;
   /** Jobs queued and not yet started. */
   private pending = 0;
+  /** A job is running. */
+  private running = false;
   /** Containers applied since the state was last saved. */
   private unsaved = 0;
   /** A delivered update asked for the state to be saved after its container. */
@@ -55,12 +57,10 @@ export class UpdateEngine {
 
   /** Loads (or fetches) the state, then catches up on everything missed since it was saved. */
   start(): Promise<void> {
-    return this.enqueue(() =>
-      this.handlers(async () => {
-        this.state = (await this.deps.loadState()) ?? (await this.initialState());
-        await this.catchUp();
-      }),
-    );
+    return this.enqueue(async () => {
+      this.state = (await this.deps.loadState()) ?? (await this.initialState());
+      await this.catchUp();
+    });
   }
 
   /**
@@ -69,7 +69,7 @@ export class UpdateEngine {
    */
   push(incoming: IncomingUpdates, prepare?: () => Promise<void>): Promise<void> {
     return this.enqueue(async () => {
-      if (prepare) await this.handlers(prepare);
+      if (prepare) await prepare();
       await this.process(incoming);
     });
   }
@@ -85,7 +85,9 @@ export class UpdateEngine {
    * waiting for it): it saves the state with the current update counted as handled and stops at once.
    */
   async stop(): Promise<void> {
-    if (this.inJob.getStore()) {
+    // From a handler while a job runs: possibly that job's own handler. (From one while none runs, e.g. a listener of
+    // connection states, waiting for the queue cannot wait for the caller.)
+    if (this.running && this.deps.insideHandler?.() === true) {
       if (this.stopped) return;
       this.stopped = true;
       if (this.state) await this.persist();
@@ -104,6 +106,7 @@ export class UpdateEngine {
     const run = this.queue.then(async () => {
       this.pending--;
       if (this.stopped) return;
+      this.running = true;
       try {
         await job();
         if (this.stopped) return; // stopped from inside the job: stop() saved the state already
@@ -113,24 +116,12 @@ export class UpdateEngine {
           await this.persist();
       } catch (e) {
         this.deps.onError(e);
+      } finally {
+        this.running = false;
       }
     });
     this.queue = run;
     return run;
-  }
-
-  /**
-   * Runs a part of a job that may reach the bot's handlers (ingest, delivery, catch-up) with `inJob` set. While any
-   * AsyncLocalStorage is enabled, Node 20 runs a hook on every promise the process creates (GramJS's receive loop
-   * included), so it is enabled only for these parts, not for the whole life of the client.
-   */
-  private async handlers<T>(fn: () => Promise<T>): Promise<T> {
-    this.handlerDepth++;
-    try {
-      return await this.inJob.run(true, fn);
-    } finally {
-      if (--this.handlerDepth === 0) this.inJob.disable();
-    }
   }
 
   private async persist(): Promise<void> {
@@ -148,18 +139,18 @@ export class UpdateEngine {
   private async process(incoming: IncomingUpdates): Promise<void> {
     if (!this.state) return; // not started: start() will catch up through getDifference
     if (incoming.kind === 'connection') {
-      if (incoming.state === 'connected') await this.handlers(() => this.catchUp());
+      if (incoming.state === 'connected') await this.catchUp();
       return;
     }
     if (incoming.kind === 'tooLong') {
-      await this.handlers(() => this.catchUp());
+      await this.catchUp();
       return;
     }
     const { seq, seqStart } = incoming;
     if (seq !== 0) {
       if (this.state.seq + 1 < seqStart) {
         this.stats.gaps++;
-        await this.handlers(() => this.catchUp());
+        await this.catchUp();
         return;
       }
       if (this.state.seq + 1 > seqStart && this.state.seq >= seq) {
@@ -171,7 +162,7 @@ export class UpdateEngine {
       const verdict = this.check(u);
       if (verdict === 'gap') {
         this.stats.gaps++;
-        await this.handlers(() => this.catchUp());
+        await this.catchUp();
         return;
       }
       if (verdict === 'duplicate') {
@@ -217,7 +208,7 @@ export class UpdateEngine {
     if (this.stopped) return; // a handler stopped the client: the rest of the container is not delivered
     this.stats.delivered++;
     try {
-      if ((await this.handlers(() => this.deps.deliver(update))) === true) this.urgent = true;
+      if ((await this.deps.deliver(update)) === true) this.urgent = true;
     } catch (e) {
       this.deps.onError(e);
     }

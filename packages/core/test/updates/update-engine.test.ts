@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { HandlerScope } from '../../src/handler-scope.js';
 import type { BotUpdate, Difference, SequencedUpdate, UpdateState } from '../../src/updates/types.js';
 import { UpdateEngine } from '../../src/updates/update-engine.js';
 
@@ -177,11 +178,19 @@ describe('UpdateEngine state saving', () => {
 
 describe('UpdateEngine stopped from a handler', () => {
   const base = { pts: 0, qts: 0, seq: 0, date: 0 };
+  // The bot's listeners run in a HandlerScope (as the client's emitter runs them).
+  const scope = new HandlerScope();
+  const listener =
+    (fn: () => Promise<unknown>) =>
+    async (u?: unknown): Promise<void> => {
+      await scope.call(fn, u);
+    };
   const make = (
     over: Partial<ConstructorParameters<typeof UpdateEngine>[0]>,
   ): { engine: UpdateEngine; saves: UpdateState[] } => {
     const saves: UpdateState[] = [];
     const engine = new UpdateEngine({
+      insideHandler: () => scope.inside,
       loadState: async () => base,
       saveState: async (s) => {
         saves.push(s);
@@ -199,7 +208,7 @@ describe('UpdateEngine stopped from a handler', () => {
 
   it('stops at once when a delivered update, an ingest or a catch-up handler awaits stop()', async () => {
     let engine!: UpdateEngine;
-    const built = make({ deliver: async () => engine.stop() });
+    const built = make({ deliver: listener(async () => engine.stop()) });
     engine = built.engine;
     await engine.start();
     await engine.push(batch(ptsU(1, 1), ptsU(2, 2)));
@@ -207,7 +216,10 @@ describe('UpdateEngine stopped from a handler', () => {
 
     const second = make({});
     await second.engine.start();
-    await second.engine.push(batch(ptsU(1, 1)), () => second.engine.stop());
+    await second.engine.push(
+      batch(ptsU(1, 1)),
+      listener(async () => second.engine.stop()),
+    );
 
     let third!: UpdateEngine;
     let round = 0;
@@ -216,7 +228,7 @@ describe('UpdateEngine stopped from a handler', () => {
         round++ === 0
           ? { kind: 'empty', date: 0, seq: 0 }
           : { kind: 'difference', updates: [ptsU(9, 1)], state: { ...s, pts: 1 } },
-      deliver: async () => third.stop(),
+      deliver: listener(async () => third.stop()),
     });
     third = built3.engine;
     await third.start();
@@ -224,14 +236,39 @@ describe('UpdateEngine stopped from a handler', () => {
     expect(round).toBe(2);
   });
 
+  it('stops at once when the handler awaits stop() after a timer, or is a plain function returning a promise', async () => {
+    const later = () => new Promise((r) => setTimeout(r, 2));
+    let first!: UpdateEngine;
+    const a = make({
+      deliver: listener(async () => {
+        await later();
+        await first.stop();
+      }),
+    });
+    first = a.engine;
+    await first.start();
+    await first.push(batch(ptsU(1, 1), ptsU(2, 2)));
+    expect(a.saves.at(-1)?.pts).toBe(1);
+
+    let second!: UpdateEngine;
+    const b = make({
+      deliver: (u) => scope.call(() => later().then(() => second.stop()), u) as Promise<unknown>,
+    });
+    second = b.engine;
+    await second.start();
+    await second.push(batch(ptsU(1, 1), ptsU(2, 2)));
+    expect(b.saves.at(-1)?.pts).toBe(1);
+  });
+
   it('still waits for the queue when stop() comes from outside, even while a handler runs', async () => {
     let release!: () => void;
     const delivered: number[] = [];
     const { engine } = make({
-      deliver: async (u) => {
-        if (delivered.length === 0) await new Promise<void>((r) => (release = r));
-        delivered.push((u as { messageId: number }).messageId);
-      },
+      deliver: async (u) =>
+        scope.call(async () => {
+          if (delivered.length === 0) await new Promise<void>((r) => (release = r));
+          delivered.push((u as { messageId: number }).messageId);
+        }, u),
     });
     await engine.start();
     void engine.push(batch(ptsU(1, 1)));
