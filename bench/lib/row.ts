@@ -17,12 +17,17 @@ export interface BenchRow {
   /** How many times worse than the best subject of the same name and size (1 = the best). */
   readonly ratioToBest?: number;
   readonly notes?: string;
+  /** Set when the row was timed with another clock than the run's (`PM_BENCH_CLOCK`): a store timed in real time. */
+  readonly clock?: 'real' | 'cpu';
 }
 
-/** Fills `ratioToBest` for rows that compare subjects (same suite, name and size, a direction). */
+/**
+ * Fills `ratioToBest` for rows that compare subjects (same suite, name, size and clock, a direction): a row timed in
+ * real time is not compared with rows timed in CPU time.
+ */
 export function withRatios(rows: readonly BenchRow[]): BenchRow[] {
   const bestOf = new Map<string, number>();
-  const key = (r: BenchRow): string => `${r.suite}\u0000${r.name}\u0000${r.size ?? ''}`;
+  const key = (r: BenchRow): string => `${r.suite}\u0000${r.name}\u0000${r.size ?? ''}\u0000${r.clock ?? ''}`;
   for (const r of rows) {
     if (!r.subject || !r.better || !Number.isFinite(r.value) || r.value <= 0) continue;
     const prev = bestOf.get(key(r));

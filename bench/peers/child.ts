@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { type Figure, figure, timeOnce, timeRounds } from '../lib/measure.js';
+import { type Figure, figure, processClock, timeInRealTime, timeOnce, timeRounds } from '../lib/measure.js';
 import { batchAt, idAt, pickIds, sightingOf, usernameOf } from './data.js';
 import type { ChildFigure, ChildResult, Lookups, OpenStore, Subject } from './subject.js';
 import { loadSubject } from './subjects/all.js';
@@ -123,7 +123,7 @@ async function measure(subject: Subject, n: number, dir: string, quick: boolean)
   } catch (e) {
     failures['ingest'] = e instanceof Error ? e.message : String(e);
     await store.close();
-    return { subject: subject.name, size: n, figures, failures };
+    return { subject: subject.name, size: n, figures, failures, clock: processClock() };
   }
 
   const hotIds = pickIds(HOT_SET, Math.min(n, HOT_SET), n, 1);
@@ -226,7 +226,7 @@ async function measure(subject: Subject, n: number, dir: string, quick: boolean)
     unit: 'peers/s',
     notes: `batches of ${BATCH}, ${store.commits ?? 'each committed'}`,
   };
-  return { subject: subject.name, size: n, figures, failures };
+  return { subject: subject.name, size: n, figures, failures, clock: processClock() };
 }
 
 async function startup(subject: Subject, n: number, dir: string): Promise<ChildResult> {
@@ -243,6 +243,7 @@ async function startup(subject: Subject, n: number, dir: string): Promise<ChildR
     size: n,
     figures: { 'start-up to first lookup': { min: ms, median: ms, runs: 1, unit: 'ms' } },
     failures: {},
+    clock: processClock(),
   };
 }
 
@@ -251,6 +252,7 @@ if (!mode || !name || !size || !dir) {
   throw new Error('usage: child.ts measure|startup <subject> <n> <dir> [quick 0|1]');
 }
 const subject = await loadSubject(name);
+if (subject.clock === 'real') timeInRealTime();
 const result =
   mode === 'startup'
     ? await startup(subject, Number(size), dir)

@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { figure } from '../lib/measure.js';
+import { CLOCK, figure } from '../lib/measure.js';
 import type { BenchRow } from '../lib/row.js';
 import type { ChildResult } from './subject.js';
 import { ALL_SUBJECT_NAMES, cleanupAfter, PERSISTENT, SUBJECT_NAMES, unavailable } from './subjects/all.js';
@@ -77,7 +77,11 @@ async function benchOne(subjectName: string, n: number, quick: boolean): Promise
   const dir = mkdtempSync(join(tmpdir(), 'pm-peers-bench-'));
   const timeoutMs = (quick ? 4 : 15) * 60_000;
   const rows: BenchRow[] = [];
-  const base = { suite: SUITE, subject: subjectName, size: n };
+  let base: Pick<BenchRow, 'suite' | 'subject' | 'size' | 'clock'> = {
+    suite: SUITE,
+    subject: subjectName,
+    size: n,
+  };
   try {
     let result: ChildResult;
     try {
@@ -86,6 +90,7 @@ async function benchOne(subjectName: string, n: number, quick: boolean): Promise
       const why = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
       return [{ ...base, name: 'ingest', value: Number.NaN, unit: 'peers/s', notes: `failed: ${why}` }];
     }
+    if (result.clock !== CLOCK) base = { ...base, clock: result.clock };
     for (const [name, f] of Object.entries(result.figures)) {
       rows.push({
         ...base,

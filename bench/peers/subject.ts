@@ -37,6 +37,11 @@ export interface OpenStore {
 
 export interface Subject {
   readonly name: string;
+  /**
+   * 'real': timed in real time even under `PM_BENCH_CLOCK=cpu`, because its work happens in another process (a
+   * database server) that the CPU time of this thread leaves out. Its rows say so (`clock`).
+   */
+  readonly clock?: 'real';
   /** A new store in `dir` (`reopen`: the one a previous `open` left there). */
   open(dir: string, reopen: boolean): Promise<OpenStore>;
   /**
@@ -62,4 +67,6 @@ export interface ChildResult {
   readonly figures: Record<string, ChildFigure>;
   /** Why a figure is missing (the store failed at this size, or has no such lookup). */
   readonly failures: Record<string, string>;
+  /** The clock the figures were timed with. */
+  readonly clock: 'real' | 'cpu';
 }

@@ -88,7 +88,12 @@ export function peersTable(rows: readonly ResultRow[]): string {
       }),
     ]);
   }
-  return markdown([`at ${label(size)} peers`, ...subjects], lines);
+  // A store timed with another clock than the run's (a database server's work is not in this process's CPU time).
+  const heading = (s: string): string => {
+    const clock = peers.find((r) => r.subject === s && r.size === size && r.clock)?.clock;
+    return clock ? `${s} (${clock === 'real' ? 'real time' : 'CPU time'})` : s;
+  };
+  return markdown([`at ${label(size)} peers`, ...subjects.map(heading)], lines);
 }
 
 /** Every row of the other suites, one line each. */

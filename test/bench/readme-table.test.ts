@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { type BenchRow, withRatios } from '../../bench/lib/row.js';
 import { peersChart } from '../../bench/report/chart.js';
 import { CHART, chartOf, RESULTS, type ResultsFile, sectionOf } from '../../bench/report/readme.js';
 import { formatValue, peersTable } from '../../bench/report/table.js';
@@ -36,6 +37,16 @@ describe('the README benchmark section', () => {
       '| by id, cold, µs              |      5.43 |     — |',
     ]);
     expect(formatValue(2.5, '× cost')).toBe('2.5×');
+  });
+
+  it('says which store was timed with another clock, and ranks it only against stores timed with the same', () => {
+    const cold = { suite: 'peers', name: 'by id, cold', size: 1000, unit: 'µs/op', better: 'lower' } as const;
+    const rows: BenchRow[] = [
+      { ...cold, subject: 'pm sqlite', value: 5 },
+      { ...cold, subject: 'pm postgres', value: 900, clock: 'real' },
+    ];
+    expect(peersTable(rows).split('\n')[0]).toBe('| at 1k peers     | pm sqlite | pm postgres (real time) |');
+    expect(withRatios(rows).map((r) => r.ratioToBest)).toEqual([1, 1]);
   });
 
   it('draws one line per store in each panel, on log scales', () => {
