@@ -6,6 +6,6 @@ export { parseSessionString, readGramjsStringSession, type SessionStringInfo } f
 export { IMPORT_FORMATS, importPeers } from './import-peers.js';
 export { parseMtcuteHash, readMtcuteStorage } from './mtcute.js';
 export { readPyrogramSession } from './pyrogram.js';
-export { type ReadExportOptions, readExport } from './read-export.js';
+export { type ReadExportOptions, readExport, readExportBatches } from './read-export.js';
 export { readTelethonSession } from './telethon.js';
 export type { ExportFormat, ImportFormat, ImportOptions, ImportResult } from './types.js';

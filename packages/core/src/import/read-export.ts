@@ -16,6 +16,7 @@ import {
   fieldFromCsv,
   recordFromJson,
 } from './export-schema.js';
+import { recordFromCanonicalLine } from './jsonl-line.js';
 import { ImportReport, withSummary } from './row-report.js';
 import { fileError, statSource } from './source-file.js';
 import type { ExportFormat, ImportOptions, ImportResult } from './types.js';
@@ -42,6 +43,18 @@ export function readExport(
   format: ExportFormat,
   options: ReadExportOptions = {},
 ): AsyncIterable<PeerRecord> {
+  return flatten(readExportBatches(source, format, options));
+}
+
+/**
+ * {@link readExport}'s records in groups (a read chunk's worth, in file order), for writers that take many at once:
+ * one await per group instead of one per record.
+ */
+export function readExportBatches(
+  source: string | Readable,
+  format: ExportFormat,
+  options: ReadExportOptions = {},
+): AsyncIterable<PeerRecord[]> {
   checkExportFormat(format);
   const path = typeof source === 'string' ? source : STREAM_NAME;
   const fail = (error: ImportRowError): void => {
@@ -50,6 +63,11 @@ export function readExport(
   };
   const chunks = textChunks(source, path);
   return format === 'jsonl' ? readJsonl(chunks, path, fail) : readCsv(chunks, path, fail);
+}
+
+/** The records of groups, one by one. */
+export async function* flatten<T>(groups: AsyncIterable<readonly T[]>): AsyncGenerator<T> {
+  for await (const group of groups) yield* group;
 }
 
 /** Opens a pm export for `importPeers()`: records are checked like every other source's. */
@@ -63,25 +81,35 @@ export async function readPmExport(
     throw new ImportError('IMPORT_UNREADABLE', path, `is a folder, expected a pm ${format} export`);
   const notes: string[] = [];
   const report = new ImportReport(path, notes, options.onSkip);
-  const records = readExport(path, format, { onSkip: (e) => report.skip(e) });
-  async function* accepted(): AsyncGenerator<PeerRecord> {
+  const groups = readExportBatches(path, format, { onSkip: (e) => report.skip(e) });
+  async function* accepted(): AsyncGenerator<PeerRecord[]> {
     let line = 0;
-    for await (const record of records) {
-      line += 1;
-      const ok = report.accept(record, `record ${line}`);
-      if (ok !== undefined) yield ok as PeerRecord;
+    for await (const group of groups) {
+      const out: PeerRecord[] = [];
+      for (const record of group) {
+        line += 1;
+        const ok = report.accept(record, `record ${line}`);
+        if (ok !== undefined) out.push(ok as PeerRecord);
+      }
+      if (out.length > 0) yield out;
     }
   }
+  const batches = withSummary(report, accepted());
   return {
     format: format === 'jsonl' ? 'pm-jsonl' : 'pm-csv',
-    records: withSummary(report, accepted()),
+    records: flatten(batches),
+    batches,
     notes,
   };
 }
 
+/** Bytes read from a file at a time: larger reads make fewer, larger groups of records. */
+const READ_CHUNK = 1024 * 1024;
+
 /** UTF-8 text of a file or stream, a leading byte-order mark dropped. */
 async function* textChunks(source: string | Readable, path: string): AsyncGenerator<string> {
-  const stream = typeof source === 'string' ? createReadStream(source) : source;
+  const stream =
+    typeof source === 'string' ? createReadStream(source, { highWaterMark: READ_CHUNK }) : source;
   const decoder = new StringDecoder('utf8');
   let first = true;
   try {
@@ -132,64 +160,95 @@ async function* lineGroups(
 }
 
 /**
- * The records of a group of lines when every line is a valid record: one `JSON.parse` for the group (one call per
- * line costs about twice as much). Undefined when anything is off, and the caller reads line by line to name it.
+ * Records of JSON lines, a read chunk's worth at a time. A line as `exportPeers` writes it is read by the fast
+ * path (jsonl-line.ts); any other line by `JSON.parse` on its own, so each line must be one whole record by itself.
+ * Records before a bad line are handed out before it is reported.
  */
-function parseGroup(texts: readonly string[]): PeerRecord[] | undefined {
-  let values: unknown;
-  try {
-    values = JSON.parse(`[${texts.join(',')}]`);
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(values) || values.length !== texts.length) return undefined;
-  const records: PeerRecord[] = [];
-  for (const value of values) {
-    // Only objects, one per line: a line that is not a whole object on its own fails here or changes the count.
-    const record = recordFromJson(value);
-    if (record instanceof FieldError) return undefined;
-    records.push(record);
-  }
-  return records;
-}
-
 async function* readJsonl(
   chunks: AsyncIterable<string>,
   path: string,
   fail: (error: ImportRowError) => void,
-): AsyncGenerator<PeerRecord> {
+): AsyncGenerator<PeerRecord[]> {
   for await (const { texts, lines } of lineGroups(chunks)) {
-    const group = parseGroup(texts);
-    if (group !== undefined) {
-      yield* group;
-      continue;
-    }
+    let out: PeerRecord[] = [];
     for (let i = 0; i < texts.length; i++) {
       const text = texts[i] as string;
-      const line = lines[i] as number;
+      const fast = recordFromCanonicalLine(text);
+      if (fast !== undefined) {
+        out.push(fast);
+        continue;
+      }
       let value: unknown;
+      let error: ImportRowError | undefined;
       try {
         value = JSON.parse(text);
       } catch (e) {
         if (!(e instanceof SyntaxError)) throw e;
-        fail(new ImportRowError(path, `line ${line}`, undefined, text, 'expected one JSON object per line'));
-        continue;
+        error = new ImportRowError(
+          path,
+          `line ${lines[i]}`,
+          undefined,
+          text,
+          'expected one JSON object per line',
+        );
       }
-      const record = recordFromJson(value);
+      const record = error === undefined ? recordFromJson(value) : undefined;
       if (record instanceof FieldError) {
-        fail(new ImportRowError(path, `line ${line}`, record.field || undefined, record.value, record.rule));
+        error = new ImportRowError(
+          path,
+          `line ${lines[i]}`,
+          record.field || undefined,
+          record.value,
+          record.rule,
+        );
+      }
+      if (error === undefined) {
+        out.push(record as PeerRecord);
         continue;
       }
-      yield record;
+      if (out.length > 0) {
+        yield out;
+        out = [];
+      }
+      fail(error);
     }
+    if (out.length > 0) yield out;
   }
 }
+
+/** CSV records in groups of this many. */
+const CSV_GROUP = 1000;
 
 async function* readCsv(
   chunks: AsyncIterable<string>,
   path: string,
   fail: (error: ImportRowError) => void,
-): AsyncGenerator<PeerRecord> {
+): AsyncGenerator<PeerRecord[]> {
+  let group: PeerRecord[] = [];
+  for await (const record of readCsvRecords(chunks, path)) {
+    if (record instanceof ImportRowError) {
+      // Records before a bad row are handed out before it is reported, as they come in the file.
+      if (group.length > 0) {
+        yield group;
+        group = [];
+      }
+      fail(record);
+      continue;
+    }
+    group.push(record);
+    if (group.length >= CSV_GROUP) {
+      yield group;
+      group = [];
+    }
+  }
+  if (group.length > 0) yield group;
+}
+
+/** Each row as a record, or the error that sets it aside. */
+async function* readCsvRecords(
+  chunks: AsyncIterable<string>,
+  path: string,
+): AsyncGenerator<PeerRecord | ImportRowError> {
   let columns: ExportField[] | undefined;
   for await (const row of parseCsv(chunks)) {
     const location = `line ${row.line}`;
@@ -201,20 +260,22 @@ async function* readCsv(
       continue;
     }
     if (row.malformed !== undefined) {
-      fail(
-        new ImportRowError(path, location, undefined, row.cells.map((c) => c.text).join(','), row.malformed),
+      yield new ImportRowError(
+        path,
+        location,
+        undefined,
+        row.cells.map((c) => c.text).join(','),
+        row.malformed,
       );
       continue;
     }
     if (row.cells.length !== columns.length) {
-      fail(
-        new ImportRowError(
-          path,
-          location,
-          undefined,
-          `${row.cells.length} cells`,
-          `expected ${columns.length} cells, as in the header`,
-        ),
+      yield new ImportRowError(
+        path,
+        location,
+        undefined,
+        `${row.cells.length} cells`,
+        `expected ${columns.length} cells, as in the header`,
       );
       continue;
     }
@@ -227,7 +288,7 @@ async function* readCsv(
       else out[field] = value;
     }
     if (error !== undefined) {
-      fail(new ImportRowError(path, location, error.field, error.value, error.rule));
+      yield new ImportRowError(path, location, error.field, error.value, error.rule);
       continue;
     }
     // Key order of a record, whatever the column order of the file.

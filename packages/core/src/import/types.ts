@@ -42,6 +42,11 @@ export interface ImportResult {
    */
   readonly records: AsyncIterable<PeerInput>;
   /**
+   * The same records in groups, in order, where the reader has them so (pm's exports): one await per group, for
+   * writers that take many at once. Iterate either `records` or `batches`, once.
+   */
+  readonly batches?: AsyncIterable<readonly PeerInput[]>;
+  /**
    * What the source could not tell (lossy fields, unknown flags) and, once `records` has been iterated to the end
    * (or abandoned), how many records were read and how many rows were skipped.
    */

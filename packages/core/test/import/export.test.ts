@@ -4,6 +4,7 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidPeerRecordError } from '../../src/errors.js';
+import { recordFromJson, recordToJson } from '../../src/import/export-schema.js';
 import {
   type ExportFormat,
   exportPeers,
@@ -12,6 +13,7 @@ import {
   importPeers,
   readExport,
 } from '../../src/import/index.js';
+import { recordFromCanonicalLine } from '../../src/import/jsonl-line.js';
 import type { PeerRecord, PeerType } from '../../src/storage/types.js';
 import { collect } from './collect.js';
 import { INT64_MAX, INT64_MIN, tempDir } from './fixtures.js';
@@ -125,6 +127,82 @@ describe('pm export format', () => {
       ),
       { numRuns: 150 },
     );
+  });
+
+  it('reads a line on the fast path only as the general JSON path reads it, mangled lines included', () => {
+    /** What JSON.parse + recordFromJson make of a line: a record, or 'refused'. */
+    const general = (line: string): unknown => {
+      try {
+        const record = recordFromJson(JSON.parse(line));
+        return record instanceof Object && 'rule' in record ? 'refused' : record;
+      } catch {
+        return 'refused';
+      }
+    };
+    const pieces = fc.constantFrom(
+      '"',
+      '\\',
+      ',',
+      ' ',
+      '0',
+      '-',
+      '}',
+      '{',
+      'null',
+      '\u0001',
+      '1e3',
+      '.5',
+      '[',
+      ']',
+    );
+    // Records as bots mostly see them (plain text, times as integers), which take the fast path, and arbitrary ones.
+    const plainText = fc.option(fc.stringMatching(/^[A-Za-z0-9 é👋]{0,12}$/u), { nil: null });
+    const plainRecord = fc
+      .tuple(peerRecord, plainText, plainText, fc.array(fc.stringMatching(/^[a-z_]{0,8}$/), { maxLength: 3 }))
+      .map(([r, firstName, langCode, usernames]) => ({
+        ...r,
+        firstName,
+        lastName: null,
+        title: null,
+        phone: null,
+        langCode,
+        usernames,
+        langCodeSeenAt: r.langCodeSeenAt === null ? null : r.langCodeSeenAt % 2 ** 40,
+        firstSeen: r.firstSeen % 2 ** 40,
+        lastSeen: r.lastSeen % 2 ** 40,
+        lastUpdated: r.lastUpdated % 2 ** 40,
+      }));
+    let fast = 0;
+    fc.assert(
+      fc.property(
+        fc.oneof({ arbitrary: plainRecord, weight: 3 }, { arbitrary: peerRecord, weight: 1 }),
+        fc.array(fc.tuple(fc.nat(), fc.nat(3), pieces), { maxLength: 2 }),
+        (record, edits) => {
+          let line = recordToJson(record);
+          expect(general(line)).toStrictEqual(record);
+          for (const [at, cut, piece] of edits) {
+            const i = at % (line.length + 1);
+            line = line.slice(0, i) + piece + line.slice(i + cut);
+          }
+          const read = recordFromCanonicalLine(line);
+          if (read !== undefined) {
+            fast += 1;
+            expect(read).toStrictEqual(general(line));
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    // Not vacuous: plain records, as bots mostly see them, take the fast path.
+    expect(fast).toBeGreaterThan(40);
+    const plain = { ...RECORD, firstName: 'Alice', usernames: ['Alice_B'], photoId: -5n };
+    expect(recordFromCanonicalLine(recordToJson(plain))).toStrictEqual(plain);
+    for (const bad of ['"id":"0"', '"id":"-1000000000000"', '"accessHash":"9223372036854775808"']) {
+      const line = recordToJson(plain).replace(/"id":"[^"]*"/, bad.startsWith('"id"') ? bad : '$&');
+      const mangled = bad.startsWith('"id"') ? line : line.replace(/"accessHash":"[^"]*"/, bad);
+      expect(recordFromCanonicalLine(mangled)).toBeUndefined();
+      expect(general(mangled)).toBe('refused');
+    }
   });
 
   it('writes 64-bit values as decimal strings in JSON lines', async () => {
