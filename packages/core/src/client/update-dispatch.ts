@@ -50,9 +50,10 @@ export class UpdateDispatch {
       },
       saveState: async (s) => {
         // The users an update carried must be on disk before the state says it was handled: the peer cache
-        // writes behind, and after a crash in between getDifference would not bring them back.
-        await deps.peers.flush();
-        await deps.state.set(key, JSON.stringify(s));
+        // writes behind, and after a crash in between getDifference would not bring them back. The state goes in
+        // the same transaction as the last of them (one commit instead of two).
+        const value = JSON.stringify(s);
+        await deps.peers.flush((tx) => tx.state.set(key, value));
         deps.log.debug(`update state saved (pts ${s.pts}, qts ${s.qts}, seq ${s.seq})`);
       },
       fetchState: () => deps.gram().getState(),

@@ -5,11 +5,20 @@
  */
 import { StorageError } from '../errors.js';
 import { PEER_CACHE_DEFAULTS } from './defaults.js';
-import type { StorageProvider } from './types.js';
+import type { StorageProvider, StorageRepositories } from './types.js';
 import { WriteSet } from './write-set.js';
 
 const WRITE_SLICE = PEER_CACHE_DEFAULTS.writeSlice;
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * More to write in the batch's transaction (PeerCache.flush's `alsoWrite`); `done` is set once a transaction holding
+ * it committed. A batch the store refused in part is split without it: the caller then writes it on its own.
+ */
+export interface AlsoWrite {
+  readonly write: (tx: StorageRepositories) => Promise<void>;
+  done: boolean;
+}
 
 /** What the caller does with what a write could not store. */
 export interface BatchOutcomes {
@@ -29,9 +38,13 @@ export async function writeIsolating(
   storage: StorageProvider,
   batch: WriteSet,
   on: BatchOutcomes,
+  also?: AlsoWrite,
 ): Promise<StorageError | undefined> {
-  const first = await storeBatch(storage, batch);
-  if (first === undefined) return undefined;
+  const first = await storeBatch(storage, batch, also);
+  if (first === undefined) {
+    if (also) also.done = true;
+    return undefined;
+  }
   if (first.kind !== 'record') {
     on.requeue(batch);
     return first;
@@ -65,6 +78,7 @@ export async function writeIsolating(
 export async function storeBatch(
   storage: StorageProvider,
   batch: WriteSet,
+  also?: AlsoWrite,
 ): Promise<StorageError | undefined> {
   try {
     await storage.transaction(async (tx) => {
@@ -106,6 +120,7 @@ export async function storeBatch(
         }
       }
       if (batch.history.length > 0) await tx.history.append(batch.history);
+      if (also) await also.write(tx);
     });
     return undefined;
   } catch (cause) {

@@ -42,7 +42,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { PeerSetAsideError, StorageError } from '../errors.js';
-import { writeIsolating } from './batch-writer.js';
+import { type AlsoWrite, writeIsolating } from './batch-writer.js';
 import { PEER_CACHE_DEFAULTS } from './defaults.js';
 import {
   createRecord,
@@ -60,6 +60,7 @@ import type {
   PeerInput,
   PeerRecord,
   StorageProvider,
+  StorageRepositories,
   UpsertResult,
 } from './types.js';
 import {
@@ -332,15 +333,22 @@ export class PeerCache {
     });
   }
 
-  /** Resolves once everything upserted or deleted before the call is committed to storage. */
-  async flush(): Promise<void> {
+  /**
+   * Resolves once everything upserted or deleted before the call is committed to storage. `alsoWrite` writes more in
+   * the same transaction as the pending peers (in its own when none are pending, or after the store refused part of
+   * them): what must not be stored ahead of them, such as the update state that says their update was handled.
+   */
+  async flush(alsoWrite?: (tx: StorageRepositories) => Promise<void>): Promise<void> {
     this.#assertOpen();
     await this.#queue;
     // Let a background write finish first (a failed one was reported and its batch kept for the write below).
     while (this.#writing !== null) await this.#writing;
-    if (this.#dirty.isEmpty) return;
-    const error = await this.#write();
-    if (error !== undefined) throw error;
+    const also: AlsoWrite | undefined = alsoWrite ? { write: alsoWrite, done: false } : undefined;
+    if (!this.#dirty.isEmpty) {
+      const error = await this.#write(also);
+      if (error !== undefined) throw error;
+    }
+    if (also && !also.done) await this.#storage.transaction(also.write);
   }
 
   /** Flushes, then stops; closes the storage too unless `closeStorage: false`. Idempotent. */
@@ -597,17 +605,22 @@ export class PeerCache {
    * Writes the pending set; resolves to the failure that kept some of it unwritten (back in the pending set), never
    * rejects. A set-aside peer is told through `onError` and is not a failure of the write.
    */
-  #write(): Promise<StorageError | undefined> {
+  #write(also?: AlsoWrite): Promise<StorageError | undefined> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const batch = this.#dirty;
     this.#dirty = new WriteSet();
     this.#inflight = batch;
     const started = Date.now();
-    const writing = writeIsolating(this.#storage, batch, {
-      requeue: (rest) => this.#dirty.absorb(rest),
-      setAside: (part, error) => this.#setAside(part, error),
-    }).then((error) => {
+    const writing = writeIsolating(
+      this.#storage,
+      batch,
+      {
+        requeue: (rest) => this.#dirty.absorb(rest),
+        setAside: (part, error) => this.#setAside(part, error),
+      },
+      also,
+    ).then((error) => {
       this.#onFlushed?.({ peers: batch.size, ms: Date.now() - started, ...(error ? { error } : {}) });
       this.#inflight = null;
       this.#epoch++;

@@ -353,6 +353,67 @@ describe('PeerCache failures', () => {
   });
 });
 
+describe('PeerCache flush with more to write (the update state)', () => {
+  it('writes it in the same transaction as the pending peers, and in its own when none are pending', async () => {
+    const { storage, control, inner } = controllable();
+    const cache = new PeerCache({ storage });
+    await cache.upsert([user(1n, { usernames: ['ann_fold'] }), user(2n)]);
+    const before = control.transactions;
+    await cache.flush((tx) => tx.state.set('updates.state', 'pts 1'));
+    expect(control.transactions - before).toBe(1);
+    expect(await inner.peers.count()).toBe(2);
+    expect(await inner.usernames.resolveMany(['ann_fold'])).toEqual(new Map([['ann_fold', 1n]]));
+    expect(await inner.state.get('updates.state')).toBe('pts 1');
+    await cache.flush((tx) => tx.state.set('updates.state', 'pts 2'));
+    expect(control.transactions - before).toBe(2);
+    expect(await inner.state.get('updates.state')).toBe('pts 2');
+    await cache.close();
+  });
+
+  it('stores neither when that transaction fails: the state is never ahead of the peers it covers', async () => {
+    const { storage, control, inner } = controllable();
+    const cache = new PeerCache({ storage, onError: () => {} });
+    await cache.upsert([user(1n), user(2n)]);
+    control.failures = 1;
+    await expect(cache.flush((tx) => tx.state.set('updates.state', 'pts 1'))).rejects.toBeInstanceOf(
+      StorageError,
+    );
+    expect(await inner.peers.count()).toBe(0);
+    expect(await inner.state.get('updates.state')).toBeUndefined();
+    // The state's own write failing takes the peers' batch with it too, and it is written again later.
+    await expect(
+      cache.flush(async () => {
+        throw new Error('state refused');
+      }),
+    ).rejects.toThrow();
+    expect(await inner.peers.count()).toBe(0);
+    await cache.flush((tx) => tx.state.set('updates.state', 'pts 2'));
+    expect(await inner.peers.count()).toBe(2);
+    expect(await inner.state.get('updates.state')).toBe('pts 2');
+    await cache.close();
+  });
+
+  it('writes it after the others when the store refuses one record of the batch', async () => {
+    const { storage, control, inner } = controllable();
+    const errors: StorageError[] = [];
+    const cache = new PeerCache({ storage, onError: (e) => errors.push(e) });
+    control.refuse = (r) => r.firstName === 'Poison';
+    await cache.upsert([user(1n), user(2n, { firstName: 'Poison' }), user(3n)]);
+    let writes = 0;
+    await cache.flush(async (tx) => {
+      writes++;
+      await tx.state.set('updates.state', 'pts 3');
+    });
+    expect(await inner.peers.count()).toBe(2);
+    expect(errors).toHaveLength(1);
+    expect(await inner.state.get('updates.state')).toBe('pts 3');
+    // The whole batch's transaction was refused before reaching it; it was written once, on its own, after the
+    // others.
+    expect(writes).toBe(1);
+    await cache.close();
+  });
+});
+
 describe('PeerCache reads and order', () => {
   it('reads through to storage when the LRU holds less than the working set', async () => {
     const storage = createMemoryStorage();
