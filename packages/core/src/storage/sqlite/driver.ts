@@ -39,6 +39,8 @@ export interface SqliteStorageOptions {
 
 export type SqliteDatabase = Database.Database;
 
+const SIZE_CHECK_EVERY_MS = 1000;
+
 export class SqliteDriver {
   readonly gate = new TxGate();
   readonly path: string;
@@ -49,6 +51,10 @@ export class SqliteDriver {
   readonly #backgroundFrom: number;
   #checkpointer: BackgroundCheckpointer | null = null;
   #pageCount: { get(): unknown } | null = null;
+  /** When (performance.now()) the store's size may next be asked, to start background checkpoints. */
+  #nextSizeCheck = 0;
+  /** Runs a write's statements in one transaction (made once: better-sqlite3 builds a wrapper per call of transaction()). */
+  #inTransaction: ((op: () => void) => void) | null = null;
   #backgroundFailed = false;
   /** A read transaction opened by {@link read} is open. */
   #reading = false;
@@ -108,6 +114,11 @@ export class SqliteDriver {
       return;
     }
     if (this.#backgroundFailed || this.#backgroundFrom === Number.POSITIVE_INFINITY) return;
+    // The size is asked at most once a second (a statement per commit was a visible share of a small commit's cost);
+    // until the worker starts, SQLite's own checkpoints keep the WAL bounded.
+    const now = performance.now();
+    if (now < this.#nextSizeCheck) return;
+    this.#nextSizeCheck = now + SIZE_CHECK_EVERY_MS;
     if (Number(this.#pageCount?.get() ?? 0) < this.#backgroundFrom) return;
     const db = this.db;
     const checkpointer = new BackgroundCheckpointer({
@@ -180,7 +191,8 @@ export class SqliteDriver {
     else {
       await this.gate.run(() => {
         this.#endRead();
-        db.transaction(op)();
+        this.#inTransaction ??= db.transaction((body: () => void) => body());
+        this.#inTransaction(op);
       });
       this.#committed();
     }
