@@ -42,6 +42,8 @@ function debuggerFor(ns: LogNamespace): createDebug.Debugger {
 export function createLog(ns: LogNamespace, logger?: Logger): Log {
   const dbg = debuggerFor(ns);
   const emit = (level: LogLevel, message: string) => {
+    // Nobody listening (the usual case for debug lines, several per update burst): not even redacted.
+    if (!logger && !dbg.enabled) return;
     const line = redactSecrets(message);
     if (dbg.enabled) dbg(`${level} ${line}`);
     if (logger) {
