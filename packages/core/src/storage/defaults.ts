@@ -1,8 +1,8 @@
 /** Every default of the storage layer, in one place; option JSDoc `@default` tags repeat these values. */
 export const PEER_CACHE_DEFAULTS = {
-  /** Records kept in the in-memory LRU. */
+  /** Records kept in the in-memory LRU, at most (always the most recently used half of it). */
   cacheSize: 50_000,
-  /** Username → peer id entries kept in memory. */
+  /** Username → peer id entries kept in memory, at most (always the most recently used half of it). */
   usernameCacheSize: 50_000,
   /** Longest time a change waits in memory before it is written, while traffic is light. */
   flushDelayMs: 50,

@@ -14,6 +14,7 @@ import {
   HISTORY_FIELDS,
   type HistoryEntry,
   type HistoryField,
+  type PeerInput,
   type PeerRecord,
   type PeerType,
   type TrackedField,
@@ -128,6 +129,51 @@ export function mergeRecord(existing: PeerRecord, input: ValidPeerInput, now: nu
     lastUpdated: existing.lastUpdated,
   };
   return finish(existing, next, now);
+}
+
+/**
+ * What an unchanged sighting does: `'same'` (nothing), `'lang seen'` (nothing but the lang code counting as seen
+ * now, which moves `langCodeSeenAt`).
+ */
+export type SameSighting = 'same' | 'lang seen';
+
+/**
+ * Whether merging `input` into `existing` would change no field, decided on the raw input, before validation: it
+ * answers only when every field the sighting carries equals the stored value. A stored value was validated and
+ * normalised when it was stored, so an equal one is valid as it stands; any other value (a change, a value the
+ * merge would ignore, anything that needs checking) answers undefined, and the sighting takes the full path
+ * (validation, then {@link mergeRecord}), which applies every rule and refuses a bad value. A full hash over a min
+ * record is a change (the upgrade); a min sighting over a full record changes nothing when its values are equal.
+ */
+export function sameSighting(existing: PeerRecord, input: PeerInput): SameSighting | undefined {
+  const min = input.min ?? false;
+  if (typeof min !== 'boolean') return undefined;
+  const hash = input.accessHash;
+  if (hash !== undefined && hash !== null && (hash !== existing.accessHash || (existing.min && !min)))
+    return undefined;
+  const lang = input.langCode;
+  if (
+    (input.type !== undefined && input.type !== existing.type) ||
+    (input.firstName !== undefined && input.firstName !== existing.firstName) ||
+    (input.lastName !== undefined && input.lastName !== existing.lastName) ||
+    (input.title !== undefined && input.title !== existing.title) ||
+    (input.phone !== undefined && input.phone !== existing.phone) ||
+    (lang !== undefined && lang !== null && lang !== existing.langCode) ||
+    (input.premium !== undefined && input.premium !== existing.premium) ||
+    (input.verified !== undefined && input.verified !== existing.verified) ||
+    (input.deleted !== undefined && input.deleted !== existing.deleted) ||
+    (input.photoId !== undefined && input.photoId !== existing.photoId)
+  ) {
+    return undefined;
+  }
+  const names = input.usernames;
+  if (names !== undefined) {
+    const stored = existing.usernames;
+    if (!Array.isArray(names) || names.length !== stored.length) return undefined;
+    for (let i = 0; i < names.length; i++) if (names[i] !== stored[i]) return undefined;
+  }
+  // As in mergeRecord: a lang code counts as seen where the sighting may overwrite (or the record has none).
+  return lang !== undefined && lang !== null && (!min || existing.min) ? 'lang seen' : 'same';
 }
 
 /** The record after losing a username (matched lower-case) to another peer. */

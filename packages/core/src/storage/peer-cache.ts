@@ -40,15 +40,16 @@
  * ```
  * `toGramInputPeer(descriptor)` in `gram/entities.ts` turns `inputPeerFor()`'s answer into `Api.InputPeerUser`...
  */
-import { LRUCache } from 'lru-cache';
 import { PeerSetAsideError, StorageError } from '../errors.js';
 import { type AlsoWrite, writeIsolating } from './batch-writer.js';
 import { PEER_CACHE_DEFAULTS } from './defaults.js';
+import { Lru } from './lru.js';
 import {
   createRecord,
   freezeRecord,
   historyRows,
   mergeRecord,
+  sameSighting,
   withoutPhone,
   withoutUsername,
 } from './merge.js';
@@ -77,9 +78,9 @@ export interface PeerCacheOptions {
   storage: StorageProvider;
   /** Clock for firstSeen, lastSeen, lastUpdated and history, in ms. @default Date.now */
   now?: () => number;
-  /** Records kept in the in-memory LRU. @default 50_000 */
+  /** Records kept in the in-memory LRU, at most (always the most recently used half of it; see `lru.ts`). @default 50_000 */
   cacheSize?: number;
-  /** Username → peer id entries kept in memory. @default 50_000 */
+  /** Username → peer id entries kept in memory, at most (as `cacheSize`). @default 50_000 */
   usernameCacheSize?: number;
   /** Longest time a change waits in memory before it is written while traffic is light, ms. @default 50 */
   flushDelayMs?: number;
@@ -124,6 +125,18 @@ function inputPeerOf(record: PeerRecord): InputPeerDescriptor | undefined {
   return { kind, id, accessHash: record.accessHash, min: record.min };
 }
 const noop = (): void => {};
+/** Shared by every unchanged result: nothing changed, nothing displaced (both are readonly in UpsertResult). */
+const NO_CHANGES: readonly never[] = Object.freeze([]);
+
+/** Whether a record holds a username, given lower-case. */
+function holdsName(record: PeerRecord, lowerName: string): boolean {
+  const names = record.usernames;
+  for (let i = 0; i < names.length; i++) {
+    const u = names[i] as string;
+    if (u === lowerName || lower(u) === lowerName) return true;
+  }
+  return false;
+}
 /** Batches up to this size are live traffic whose new peers are worth caching; larger ones are bulk imports. */
 const WARM_BATCH = 32;
 /** Peers written per statement batch inside one transaction, with a turn of the event loop between slices. */
@@ -142,14 +155,16 @@ export class PeerCache {
   readonly #retryMaxDelayMs: number;
   /** Background writes failed in a row; the next try waits longer each time. */
   #failures = 0;
-  readonly #records: LRUCache<bigint, PeerRecord>;
-  readonly #owners: LRUCache<string, bigint>;
+  readonly #records: Lru<bigint, PeerRecord>;
+  readonly #owners: Lru<string, bigint>;
   #dirty = new WriteSet();
   #inflight: WriteSet | null = null;
   /** Bumped whenever a batch commits or fails: a storage read that spans a bump may be stale. */
   #epoch = 0;
   /** Upserts and deletes run one at a time, in call order. */
   #queue: Promise<unknown> = Promise.resolve();
+  /** Operations queued or running: while any is, an upsert cannot be answered at once from memory. */
+  #queued = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** The current write-behind delay: `flushDelayMs`, growing towards `maxFlushDelayMs` under load. */
   #delayMs: number;
@@ -175,14 +190,17 @@ export class PeerCache {
       this.#retryBaseDelayMs,
       options.retryMaxDelayMs ?? PEER_CACHE_DEFAULTS.retryMaxDelayMs,
     );
-    this.#records = new LRUCache({ max: Math.max(1, options.cacheSize ?? PEER_CACHE_DEFAULTS.cacheSize) });
-    this.#owners = new LRUCache({
-      max: Math.max(1, options.usernameCacheSize ?? PEER_CACHE_DEFAULTS.usernameCacheSize),
-    });
+    this.#records = new Lru(options.cacheSize ?? PEER_CACHE_DEFAULTS.cacheSize);
+    this.#owners = new Lru(options.usernameCacheSize ?? PEER_CACHE_DEFAULTS.usernameCacheSize);
   }
 
   /** The record of a marked peer id (bigint or decimal string), or undefined if never seen. */
   async get(id: bigint | string): Promise<PeerRecord | undefined> {
+    // Memory first: a record held there proves the id valid, so the hot path skips parsing it.
+    if (typeof id === 'bigint' && !this.#closed) {
+      const known = this.#peek(id);
+      if (known !== undefined) return known ?? undefined;
+    }
     const key = parsePeerId(id);
     this.#assertOpen();
     return this.#load(key);
@@ -190,12 +208,20 @@ export class PeerCache {
 
   /** The current owner of a username (with or without `@`, any case), or undefined. */
   async getByUsername(username: string): Promise<PeerRecord | undefined> {
+    // Memory first, with the name as given: memory holds only valid lower-case names, so a hit proves it one.
+    if (typeof username === 'string' && !this.#closed) {
+      const owner = this.#ownerInMemory(username);
+      if (owner === null) return undefined;
+      const record = owner === undefined ? undefined : this.#peek(owner);
+      if (record === null) return undefined;
+      if (record !== undefined) return holdsName(record, username) ? record : undefined;
+    }
     const name = normalizeUsernameQuery(username);
     this.#assertOpen();
     const owner = (await this.#resolveOwners([name])).get(name);
     if (owner === undefined || owner === null) return undefined;
     const record = await this.#load(owner);
-    return record?.usernames.some((u) => lower(u) === name) ? record : undefined;
+    return record !== undefined && holdsName(record, name) ? record : undefined;
   }
 
   /** The peer currently holding a phone number (digits, `+`, spaces and dashes allowed), or undefined. */
@@ -213,6 +239,12 @@ export class PeerCache {
    * whole batch is validated first: on bad input a `PmError` subclass names the value and nothing is written.
    */
   async upsert(records: readonly PeerInput[]): Promise<UpsertResult[]> {
+    // The common case of a live bot: peers memory holds, seen again with nothing changed. Answered at once when no
+    // earlier operation is still queued (it could change them); otherwise the sightings take the full path.
+    if (this.#queued === 0 && !this.#closed) {
+      const unchanged = this.#unchanged(records);
+      if (unchanged !== undefined) return unchanged;
+    }
     const valid = validatePeerInputs(records);
     this.#assertOpen();
     if (valid.length === 0) return [];
@@ -369,10 +401,44 @@ export class PeerCache {
   }
 
   #serial<T>(op: () => Promise<T>): Promise<T> {
+    this.#queued++;
     const run = this.#queue.then(op);
     // The queue only orders operations; each caller gets its own outcome through `run`.
-    this.#queue = run.then(noop, noop);
+    const done = (): void => {
+      this.#queued--;
+    };
+    this.#queue = run.then(done, done);
     return run;
+  }
+
+  /**
+   * The results of a batch whose every sighting is of a peer memory holds and changes nothing that is worth a
+   * write (see `#isRecent`), or undefined if any sighting needs the full path. Reads memory only and changes nothing.
+   * Runs on raw input too: a sighting equal to its stored record is valid (see `sameSighting`).
+   */
+  #unchanged(inputs: readonly PeerInput[]): UpsertResult[] | undefined {
+    if (!Array.isArray(inputs) || inputs.length === 0) return undefined;
+    const now = this.#now();
+    const resolution = this.#lastSeenResolutionMs;
+    const results: UpsertResult[] = new Array(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i] as PeerInput;
+      if (typeof input !== 'object' || input === null || typeof input.id !== 'bigint') return undefined;
+      const before = this.#peek(input.id);
+      if (before === undefined || before === null) return undefined;
+      const same = sameSighting(before, input);
+      // As #isRecent, with lastSeen = max(lastSeen, now) and langCodeSeenAt = now when the lang code was seen.
+      if (
+        same === undefined ||
+        !(Math.max(before.lastSeen, now) - before.lastSeen < resolution) ||
+        (same === 'lang seen' &&
+          now !== before.langCodeSeenAt &&
+          !(now - (before.langCodeSeenAt ?? 0) < resolution))
+      )
+        return undefined;
+      results[i] = { record: before, before, created: false, changes: NO_CHANGES, displaced: NO_CHANGES };
+    }
+    return results;
   }
 
   /** In-memory knowledge: a record, null when deleted, undefined when memory does not know. */
@@ -483,6 +549,9 @@ export class PeerCache {
 
   async #apply(inputs: readonly ValidPeerInput[]): Promise<UpsertResult[]> {
     this.#assertOpen();
+    // Nothing to merge and nothing to read when memory holds every peer and nothing changes.
+    const unchanged = this.#unchanged(inputs);
+    if (unchanged !== undefined) return unchanged;
     // Fetch everything the merge needs, then merge synchronously so the batch applies as one step.
     const names = new Set<string>();
     const phones = new Set<string>();

@@ -34,9 +34,11 @@ export class WriteSet {
 
   /** The pending version of a peer: a record, null when deleted, undefined when this set does not know. */
   lookup(id: bigint): PeerRecord | null | undefined {
+    // Usually called on an empty set (nothing pending): no lookup at all then.
+    if (this.peers.size === 0 && this.deleted.size === 0) return undefined;
     const record = this.peers.get(id);
     if (record !== undefined) return record;
-    return this.deleted.has(id) ? null : undefined;
+    return this.deleted.size > 0 && this.deleted.has(id) ? null : undefined;
   }
 
   put(record: PeerRecord, usernamesChanged: boolean, created: boolean): void {
