@@ -6,7 +6,7 @@
  * `measure` ingests n users into a new store in <dir> (left there), then times lookups; `startup` opens that
  * store and answers one lookup (module loading is not counted).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type Figure, figure, processClock, timeInRealTime, timeOnce, timeRounds } from '../lib/measure.js';
@@ -19,6 +19,22 @@ const BATCH = 1000;
 const HOT_SET = 10_000;
 /** Peers ingested into a throwaway store first. */
 const WARM_UP = 1000;
+
+/**
+ * RssAnon and RssFile of this process, MiB (Linux `/proc/self/status`; null elsewhere): the process's own memory
+ * versus pages of files mapped into it (a store read through mmap: the kernel's file cache, shared and reclaimable).
+ */
+function rssParts(): { anon: number; file: number } | null {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
+    const anon = kib('RssAnon');
+    const file = kib('RssFile');
+    return Number.isFinite(anon) && Number.isFinite(file) ? { anon: anon / 1024, file: file / 1024 } : null;
+  } catch {
+    return null;
+  }
+}
 
 const gc = (): void => {
   (globalThis as { gc?: () => void }).gc?.();
@@ -142,6 +158,7 @@ async function measure(subject: Subject, n: number, dir: string, quick: boolean)
     }
   gc();
   const after = process.memoryUsage();
+  const parts = rssParts();
   figures['event-loop delay during ingest, max'] = {
     min: loop.max / 1e6,
     median: loop.max / 1e6,
@@ -161,6 +178,11 @@ async function measure(subject: Subject, n: number, dir: string, quick: boolean)
     median: after.rss / 2 ** 20,
     runs: 1,
     unit: 'MiB',
+    ...(parts
+      ? {
+          notes: `RssAnon ${parts.anon.toFixed(0)} MiB (the process's own), RssFile ${parts.file.toFixed(0)} MiB (mapped files: code, and a store read through mmap)`,
+        }
+      : {}),
   };
   const perPeer = (after.rss - before.rss) / n;
   figures['memory per cached peer (RSS growth)'] = {
