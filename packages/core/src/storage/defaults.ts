@@ -61,6 +61,12 @@ export const SQLITE_DEFAULTS = {
    * the COMMIT on the event loop: at a million peers that checkpoint held the loop for most of a second.
    */
   backgroundCheckpointPages: 10_000,
+  /**
+   * Bytes of the file read through a memory map, MiB (SQLite's `mmap_size`): a cold lookup at a million peers reads
+   * two or three pages outside the page cache, each a `pread` and a copy without it. Mapped pages are the kernel's
+   * file cache (RssFile), shared and dropped under memory pressure, not the process's own memory.
+   */
+  mmapSizeMiB: 1024,
   /** File mode of the database file and its -wal/-shm companions. */
   fileMode: 0o600,
 } as const;

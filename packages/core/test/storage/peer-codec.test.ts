@@ -58,6 +58,18 @@ describe('peer row codecs', () => {
     }
   });
 
+  it('reads a SQLite row handed back as an array of values in column order, as a keyed row', () => {
+    const codec = peerRowCodec('sqlite');
+    for (const record of [full, empty]) {
+      const values = codec.values(record);
+      values[PEER_COLUMNS.findIndex((c) => c.column === 'first_seen')] = BigInt(record.firstSeen);
+      values[PEER_COLUMNS.findIndex((c) => c.column === 'deleted')] = 0n;
+      expect(codec.recordOf(values)).toEqual(record);
+      const row = Object.fromEntries(codec.columns.map((c, i) => [c, values[i]]));
+      expect(codec.recordOf(values)).toEqual(codec.record(row));
+    }
+  });
+
   it('round-trips a record through a PostgreSQL row: booleans, text[] usernames, int8 times as bigint', () => {
     const codec = peerRowCodec('postgres');
     for (const record of [full, empty]) {

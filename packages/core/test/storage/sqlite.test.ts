@@ -96,6 +96,48 @@ describe('SQLite provider', () => {
     await full.close();
   });
 
+  it('reads the file through a memory map of 1 GiB by default, and without one on request', async () => {
+    const mapped = await openSqliteStorage({ path: file() });
+    expect(mapped.driver.db.pragma('mmap_size', { simple: true })).toBe(BigInt(2 ** 30));
+    await mapped.close();
+    const unmapped = await openSqliteStorage({ path: file(), mmapSizeMiB: 0 });
+    expect(unmapped.driver.db.pragma('mmap_size', { simple: true })).toBe(0n);
+    await unmapped.close();
+  });
+
+  it('answers a lookup by id after a username lookup of the same peer with the row written since', async () => {
+    const storage = await openSqliteStorage({ path: file() });
+    const record = (firstName: string, lastUpdated: number) => ({
+      id: 7n,
+      type: 'user' as const,
+      accessHash: 1n,
+      min: false,
+      usernames: ['Ann'],
+      firstName,
+      lastName: null,
+      title: null,
+      phone: null,
+      langCode: null,
+      langCodeSeenAt: null,
+      premium: null,
+      verified: null,
+      deleted: false,
+      photoId: null,
+      firstSeen: 1000,
+      lastSeen: lastUpdated,
+      lastUpdated,
+    });
+    await storage.peers.upsertMany([record('Old', 1000)]);
+    // All in one turn of the event loop: one read transaction, ended by the write.
+    expect(await storage.usernames.resolveMany(['ann'])).toEqual(new Map([['ann', 7n]]));
+    await storage.peers.upsertMany([record('New', 2000)]);
+    expect((await storage.peers.get(7n))?.firstName).toBe('New');
+    expect(await storage.usernames.resolveMany(['ann'])).toEqual(new Map([['ann', 7n]]));
+    expect((await storage.peers.getMany([7n])).get(7n)).toEqual(record('New', 2000));
+    expect((await storage.peers.get(7n))?.firstName).toBe('New');
+    await storage.close();
+  });
+
   it('records the schema version and migrates only once', async () => {
     const path = file();
     const first = await openSqliteStorage({ path });

@@ -54,6 +54,11 @@ export interface PeerRowCodec {
   values(record: PeerRecord): unknown[];
   /** The record a row (keyed by column name) holds. */
   record(row: Readonly<Record<string, unknown>>): PeerRecord;
+  /**
+   * The record a row read as an array holds, its values in `PEER_COLUMNS` order (better-sqlite3's `raw()` rows:
+   * no object with a key per column built only to be read once).
+   */
+  recordOf(values: readonly unknown[]): PeerRecord;
 }
 
 /**
@@ -75,19 +80,29 @@ export function peerRowCodec(
     encoders.push(encode);
     return `e[${encoders.length - 1}](r.${c.field})`;
   };
-  const field = (c: PeerColumn): string => {
+  const field = (c: PeerColumn, at: string): string => {
     const decode = DECODE[dialect][c.type];
-    if (decode === undefined) return `${c.field}: row.${c.column}`;
+    if (decode === undefined) return `${c.field}: ${at}`;
     decoders.push(decode);
-    return `${c.field}: d[${decoders.length - 1}](row.${c.column})`;
+    return `${c.field}: d[${decoders.length - 1}](${at})`;
   };
   const params = [...PEER_COLUMNS.map(param), ...extra.map((_, i) => `x[${i}](r)`)];
   const values = new Function('e', 'x', `return (r) => [${params.join(', ')}];`)(
     encoders,
     extra.map((c) => c.value),
   ) as PeerRowCodec['values'];
-  const record = new Function('d', `return (row) => ({ ${PEER_COLUMNS.map(field).join(', ')} });`)(
-    decoders,
-  ) as PeerRowCodec['record'];
-  return { columns: [...PEER_COLUMNS.map((c) => c.column), ...extra.map((c) => c.column)], values, record };
+  const record = new Function(
+    'd',
+    `return (row) => ({ ${PEER_COLUMNS.map((c) => field(c, `row.${c.column}`)).join(', ')} });`,
+  )(decoders) as PeerRowCodec['record'];
+  const recordOf = new Function(
+    'd',
+    `return (row) => ({ ${PEER_COLUMNS.map((c, i) => field(c, `row[${i}]`)).join(', ')} });`,
+  )(decoders) as PeerRowCodec['recordOf'];
+  return {
+    columns: [...PEER_COLUMNS.map((c) => c.column), ...extra.map((c) => c.column)],
+    values,
+    record,
+    recordOf,
+  };
 }

@@ -35,6 +35,14 @@ export interface SqliteStorageOptions {
    * start; Infinity: never. @default 10000
    */
   backgroundCheckpointPages?: number;
+  /**
+   * Bytes of the database file SQLite reads through a memory map (`PRAGMA mmap_size`), MiB: a page read is then a
+   * memory access instead of a `pread` system call and a copy into the page cache. The mapped pages are the kernel's
+   * cache of the file, shared and reclaimable (RssFile, not RssAnon); writes still go through the page cache and
+   * the WAL. A failing disk or the file truncated by another program then ends the process (SIGBUS) on a read
+   * instead of a StorageError. 0: no map. @default 1024
+   */
+  mmapSizeMiB?: number;
 }
 
 export type SqliteDatabase = Database.Database;
@@ -58,6 +66,8 @@ export class SqliteDriver {
   #backgroundFailed = false;
   /** A read transaction opened by {@link read} is open. */
   #reading = false;
+  /** Records a username lookup read in the current read transaction, for the `get` of its owner that follows. */
+  readonly #kept = new Map<bigint, unknown>();
 
   constructor(options: SqliteStorageOptions) {
     this.path = options.path;
@@ -84,6 +94,10 @@ export class SqliteDriver {
         `cache_size = ${-Math.max(64, Math.trunc(options.cacheSizeKiB ?? SQLITE_DEFAULTS.cacheSizeKiB))}`,
       );
       db.pragma('temp_store = MEMORY');
+      if (onDisk) {
+        const mmapMiB = Math.max(0, Math.trunc(options.mmapSizeMiB ?? SQLITE_DEFAULTS.mmapSizeMiB));
+        db.pragma(`mmap_size = ${mmapMiB * 2 ** 20}`);
+      }
       db.pragma(`wal_autocheckpoint = ${this.#autocheckpoint}`);
       this.#migrate(db);
       if (onDisk) {
@@ -166,7 +180,27 @@ export class SqliteDriver {
 
   readonly #endReadSoon = (): void => this.#endRead();
 
+  /**
+   * Keeps a value read for `key` in the current read transaction (a username lookup reads its owner's whole row),
+   * so that the lookup by id that follows in the same transaction sees the same snapshot without reading it again.
+   * Outside a read transaction of {@link read} (inside a write, or after it ended) nothing is kept.
+   */
+  keep(key: bigint, value: unknown): void {
+    if (!this.#reading) return;
+    if (this.#kept.size >= 16) this.#kept.clear(); // a turn of many lookups: only the latest are asked for again
+    this.#kept.set(key, value);
+  }
+
+  /** The value kept for `key` in the current read transaction, once; undefined if none. */
+  take(key: bigint): unknown {
+    if (this.#kept.size === 0) return undefined;
+    const value = this.#kept.get(key);
+    if (value !== undefined) this.#kept.delete(key);
+    return value;
+  }
+
   #endRead(): void {
+    this.#kept.clear();
     if (!this.#reading) return;
     this.#reading = false;
     const db = this.#db;

@@ -3,7 +3,8 @@ import type { PeerRecord, PeerRepository } from '../types.js';
 import { CHUNK, inList, lookupGroups, runChunked, valuesList } from './chunks.js';
 import type { SqliteDriver } from './driver.js';
 
-type PeerRow = Record<string, unknown> & { id: bigint; phone: string | null };
+/** A row of {@link PEER_SELECT} read with `raw()`: its values in `PEER_COLUMNS` order. */
+export type PeerRow = unknown[];
 
 /**
  * The record's columns and their conversions come from the table description (schema/peer-codec.ts); `username`, a
@@ -26,6 +27,8 @@ const NUMBER_COLUMNS = new Set(
 const SELECTED = COLUMNS.split(', ')
   .map((c) => (NUMBER_COLUMNS.has(c) ? `CAST(${c} AS REAL) AS ${c}` : c))
   .join(', ');
+/** The columns every read of whole records selects (also the username lookup's, usernames.ts). */
+export const PEER_SELECT: string = SELECTED;
 /** Below this many keys, single-row lookups beat a padded IN list. */
 const FEW = 8;
 const UPDATES = WRITTEN.split(', ')
@@ -33,7 +36,11 @@ const UPDATES = WRITTEN.split(', ')
   .map((c) => `${c} = excluded.${c}`)
   .join(', ');
 
-const fromRow = (row: PeerRow): PeerRecord => CODEC.record(row);
+/**
+ * Rows are read as arrays (`raw()`): better-sqlite3 builds an object with a key per column otherwise, a third of a
+ * cold lookup's time at a million peers, only for the codec to read it once.
+ */
+export const fromRow = (row: PeerRow): PeerRecord => CODEC.recordOf(row);
 const toParams = (record: PeerRecord): unknown[] => CODEC.values(record);
 
 export class SqlitePeerRepository implements PeerRepository {
@@ -53,13 +60,13 @@ export class SqlitePeerRepository implements PeerRepository {
     this.#driver = driver;
     this.#inTx = inTx;
     const db = driver.db;
-    this.#get = db.prepare<[bigint], PeerRow>(`SELECT ${SELECTED} FROM peers WHERE id = ?`);
+    this.#get = db.prepare<[bigint], PeerRow>(`SELECT ${SELECTED} FROM peers WHERE id = ?`).raw();
     this.#byPhone = db.prepare<[string], { id: bigint }>(
       'SELECT id FROM peers WHERE phone = ? ORDER BY last_updated DESC LIMIT 1',
     );
-    this.#getChunk = db.prepare<bigint[], PeerRow>(
-      `SELECT ${SELECTED} FROM peers WHERE id IN (${inList(CHUNK)})`,
-    );
+    this.#getChunk = db
+      .prepare<bigint[], PeerRow>(`SELECT ${SELECTED} FROM peers WHERE id IN (${inList(CHUNK)})`)
+      .raw();
     const upsert = (rows: number) =>
       `INSERT INTO peers (${WRITTEN}) VALUES ${valuesList(rows, COLUMN_COUNT)} ON CONFLICT (id) DO UPDATE SET ${UPDATES} ` +
       // A record seen before the stored one's last sighting changes nothing (see PeerRepository.upsertMany).
@@ -68,14 +75,21 @@ export class SqlitePeerRepository implements PeerRepository {
     this.#upsertChunk = db.prepare<unknown[]>(upsert(CHUNK));
     this.#delete = db.prepare<[bigint]>('DELETE FROM peers WHERE id = ?');
     this.#count = db.prepare<[], { n: bigint }>('SELECT count(*) AS n FROM peers');
-    this.#first = db.prepare<[number], PeerRow>(`SELECT ${SELECTED} FROM peers ORDER BY id LIMIT ?`);
-    this.#after = db.prepare<[bigint, number], PeerRow>(
-      `SELECT ${SELECTED} FROM peers WHERE id > ? ORDER BY id LIMIT ?`,
-    );
+    this.#first = db.prepare<[number], PeerRow>(`SELECT ${SELECTED} FROM peers ORDER BY id LIMIT ?`).raw();
+    this.#after = db
+      .prepare<[bigint, number], PeerRow>(`SELECT ${SELECTED} FROM peers WHERE id > ? ORDER BY id LIMIT ?`)
+      .raw();
   }
 
   async get(id: bigint): Promise<PeerRecord | undefined> {
     this.#driver.read();
+    return this.#one(id);
+  }
+
+  /** One record: the one a username lookup just read in this read transaction (driver.keep), else its row. */
+  #one(id: bigint): PeerRecord | undefined {
+    const kept = this.#driver.take(id) as PeerRecord | undefined;
+    if (kept !== undefined) return kept;
     const row = this.#get.get(id);
     return row === undefined ? undefined : fromRow(row);
   }
@@ -85,12 +99,15 @@ export class SqlitePeerRepository implements PeerRepository {
     const found = new Map<bigint, PeerRecord>();
     if (ids.length < FEW) {
       for (const id of ids) {
-        const row = this.#get.get(id);
-        if (row !== undefined) found.set(id, fromRow(row));
+        const record = this.#one(id);
+        if (record !== undefined) found.set(id, record);
       }
     } else {
       for (const group of lookupGroups(ids)) {
-        for (const row of this.#getChunk.all(...group)) found.set(row.id, fromRow(row));
+        for (const row of this.#getChunk.all(...group)) {
+          const record = fromRow(row);
+          found.set(record.id, record);
+        }
       }
     }
     return found;

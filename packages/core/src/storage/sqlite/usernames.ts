@@ -1,6 +1,7 @@
 import type { UsernameEntry, UsernameRepository } from '../types.js';
 import { CHUNK, inList, lookupGroups, runChunked, valuesList } from './chunks.js';
 import type { SqliteDriver } from './driver.js';
+import { fromRow, PEER_SELECT, type PeerRow } from './peers.js';
 
 /**
  * The username index over two places (see migrations.ts): a peer's first username is the indexed `peers.username`
@@ -40,9 +41,13 @@ export class SqliteUsernameRepository implements UsernameRepository {
     this.#side = db.prepare<[string], { peer_id: bigint }>(
       'SELECT peer_id FROM usernames WHERE username_lower = ?',
     );
-    this.#column = db.prepare<[string], { id: bigint }>(
-      'SELECT id FROM peers WHERE username = ? ORDER BY last_updated DESC LIMIT 1',
-    );
+    // The owner's whole row: the lookup by id that follows (PeerCache.getByUsername) takes it from the driver
+    // instead of walking the id index and the table again.
+    this.#column = db
+      .prepare<[string], PeerRow>(
+        `SELECT ${PEER_SELECT} FROM peers WHERE username = ? ORDER BY last_updated DESC LIMIT 1`,
+      )
+      .raw();
     const list = inList(CHUNK);
     this.#sideChunk = db.prepare<string[], { name: string; peer_id: bigint }>(
       `SELECT username_lower AS name, peer_id FROM usernames WHERE username_lower IN (${list})`,
@@ -63,8 +68,16 @@ export class SqliteUsernameRepository implements UsernameRepository {
     const found = new Map<string, bigint>();
     if (lowerNames.length < FEW) {
       for (const name of lowerNames) {
-        const owner = this.#side.get(name)?.peer_id ?? this.#column.get(name)?.id;
-        if (owner !== undefined) found.set(name, owner);
+        const side = this.#side.get(name);
+        if (side !== undefined) {
+          found.set(name, side.peer_id);
+          continue;
+        }
+        const row = this.#column.get(name);
+        if (row === undefined) continue;
+        const record = fromRow(row);
+        this.#driver.keep(record.id, record);
+        found.set(name, record.id);
       }
     } else {
       const latest = new Map<string, number>();
