@@ -11,6 +11,7 @@ import {
   toGramInputPeer,
   toGramInputUser,
 } from './entities.js';
+import { toBigint } from './tl.js';
 
 const MAX = '9223372036854775807';
 const MIN = '-9223372036854775808';
@@ -296,5 +297,46 @@ describe('peersOf', () => {
     expect(peersOf([ann, new Api.PeerUser({ userId: bigInt(9) })])).toEqual([peerInputFromGram(ann)]);
     expect(peersOf(new Api.auth.Authorization({ user: ann }))).toEqual([peerInputFromGram(ann)]);
     expect(peersOf(true)).toEqual([]);
+  });
+});
+
+describe('toBigint', () => {
+  it('reads every 64-bit value exactly, however big-integer holds it (native, small, or digit array)', () => {
+    const values = ['0', '-1', '42', '9007199254740993', '-9007199254740993', MAX, MIN];
+    for (const s of values) {
+      expect(toBigint(bigInt(s))).toBe(BigInt(s));
+      // As GramJS reads a long: parsed from hex.
+      const n = BigInt(s);
+      expect(toBigint(bigInt((n < 0n ? '-' : '') + (n < 0n ? -n : n).toString(16), 16))).toBe(n);
+      // big-integer's own representations on a runtime without BigInt: a safe number, or base-1e7 digits.
+      const small = Number(n);
+      if (Number.isSafeInteger(small)) expect(toBigint({ value: small, toString: () => s } as never)).toBe(n);
+      expect(toBigint({ value: [1, 2], toString: () => s } as never)).toBe(n);
+    }
+  });
+});
+
+describe('usernames of a user', () => {
+  it('reads a user whose usernames field is absent as GramJS leaves it (null) or empty', () => {
+    for (const usernames of [null, undefined, []]) {
+      const u = new Api.User({
+        id: bigInt(5),
+        accessHash: bigInt(6),
+        username: 'Only_One',
+        usernames,
+      } as never);
+      expect(peerInputFromGram(u)?.usernames).toEqual(['Only_One']);
+    }
+    const many = new Api.User({
+      id: bigInt(5),
+      accessHash: bigInt(6),
+      username: 'Main',
+      usernames: [
+        new Api.Username({ username: 'main', active: true }),
+        new Api.Username({ username: 'Second', active: true }),
+        new Api.Username({ username: 'Gone', active: false }),
+      ],
+    });
+    expect(peerInputFromGram(many)?.usernames).toEqual(['Main', 'Second']);
   });
 });

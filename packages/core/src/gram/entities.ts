@@ -11,16 +11,17 @@ import { Api, toBigInteger, toBigint } from './tl.js';
 
 /** Every active username: `username` (the main one) first, then the active ones of `usernames` (collectible). */
 function usernamesOf(main: string | undefined, list: readonly Api.TypeUsername[] | undefined): string[] {
-  const names: string[] = [];
-  const seen = new Set<string>();
-  const add = (name: string): void => {
-    if (!seen.has(name.toLowerCase())) {
-      seen.add(name.toLowerCase());
-      names.push(name);
-    }
-  };
-  if (main) add(main);
-  for (const entry of list ?? []) if (entry instanceof Api.Username && entry.active) add(entry.username);
+  // Called for every user of every update: no set or closure for the usual none or one name.
+  const names: string[] = main ? [main] : [];
+  if (!list || list.length === 0) return names;
+  const seen = new Set<string>(main ? [main.toLowerCase()] : []);
+  for (const entry of list) {
+    if (!(entry instanceof Api.Username) || !entry.active) continue;
+    const lower = entry.username.toLowerCase();
+    if (seen.has(lower)) continue;
+    seen.add(lower);
+    names.push(entry.username);
+  }
   return names;
 }
 

@@ -43,6 +43,11 @@ export function toBigint(v: bigInt.BigInteger | number | string | bigint | undef
   if (v === undefined || v === null) return 0n;
   if (typeof v === 'bigint') return v;
   if (typeof v === 'number') return BigInt(v);
+  // big-integer keeps a native bigint (or a safe integer) in `value` on a runtime with BigInt: no round trip
+  // through a decimal string for every id and access hash of every update.
+  const value = (v as { value?: unknown }).value;
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
   return BigInt(v.toString());
 }
 
