@@ -41,14 +41,24 @@ export function visibleChanges(changes: readonly FieldChange[]): FieldChange[] {
  * peers it took a username or phone from. `before` is always the record as it was before this sighting.
  */
 export function profileChangeEvents(results: readonly UpsertResult[]): ProfileChangedEvent[] {
-  const events: ProfileChangedEvent[] = [];
-  const add = (user: PeerRecord, before: PeerRecord, changes: readonly FieldChange[]) => {
-    const visible = visibleChanges(changes);
-    if (visible.length > 0) events.push({ user, before, changes: visible, language: user.langCode });
-  };
+  // Runs for every ingested batch (each update's users): no closure, nothing allocated when nothing changed.
+  let events: ProfileChangedEvent[] | undefined;
   for (const r of results) {
-    if (r.before) add(r.record, r.before, r.changes);
-    for (const d of r.displaced) add(d.record, d.before, d.changes);
+    if (r.before && r.changes.length > 0) events = addEvent(events, r.record, r.before, r.changes);
+    for (const d of r.displaced) events = addEvent(events, d.record, d.before, d.changes);
   }
-  return events;
+  return events ?? [];
+}
+
+function addEvent(
+  events: ProfileChangedEvent[] | undefined,
+  user: PeerRecord,
+  before: PeerRecord,
+  changes: readonly FieldChange[],
+): ProfileChangedEvent[] | undefined {
+  const visible = visibleChanges(changes);
+  if (visible.length === 0) return events;
+  const list = events ?? [];
+  list.push({ user, before, changes: visible, language: user.langCode });
+  return list;
 }
