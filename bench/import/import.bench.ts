@@ -64,7 +64,7 @@ export async function runImportBench(opts: {
       const storage = await openSqliteStorage({ path: join(dir, 'pm.db') });
       let restored = 0;
       const importNs = await timeOnce(async () => {
-        restored = (await restorePeers(storage, (await importPeers(file)).records)).restored;
+        restored = (await restorePeers(storage, await importPeers(file))).restored;
       });
       const stored = await storage.peers.count();
       await storage.close();

@@ -182,7 +182,7 @@ async function importCommand(
     },
   });
   await withStorage(opts, async (storage) => {
-    const counts = await restorePeers(storage, result.records);
+    const counts = await restorePeers(storage, result);
     const total = counts.restored + counts.merged;
     if (total === 0 && skipped > 0) {
       // Every row was refused (nothing was written): not a success.

@@ -14,38 +14,135 @@ export interface RestoreCounts {
 }
 
 export interface RestoreOptions {
-  /** Peers handled per transaction. @default 25_000 */
+  /** Peers handled per transaction on the merge path. @default 25_000 */
   readonly batchSize?: number;
+  /**
+   * Into an empty store that offers it (SQLite), load pm's whole records in one transaction with the indexes built
+   * once (`StorageProvider.bulkLoadPeers`) for as long as they come sorted by id. @default true
+   */
+  readonly bulk?: boolean;
   /** Called after each batch with the counts so far. */
   readonly onProgress?: (counts: RestoreCounts) => void;
 }
 
+/** Records one by one, or (as `importPeers` hands out pm's exports) also in groups. */
+export type RestoreSource =
+  | AsyncIterable<PeerInput>
+  | { readonly records: AsyncIterable<PeerInput>; readonly batches?: AsyncIterable<readonly PeerInput[]> };
+
 const lower = (s: string): string => s.toLowerCase();
 
-/** A record from pm's export: every field present, timestamps included. */
+const RECORD_FIELDS = Object.keys({
+  id: 0,
+  type: 0,
+  accessHash: 0,
+  min: 0,
+  usernames: 0,
+  firstName: 0,
+  lastName: 0,
+  title: 0,
+  phone: 0,
+  langCode: 0,
+  langCodeSeenAt: 0,
+  premium: 0,
+  verified: 0,
+  deleted: 0,
+  photoId: 0,
+  firstSeen: 0,
+  lastSeen: 0,
+  lastUpdated: 0,
+} satisfies Record<keyof PeerRecord, 0>) as (keyof PeerRecord)[];
+
+/**
+ * A record from pm's export: every field present, timestamps included. (An import leaves out usernames or a phone
+ * pm would refuse, as unknown: such a record is merged.)
+ */
 function isWholeRecord(p: PeerInput): p is PeerRecord {
   const r = p as Partial<PeerRecord>;
   return (
-    typeof r.firstSeen === 'number' && typeof r.lastSeen === 'number' && typeof r.lastUpdated === 'number'
+    typeof r.firstSeen === 'number' &&
+    typeof r.lastSeen === 'number' &&
+    typeof r.lastUpdated === 'number' &&
+    Array.isArray(r.usernames) &&
+    RECORD_FIELDS.every((f) => r[f] !== undefined)
   );
+}
+
+async function* grouped(records: AsyncIterable<PeerInput>, size: number): AsyncGenerator<PeerInput[]> {
+  let group: PeerInput[] = [];
+  for await (const record of records) {
+    group.push(record);
+    if (group.length >= size) {
+      yield group;
+      group = [];
+    }
+  }
+  if (group.length > 0) yield group;
 }
 
 export async function restorePeers(
   storage: StorageProvider,
-  records: AsyncIterable<PeerInput>,
+  source: RestoreSource,
   options: RestoreOptions = {},
 ): Promise<RestoreCounts> {
   const size = options.batchSize ?? 25_000;
   const counts: RestoreCounts = { restored: 0, merged: 0 };
+  const groups =
+    Symbol.asyncIterator in source
+      ? grouped(source, size)
+      : (source.batches ?? grouped(source.records, size));
+  const it = groups[Symbol.asyncIterator]();
   let batch: PeerInput[] = [];
   const run = async () => {
     await writeBatch(storage, batch, counts);
     batch = [];
     options.onProgress?.({ ...counts });
   };
-  for await (const record of records) {
-    batch.push(record);
-    if (batch.length >= size) await run();
+  const add = async (records: readonly PeerInput[]) => {
+    for (const record of records) {
+      batch.push(record);
+      if (batch.length >= size) await run();
+    }
+  };
+
+  if (storage.bulkLoadPeers !== undefined && (options.bulk ?? true)) {
+    // The bulk load takes records while they come whole and sorted; the first that does not, and all after it,
+    // take the merge path below.
+    let rest: readonly PeerInput[] = [];
+    let last: bigint | undefined;
+    async function* sorted(): AsyncGenerator<readonly PeerRecord[]> {
+      for (;;) {
+        const next = await it.next();
+        if (next.done) return;
+        const group = next.value;
+        let i = 0;
+        for (; i < group.length; i++) {
+          const r = group[i] as PeerInput;
+          if (!isWholeRecord(r) || (last !== undefined && !(r.id > last))) break;
+          last = r.id;
+        }
+        if (i === group.length) {
+          yield group as readonly PeerRecord[];
+          continue;
+        }
+        if (i > 0) yield group.slice(0, i) as PeerRecord[];
+        rest = group.slice(i);
+        return;
+      }
+    }
+    const loaded = await storage.bulkLoadPeers(sorted());
+    if (loaded !== undefined) {
+      counts.restored += loaded.loaded;
+      options.onProgress?.({ ...counts });
+      // Records that lost a username or phone to an earlier one: merged, as the per-batch path would.
+      await add(loaded.deferred);
+    }
+    await add(rest);
+  }
+  for (;;) {
+    const next = await it.next();
+    if (next.done) break;
+    await add(next.value);
   }
   if (batch.length > 0) await run();
   return counts;

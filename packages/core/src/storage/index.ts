@@ -33,6 +33,7 @@ export {
   SqliteStorageProvider,
 } from './sqlite/index.js';
 export type {
+  BulkLoadResult,
   DialogRepository,
   DialogStartVia,
   DialogState,

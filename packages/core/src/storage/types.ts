@@ -315,6 +315,24 @@ export interface StorageProvider extends StorageRepositories {
    * what was found. Absent when the provider has no such check.
    */
   check?(): Promise<string[]>;
+  /**
+   * Loads whole records, ids strictly increasing, into a store that holds no peers and no usernames, as one
+   * transaction with the indexes built once at the end (SQLite). Resolves to undefined, having read nothing from
+   * `batches`, when the store is not empty; then write through the peer cache. If `batches` or the load fails, the
+   * store stays empty. Absent when the provider has no bulk path.
+   */
+  bulkLoadPeers?(batches: AsyncIterable<readonly PeerRecord[]>): Promise<BulkLoadResult | undefined>;
   /** Idempotent. Any later call fails with `StorageError('STORAGE_CLOSED')`. */
   close(): Promise<void>;
+}
+
+/** What {@link StorageProvider.bulkLoadPeers} did. */
+export interface BulkLoadResult {
+  /** Records written as given. */
+  readonly loaded: number;
+  /**
+   * Records that claim a username or phone an earlier record of the load claimed first, in load order; they are
+   * not in the store: merge them (through the peer cache) after the load, as any other sighting.
+   */
+  readonly deferred: PeerRecord[];
 }

@@ -151,3 +151,10 @@ export class SqlitePeerRepository implements PeerRepository {
     return rows.map(fromRow);
   }
 }
+
+/** How a record is written and read back, for the bulk load (bulk-load.ts). */
+export const PEER_ROWS: {
+  readonly codec: typeof CODEC;
+  readonly written: string;
+  readonly selected: string;
+} = { codec: CODEC, written: WRITTEN, selected: SELECTED };

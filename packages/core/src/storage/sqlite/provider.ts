@@ -2,8 +2,9 @@
  * The SQLite provider (better-sqlite3): one file, WAL, prepared statements, one transaction per write batch.
  * One process at a time should write a given file; for several bot processes sharing a store use PostgreSQL.
  */
-import type { StorageProvider, StorageRepositories } from '../types.js';
+import type { BulkLoadResult, PeerRecord, StorageProvider, StorageRepositories } from '../types.js';
 import { SqliteBroadcastRepository } from './broadcasts.js';
+import { bulkLoadPeers } from './bulk-load.js';
 import { SqliteDialogRepository } from './dialogs.js';
 import { SqliteDriver, type SqliteStorageOptions } from './driver.js';
 import { storageError } from './errors.js';
@@ -98,6 +99,11 @@ export class SqliteStorageProvider implements StorageProvider {
 
   transaction<T>(fn: (tx: StorageRepositories) => Promise<T>): Promise<T> {
     return this.driver.transaction(() => fn(this.#tx));
+  }
+
+  /** See {@link StorageProvider.bulkLoadPeers} and bulk-load.ts. */
+  bulkLoadPeers(batches: AsyncIterable<readonly PeerRecord[]>): Promise<BulkLoadResult | undefined> {
+    return bulkLoadPeers(this.driver, batches);
   }
 
   close(): Promise<void> {

@@ -1,0 +1,167 @@
+/**
+ * `restorePeers` (what `pm peers import` runs): the bulk load into an empty SQLite store must leave exactly the store
+ * the per-batch merge path leaves, whatever the file holds (duplicate ids, usernames and phones claimed twice, parts
+ * out of order, records that are not whole).
+ */
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  exportPeers,
+  importPeers,
+  openSqliteStorage,
+  type PeerInput,
+  type PeerRecord,
+  type SqliteStorageProvider,
+} from '@pm/core';
+import fc from 'fast-check';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { restorePeers } from '../../packages/cli/src/peers/restore.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pm-restore-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+beforeEach(() => {
+  // The merge path stamps sightings with the clock: both runs see the same time.
+  vi.useFakeTimers({ toFake: ['Date'], now: 1_800_000_000_000 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const NAMES = ['alice', 'Alice', 'bob', 'carol_x', 'dave', 'erin', 'frank', 'gina'];
+const PHONES = ['155501', '155502'];
+
+const whole = fc.record({
+  id: fc.bigInt({ min: 1n, max: 40n }),
+  usernames: fc.uniqueArray(fc.constantFrom(...NAMES), {
+    maxLength: 3,
+    selector: (n) => n.toLowerCase(),
+  }),
+  phone: fc.option(fc.constantFrom(...PHONES), { nil: null }),
+  firstName: fc.constantFrom('A', 'B', null),
+  lastSeen: fc.integer({ min: 1, max: 9 }),
+  lastUpdated: fc.integer({ min: 1, max: 9 }),
+  min: fc.boolean(),
+});
+
+type Whole = typeof whole extends fc.Arbitrary<infer T> ? T : never;
+
+const toRecord = (r: Whole): PeerRecord => ({
+  id: r.id,
+  type: 'user',
+  accessHash: r.id * 1000n + BigInt(r.lastSeen),
+  min: r.min,
+  usernames: r.usernames,
+  firstName: r.firstName,
+  lastName: null,
+  title: null,
+  phone: r.phone,
+  langCode: null,
+  langCodeSeenAt: null,
+  premium: null,
+  verified: false,
+  deleted: false,
+  photoId: null,
+  firstSeen: 1,
+  lastSeen: r.lastSeen,
+  lastUpdated: r.lastUpdated,
+});
+
+/** Mostly whole records sorted by id (as an export is), with a few sightings that are not whole. */
+const input = fc
+  .tuple(
+    fc.array(whole.map(toRecord), { minLength: 1, maxLength: 25 }),
+    fc.boolean(),
+    fc.array(fc.tuple(fc.nat(30), fc.bigInt({ min: 1n, max: 40n })), { maxLength: 2 }),
+  )
+  .map(([records, sort, partial]) => {
+    const list: PeerInput[] = sort
+      ? [...records].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      : records;
+    for (const [at, id] of partial)
+      list.splice(at % (list.length + 1), 0, { id, type: 'user', accessHash: id });
+    return list;
+  });
+
+async function* once<T>(items: readonly T[]): AsyncGenerator<T> {
+  yield* items;
+}
+
+/** Everything a user can see of the peers of a store. */
+async function visible(storage: SqliteStorageProvider): Promise<unknown> {
+  const lowers = [...new Set(NAMES.map((n) => n.toLowerCase()))];
+  return {
+    peers: await storage.peers.page(null, 1000),
+    owners: [...(await storage.usernames.resolveMany(lowers))].sort(),
+    phones: [...(await storage.peers.findByPhones(PHONES))].sort(),
+    problems: await storage.check(),
+  };
+}
+
+let n = 0;
+
+describe('restorePeers', () => {
+  it('leaves the same store through the bulk load as through the per-batch merge path', async () => {
+    await fc.assert(
+      fc.asyncProperty(input, fc.integer({ min: 1, max: 30 }), async (records, group) => {
+        const bulk = await openSqliteStorage({ path: join(dir, `bulk-${++n}.db`) });
+        const merged = await openSqliteStorage({ path: join(dir, `merged-${n}.db`) });
+        try {
+          const groups: PeerInput[][] = [];
+          for (let i = 0; i < records.length; i += group) groups.push(records.slice(i, i + group));
+          const a = await restorePeers(bulk, { records: once(records), batches: once(groups) });
+          const b = await restorePeers(merged, once(records), { bulk: false });
+          expect(a).toEqual(b);
+          expect(await visible(bulk)).toStrictEqual(await visible(merged));
+        } finally {
+          await bulk.close();
+          await merged.close();
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('loads a sorted export in bulk and merges what conflicts, counting both', async () => {
+    const storage = await openSqliteStorage({ path: join(dir, 'counts.db') });
+    const base = toRecord({
+      id: 1n,
+      usernames: ['alice'],
+      phone: null,
+      firstName: 'A',
+      lastSeen: 2,
+      lastUpdated: 2,
+      min: false,
+    });
+    const records: PeerRecord[] = [
+      base,
+      { ...base, id: 2n, usernames: ['bob'] },
+      { ...base, id: 3n, usernames: ['Alice'], lastSeen: 5, lastUpdated: 5 },
+    ];
+    expect(await restorePeers(storage, once(records))).toEqual({ restored: 2, merged: 1 });
+    // The later sighting took the name over, as the peer cache's rules say.
+    expect((await storage.usernames.resolveMany(['alice'])).get('alice')).toBe(3n);
+    expect(await storage.peers.count()).toBe(3);
+    await storage.close();
+  });
+
+  it('merges an exported record whose usernames the import left out as invalid, instead of failing', async () => {
+    const file = join(dir, 'bad-name.jsonl');
+    const good = toRecord({
+      id: 7n,
+      usernames: ['gina'],
+      phone: null,
+      firstName: 'B',
+      lastSeen: 2,
+      lastUpdated: 2,
+      min: false,
+    });
+    await exportPeers([good, { ...good, id: 8n, usernames: ['__bad'] }], 'jsonl', createWriteStream(file));
+    const storage = await openSqliteStorage({ path: join(dir, 'bad-name.db') });
+    const result = await importPeers(file);
+    expect(await restorePeers(storage, result)).toEqual({ restored: 1, merged: 1 });
+    expect(result.notes).toContain('1 invalid usernames value(s) left out of otherwise good records');
+    expect((await storage.peers.get(8n))?.usernames).toEqual([]);
+    await storage.close();
+  });
+});
