@@ -54,7 +54,9 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
     for (const l of [...set]) {
       try {
         const listener = l as Listener<Events[K]>;
-        await (this.scope ? this.scope.call(listener, event) : listener(event));
+        const result: unknown = this.scope ? this.scope.call(listener, event) : listener(event);
+        // A plain listener's undefined is not awaited: no turn of the microtask queue per listener per event.
+        if (result !== undefined) await result;
       } catch (e) {
         this.onError(e, name);
       }

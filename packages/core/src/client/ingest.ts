@@ -11,6 +11,8 @@ import type { PmEvents } from './options.js';
  */
 export class IngestQueue {
   private queue: Promise<unknown> = Promise.resolve();
+  /** Batches added and not yet stored and reported. */
+  private inFlight = 0;
 
   constructor(
     private readonly peers: PeerCache,
@@ -21,16 +23,21 @@ export class IngestQueue {
   /** Queues sightings; resolves once they, and everything queued before, are in the cache and reported. */
   add(inputs: readonly PeerInput[]): Promise<void> {
     if (inputs.length === 0) return this.idle();
+    this.inFlight++;
     const run = this.queue.then(async () => {
-      let results: UpsertResult[];
       try {
-        results = await this.peers.upsert(inputs);
-      } catch (error) {
-        this.log.error(`storing ${inputs.length} peer(s) failed: ${errorLine(error)}`);
-        await this.emitter.emit('error', { error, where: 'ingest' });
-        return;
+        let results: UpsertResult[];
+        try {
+          results = await this.peers.upsert(inputs);
+        } catch (error) {
+          this.log.error(`storing ${inputs.length} peer(s) failed: ${errorLine(error)}`);
+          await this.emitter.emit('error', { error, where: 'ingest' });
+          return;
+        }
+        for (const event of profileChangeEvents(results)) await this.emitter.emit('profileChanged', event);
+      } finally {
+        this.inFlight--;
       }
-      for (const event of profileChangeEvents(results)) await this.emitter.emit('profileChanged', event);
     });
     this.queue = run;
     return run;
@@ -39,5 +46,10 @@ export class IngestQueue {
   /** Resolves when everything queued so far is in the cache. */
   idle(): Promise<void> {
     return this.queue.then(() => {});
+  }
+
+  /** Nothing queued is still being stored or reported: {@link idle} would resolve with nothing to wait for. */
+  get isIdle(): boolean {
+    return this.inFlight === 0;
   }
 }

@@ -119,7 +119,8 @@ export class UpdateDispatch {
   private async handle(u: BotUpdate): Promise<boolean> {
     const { deps } = this;
     let opened = false;
-    await deps.ingest.idle();
+    // The container's own users were ingested before delivery; more may have been queued since (an RPC's result).
+    if (!deps.ingest.isIdle) await deps.ingest.idle();
     switch (u.type) {
       case 'userName':
         await deps.ingest.add([
