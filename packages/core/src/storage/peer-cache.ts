@@ -128,6 +128,13 @@ const noop = (): void => {};
 /** Shared by every unchanged result: nothing changed, nothing displaced (both are readonly in UpsertResult). */
 const NO_CHANGES: readonly never[] = Object.freeze([]);
 
+/** The same usernames in the same order and case. */
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Whether a record holds a username, given lower-case. */
 function holdsName(record: PeerRecord, lowerName: string): boolean {
   const names = record.usernames;
@@ -509,7 +516,7 @@ export class PeerCache {
   }
 
   #ownerInMemory(name: string): bigint | null | undefined {
-    const pending = this.#dirty.owners.get(name);
+    const pending = this.#dirty.owners.size === 0 ? undefined : this.#dirty.owners.get(name);
     if (pending !== undefined) return pending;
     const inflight = this.#inflight?.owners.get(name);
     if (inflight !== undefined) return inflight;
@@ -540,6 +547,11 @@ export class PeerCache {
     );
   }
 
+  /** Caches the owner of a name that memory knows nothing about (no pending change either). */
+  #rememberOwner(name: string, owner: bigint): void {
+    if (this.#ownerInMemory(name) === undefined) this.#owners.set(name, owner);
+  }
+
   /** `warm`: also cache a name the LRU does not hold yet (live traffic, not a bulk import). */
   #setOwner(name: string, owner: bigint | null, warm: boolean): void {
     this.#dirty.owners.set(name, owner);
@@ -552,22 +564,30 @@ export class PeerCache {
     // Nothing to merge and nothing to read when memory holds every peer and nothing changes.
     const unchanged = this.#unchanged(inputs);
     if (unchanged !== undefined) return unchanged;
-    // Fetch everything the merge needs, then merge synchronously so the batch applies as one step.
+    // Fetch everything the merge needs, then merge synchronously so the batch applies as one step: the records of
+    // the peers seen, the owners of the usernames and phones they may take, and the records of those owners.
+    const working = await this.#loadMany(new Set(inputs.map((input) => input.id)));
+    const warm = inputs.length <= WARM_BATCH;
     const names = new Set<string>();
     const phones = new Set<string>();
     for (const input of inputs) {
-      for (const name of input.usernames ?? []) names.add(lower(name));
-      if (typeof input.phone === 'string') phones.add(input.phone);
+      const known = working.get(input.id);
+      // Names and a phone the peer holds already need no owner: it is the peer itself, or, when an earlier sighting
+      // of this batch moved them, the pending change (which the merge below asks first). Live traffic still puts
+      // the names of the peers it sees in memory, as asking storage for them would have.
+      if (input.usernames !== undefined && known && sameNames(known.usernames, input.usernames)) {
+        if (warm) for (const name of known.usernames) this.#rememberOwner(lower(name), known.id);
+      } else for (const name of input.usernames ?? []) names.add(lower(name));
+      if (typeof input.phone === 'string' && input.phone !== known?.phone) phones.add(input.phone);
     }
     const owners = await this.#resolveOwners(names);
     const holders = await this.#resolvePhones(phones);
-    const ids = new Set(inputs.map((input) => input.id));
-    for (const owner of owners.values()) if (owner !== null) ids.add(owner);
-    for (const holder of holders.values()) if (holder !== null) ids.add(holder);
-    const working = await this.#loadMany(ids);
+    const others = new Set<bigint>();
+    for (const owner of owners.values()) if (owner !== null && !working.has(owner)) others.add(owner);
+    for (const holder of holders.values()) if (holder !== null && !working.has(holder)) others.add(holder);
+    if (others.size > 0) for (const [id, record] of await this.#loadMany(others)) working.set(id, record);
 
     const now = this.#now();
-    const warm = inputs.length <= WARM_BATCH;
     const results: UpsertResult[] = [];
     for (const input of inputs) {
       const before = working.get(input.id);

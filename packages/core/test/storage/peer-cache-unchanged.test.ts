@@ -151,6 +151,51 @@ describe('PeerCache: an unchanged re-sighting', () => {
   });
 });
 
+describe('PeerCache: a re-sighting of a peer memory does not hold', () => {
+  async function coldCache() {
+    const storage = createMemoryStorage();
+    const writer = new PeerCache({ storage, closeStorage: false });
+    await writer.upsert([{ ...ANN }, { id: 7n, type: 'user', accessHash: 1n, usernames: ['bob_example'] }]);
+    await writer.close();
+    const resolveMany = vi.spyOn(storage.usernames, 'resolveMany');
+    return { storage, cache: new PeerCache({ storage }), resolveMany };
+  }
+
+  it('reads the record only, not the username index, when its usernames are unchanged', async () => {
+    const { cache, resolveMany } = await coldCache();
+    const [result] = await cache.upsert([{ ...ANN }]);
+    expect(result?.changes).toEqual([]);
+    expect(resolveMany).not.toHaveBeenCalled();
+    // Live traffic leaves the name in memory for synchronous lookups, as asking the index did.
+    expect(cache.peekInputPeer('ann_example')).toMatchObject({ id: 42n });
+    await cache.close();
+  });
+
+  it('keeps the username index right when a batch moves a name away from it and back', async () => {
+    const { storage, cache } = await coldCache();
+    const results = await cache.upsert([
+      { id: 7n, usernames: ['ann_example'] },
+      { ...ANN },
+      { id: 42n, usernames: ['other_name'] },
+      { ...ANN },
+    ]);
+    expect(results.map((r) => r.displaced.map((d) => [d.from, d.value]))).toEqual([
+      [[42n, 'ann_example']],
+      [[7n, 'ann_example']],
+      [],
+      [],
+    ]);
+    await cache.flush();
+    for (const reader of [cache, new PeerCache({ storage, closeStorage: false })]) {
+      expect((await reader.getByUsername('ann_example'))?.id).toBe(42n);
+      expect(await reader.getByUsername('other_name')).toBeUndefined();
+      expect((await reader.get(7n))?.usernames).toEqual([]); // its list was ['ann_example'], then lost that
+      expect(await reader.getByUsername('bob_example')).toBeUndefined();
+    }
+    await cache.close();
+  });
+});
+
 describe('PeerCache: lookups answered from memory', () => {
   it('still refuse an invalid id or username with a typed error', async () => {
     const { cache } = await cacheWithAnn();
