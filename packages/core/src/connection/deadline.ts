@@ -4,8 +4,18 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  * Per-call deadlines without threading them through every layer: a public method runs its work inside
  * `withTimeout(ms, fn)`, and every network call made from it (resolve, then send, then the retries) shares the
  * one deadline.
+ *
+ * While an AsyncLocalStorage is enabled, Node 20 runs a hook on every promise the process creates (GramJS's receive
+ * loop and the whole update path included): this one is enabled only while a call made with a timeout is pending,
+ * not from the first such call on for the rest of the process.
  */
 const ambient = new AsyncLocalStorage<Deadline>();
+/** Calls made through withTimeout (with a timeout) not settled yet. */
+let pending = 0;
+
+function settled(): void {
+  if (--pending === 0) ambient.disable();
+}
 
 /** A deadline: monotonic ms, and the timeout it came from (for messages). */
 export interface Deadline {
@@ -23,7 +33,15 @@ export function withTimeout<T>(ms: number | undefined, fn: () => Promise<T>): Pr
     throw new RangeError(`timeoutMs must be a finite number >= 0, got ${ms}`);
   const outer = ambient.getStore();
   const mine = { at: monotonicNow() + ms, timeoutMs: ms };
-  return ambient.run(outer !== undefined && outer.at <= mine.at ? outer : mine, fn);
+  pending++;
+  let result: Promise<T>;
+  try {
+    result = ambient.run(outer !== undefined && outer.at <= mine.at ? outer : mine, fn);
+  } catch (error) {
+    settled();
+    throw error;
+  }
+  return Promise.resolve(result).finally(settled);
 }
 
 /** The deadline the current call runs under, if a caller set one. */
