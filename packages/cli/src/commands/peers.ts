@@ -177,6 +177,8 @@ async function importCommand(
   let skipped = 0;
   const result = await importPeers(source!, {
     ...(o.format ? { format: o.format } : {}),
+    // pm's own exports are read and checked in a worker thread while this one writes.
+    readInWorker: true,
     onSkip: () => {
       skipped += 1;
     },

@@ -59,3 +59,16 @@ export class ImportRowError extends InvalidInputError {
     );
   }
 }
+
+/** An {@link ImportRowError} as the reader thread posted it, with the value and message it had there. */
+export function rowErrorFromThread(parts: {
+  readonly path: string;
+  readonly location: string;
+  readonly field: string | undefined;
+  readonly value: string;
+  readonly valid: string;
+  readonly message: string;
+}): ImportRowError {
+  const error = new ImportRowError(parts.path, parts.location, parts.field, undefined, parts.valid);
+  return Object.assign(error, { value: parts.value, message: parts.message });
+}

@@ -10,6 +10,7 @@ import { INLINE_SESSION, looksLikeSessionString, readGramjsStringSession } from 
 import { readMtcuteStorage } from './mtcute.js';
 import { readPyrogramSession } from './pyrogram.js';
 import { readPmExport } from './read-export.js';
+import { readPmExportInThread } from './reader-thread.js';
 import { readTelethonSession } from './telethon.js';
 import type { ImportFormat, ImportOptions, ImportResult } from './types.js';
 
@@ -57,9 +58,12 @@ export async function importPeers(source: string, options: ImportOptions = {}): 
     case 'mtcute':
       return readMtcuteStorage(source, options);
     case 'pm-jsonl':
-      return readPmExport(source, 'jsonl', options);
-    case 'pm-csv':
-      return readPmExport(source, 'csv', options);
+    case 'pm-csv': {
+      const kind = format === 'pm-jsonl' ? 'jsonl' : 'csv';
+      return options.readInWorker
+        ? readPmExportInThread(source, kind, options)
+        : readPmExport(source, kind, options);
+    }
     default:
       throw new InvalidInputError(
         'INVALID_IMPORT_FORMAT',

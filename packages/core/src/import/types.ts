@@ -31,6 +31,12 @@ export interface ImportOptions {
   readonly format?: ImportFormat | undefined;
   /** Called for every row that is skipped; the row is counted in the notes either way. */
   readonly onSkip?: ((error: ImportRowError) => void) | undefined;
+  /**
+   * Read and check a pm export (`pm-jsonl`, `pm-csv`) in a worker thread, so that whoever writes the records on the
+   * main thread works beside it (`pm peers import` does). Other formats are read on the main thread.
+   * @default false
+   */
+  readonly readInWorker?: boolean | undefined;
 }
 
 /** What an import hands back. Opening errors are thrown before it is returned; row errors are skipped. */

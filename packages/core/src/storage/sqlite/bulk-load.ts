@@ -112,7 +112,9 @@ function load(
         const row = values(record);
         for (let i = 0; i < COLUMNS; i++) flat.push(row[i]);
         if (++rows === ROWS) {
-          insertMany.run(flat);
+          // As arguments rather than one array: better-sqlite3 then takes each without a property lookup on the
+          // array (measurably less CPU per row).
+          insertMany.run(...flat);
           flat = [];
           rows = 0;
         }
