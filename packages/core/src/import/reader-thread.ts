@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { PeerRecord } from '../storage/types.js';
 import { ImportError, type ImportErrorCode, rowErrorFromThread } from './errors.js';
 import { flatten } from './read-export.js';
-import type { ReaderMessage, ReaderThreadData, ThreadFailure } from './read-worker.js';
+import { fromValues, type ReaderMessage, type ReaderThreadData, type ThreadFailure } from './read-worker.js';
 import { statSource } from './source-file.js';
 import type { ExportFormat, ImportOptions, ImportResult } from './types.js';
 
@@ -92,7 +92,7 @@ async function* threadBatches(
       switch (event.type) {
         case 'batch':
           worker.postMessage('more');
-          yield event.records as PeerRecord[];
+          yield fromValues(event.values);
           break;
         case 'skip':
           onSkip?.(rowErrorFromThread({ path, ...event }));
