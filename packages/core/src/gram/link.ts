@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import { type Link, LinkDeath, type LinkFailure } from '../connection/index.js';
 import { SessionInvalidError } from '../errors.js';
 import { redactSecrets } from '../secrets.js';
+import { installFastAcks } from './acks.js';
 import { peersOf } from './entities.js';
 import type { GramHooks, ResolvedGramOptions, ServerAddress } from './options.js';
 import { callRpc } from './rpc.js';
@@ -64,6 +65,7 @@ export class GramLink implements Link {
     /** Whether the session is logged in (only then does a refused getState mean the session is gone). */
     private readonly authorized: () => boolean,
   ) {
+    installFastAcks();
     const logger = new Logger((opts.gramLogLevel ?? 'none') as LogLevel);
     const client = new TelegramClient(session, opts.apiId, opts.apiHash, {
       connection: TRANSPORTS[opts.transport ?? 'full'],
