@@ -65,13 +65,18 @@ export async function readPmExportInThread(
 
 type Event = ReaderMessage | { type: 'crashed'; message: string } | { type: 'exit'; code: number };
 
-async function* threadBatches(
+/**
+ * The records the reader thread posts; `source` is the worker's code (tests give one that crashes). Exported for
+ * tests only.
+ */
+export async function* threadBatches(
   data: ReaderThreadData,
   notes: string[],
   onSkip: ImportOptions['onSkip'],
+  source: string = WORKER_SOURCE,
 ): AsyncGenerator<PeerRecord[]> {
   const { path } = data;
-  const worker = new Worker(WORKER_SOURCE, {
+  const worker = new Worker(source, {
     eval: true,
     workerData: { module: WORKER_MODULE, tsx: tsxApi(), data },
   });

@@ -2,6 +2,7 @@ import { createWriteStream, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exportPeers, ImportError, ImportRowError, importPeers } from '../../src/import/index.js';
+import { threadBatches } from '../../src/import/reader-thread.js';
 import type { PeerRecord } from '../../src/storage/types.js';
 import { collect } from './collect.js';
 import { tempDir } from './fixtures.js';
@@ -103,5 +104,22 @@ describe('reading a pm export in a worker thread', () => {
     expect(seen).toBe(10);
     // The thread is gone: a second, complete read works and sees every record.
     expect(await collect((await importPeers(path, { readInWorker: true })).records)).toHaveLength(20_000);
+  });
+
+  it.each([
+    ['crashes', 'throw new Error("boom")', 'the reader thread failed: boom'],
+    [
+      'exits before the end',
+      'process.exit(3)',
+      'the reader thread stopped (exit code 3) before the end of the file',
+    ],
+  ])('ends with an ImportError, never a hang, when the reader thread %s', async (_, code, reason) => {
+    const path = join(dir, 'any.jsonl');
+    const error: unknown = await collect(threadBatches({ path, format: 'jsonl' }, [], undefined, code)).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ImportError);
+    expect((error as ImportError).code).toBe('IMPORT_UNREADABLE');
+    expect((error as ImportError).message).toBe(`${path}: ${reason}`);
   });
 });
