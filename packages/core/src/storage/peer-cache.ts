@@ -11,9 +11,13 @@
  *
  * Why one file of this size: the LRUs, the pending and in-flight sets and the epoch are one consistency unit (a read
  * asks memory, then the batch in flight, then storage, and reads again when a write ended meanwhile), so that rule
- * lives in one class. The merge rules are in `merge.ts`, input checks in `validate.ts`, the pending set in
- * `write-set.ts`, and how a batch is written (one transaction, the split that sets a refused peer aside) in
- * `batch-writer.ts`.
+ * lives in one class. The merge rules are in `merge.ts`, input checks in `validate.ts`, the LRU in `lru.ts`, the
+ * pending set in `write-set.ts`, and how a batch is written (one transaction, the split that sets a refused peer
+ * aside) in `batch-writer.ts`.
+ *
+ * Hot paths: a lookup memory answers skips parsing its key (a key memory holds is valid), and a batch of sightings
+ * that all equal what memory holds (`sameSighting`) and are recent enough to write nothing is answered at once,
+ * without validation, merge or reads; everything else takes the full path, which applies every rule.
  *
  * @example
  * ```ts
