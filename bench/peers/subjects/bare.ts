@@ -37,14 +37,16 @@ export const bareSqlite: Subject = {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma(`cache_size = -${SQLITE_DEFAULTS.cacheSizeKiB}`);
+    db.pragma(`mmap_size = ${SQLITE_DEFAULTS.mmapSizeMiB * 2 ** 20}`);
     const peers = (rows: number) =>
       db.prepare(
         `INSERT INTO peers (${COLUMNS}) VALUES ${values(rows, WIDTH)} ON CONFLICT (id) DO UPDATE SET ${UPDATES}`,
       );
     const peer1 = peers(1);
     const peerN = peers(CHUNK);
-    const byId = db.prepare(`SELECT ${COLUMNS} FROM peers WHERE id = ?`);
-    const owner = db.prepare('SELECT id AS peer_id FROM peers WHERE username = ?');
+    // Rows as arrays, and a username lookup reading its owner's row in one statement, as pm's provider reads them.
+    const byId = db.prepare(`SELECT ${COLUMNS} FROM peers WHERE id = ?`).raw();
+    const byName = db.prepare(`SELECT ${COLUMNS} FROM peers WHERE username = ?`).raw();
     const now = Date.now();
     const peerRow = (s: Sighting): unknown[] => [
       s.id,
@@ -88,10 +90,7 @@ export const bareSqlite: Subject = {
     };
     const l: Lookups = {
       byId: (id) => byId.get(id),
-      byUsername: (name) => {
-        const o = owner.get(name.toLowerCase()) as { peer_id: bigint } | undefined;
-        return o === undefined ? undefined : byId.get(o.peer_id);
-      },
+      byUsername: (name) => byName.get(name.toLowerCase()),
     };
     return {
       prepare: (batch) => batch,
