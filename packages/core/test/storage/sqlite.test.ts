@@ -138,6 +138,37 @@ describe('SQLite provider', () => {
     await storage.close();
   });
 
+  it('names the record changed last as the owner when two rows hold the same first username', async () => {
+    for (const newer of [1n, 2n]) {
+      const storage = await openSqliteStorage({ path: file() });
+      const record = (id: bigint) => ({
+        id,
+        type: 'user' as const,
+        accessHash: 1n,
+        min: false,
+        usernames: ['Ann'],
+        firstName: null,
+        lastName: null,
+        title: null,
+        phone: null,
+        langCode: null,
+        langCodeSeenAt: null,
+        premium: null,
+        verified: null,
+        deleted: false,
+        photoId: null,
+        firstSeen: 1000,
+        lastSeen: 1000,
+        lastUpdated: id === newer ? 2000 : 1000,
+      });
+      // Two rows naming one owner: as a record rejected as older than the stored one leaves them.
+      await storage.peers.upsertMany([record(1n), record(2n)]);
+      expect(await storage.usernames.resolveMany(['ann'])).toEqual(new Map([['ann', newer]]));
+      expect((await storage.peers.get(newer))?.lastUpdated).toBe(2000);
+      await storage.close();
+    }
+  });
+
   it('records the schema version and migrates only once', async () => {
     const path = file();
     const first = await openSqliteStorage({ path });
