@@ -26,6 +26,12 @@ export interface OpenStore {
   readonly hot: Lookups;
   readonly cold: Lookups;
   /**
+   * For a store with an in-memory cache in front (pm): writes through a cache that holds nothing (pm's LRU of one
+   * entry), so a cold re-sighting is of a peer not in memory and reads the store, as `cold` lookups do. Stores
+   * without such a cache re-sight through `write` in both tiers.
+   */
+  readonly coldWrite?: Pick<OpenStore, 'write' | 'settle'>;
+  /**
    * Warms the hot set (each id looked up by id and by username) its own way, e.g. many lookups at once for a store
    * a round trip away; without it the benchmark looks them up one by one within a time budget.
    */

@@ -46,6 +46,7 @@ export function openOver(storage: StorageProvider, flushEachBatch = false): Open
       : 'written behind (group commit), the final flush() timed',
     hot: { byId: (id) => cache.get(id), byUsername: (name) => cache.getByUsername(name) },
     cold: { byId: (id) => cold.get(id), byUsername: (name) => cold.getByUsername(name) },
+    coldWrite: { write: (prepared) => cold.upsert(prepared as PeerInput[]), settle: () => cold.flush() },
     close: async () => {
       await cold.close();
       await cache.close();
