@@ -183,6 +183,57 @@ describe('the packages as npm installs them outside the workspace', () => {
     3 * MINUTES,
   );
 
+  it('imports a pm export with the installed pm (its reader thread loads built JavaScript) and exports it back', async () => {
+    const line = (id: number, name: string) =>
+      JSON.stringify({
+        id: String(id),
+        type: 'user',
+        accessHash: String(-1000n * BigInt(id) - 9_007_199_254_740_993n),
+        min: false,
+        usernames: [name],
+        firstName: `U${id}`,
+        lastName: null,
+        title: null,
+        phone: null,
+        langCode: 'en',
+        langCodeSeenAt: 1,
+        premium: null,
+        verified: null,
+        deleted: false,
+        photoId: null,
+        firstSeen: 1,
+        lastSeen: 1,
+        lastUpdated: 1,
+      });
+    const folder = join(project, 'import');
+    await mkdir(folder);
+    await writeFile(
+      join(folder, 'peers.jsonl'),
+      `${[line(1, 'ann'), 'not json', line(2, 'bob')].join('\n')}\n`,
+    );
+    const pm = join(project, 'node_modules', '.bin', 'pm');
+    const imported = await must(
+      pm,
+      ['--json', '--storage', 'sqlite:new.db', 'peers', 'import', 'peers.jsonl'],
+      {
+        cwd: folder,
+      },
+    );
+    expect(JSON.parse(imported.stdout)).toMatchObject({
+      ok: true,
+      format: 'pm-jsonl',
+      imported: 2,
+      skipped: 1,
+    });
+    const exported = await must(pm, ['--storage', 'sqlite:new.db', 'peers', 'export'], { cwd: folder });
+    expect(
+      exported.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).accessHash),
+    ).toEqual(['-9007199254741993', '-9007199254742993']);
+  });
+
   it('installs pm and pm-testserver binaries that answer --help', async () => {
     const bin = join(project, 'node_modules', '.bin');
     const pm = await must(join(bin, 'pm'), ['--help'], { cwd: project });
