@@ -121,10 +121,19 @@ describe('SQLite WAL checkpoints when the worker cannot run', () => {
     // The file disappears under the open connection (a cleanup job, another user): the worker, which opens the
     // file by name on the first commit, fails; the open connection still holds it.
     rmSync(path);
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
     const cache = new PeerCache({ storage });
     await cache.upsert(users(1, 50));
     await cache.flush();
     await until(() => !storage.driver.backgroundCheckpoints);
+    // Said out loud, once, naming the store.
+    await until(() => warnings.length > 0);
+    process.off('warning', onWarning);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ code: 'PM_SQLITE_CHECKPOINT_THREAD_FAILED' });
+    expect(warnings[0]?.message).toContain(path);
     expect(storage.driver.db.pragma('wal_autocheckpoint', { simple: true })).toBe(autocheckpoint);
     await cache.upsert(users(100, 50));
     await cache.flush();

@@ -11,6 +11,9 @@ import { BackgroundCheckpointer } from './checkpointer.js';
 import { createFile, openError, storageError } from './errors.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.js';
 
+/** The code of the process warning emitted when the WAL checkpoint thread fails (`process.on('warning')`). */
+export const SQLITE_CHECKPOINT_THREAD_FAILED = 'PM_SQLITE_CHECKPOINT_THREAD_FAILED';
+
 /** Options of `openSqliteStorage()`. */
 export interface SqliteStorageOptions {
   /** Database file (created with mode `fileMode`, parent folders too), or ':memory:' for a throw-away store. */
@@ -32,7 +35,8 @@ export interface SqliteStorageOptions {
   /**
    * A store of at least this many pages (4 KiB each) checkpoints its WAL in a worker thread after commits, instead of
    * inside the COMMIT that crosses `walAutocheckpointPages` on the event loop (see checkpointer.ts). 0: from the
-   * start; Infinity: never. @default 10000
+   * start; Infinity: never. If the thread fails (it cannot open the file, say), the store goes back to checkpoints
+   * in COMMIT and emits a process warning with the code `PM_SQLITE_CHECKPOINT_THREAD_FAILED`. @default 10000
    */
   backgroundCheckpointPages?: number;
   /**
@@ -138,8 +142,13 @@ export class SqliteDriver {
     const checkpointer = new BackgroundCheckpointer({
       path: this.path,
       synchronous: this.#synchronous,
-      onFailure: () => {
+      onFailure: (message) => {
         // Back to SQLite's own checkpoints in the COMMIT: slower to the event loop, never unbounded WAL growth.
+        // Nothing is lost, but the bot's operator should know why its event loop stalls on commits from now on.
+        process.emitWarning(
+          `pm SQLite store ${this.path}: the checkpoint thread failed (${message}); SQLite checkpoints in COMMIT from now on`,
+          { code: SQLITE_CHECKPOINT_THREAD_FAILED },
+        );
         this.#backgroundFailed = true;
         if (this.#checkpointer === checkpointer) this.#checkpointer = null;
         if (this.#db !== null) this.#db.pragma(`wal_autocheckpoint = ${this.#autocheckpoint}`);
