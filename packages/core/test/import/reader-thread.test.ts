@@ -1,32 +1,23 @@
 import { createWriteStream, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sampleRecord } from '../../src/conformance/fixtures.js';
 import { exportPeers, ImportError, ImportRowError, importPeers } from '../../src/import/index.js';
 import { threadBatches } from '../../src/import/reader-thread.js';
 import type { PeerRecord } from '../../src/storage/types.js';
 import { collect } from './collect.js';
 import { tempDir } from './fixtures.js';
 
-const record = (id: bigint): PeerRecord => ({
-  id,
-  type: 'user',
-  accessHash: -id,
-  min: false,
-  usernames: [`user_${id}`],
-  firstName: `U${id}`,
-  lastName: null,
-  title: null,
-  phone: null,
-  langCode: 'en',
-  langCodeSeenAt: 5,
-  premium: null,
-  verified: false,
-  deleted: false,
-  photoId: null,
-  firstSeen: 1,
-  lastSeen: 2,
-  lastUpdated: 3,
-});
+/** A record as an export holds it. */
+const record = (id: bigint): PeerRecord =>
+  sampleRecord(id, {
+    accessHash: -id,
+    usernames: [`user_${id}`],
+    firstName: `U${id}`,
+    langCode: 'en',
+    langCodeSeenAt: 5,
+    verified: false,
+  });
 
 let dir: string;
 let cleanup: () => void;

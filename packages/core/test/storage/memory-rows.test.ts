@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { sampleRecord } from '../../src/conformance/fixtures.js';
 import { StorageError } from '../../src/errors.js';
 import { IdIndex } from '../../src/storage/memory/id-index.js';
 import { createMemoryStorage } from '../../src/storage/memory/index.js';
@@ -12,27 +13,17 @@ import { NameIndex } from '../../src/storage/memory/name-index.js';
 import { PeerRows } from '../../src/storage/memory/peer-rows.js';
 import type { PeerRecord } from '../../src/storage/types.js';
 
-const record = (id: bigint, fields: Partial<PeerRecord> = {}): PeerRecord => ({
-  id,
-  type: 'user',
-  accessHash: id ^ 0x5555n,
-  min: false,
-  usernames: [],
-  firstName: `First ${id}`,
-  lastName: null,
-  title: null,
-  phone: null,
-  langCode: 'en',
-  langCodeSeenAt: 5,
-  premium: null,
-  verified: false,
-  deleted: false,
-  photoId: null,
-  firstSeen: 1,
-  lastSeen: 2,
-  lastUpdated: 2,
-  ...fields,
-});
+const record = (id: bigint, fields: Partial<PeerRecord> = {}): PeerRecord =>
+  sampleRecord(id, {
+    accessHash: id ^ 0x5555n,
+    usernames: [],
+    firstName: `First ${id}`,
+    langCode: 'en',
+    langCodeSeenAt: 5,
+    verified: false,
+    lastUpdated: 2,
+    ...fields,
+  });
 
 describe('memory storage rows', () => {
   it('gives a new peer nothing of a deleted one whose row it reuses', async () => {

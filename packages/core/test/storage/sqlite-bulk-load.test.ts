@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sampleRecord } from '../../src/conformance/fixtures.js';
 import { InvalidInputError } from '../../src/errors.js';
 import { ImportError } from '../../src/import/errors.js';
 import { PeerCache } from '../../src/storage/peer-cache.js';
@@ -15,27 +16,16 @@ const repoRoot = join(here, '..', '..', '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'pm-bulk-load-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const record = (id: bigint, over: Partial<PeerRecord> = {}): PeerRecord => ({
-  id,
-  type: 'user',
-  accessHash: -id,
-  min: false,
-  usernames: [`user_${id}`],
-  firstName: `U${id}`,
-  lastName: null,
-  title: null,
-  phone: null,
-  langCode: 'en',
-  langCodeSeenAt: 5,
-  premium: null,
-  verified: false,
-  deleted: false,
-  photoId: null,
-  firstSeen: 1,
-  lastSeen: 2,
-  lastUpdated: 3,
-  ...over,
-});
+const record = (id: bigint, over: Partial<PeerRecord> = {}): PeerRecord =>
+  sampleRecord(id, {
+    accessHash: -id,
+    usernames: [`user_${id}`],
+    firstName: `U${id}`,
+    langCode: 'en',
+    langCodeSeenAt: 5,
+    verified: false,
+    ...over,
+  });
 
 async function* groups(...batches: PeerRecord[][]): AsyncGenerator<PeerRecord[]> {
   for (const batch of batches) yield batch;

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sampleRecord } from '../../src/conformance/fixtures.js';
 import { StorageError } from '../../src/errors.js';
 import { PeerCache } from '../../src/storage/peer-cache.js';
 import { INT64_MAX, INT64_MIN } from '../../src/storage/peer-ids.js';
@@ -107,26 +108,14 @@ describe('SQLite provider', () => {
 
   it('answers a lookup by id after a username lookup of the same peer with the row written since', async () => {
     const storage = await openSqliteStorage({ path: file() });
-    const record = (firstName: string, lastUpdated: number) => ({
-      id: 7n,
-      type: 'user' as const,
-      accessHash: 1n,
-      min: false,
-      usernames: ['Ann'],
-      firstName,
-      lastName: null,
-      title: null,
-      phone: null,
-      langCode: null,
-      langCodeSeenAt: null,
-      premium: null,
-      verified: null,
-      deleted: false,
-      photoId: null,
-      firstSeen: 1000,
-      lastSeen: lastUpdated,
-      lastUpdated,
-    });
+    const record = (firstName: string, lastUpdated: number) =>
+      sampleRecord(7n, {
+        usernames: ['Ann'],
+        firstName,
+        firstSeen: 1000,
+        lastSeen: lastUpdated,
+        lastUpdated,
+      });
     await storage.peers.upsertMany([record('Old', 1000)]);
     // All in one turn of the event loop: one read transaction, ended by the write.
     expect(await storage.usernames.resolveMany(['ann'])).toEqual(new Map([['ann', 7n]]));
@@ -141,26 +130,14 @@ describe('SQLite provider', () => {
   it('names the record changed last as the owner when two rows hold the same first username', async () => {
     for (const newer of [1n, 2n]) {
       const storage = await openSqliteStorage({ path: file() });
-      const record = (id: bigint) => ({
-        id,
-        type: 'user' as const,
-        accessHash: 1n,
-        min: false,
-        usernames: ['Ann'],
-        firstName: null,
-        lastName: null,
-        title: null,
-        phone: null,
-        langCode: null,
-        langCodeSeenAt: null,
-        premium: null,
-        verified: null,
-        deleted: false,
-        photoId: null,
-        firstSeen: 1000,
-        lastSeen: 1000,
-        lastUpdated: id === newer ? 2000 : 1000,
-      });
+      const record = (id: bigint) =>
+        sampleRecord(id, {
+          usernames: ['Ann'],
+          firstName: null,
+          firstSeen: 1000,
+          lastSeen: 1000,
+          lastUpdated: id === newer ? 2000 : 1000,
+        });
       // Two rows naming one owner: as a record rejected as older than the stored one leaves them.
       await storage.peers.upsertMany([record(1n), record(2n)]);
       expect(await storage.usernames.resolveMany(['ann'])).toEqual(new Map([['ann', newer]]));
