@@ -70,37 +70,51 @@ export async function* flatten<T>(groups: AsyncIterable<readonly T[]>): AsyncGen
   for await (const group of groups) yield* group;
 }
 
-/** Opens a pm export for `importPeers()`: records are checked like every other source's. */
-export async function readPmExport(
+/**
+ * A pm export as `importPeers()` takes it: refused before anything starts unless it is a file, then read in groups
+ * by `read` (on this thread or another), which adds its notes to the list it is given.
+ */
+export async function openPmExport(
   path: string,
   format: ExportFormat,
-  options: Pick<ImportOptions, 'onSkip'> = {},
+  read: (notes: string[]) => AsyncGenerator<PeerRecord[]>,
 ): Promise<ImportResult> {
   const info = await statSource(path);
   if (!info.isFile())
     throw new ImportError('IMPORT_UNREADABLE', path, `is a folder, expected a pm ${format} export`);
   const notes: string[] = [];
-  const report = new ImportReport(path, notes, options.onSkip);
-  const groups = readExportBatches(path, format, { onSkip: (e) => report.skip(e) });
-  async function* accepted(): AsyncGenerator<PeerRecord[]> {
-    let line = 0;
-    for await (const group of groups) {
-      const out: PeerRecord[] = [];
-      for (const record of group) {
-        line += 1;
-        const ok = report.accept(record, `record ${line}`);
-        if (ok !== undefined) out.push(ok as PeerRecord);
-      }
-      if (out.length > 0) yield out;
-    }
-  }
-  const batches = withSummary(report, accepted());
+  const batches = read(notes);
   return {
     format: format === 'jsonl' ? 'pm-jsonl' : 'pm-csv',
     records: flatten(batches),
     batches,
     notes,
   };
+}
+
+/** Opens a pm export for `importPeers()`: records are checked like every other source's. */
+export function readPmExport(
+  path: string,
+  format: ExportFormat,
+  options: Pick<ImportOptions, 'onSkip'> = {},
+): Promise<ImportResult> {
+  return openPmExport(path, format, (notes) => {
+    const report = new ImportReport(path, notes, options.onSkip);
+    const groups = readExportBatches(path, format, { onSkip: (e) => report.skip(e) });
+    async function* accepted(): AsyncGenerator<PeerRecord[]> {
+      let line = 0;
+      for await (const group of groups) {
+        const out: PeerRecord[] = [];
+        for (const record of group) {
+          line += 1;
+          const ok = report.accept(record, `record ${line}`);
+          if (ok !== undefined) out.push(ok as PeerRecord);
+        }
+        if (out.length > 0) yield out;
+      }
+    }
+    return withSummary(report, accepted());
+  });
 }
 
 /** Bytes read from a file at a time: larger reads make fewer, larger groups of records. */

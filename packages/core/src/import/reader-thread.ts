@@ -10,9 +10,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { PeerRecord } from '../storage/types.js';
 import { ImportError, type ImportErrorCode, rowErrorFromThread } from './errors.js';
-import { flatten } from './read-export.js';
+import { openPmExport } from './read-export.js';
 import { fromValues, type ReaderMessage, type ReaderThreadData, type ThreadFailure } from './read-worker.js';
-import { statSource } from './source-file.js';
 import type { ExportFormat, ImportOptions, ImportResult } from './types.js';
 
 /**
@@ -44,23 +43,12 @@ function tsxApi(): string | undefined {
 }
 
 /** Opens a pm export for `importPeers()`, read and checked in a worker thread. */
-export async function readPmExportInThread(
+export function readPmExportInThread(
   path: string,
   format: ExportFormat,
   options: Pick<ImportOptions, 'onSkip'> = {},
 ): Promise<ImportResult> {
-  // Opening errors before anything starts, as on the main thread.
-  const info = await statSource(path);
-  if (!info.isFile())
-    throw new ImportError('IMPORT_UNREADABLE', path, `is a folder, expected a pm ${format} export`);
-  const notes: string[] = [];
-  const batches = threadBatches({ path, format }, notes, options.onSkip);
-  return {
-    format: format === 'jsonl' ? 'pm-jsonl' : 'pm-csv',
-    records: flatten(batches),
-    batches,
-    notes,
-  };
+  return openPmExport(path, format, (notes) => threadBatches({ path, format }, notes, options.onSkip));
 }
 
 type Event = ReaderMessage | { type: 'crashed'; message: string } | { type: 'exit'; code: number };
