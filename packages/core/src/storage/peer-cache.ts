@@ -430,7 +430,6 @@ export class PeerCache {
   #unchanged(inputs: readonly PeerInput[]): UpsertResult[] | undefined {
     if (!Array.isArray(inputs) || inputs.length === 0) return undefined;
     const now = this.#now();
-    const resolution = this.#lastSeenResolutionMs;
     const results: UpsertResult[] = new Array(inputs.length);
     for (let i = 0; i < inputs.length; i++) {
       const input = inputs[i] as PeerInput;
@@ -438,13 +437,14 @@ export class PeerCache {
       const before = this.#peek(input.id);
       if (before === undefined || before === null) return undefined;
       const same = sameSighting(before, input);
-      // As #isRecent, with lastSeen = max(lastSeen, now) and langCodeSeenAt = now when the lang code was seen.
+      // The merge would set lastSeen to max(lastSeen, now), and langCodeSeenAt to now when the lang code was seen.
       if (
         same === undefined ||
-        !(Math.max(before.lastSeen, now) - before.lastSeen < resolution) ||
-        (same === 'lang seen' &&
-          now !== before.langCodeSeenAt &&
-          !(now - (before.langCodeSeenAt ?? 0) < resolution))
+        !this.#isRecent(
+          before,
+          Math.max(before.lastSeen, now),
+          same === 'lang seen' ? now : before.langCodeSeenAt,
+        )
       )
         return undefined;
       results[i] = { record: before, before, created: false, changes: NO_CHANGES, displaced: NO_CHANGES };
@@ -598,7 +598,11 @@ export class PeerCache {
       const { record, changes } = before
         ? mergeRecord(before, input, now)
         : { record: createRecord(input, now), changes: [] };
-      if (before !== undefined && changes.length === 0 && this.#isRecent(before, record)) {
+      if (
+        before !== undefined &&
+        changes.length === 0 &&
+        this.#isRecent(before, record.lastSeen, record.langCodeSeenAt)
+      ) {
         results.push({ record: before, before, created: false, changes, displaced: [] });
         continue;
       }
@@ -641,13 +645,13 @@ export class PeerCache {
     return results;
   }
 
-  /** An unchanged sighting soon after the last one recorded: not worth a write. */
-  #isRecent(before: PeerRecord, after: PeerRecord): boolean {
+  /** An unchanged sighting (at `lastSeen`, lang code seen at `langCodeSeenAt`) soon after the last one recorded: not worth a write. */
+  #isRecent(before: PeerRecord, lastSeen: number, langCodeSeenAt: number | null): boolean {
     const resolution = this.#lastSeenResolutionMs;
     return (
-      after.lastSeen - before.lastSeen < resolution &&
-      (after.langCodeSeenAt === before.langCodeSeenAt ||
-        (after.langCodeSeenAt ?? 0) - (before.langCodeSeenAt ?? 0) < resolution)
+      lastSeen - before.lastSeen < resolution &&
+      (langCodeSeenAt === before.langCodeSeenAt ||
+        (langCodeSeenAt ?? 0) - (before.langCodeSeenAt ?? 0) < resolution)
     );
   }
 
