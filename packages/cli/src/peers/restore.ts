@@ -5,6 +5,7 @@
  * through the peer cache's merge rules, like any other sighting.
  */
 import { PeerCache, type PeerInput, type PeerRecord, type StorageProvider } from '@pm/core';
+import { EXPORT_FIELDS } from '@pm/core/internal';
 
 export interface RestoreCounts {
   /** New peers written exactly as exported. */
@@ -32,27 +33,6 @@ export type RestoreSource =
 
 const lower = (s: string): string => s.toLowerCase();
 
-const RECORD_FIELDS = Object.keys({
-  id: 0,
-  type: 0,
-  accessHash: 0,
-  min: 0,
-  usernames: 0,
-  firstName: 0,
-  lastName: 0,
-  title: 0,
-  phone: 0,
-  langCode: 0,
-  langCodeSeenAt: 0,
-  premium: 0,
-  verified: 0,
-  deleted: 0,
-  photoId: 0,
-  firstSeen: 0,
-  lastSeen: 0,
-  lastUpdated: 0,
-} satisfies Record<keyof PeerRecord, 0>) as (keyof PeerRecord)[];
-
 /**
  * A record from pm's export: every field present, timestamps included. (An import leaves out usernames or a phone
  * pm would refuse, as unknown: such a record is merged.)
@@ -64,7 +44,7 @@ function isWholeRecord(p: PeerInput): p is PeerRecord {
     typeof r.lastSeen === 'number' &&
     typeof r.lastUpdated === 'number' &&
     Array.isArray(r.usernames) &&
-    RECORD_FIELDS.every((f) => r[f] !== undefined)
+    EXPORT_FIELDS.every((f) => r[f] !== undefined)
   );
 }
 
