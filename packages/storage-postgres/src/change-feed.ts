@@ -35,6 +35,8 @@ export class ChangeFeed {
   /** Gives the listening connection back, once. */
   #drop: (() => void) | null = null;
   #connecting: Promise<void> | null = null;
+  /** The one reconnect loop, while the listening connection is lost. */
+  #reconnecting: Promise<void> | null = null;
   #closed = false;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Ends the reconnect wait under way at once. */
@@ -46,10 +48,18 @@ export class ChangeFeed {
       name.length <= 63 ? name : `pm_peers_${createHash('sha1').update(driver.schema).digest('hex')}`;
   }
 
-  /** Adds a listener; resolves once this provider listens on the channel. */
+  /**
+   * Adds a listener; resolves once this provider listens on the channel. If it cannot listen, rejects with a
+   * PostgresStorageError and keeps neither the listener nor anything running for it.
+   */
   async subscribe(listener: PeerChangeListener): Promise<() => void> {
     this.#listeners.add(listener);
-    await this.#listen();
+    try {
+      await this.#listen();
+    } catch (error) {
+      this.#listeners.delete(listener);
+      throw this.driver.failure(error, 1);
+    }
     return () => {
       this.#listeners.delete(listener);
     };
@@ -115,7 +125,11 @@ export class ChangeFeed {
       if (released) return;
       drop();
       if (this.#client === client) this.#client = null;
-      this.#reconnect().catch(ignore); // gave up: closed, or nobody listens any more
+      this.#reconnecting ??= this.#reconnect()
+        .catch(ignore) // gave up: closed, or nobody listens any more
+        .finally(() => {
+          this.#reconnecting = null;
+        });
     };
     this.#drop = drop;
     client.on('error', onLost);
@@ -134,7 +148,9 @@ export class ChangeFeed {
     try {
       await client.query(`LISTEN "${this.channel}"`);
     } catch (error) {
-      onLost();
+      // Never listened: nothing was lost. The caller reports it (subscribe) or tries again (the reconnect loop);
+      // starting a reconnect here would add a loop on every failed try.
+      drop();
       throw error;
     }
     if (this.#closed) {

@@ -40,10 +40,15 @@ async function caught(run: () => Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection');
 }
 
-/** A TCP proxy to the real server that can be taken down (connections cut, port refusing) and brought back. */
+/**
+ * A TCP proxy to the real server that can be taken down (connections cut, port refusing) and brought back, or told
+ * to cut any connection whose client sends a given text (a statement the server then never sees).
+ */
 class TcpProxy {
   #server: net.Server | null = null;
   readonly #sockets = new Set<net.Socket>();
+  /** Connections whose client sends this are cut there. */
+  cutOn: string | null = null;
   constructor(
     readonly port: number,
     private readonly target: { host: string; port: number },
@@ -56,15 +61,25 @@ class TcpProxy {
         s.on('close', () => this.#sockets.delete(s));
         s.on('error', () => {});
       }
-      socket.pipe(upstream).pipe(socket);
+      socket.on('data', (chunk: Buffer) => {
+        if (this.cutOn !== null && chunk.includes(this.cutOn)) {
+          socket.destroy();
+          upstream.destroy();
+        } else upstream.write(chunk);
+      });
+      upstream.pipe(socket);
     });
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
     this.#server = server;
   }
+  /** Cuts the connections under way; new ones are still taken. */
+  cutAll(): void {
+    for (const s of this.#sockets) s.destroy();
+  }
   async down(): Promise<void> {
     const server = this.#server;
     this.#server = null;
-    for (const s of this.#sockets) s.destroy();
+    this.cutAll();
     if (server) await new Promise((resolve) => server.close(resolve));
   }
 }
@@ -258,6 +273,75 @@ describe.skipIf(!PG_URL)(PG_URL ? 'failing server' : SKIP_MESSAGE, () => {
     await writer.upsert(users(20, 1, 'back'));
     await writer.flush();
     await expect.poll(() => heard, { timeout: 5000, interval: 10 }).toEqual([[1n, 2n], null, [20n]]);
+    off();
+    await writer.close();
+    await listening.close();
+    await proxy.down();
+  });
+});
+
+describe.skipIf(!PG_URL)('a change feed whose LISTEN fails', () => {
+  const url = new URL(PG_URL ?? 'postgres://x@localhost/x');
+
+  it('reconnects in one loop while LISTEN keeps failing: listeners hear null once, changes once', async () => {
+    const proxy = new TcpProxy(await freePort(), { host: url.hostname, port: Number(url.port || 5432) });
+    await proxy.up();
+    const via = new URL(url);
+    via.port = String(proxy.port);
+    const schema = freshSchema('relisten_fail');
+    const listening = await openPostgresStorage({ url: via.toString(), schema, connectTimeoutMs: 1000 });
+    const other = await openPostgresStorage({ url: PG_URL as string, schema });
+    const writer = new PeerCache({ storage: other, flushDelayMs: 1000 });
+    const heard: (bigint[] | null)[] = [];
+    const off = await listening.onPeerChanges((changes) => heard.push(changes ? [...changes.ids] : null));
+    await writer.upsert(users(1, 2, 'before'));
+    await writer.flush();
+    await expect.poll(() => heard, { timeout: 5000, interval: 10 }).toEqual([[1n, 2n]]);
+    // The listening connection is lost; every new one connects, then dies on its LISTEN (50, 100, 200, 400 ms).
+    proxy.cutOn = 'LISTEN';
+    proxy.cutAll();
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    proxy.cutOn = null;
+    await expect.poll(() => heard, { timeout: 10_000, interval: 10 }).toEqual([[1n, 2n], null]);
+    // Longer than the longest wait between tries (2 s): a second loop would have listened again by now.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await writer.upsert(users(20, 1, 'back'));
+    await writer.flush();
+    await expect.poll(() => heard, { timeout: 5000, interval: 10 }).toEqual([[1n, 2n], null, [20n]]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(heard).toEqual([[1n, 2n], null, [20n]]);
+    off();
+    await writer.close();
+    await listening.close();
+    await proxy.down();
+  });
+
+  it('refuses a subscription whose LISTEN fails with a typed error, and keeps nothing running for it', async () => {
+    const proxy = new TcpProxy(await freePort(), { host: url.hostname, port: Number(url.port || 5432) });
+    await proxy.up();
+    const via = new URL(url);
+    via.port = String(proxy.port);
+    const schema = freshSchema('listen_refused');
+    const listening = await openPostgresStorage({ url: via.toString(), schema, connectTimeoutMs: 1000 });
+    const other = await openPostgresStorage({ url: PG_URL as string, schema });
+    const writer = new PeerCache({ storage: other, flushDelayMs: 1000 });
+    const heard: unknown[] = [];
+    proxy.cutOn = 'LISTEN';
+    const error = await caught(() => listening.onPeerChanges((changes) => heard.push(changes)));
+    expect(error).toBeInstanceOf(PostgresStorageError);
+    expect(error).toMatchObject({ failure: 'unavailable' });
+    expect((error as Error).message).toContain(`127.0.0.1:${proxy.port}`);
+    proxy.cutOn = null;
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await writer.upsert(users(30, 1, 'unheard'));
+    await writer.flush();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(heard).toEqual([]); // the refused listener was not kept, nor a reconnect loop started for it
+    const again: (bigint[] | null)[] = [];
+    const off = await listening.onPeerChanges((changes) => again.push(changes ? [...changes.ids] : null));
+    await writer.upsert(users(40, 1, 'heard'));
+    await writer.flush();
+    await expect.poll(() => again, { timeout: 5000, interval: 10 }).toEqual([[40n]]);
     off();
     await writer.close();
     await listening.close();
