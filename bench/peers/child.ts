@@ -3,10 +3,13 @@
  * pollute another's. Run by peers.bench.ts; prints one `RESULT <json>` line.
  *   node --expose-gc --import tsx bench/peers/child.ts measure <subject> <n> <dir> <quick 0|1>
  *   node --expose-gc --import tsx bench/peers/child.ts startup <subject> <n> <dir>
+ * (peers.bench.ts runs it compiled to JavaScript, on node alone: see ../lib/compile.ts.)
+ * PM_BENCH_MEMORY=1 prints where the memory is (V8's heap spaces, the largest mappings) before and after the
+ * ingest, to stderr.
  * `measure` ingests n users into a new store in <dir> (left there), then times lookups; `startup` opens that
  * store and answers one lookup (module loading is not counted).
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
@@ -19,6 +22,7 @@ import {
   timeOnce,
   timeRounds,
 } from '../lib/measure.js';
+import { memoryReport, rssBreakdown } from '../lib/memory.js';
 import { batchAt, idAt, pickIds, sightingOf, usernameOf } from './data.js';
 import type { ChildFigure, ChildResult, Lookups, OpenStore, Subject } from './subject.js';
 import { loadSubject } from './subjects/all.js';
@@ -30,24 +34,16 @@ const HOT_SET = 10_000;
 const WARM_UP = 1000;
 
 /**
- * RssAnon and RssFile of this process, MiB (Linux `/proc/self/status`; null elsewhere): the process's own memory
- * versus pages of files mapped into it (a store read through mmap: the kernel's file cache, shared and reclaimable).
+ * A full GC, then a pause for what it frees to leave the process: V8 hands freed pages back to the OS from
+ * background threads after the collection returns (right after `gc()`, RSS still counted some 50-100 MiB of a
+ * large heap that was gone 100 ms later), so memory read at once measured a GC half done.
  */
-function rssParts(): { anon: number; file: number } | null {
-  try {
-    const status = readFileSync('/proc/self/status', 'utf8');
-    const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
-    const anon = kib('RssAnon');
-    const file = kib('RssFile');
-    return Number.isFinite(anon) && Number.isFinite(file) ? { anon: anon / 1024, file: file / 1024 } : null;
-  } catch {
-    return null;
-  }
-}
-
-const gc = (): void => {
+const gc = async (): Promise<void> => {
   (globalThis as { gc?: () => void }).gc?.();
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 };
+/** How long freed memory is given to leave the process after a GC, ms. */
+const SETTLE_MS = 500;
 
 /**
  * Ingests n users in batches of BATCH; returns the time taken (ns). Between batches the event loop gets a turn, as
@@ -148,8 +144,10 @@ async function measure(subject: Subject, n: number, dir: string, quick: boolean)
   await ingest(warm, WARM_UP);
   for (let i = 0; i < WARM_UP; i++) await warm.hot.byId(idAt(i, WARM_UP));
   await warm.close();
-  gc();
+  await gc();
   const before = process.memoryUsage();
+  if (process.env['PM_BENCH_MEMORY'])
+    process.stderr.write(`MEMORY before ${subject.name} ${n}\n${memoryReport()}\n`);
   const first = join(dir, 'store');
   mkdirSync(first, { recursive: true });
   const store = await subject.open(first, false);
@@ -177,9 +175,11 @@ async function measure(subject: Subject, n: number, dir: string, quick: boolean)
       await store.hot.byId(id);
       if (!store.unsupported?.byUsername) await store.hot.byUsername(usernameOf(id));
     }
-  gc();
+  await gc();
   const after = process.memoryUsage();
-  const parts = rssParts();
+  if (process.env['PM_BENCH_MEMORY'])
+    process.stderr.write(`MEMORY ${subject.name} ${n}\n${memoryReport()}\n`);
+  const parts = rssBreakdown(dir);
   figures['event-loop delay during ingest, max'] = {
     min: loop.max / 1e6,
     median: loop.max / 1e6,
@@ -199,11 +199,7 @@ async function measure(subject: Subject, n: number, dir: string, quick: boolean)
     median: after.rss / 2 ** 20,
     runs: 1,
     unit: 'MiB',
-    ...(parts
-      ? {
-          notes: `RssAnon ${parts.anon.toFixed(0)} MiB (the process's own), RssFile ${parts.file.toFixed(0)} MiB (mapped files: code, and a store read through mmap)`,
-        }
-      : {}),
+    ...(parts ? { notes: parts } : {}),
   };
   const perPeer = (after.rss - before.rss) / n;
   figures['memory per cached peer (RSS growth)'] = {

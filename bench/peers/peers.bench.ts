@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { compileChild } from '../lib/compile.js';
 import { CLOCK, figure } from '../lib/measure.js';
 import type { BenchRow } from '../lib/row.js';
 import type { ChildResult } from './subject.js';
@@ -44,9 +45,13 @@ const BETTER: Record<string, 'lower' | 'higher'> = {
 
 export const PEER_METRICS: readonly string[] = Object.keys(BETTER);
 
-function runChild(args: readonly string[], timeoutMs: number): Promise<ChildResult> {
+/**
+ * Runs the child compiled to JavaScript (`script`, see compile.ts) on node alone: under `--import tsx` every child
+ * carried the TypeScript loader's own thread, some 30 MiB of RSS that no store causes.
+ */
+function runChild(script: string, args: readonly string[], timeoutMs: number): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD, ...args], {
+    const child = spawn(process.execPath, ['--expose-gc', script, ...args], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -73,7 +78,7 @@ function runChild(args: readonly string[], timeoutMs: number): Promise<ChildResu
 }
 
 /** Rows for one store at one size: the measuring child, then start-up children for stores on disk. */
-async function benchOne(subjectName: string, n: number, quick: boolean): Promise<BenchRow[]> {
+async function benchOne(script: string, subjectName: string, n: number, quick: boolean): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'pm-peers-bench-'));
   const timeoutMs = (quick ? 4 : 15) * 60_000;
   const rows: BenchRow[] = [];
@@ -85,7 +90,7 @@ async function benchOne(subjectName: string, n: number, quick: boolean): Promise
   try {
     let result: ChildResult;
     try {
-      result = await runChild(['measure', subjectName, String(n), dir, quick ? '1' : '0'], timeoutMs);
+      result = await runChild(script, ['measure', subjectName, String(n), dir, quick ? '1' : '0'], timeoutMs);
     } catch (e) {
       const why = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
       return [{ ...base, name: 'ingest', value: Number.NaN, unit: 'peers/s', notes: `failed: ${why}` }];
@@ -115,7 +120,7 @@ async function benchOne(subjectName: string, n: number, quick: boolean): Promise
     if (PERSISTENT.has(subjectName) && !result.failures['ingest']) {
       const times: number[] = [];
       for (let k = 0; k < (quick ? 1 : 5); k++) {
-        const r = await runChild(['startup', subjectName, String(n), dir], timeoutMs);
+        const r = await runChild(script, ['startup', subjectName, String(n), dir], timeoutMs);
         times.push(r.figures['start-up to first lookup']!.median);
       }
       const f = figure(times);
@@ -180,19 +185,25 @@ export async function runPeersBench(opts: {
   subjects?: readonly string[];
 }): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  for (const n of opts.sizes) {
-    for (const s of opts.subjects ? ALL_SUBJECT_NAMES : SUBJECT_NAMES) {
-      if (opts.subjects && !opts.subjects.includes(s)) continue;
-      const why = await unavailable(s);
-      if (why) {
-        if (n === opts.sizes[0]) process.stderr.write(`peers bench: ${s} skipped: ${why}\n`);
-        continue;
+  const build = mkdtempSync(join(tmpdir(), 'pm-peers-child-'));
+  try {
+    const script = await compileChild(CHILD, build);
+    for (const n of opts.sizes) {
+      for (const s of opts.subjects ? ALL_SUBJECT_NAMES : SUBJECT_NAMES) {
+        if (opts.subjects && !opts.subjects.includes(s)) continue;
+        const why = await unavailable(s);
+        if (why) {
+          if (n === opts.sizes[0]) process.stderr.write(`peers bench: ${s} skipped: ${why}\n`);
+          continue;
+        }
+        const t = performance.now();
+        process.stderr.write(`peers bench: ${s}, ${n.toLocaleString('en')} users… `);
+        rows.push(...(await benchOne(script, s, n, opts.quick)));
+        process.stderr.write(`${((performance.now() - t) / 1000).toFixed(1)} s\n`);
       }
-      const t = performance.now();
-      process.stderr.write(`peers bench: ${s}, ${n.toLocaleString('en')} users… `);
-      rows.push(...(await benchOne(s, n, opts.quick)));
-      process.stderr.write(`${((performance.now() - t) / 1000).toFixed(1)} s\n`);
     }
+  } finally {
+    rmSync(build, { recursive: true, force: true });
   }
   return [...rows, ...scalingRows(rows)];
 }
