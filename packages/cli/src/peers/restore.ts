@@ -4,7 +4,15 @@
  * file. Everything else (foreign formats, peers already known, usernames or phones held by another peer) goes
  * through the peer cache's merge rules, like any other sighting.
  */
-import { PeerCache, type PeerInput, type PeerRecord, type StorageProvider } from '@pm/core';
+import {
+  type PackedPeers,
+  PeerCache,
+  type PeerGroup,
+  type PeerInput,
+  type PeerRecord,
+  recordsOf,
+  type StorageProvider,
+} from '@pm/core';
 import { EXPORT_FIELDS } from '@pm/core/internal';
 
 export interface RestoreCounts {
@@ -29,7 +37,11 @@ export interface RestoreOptions {
 /** Records one by one, or (as `importPeers` hands out pm's exports) also in groups. */
 export type RestoreSource =
   | AsyncIterable<PeerInput>
-  | { readonly records: AsyncIterable<PeerInput>; readonly batches?: AsyncIterable<readonly PeerInput[]> };
+  | {
+      readonly records: AsyncIterable<PeerInput>;
+      readonly batches?: AsyncIterable<readonly PeerInput[]>;
+      readonly groups?: AsyncIterable<PeerGroup>;
+    };
 
 const lower = (s: string): string => s.toLowerCase();
 
@@ -47,6 +59,10 @@ function isWholeRecord(p: PeerInput): p is PeerRecord {
     EXPORT_FIELDS.every((f) => r[f] !== undefined)
   );
 }
+
+/** The records of a group, unpacked. */
+const unpacked = (group: PeerGroup | readonly PeerInput[]): readonly PeerInput[] =>
+  Array.isArray(group) ? group : recordsOf(group as PackedPeers);
 
 async function* grouped(records: AsyncIterable<PeerInput>, size: number): AsyncGenerator<PeerInput[]> {
   let group: PeerInput[] = [];
@@ -67,10 +83,10 @@ export async function restorePeers(
 ): Promise<RestoreCounts> {
   const size = options.batchSize ?? 25_000;
   const counts: RestoreCounts = { restored: 0, merged: 0 };
-  const groups =
+  const groups: AsyncIterable<PeerGroup | readonly PeerInput[]> =
     Symbol.asyncIterator in source
       ? grouped(source, size)
-      : (source.batches ?? grouped(source.records, size));
+      : (source.groups ?? source.batches ?? grouped(source.records, size));
   const it = groups[Symbol.asyncIterator]();
   let batch: PeerInput[] = [];
   const run = async () => {
@@ -78,8 +94,8 @@ export async function restorePeers(
     batch = [];
     options.onProgress?.({ ...counts });
   };
-  const add = async (records: readonly PeerInput[]) => {
-    for (const record of records) {
+  const add = async (group: PeerGroup | readonly PeerInput[]) => {
+    for (const record of unpacked(group)) {
       batch.push(record);
       if (batch.length >= size) await run();
     }
@@ -90,11 +106,21 @@ export async function restorePeers(
     // take the merge path below.
     let rest: readonly PeerInput[] = [];
     let last: bigint | undefined;
-    async function* sorted(): AsyncGenerator<readonly PeerRecord[]> {
+    async function* sorted(): AsyncGenerator<PeerGroup> {
       for (;;) {
         const next = await it.next();
         if (next.done) return;
-        const group = next.value;
+        const packed = next.value;
+        if (!Array.isArray(packed)) {
+          // Whole records, ids increasing within: as they are when they follow the last.
+          const p = packed as PackedPeers;
+          if (last === undefined || p.firstId > last) {
+            last = p.lastId;
+            yield p;
+            continue;
+          }
+        }
+        const group = unpacked(packed);
         let i = 0;
         for (; i < group.length; i++) {
           const r = group[i] as PeerInput;

@@ -10,6 +10,7 @@
  */
 import { CHANNEL_ID_OFFSET } from '../storage/peer-ids.js';
 import type { PeerRecord, PeerType } from '../storage/types.js';
+import { isUsername, LANG_CODE, MAX_TEXT } from '../storage/validate.js';
 import { toInt64 } from './values.js';
 
 /** A JSON string without escapes: every character but `"`, `\` and U+0000..U+001F. */
@@ -77,4 +78,99 @@ export function recordFromCanonicalLine(text: string): PeerRecord | undefined {
     lastSeen: Number(m[17]),
     lastUpdated: Number(m[18]),
   };
+}
+
+/**
+ * A 64-bit integer the fast packer takes as text: canonical (no leading zero, no `-0`) and within the signed range,
+ * which for 19 digits is a comparison of equally long digit strings.
+ */
+function isPlainInt64(text: string): boolean {
+  const negative = text.charCodeAt(0) === 0x2d;
+  const digits = negative ? text.length - 1 : text.length;
+  if (text.charCodeAt(text.length - digits) === 0x30) return text === '0';
+  if (digits < 19) return true;
+  if (digits > 19) return false;
+  return (negative ? text.slice(1) : text) <= (negative ? '9223372036854775808' : '9223372036854775807');
+}
+
+/** A text the peer cache takes as it is (names and titles: at most MAX_TEXT characters). */
+const fits = (text: string | undefined): boolean => text === undefined || text.length <= MAX_TEXT;
+
+const flagValue = (text: string): number | null => (text === 'null' ? null : text === 'true' ? 1 : 0);
+
+/** The peer kind of a canonical id text (non-zero): what its type must agree with. */
+function kindAgrees(id: string, type: string): boolean {
+  if (id.charCodeAt(0) !== 0x2d) return type === 'user' || type === 'bot';
+  // -1e12 (channel 0) is no peer; above it basic chats, below it channels. Exact: ids of up to 13 digits.
+  const n = Number(id);
+  if (n === -1e12) return false;
+  return n > -1e12 ? type === 'chat' : type === 'channel' || type === 'supergroup';
+}
+
+/**
+ * A line in `recordToJson`'s own form whose record the import checks (`ImportReport.accept`) would take exactly as
+ * it is, appended to `out` as a packed row (storage/packed-peers.ts) without building the record: returns its id
+ * as text. Undefined (nothing appended) for any other line, including every line the checks would change or refuse
+ * and a few rare forms they accept (a phone, an integer with a leading zero): those take the record path.
+ */
+export function packCanonicalLine(text: string, out: unknown[]): string | undefined {
+  const m = LINE.exec(text);
+  if (m === null) return undefined;
+  const id = m[1] as string;
+  const type = m[2] as string;
+  const hash = m[3];
+  const photo = m[15];
+  if (
+    id === '0' ||
+    !isPlainInt64(id) ||
+    !kindAgrees(id, type) ||
+    (hash !== undefined && (!isPlainInt64(hash) || type === 'chat')) ||
+    (photo !== undefined && !isPlainInt64(photo)) ||
+    m[9] !== undefined || // a phone: checked on the record path
+    !fits(m[6]) ||
+    !fits(m[7]) ||
+    !fits(m[8])
+  )
+    return undefined;
+  const lang = m[10];
+  if (lang !== undefined && !LANG_CODE.test(lang)) return undefined;
+  const list = m[5] as string;
+  let names = '';
+  let first: string | null = null;
+  if (list !== '') {
+    const inner = list.slice(1, -1);
+    if (inner.includes('","')) {
+      // Names hold no `"`, so `","` only ever separates two of them.
+      const all = inner.split('","');
+      for (const name of all) if (!isUsername(name)) return undefined;
+      names = all.join(' ');
+      first = (all[0] as string).toLowerCase();
+    } else {
+      if (!isUsername(inner)) return undefined;
+      names = inner;
+      first = inner.toLowerCase();
+    }
+  }
+  out.push(
+    id,
+    type,
+    hash ?? null,
+    m[4] === 'true' ? 1 : 0,
+    names,
+    m[6] ?? null,
+    m[7] ?? null,
+    m[8] ?? null,
+    null,
+    lang ?? null,
+    m[11] === undefined ? null : Number(m[11]),
+    flagValue(m[12] as string),
+    flagValue(m[13] as string),
+    m[14] === 'true' ? 1 : 0,
+    photo ?? null,
+    Number(m[16]),
+    Number(m[17]),
+    Number(m[18]),
+    first,
+  );
+  return id;
 }

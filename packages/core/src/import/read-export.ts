@@ -5,7 +5,8 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import type { PeerRecord } from '../storage/types.js';
+import { PACKED_WIDTH, type PeerGroup, packRecord, recordsOf } from '../storage/packed-peers.js';
+import type { PeerInput, PeerRecord } from '../storage/types.js';
 import { parseCsv } from './csv.js';
 import { ImportError, ImportRowError } from './errors.js';
 import { checkExportFormat } from './export-peers.js';
@@ -16,7 +17,7 @@ import {
   fieldFromCsv,
   recordFromJson,
 } from './export-schema.js';
-import { recordFromCanonicalLine } from './jsonl-line.js';
+import { packCanonicalLine, recordFromCanonicalLine } from './jsonl-line.js';
 import { ImportReport, withSummary } from './row-report.js';
 import { fileError, statSource } from './source-file.js';
 import type { ExportFormat, ImportOptions, ImportResult } from './types.js';
@@ -77,19 +78,26 @@ export async function* flatten<T>(groups: AsyncIterable<readonly T[]>): AsyncGen
 export async function openPmExport(
   path: string,
   format: ExportFormat,
-  read: (notes: string[]) => AsyncGenerator<PeerRecord[]>,
+  read: (notes: string[]) => AsyncGenerator<PeerGroup>,
 ): Promise<ImportResult> {
   const info = await statSource(path);
   if (!info.isFile())
     throw new ImportError('IMPORT_UNREADABLE', path, `is a folder, expected a pm ${format} export`);
   const notes: string[] = [];
-  const batches = read(notes);
+  const groups = read(notes);
+  const batches = unpacked(groups);
   return {
     format: format === 'jsonl' ? 'pm-jsonl' : 'pm-csv',
     records: flatten(batches),
     batches,
+    groups,
     notes,
   };
+}
+
+/** The records of groups, packed ones unpacked. */
+async function* unpacked(groups: AsyncIterable<PeerGroup>): AsyncGenerator<readonly PeerRecord[]> {
+  for await (const group of groups) yield recordsOf(group);
 }
 
 /** Opens a pm export for `importPeers()`: records are checked like every other source's. */
@@ -100,6 +108,7 @@ export function readPmExport(
 ): Promise<ImportResult> {
   return openPmExport(path, format, (notes) => {
     const report = new ImportReport(path, notes, options.onSkip);
+    if (format === 'jsonl') return withSummary(report, readJsonlGroups(path, report));
     const groups = readExportBatches(path, format, { onSkip: (e) => report.skip(e) });
     async function* accepted(): AsyncGenerator<PeerRecord[]> {
       let line = 0;
@@ -121,7 +130,7 @@ export function readPmExport(
 const READ_CHUNK = 1024 * 1024;
 
 /** UTF-8 text of a file or stream, a leading byte-order mark dropped. */
-async function* textChunks(source: string | Readable, path: string): AsyncGenerator<string> {
+export async function* textChunks(source: string | Readable, path: string): AsyncGenerator<string> {
   const stream =
     typeof source === 'string' ? createReadStream(source, { highWaterMark: READ_CHUNK }) : source;
   const decoder = new StringDecoder('utf8');
@@ -186,47 +195,124 @@ async function* readJsonl(
   for await (const { texts, lines } of lineGroups(chunks)) {
     let out: PeerRecord[] = [];
     for (let i = 0; i < texts.length; i++) {
-      const text = texts[i] as string;
-      const fast = recordFromCanonicalLine(text);
-      if (fast !== undefined) {
-        out.push(fast);
-        continue;
-      }
-      let value: unknown;
-      let error: ImportRowError | undefined;
-      try {
-        value = JSON.parse(text);
-      } catch (e) {
-        if (!(e instanceof SyntaxError)) throw e;
-        error = new ImportRowError(
-          path,
-          `line ${lines[i]}`,
-          undefined,
-          text,
-          'expected one JSON object per line',
-        );
-      }
-      const record = error === undefined ? recordFromJson(value) : undefined;
-      if (record instanceof FieldError) {
-        error = new ImportRowError(
-          path,
-          `line ${lines[i]}`,
-          record.field || undefined,
-          record.value,
-          record.rule,
-        );
-      }
-      if (error === undefined) {
-        out.push(record as PeerRecord);
+      const record = recordOfLine(texts[i] as string, lines[i] as number, path);
+      if (!(record instanceof ImportRowError)) {
+        out.push(record);
         continue;
       }
       if (out.length > 0) {
         yield out;
         out = [];
       }
-      fail(error);
+      fail(record);
     }
     if (out.length > 0) yield out;
+  }
+}
+
+/** The record of one JSON line (numbered `line` in the file), or the error that sets it aside. */
+function recordOfLine(text: string, line: number, path: string): PeerRecord | ImportRowError {
+  const fast = recordFromCanonicalLine(text);
+  if (fast !== undefined) return fast;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    if (!(e instanceof SyntaxError)) throw e;
+    return new ImportRowError(path, `line ${line}`, undefined, text, 'expected one JSON object per line');
+  }
+  const record = recordFromJson(value);
+  if (record instanceof FieldError) {
+    return new ImportRowError(path, `line ${line}`, record.field || undefined, record.value, record.rule);
+  }
+  return record;
+}
+
+/** Every field given: a record the bulk load may write as it is (the checks may leave out usernames or a phone). */
+const isWhole = (record: PeerInput): record is PeerRecord =>
+  EXPORT_FIELDS.every((f) => (record as unknown as Record<string, unknown>)[f] !== undefined);
+
+/** Whether canonical id `a` (text or bigint) is above `b`. */
+function above(a: string | bigint, b: string | bigint): boolean {
+  // Up to 15 digits and a sign, a number holds the id exactly.
+  if (typeof a === 'string' && typeof b === 'string' && a.length <= 16 && b.length <= 16) {
+    return Number(a) > Number(b);
+  }
+  return BigInt(a) > BigInt(b);
+}
+
+/**
+ * A pm JSONL export read and checked as {@link readPmExport} does, as groups for a bulk load: while records come
+ * whole and with ids strictly increasing they are packed (storage/packed-peers.ts), lines in pm's own form straight
+ * from their text (jsonl-line.ts); from the first record that is not, the rest come as records. Records in file
+ * order; rows before a bad one are handed out before it is reported.
+ */
+async function* readJsonlGroups(path: string, report: ImportReport): AsyncGenerator<PeerGroup> {
+  let packing = true;
+  let last: string | bigint | undefined;
+  let taken = 0;
+  for await (const { texts, lines } of lineGroups(textChunks(path, path))) {
+    let values: unknown[] = [];
+    let count = 0;
+    let first: string | bigint = '';
+    let records: PeerRecord[] = [];
+    const pending = (): PeerGroup[] => {
+      const out: PeerGroup[] = [];
+      if (count > 0) {
+        out.push({ values, count, firstId: BigInt(first), lastId: BigInt(last as string | bigint) });
+        values = [];
+        count = 0;
+      }
+      if (records.length > 0) {
+        out.push(records);
+        records = [];
+      }
+      return out;
+    };
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i] as string;
+      if (packing) {
+        const id = packCanonicalLine(text, values);
+        if (id !== undefined) {
+          taken += 1;
+          if (last === undefined || above(id, last)) {
+            if (count === 0) first = id;
+            last = id;
+            count += 1;
+            report.taken();
+            continue;
+          }
+          // Out of order: taken again below as a record, which ends the packing.
+          values.length -= PACKED_WIDTH;
+          taken -= 1;
+        }
+      }
+      const record = recordOfLine(text, lines[i] as number, path);
+      if (record instanceof ImportRowError) {
+        yield* pending();
+        report.skip(record);
+        continue;
+      }
+      taken += 1;
+      const ok = report.accept(record, `record ${taken}`);
+      if (ok === undefined) {
+        yield* pending();
+        continue;
+      }
+      if (packing && isWhole(ok) && (last === undefined || above(ok.id, last))) {
+        if (count === 0) first = ok.id;
+        last = ok.id;
+        count += 1;
+        packRecord(ok, values);
+        continue;
+      }
+      if (packing) {
+        packing = false;
+        yield* pending();
+      }
+      records.push(ok as PeerRecord);
+    }
+    yield* pending();
   }
 }
 

@@ -4,6 +4,7 @@
  * thread has taken, so the reading of the next groups overlaps the writing of the last.
  */
 import type { MessagePort } from 'node:worker_threads';
+import type { PackedPeers, PeerGroup } from '../storage/packed-peers.js';
 import type { PeerInput, PeerRecord, PeerType } from '../storage/types.js';
 import { ImportError, type ImportRowError } from './errors.js';
 import { readPmExport } from './read-export.js';
@@ -23,6 +24,14 @@ export interface ReaderThreadData {
 /** What the reader thread posts. */
 export type ReaderMessage =
   | { readonly type: 'batch'; readonly values: unknown[] }
+  /** Packed rows (storage/packed-peers.ts): they cross as they are. */
+  | {
+      readonly type: 'rows';
+      readonly values: unknown[];
+      readonly count: number;
+      readonly firstId: bigint;
+      readonly lastId: bigint;
+    }
   | {
       readonly type: 'skip';
       readonly location: string;
@@ -135,10 +144,21 @@ export async function runReaderThread(port: MessagePort, data: ReaderThreadData)
   };
   try {
     const result = await readPmExport(data.path, data.format, { onSkip: skip });
-    for await (const records of result.batches ?? []) {
+    const groups: AsyncIterable<PeerGroup | readonly PeerInput[]> | undefined =
+      result.groups ?? result.batches;
+    for await (const group of groups ?? []) {
       while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
       credits -= 1;
-      port.postMessage({ type: 'batch', values: toValues(records) } satisfies ReaderMessage);
+      if (!Array.isArray(group)) {
+        const { values, count, firstId, lastId } = group as PackedPeers;
+        port.postMessage({
+          type: 'rows',
+          values: values as unknown[],
+          count,
+          firstId,
+          lastId,
+        } satisfies ReaderMessage);
+      } else port.postMessage({ type: 'batch', values: toValues(group) } satisfies ReaderMessage);
     }
     port.postMessage({ type: 'done', notes: result.notes } satisfies ReaderMessage);
   } catch (error) {

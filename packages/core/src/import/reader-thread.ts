@@ -1,14 +1,15 @@
 /**
  * Reading a pm export in a worker thread (`importPeers(path, { readInWorker: true })`, what `pm peers import` does):
  * the worker (read-worker.ts) reads and checks every line as the main thread would, and hands over the records in
- * groups, so on two cores the reading overlaps the writing. Every way the worker can end is an end of `batches`:
+ * groups (whole records in id order packed as rows, storage/packed-peers.ts), so on two cores the reading overlaps
+ * the writing. Every way the worker can end is an end of `batches`:
  * its summary (done), its own typed failure (thrown again here as what it was), or its death (a crash, an exit
  * before the end) as an ImportError; the iteration never waits on a worker that is gone.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { PeerRecord } from '../storage/types.js';
+import type { PeerGroup } from '../storage/packed-peers.js';
 import { ImportError, type ImportErrorCode, rowErrorFromThread } from './errors.js';
 import { openPmExport } from './read-export.js';
 import { fromValues, type ReaderMessage, type ReaderThreadData, type ThreadFailure } from './read-worker.js';
@@ -62,7 +63,7 @@ export async function* threadBatches(
   notes: string[],
   onSkip: ImportOptions['onSkip'],
   source: string = WORKER_SOURCE,
-): AsyncGenerator<PeerRecord[]> {
+): AsyncGenerator<PeerGroup> {
   const { path } = data;
   const worker = new Worker(source, {
     eval: true,
@@ -87,6 +88,12 @@ export async function* threadBatches(
           worker.postMessage('more');
           yield fromValues(event.values);
           break;
+        case 'rows': {
+          worker.postMessage('more');
+          const { values, count, firstId, lastId } = event;
+          yield { values, count, firstId, lastId };
+          break;
+        }
         case 'skip':
           onSkip?.(rowErrorFromThread({ path, ...event }));
           break;

@@ -68,6 +68,11 @@ export class ImportReport {
     return checked;
   }
 
+  /** Counts a record taken without {@link accept}: one its checks would take as it is (jsonl-line.ts). */
+  taken(): void {
+    this.#read += 1;
+  }
+
   /** Appends the summary to the notes; idempotent, so a `finally` may call it after an early stop. */
   finish(): void {
     if (this.#finished) return;

@@ -1,6 +1,7 @@
 /**
  * Interfaces of the import/export module: which foreign formats pm reads, and what an import hands back.
  */
+import type { PeerGroup } from '../storage/packed-peers.js';
 import type { PeerInput } from '../storage/types.js';
 import type { ImportRowError } from './errors.js';
 
@@ -52,6 +53,13 @@ export interface ImportResult {
    * writers that take many at once. Iterate either `records` or `batches`, once.
    */
   readonly batches?: AsyncIterable<readonly PeerInput[]>;
+  /**
+   * The same groups for a bulk load (`StorageProvider.bulkLoadPeers`), where the reader has them so (pm's exports):
+   * while records come whole with ids strictly increasing, packed as rows ready to bind (`PackedPeers`), without a
+   * record object per peer; from the first that does not, as records. Iterate one of `records`, `batches` and
+   * `groups`, once.
+   */
+  readonly groups?: AsyncIterable<PeerGroup>;
   /**
    * What the source could not tell (lossy fields, unknown flags) and, once `records` has been iterated to the end
    * (or abandoned), how many records were read and how many rows were skipped.

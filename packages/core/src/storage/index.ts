@@ -15,6 +15,15 @@ export type {
 } from './broadcast-types.js';
 export { PEER_CACHE_DEFAULTS, SQLITE_DEFAULTS } from './defaults.js';
 export { createMemoryStorage, MemoryStorageProvider } from './memory/index.js';
+export {
+  isPacked,
+  PACKED_WIDTH,
+  type PackedPeers,
+  type PeerGroup,
+  packRecord,
+  recordsOf,
+  unpack,
+} from './packed-peers.js';
 export { PeerCache, type PeerCacheOptions } from './peer-cache.js';
 export {
   CHANNEL_ID_OFFSET,

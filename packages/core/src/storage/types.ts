@@ -8,6 +8,7 @@
  */
 
 import type { BroadcastRepository } from './broadcast-types.js';
+import type { PeerGroup } from './packed-peers.js';
 
 /** What kind of peer a record is. Bots are users with the `bot` flag; supergroups are megagroup channels. */
 export type PeerType = 'user' | 'bot' | 'chat' | 'channel' | 'supergroup';
@@ -319,9 +320,10 @@ export interface StorageProvider extends StorageRepositories {
    * Loads whole records, ids strictly increasing, into a store that holds no peers and no usernames, as one
    * transaction with the indexes built once at the end (SQLite). Resolves to undefined, having read nothing from
    * `batches`, when the store is not empty; then write through the peer cache. If `batches` or the load fails, the
-   * store stays empty. Absent when the provider has no bulk path.
+   * store stays empty. A group is records or the same packed as rows (`PackedPeers`, what pm's export reader hands
+   * out). Absent when the provider has no bulk path.
    */
-  bulkLoadPeers?(batches: AsyncIterable<readonly PeerRecord[]>): Promise<BulkLoadResult | undefined>;
+  bulkLoadPeers?(batches: AsyncIterable<PeerGroup>): Promise<BulkLoadResult | undefined>;
   /** Idempotent. Any later call fails with `StorageError('STORAGE_CLOSED')`. */
   close(): Promise<void>;
 }

@@ -22,8 +22,8 @@ export const USERNAME_RULE =
 const PHONE_SEPARATORS = /[\s()+-]/g;
 const PHONE = /^\d{4,20}$/;
 const PHONE_RULE = '4 to 20 digits, optionally with +, spaces, dashes or brackets';
-const LANG_CODE = /^[A-Za-z0-9_-]{1,35}$/;
-const MAX_TEXT = 1024;
+export const LANG_CODE: RegExp = /^[A-Za-z0-9_-]{1,35}$/;
+export const MAX_TEXT = 1024;
 const TYPES: ReadonlySet<string> = new Set<PeerType>(['user', 'bot', 'chat', 'channel', 'supergroup']);
 const KIND_OF_TYPE: Record<PeerType, PeerKind> = {
   user: 'user',
@@ -70,7 +70,7 @@ export function normalizePhone(phone: unknown, field?: string): string {
  * the characters: every sighting's usernames are checked, and a regular expression plus a search for `__` cost
  * several times this.
  */
-function isUsername(name: string): boolean {
+export function isUsername(name: string): boolean {
   const n = name.length;
   if (n < 3 || n > 32) return false;
   let previous = 0x5f; // as if after '_': the first character must be a letter

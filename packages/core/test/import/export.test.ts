@@ -4,7 +4,7 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidPeerRecordError } from '../../src/errors.js';
-import { recordFromJson, recordToJson } from '../../src/import/export-schema.js';
+import { FieldError, recordFromJson, recordToJson } from '../../src/import/export-schema.js';
 import {
   type ExportFormat,
   exportPeers,
@@ -13,7 +13,9 @@ import {
   importPeers,
   readExport,
 } from '../../src/import/index.js';
-import { recordFromCanonicalLine } from '../../src/import/jsonl-line.js';
+import { packCanonicalLine, recordFromCanonicalLine } from '../../src/import/jsonl-line.js';
+import { ImportReport } from '../../src/import/row-report.js';
+import { packRecord, unpack } from '../../src/storage/packed-peers.js';
 import type { PeerRecord, PeerType } from '../../src/storage/types.js';
 import { collect } from './collect.js';
 import { INT64_MAX, INT64_MIN, tempDir } from './fixtures.js';
@@ -202,6 +204,108 @@ describe('pm export format', () => {
       const mangled = bad.startsWith('"id"') ? line : line.replace(/"accessHash":"[^"]*"/, bad);
       expect(recordFromCanonicalLine(mangled)).toBeUndefined();
       expect(general(mangled)).toBe('refused');
+    }
+  });
+
+  it('packs a line without its record only when the checks would take that record as it is, and to the same row', () => {
+    /** The record the record path hands out for a line (parsed, then checked), or 'refused'/'changed'. */
+    const recordPath = (line: string): unknown => {
+      let record: PeerRecord | FieldError;
+      try {
+        record = recordFromJson(JSON.parse(line));
+      } catch {
+        return 'refused';
+      }
+      if (record instanceof FieldError) return 'refused';
+      const accepted = new ImportReport('x', [], () => {}).accept(record, 'record 1');
+      return accepted === undefined ? 'refused' : accepted === record ? record : 'changed';
+    };
+    const pieces = fc.constantFrom('"', '\\', ',', ' ', '0', '-', '9', '}', 'null', '\u0001', '_', 'A', '.5');
+    const username = fc.stringMatching(/^[A-Za-z][A-Za-z0-9]{2,12}$/);
+    // Records as a bot's export holds them (plain names, kinds agreeing with ids), which the packer takes.
+    const plainRecord = fc
+      .tuple(
+        peerRecord,
+        fc.option(fc.stringMatching(/^[A-Za-z0-9 é👋]{0,12}$/u), { nil: null }),
+        fc.array(username, { maxLength: 3 }),
+      )
+      .map(([r, firstName, usernames]): PeerRecord => {
+        const type: PeerType = r.id > 0n ? 'user' : r.id > -CHANNEL_ID_OFFSET ? 'chat' : 'channel';
+        return {
+          ...r,
+          type,
+          accessHash: type === 'chat' ? null : r.accessHash,
+          firstName,
+          lastName: null,
+          title: null,
+          phone: null,
+          langCode: r.langCode === null ? null : 'pt-br',
+          usernames,
+          langCodeSeenAt: r.langCodeSeenAt === null ? null : r.langCodeSeenAt % 2 ** 40,
+          firstSeen: r.firstSeen % 2 ** 40,
+          lastSeen: r.lastSeen % 2 ** 40,
+          lastUpdated: r.lastUpdated % 2 ** 40,
+        };
+      });
+    let packed = 0;
+    fc.assert(
+      fc.property(
+        fc.oneof({ arbitrary: plainRecord, weight: 3 }, { arbitrary: peerRecord, weight: 1 }),
+        fc.array(fc.tuple(fc.nat(), fc.nat(3), pieces), { maxLength: 2 }),
+        (record, edits) => {
+          let line = recordToJson(record);
+          for (const [at, cut, piece] of edits) {
+            const i = at % (line.length + 1);
+            line = line.slice(0, i) + piece + line.slice(i + cut);
+          }
+          const row: unknown[] = [];
+          const id = packCanonicalLine(line, row);
+          if (id === undefined) {
+            expect(row).toHaveLength(0);
+            return;
+          }
+          packed += 1;
+          const expected = recordPath(line) as PeerRecord;
+          expect(expected).toBeTypeOf('object');
+          const [unpacked] = unpack({ values: row, count: 1, firstId: BigInt(id), lastId: BigInt(id) });
+          expect(unpacked).toStrictEqual(expected);
+          expect(BigInt(id)).toBe(expected.id);
+          const fromRecord: unknown[] = [];
+          packRecord(expected, fromRecord);
+          expect(row.map((v) => (typeof v === 'string' && /^-?\d+$/.test(v) ? BigInt(v) : v))).toStrictEqual(
+            fromRecord.map((v) => (typeof v === 'string' && /^-?\d+$/.test(v) ? BigInt(v) : v)),
+          );
+        },
+      ),
+      { numRuns: 3000 },
+    );
+    // Not vacuous: records as bots mostly see them are packed.
+    expect(packed).toBeGreaterThan(300);
+    const plain = { ...RECORD, firstName: 'Alice', phone: null, photoId: -5n };
+    for (const [field, value] of [
+      ['"id":"0"', 'the id 0'],
+      ['"id":"-1000000000000"', 'channel 0'],
+      ['"accessHash":"9223372036854775808"', 'a hash above the range'],
+      ['"accessHash":"-9223372036854775809"', 'a hash below the range'],
+      ['"accessHash":"0012"', 'a leading zero'],
+      ['"type":"chat"', 'a type the id cannot have'],
+      ['"usernames":["Alice_B","a"]', 'a username the checks leave out'],
+      ['"usernames":["1abc"]', 'its only username one the checks leave out'],
+      ['"usernames":["ab__c"]', 'a username with a double underscore'],
+      ['"firstName":"' + 'x'.repeat(1025) + '"', 'a name longer than the checks allow'],
+      ['"langCode":"e n"', 'a language code the checks refuse'],
+      ['"phone":"+1 555"', 'a phone'],
+    ] as const) {
+      const key = field.slice(0, field.indexOf(':'));
+      const line = recordToJson(plain).replace(new RegExp(`${key}:(?:"[^"]*"|\\[[^\\]]*\\]|null)`), field);
+      expect(line, value).toContain(field);
+      expect(packCanonicalLine(line, []), value).toBeUndefined();
+    }
+    for (const edge of ['9223372036854775807', '-9223372036854775808']) {
+      const line = recordToJson({ ...plain, accessHash: BigInt(edge) });
+      const row: unknown[] = [];
+      expect(packCanonicalLine(line, row)).toBe(String(plain.id));
+      expect(row[2]).toBe(edge);
     }
   });
 

@@ -2,7 +2,9 @@
  * Loading many whole peer records into an EMPTY store at once (`pm peers import` of a pm export): one transaction,
  * the indexes of `peers` and `usernames` dropped first and built once at the end from their own SQL (so the schema
  * ends exactly as it was), rows appended in id order with plain multi-row INSERTs, none of the per-batch lookups a
- * merge needs. Without the unique index, ids are checked in order as they come (each above the one before).
+ * merge needs. Groups packed by pm's export reader (storage/packed-peers.ts) are bound as they come, the packed row
+ * being the row this table takes; record groups are packed here first. Without the unique index, ids are checked
+ * in order as they come (each above the one before; a packed group by its first and last id).
  *
  * What the peer cache's merge rules would decide stays theirs: when two records of the load claim the same username
  * or phone, the first in file order keeps it (as the per-batch restore did) and each later one is taken out of the
@@ -11,6 +13,8 @@
  * loaded or without its indexes.
  */
 import { InvalidInputError } from '../../errors.js';
+import { EXPORT_FIELDS } from '../../import/export-schema.js';
+import { isPacked, PACKED_WIDTH, type PeerGroup, packRecord } from '../packed-peers.js';
 import type { BulkLoadResult, PeerRecord } from '../types.js';
 import { valuesList } from './chunks.js';
 import type { SqliteDriver } from './driver.js';
@@ -18,7 +22,9 @@ import { PEER_ROWS } from './peers.js';
 
 /** Rows per INSERT: fewer native calls than the cache's 64-row chunks, within SQLite's 32766 parameters. */
 const ROWS = 256;
-const COLUMNS = PEER_ROWS.codec.columns.length;
+const COLUMNS = PACKED_WIDTH;
+/** Where a packed row holds its usernames. */
+const NAMES = EXPORT_FIELDS.indexOf('usernames');
 
 interface ConflictRow {
   seq: bigint;
@@ -34,15 +40,15 @@ interface ConflictRow {
  */
 export async function bulkLoadPeers(
   driver: SqliteDriver,
-  batches: AsyncIterable<readonly PeerRecord[]>,
+  batches: AsyncIterable<PeerGroup>,
 ): Promise<BulkLoadResult | undefined> {
   // The source's own failure (a file that cannot be read) or a record out of order is what the caller sees, not a
   // failed transaction.
   let sourceFailure: { error: unknown } | undefined;
-  async function* source(): AsyncGenerator<readonly PeerRecord[]> {
+  async function* source(): AsyncGenerator<PeerGroup> {
     const it = batches[Symbol.asyncIterator]();
     for (;;) {
-      let next: IteratorResult<readonly PeerRecord[]>;
+      let next: IteratorResult<PeerGroup>;
       try {
         next = await it.next();
       } catch (error) {
@@ -63,9 +69,23 @@ export async function bulkLoadPeers(
   }
 }
 
+/** The codec's columns as fields of a packed row: the load binds packed rows as they are. */
+function checkPackedOrder(): void {
+  const fields = PEER_ROWS.codec.columns.map((c) =>
+    c.replace(/_([a-z])/g, (_, l: string) => l.toUpperCase()),
+  );
+  const packed = [...EXPORT_FIELDS, 'username'];
+  if (fields.join() !== packed.join()) {
+    throw new Error(
+      `bulk load: peers columns (${fields.join()}) are not the packed row's (${packed.join()})`,
+    );
+  }
+}
+checkPackedOrder();
+
 function load(
   driver: SqliteDriver,
-  batches: AsyncIterable<readonly PeerRecord[]>,
+  batches: AsyncIterable<PeerGroup>,
   refuse: (error: Error) => Error,
 ): Promise<BulkLoadResult | undefined> {
   return driver.transaction(async () => {
@@ -91,42 +111,75 @@ function load(
     );
     /** Further usernames (after a record's first) that another record had already put in the side table. */
     const clashes = new Set<string>();
-    const values = PEER_ROWS.codec.values;
     let last: bigint | undefined;
     let loaded = 0;
+    /** Packed rows not yet inserted: the end of a group, fewer than ROWS. */
     let flat: unknown[] = [];
-    let rows = 0;
-    for await (const batch of batches) {
-      for (const record of batch) {
-        const id = record.id;
-        if (last !== undefined && !(id > last)) {
-          throw refuse(
-            new InvalidInputError(
-              'INVALID_BULK_ORDER',
-              String(id),
-              `Bulk load: peer id ${id} after ${last}; ids must come strictly increasing`,
-            ),
-          );
-        }
-        last = id;
-        const row = values(record);
-        for (let i = 0; i < COLUMNS; i++) flat.push(row[i]);
-        if (++rows === ROWS) {
-          // As arguments rather than one array: better-sqlite3 then takes each without a property lookup on the
-          // array (measurably less CPU per row).
-          insertMany.run(...flat);
-          flat = [];
-          rows = 0;
-        }
-        const names = record.usernames;
-        for (let i = 1; i < names.length; i++) {
-          const lower = (names[i] as string).toLowerCase();
+    const after = (id: bigint): void => {
+      if (last !== undefined && !(id > last)) {
+        throw refuse(
+          new InvalidInputError(
+            'INVALID_BULK_ORDER',
+            String(id),
+            `Bulk load: peer id ${id} after ${last}; ids must come strictly increasing`,
+          ),
+        );
+      }
+    };
+    /** Rows `values[from..to)`, whole ones ROWS at a time; a rest is kept in `flat` for the next group. */
+    const insert = (values: readonly unknown[], from: number, to: number): void => {
+      let at = from;
+      if (flat.length > 0) {
+        const take = Math.min(ROWS * COLUMNS - flat.length, to - at);
+        for (let i = 0; i < take; i++) flat.push(values[at + i]);
+        at += take;
+        if (flat.length < ROWS * COLUMNS) return;
+        // As arguments rather than one array: better-sqlite3 then takes each without a property lookup on the array
+        // (measurably less CPU per row).
+        insertMany.run(...flat);
+        flat = [];
+      }
+      for (; at + ROWS * COLUMNS <= to; at += ROWS * COLUMNS)
+        insertMany.run(...values.slice(at, at + ROWS * COLUMNS));
+      if (at < to) flat = values.slice(at, to) as unknown[];
+    };
+    /** The further usernames of the rows in `values` (space-separated in their `usernames` value), by id. */
+    const furtherNames = (values: readonly unknown[], ids: (row: number) => bigint): void => {
+      for (let row = 0, at = 0; at < values.length; row++, at += COLUMNS) {
+        const names = values[at + NAMES] as string;
+        if (names.indexOf(' ') < 0) continue;
+        const all = names.split(' ');
+        const id = ids(row);
+        for (let i = 1; i < all.length; i++) {
+          const lower = (all[i] as string).toLowerCase();
           if (insertName.run(lower, id).changes === 0) clashes.add(lower);
         }
-        loaded += 1;
       }
+    };
+    for await (const group of batches) {
+      if (isPacked(group)) {
+        after(group.firstId);
+        last = group.lastId;
+        const values = group.values;
+        insert(values, 0, values.length);
+        furtherNames(values, (row) => {
+          const id = values[row * COLUMNS];
+          return typeof id === 'bigint' ? id : BigInt(id as string);
+        });
+        loaded += group.count;
+        continue;
+      }
+      const values: unknown[] = [];
+      for (const record of group) {
+        after(record.id);
+        last = record.id;
+        packRecord(record, values);
+      }
+      insert(values, 0, values.length);
+      furtherNames(values, (row) => (group[row] as PeerRecord).id);
+      loaded += group.length;
     }
-    for (let i = 0; i < rows; i++) insertOne.run(flat.slice(i * COLUMNS, (i + 1) * COLUMNS));
+    for (let at = 0; at < flat.length; at += COLUMNS) insertOne.run(flat.slice(at, at + COLUMNS));
 
     for (const { sql } of indexes) db.exec(sql);
     const deferred = setAsideConflicts(driver, clashes);

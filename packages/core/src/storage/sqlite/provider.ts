@@ -2,7 +2,9 @@
  * The SQLite provider (better-sqlite3): one file, WAL, prepared statements, one transaction per write batch.
  * One process at a time should write a given file; for several bot processes sharing a store use PostgreSQL.
  */
-import type { BulkLoadResult, PeerRecord, StorageProvider, StorageRepositories } from '../types.js';
+
+import type { PeerGroup } from '../packed-peers.js';
+import type { BulkLoadResult, StorageProvider, StorageRepositories } from '../types.js';
 import { SqliteBroadcastRepository } from './broadcasts.js';
 import { bulkLoadPeers } from './bulk-load.js';
 import { SqliteDialogRepository } from './dialogs.js';
@@ -102,7 +104,7 @@ export class SqliteStorageProvider implements StorageProvider {
   }
 
   /** See {@link StorageProvider.bulkLoadPeers} and bulk-load.ts. */
-  bulkLoadPeers(batches: AsyncIterable<readonly PeerRecord[]>): Promise<BulkLoadResult | undefined> {
+  bulkLoadPeers(batches: AsyncIterable<PeerGroup>): Promise<BulkLoadResult | undefined> {
     return bulkLoadPeers(this.driver, batches);
   }
 
