@@ -5,6 +5,7 @@ import {
   BotTokenInvalidError,
   type DialogStartedEvent,
   InvalidPeerRefError,
+  openSqliteStorage,
   PeerNotFoundError,
   PeerNotSeenError,
   type PmClient,
@@ -12,7 +13,7 @@ import {
 } from '@pm/core';
 import type { TestServer } from '@pm/testserver';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { connectBot, eventually, startWorld } from './helpers.js';
+import { connectBot, countCommits, eventually, startWorld } from './helpers.js';
 
 let tg: TestServer;
 let bot: { token: string; id: bigint; username: string };
@@ -362,5 +363,35 @@ describe('updates across restarts', () => {
     expect(blocked.map((b) => b.user.id)).toEqual([users[1]!.id]);
     await client.idle();
     expect(started).toHaveLength(5);
+  });
+});
+
+describe('group commit of dialog and update state', () => {
+  it('writes a burst of first starts in a few transactions, and a restart finds every one stored', async () => {
+    const path = join(dir, 'bot.db');
+    const session = join(dir, 'bot.session');
+    const storage = await openSqliteStorage({ path });
+    const commits = countCommits(storage);
+    client = await connectBot(tg, bot.token, { session, storage });
+    const started = collect<DialogStartedEvent>(client, 'dialogStarted');
+    const n = 60;
+    const users = Array.from({ length: n }, (_, i) => tg.createUser({ firstName: `G${i}` }));
+    const before = commits();
+    for (const [i, u] of users.entries()) u.start(`g${i}`);
+    await eventually(() => expect(started).toHaveLength(n), 20_000);
+    // A handler sees its dialog applied at once, though it is written behind.
+    expect((await client.dialogs.get(users[n - 1]!.id))?.payload).toBe(`g${n - 1}`);
+    await client.disconnect();
+    // Each first start used to cost two commits (its dialog row, then peers and update state): now a burst shares
+    // a few, each holding the peers, dialogs and update state of many updates.
+    expect(commits() - before).toBeLessThan(n / 4);
+
+    client = await connectBot(tg, undefined, { session, storage: `sqlite:${path}` }, false);
+    const again = collect<DialogStartedEvent>(client, 'dialogStarted');
+    await client.start();
+    await client.idle();
+    expect(again).toEqual([]);
+    expect((await client.dialogs.counts()).started).toBe(n);
+    for (const [i, u] of users.entries()) expect((await client.dialogs.get(u.id))?.payload).toBe(`g${i}`);
   });
 });

@@ -97,14 +97,28 @@ describe('ingest under kill -9', () => {
     const firstEvents = new Map<bigint, number>();
     let killed = 0;
     let reportedBeforeKill = 0;
-    let stateBehind = 0;
+    // Starts a killed run reported before their commit (group commit: the dialog state is written behind, with the
+    // update state): getDifference must bring them back as first starts in a later run.
+    const uncommitted = new Set<bigint>();
+    // Starts on disk when their run was killed: no later run may announce them as first again.
+    const committed = new Set<bigint>();
+    let doubled = 0;
+    let reportedNotStored = 0;
+    const count = (events: ChildRun['started']) => {
+      for (const e of events) {
+        if (!e.first) continue;
+        firstEvents.set(e.id, (firstEvents.get(e.id) ?? 0) + 1);
+        if (committed.has(e.id)) doubled++;
+        uncommitted.delete(e.id);
+      }
+    };
 
     for (let k = 0; k < KILLS; k++) {
       const wave = Array.from({ length: USERS_PER_TRIAL }, (_, i) =>
         tg.createUser({ firstName: `K${k}_${i}`, username: `kill${k}_user${i}` }),
       );
       users.push(...wave);
-      const r = await runChild(
+      const r: ChildRun = await runChild(
         args,
         () => {
           // Everyone in the wave presses Start, and earlier users keep writing, while the bot ingests.
@@ -118,21 +132,24 @@ describe('ingest under kill -9', () => {
         },
       );
       if (r.code === null) killed++;
-      for (const e of r.started) if (e.first) firstEvents.set(e.id, (firstEvents.get(e.id) ?? 0) + 1);
+      count(r.started);
       reportedBeforeKill += r.started.length;
 
-      // What the killed process reported is on disk: dialog state is written before dialogStarted fires.
       const store = await openSqliteStorage({ path: db });
       for (const e of r.started) {
+        if (!e.first) continue;
         const d = await store.dialogs.get(e.id);
-        if (d?.startedAt == null) stateBehind++;
+        if (d?.startedAt == null) {
+          uncommitted.add(e.id);
+          reportedNotStored++;
+        } else committed.add(e.id);
       }
       await store.close();
     }
 
     const last = await runChild([...args, 'drain'], () => {});
     expect(last.code, last.out).toBe(0);
-    for (const e of last.started) if (e.first) firstEvents.set(e.id, (firstEvents.get(e.id) ?? 0) + 1);
+    count(last.started);
 
     const store = await openSqliteStorage({ path: db });
     const peers = new PeerCache({ storage: store, closeStorage: false });
@@ -151,10 +168,13 @@ describe('ingest under kill -9', () => {
     const redelivered = [...firstEvents.values()].filter((n) => n > 1).length;
     const neverFirst = users.filter((u) => !firstEvents.has(u.id)).length;
     console.log(
-      `ingest fault test: ${killed} kills, ${reportedBeforeKill} dialogStarted events before the final run, ${users.length} users checked (peer, access hash, username, dialog), lost peers ${lostPeers}, wrong hashes ${wrongHash}, lost dialogs ${lostDialogs}, reported-but-not-stored ${stateBehind}, first-start events redelivered after a kill ${redelivered}, never announced ${neverFirst}`,
+      `ingest fault test: ${killed} kills, ${reportedBeforeKill} dialogStarted events before the final run, ${users.length} users checked (peer, access hash, username, dialog), lost peers ${lostPeers}, wrong hashes ${wrongHash}, lost dialogs ${lostDialogs}, reported before their commit ${reportedNotStored} (never announced again: ${uncommitted.size}), first-start events redelivered after a kill ${redelivered}, committed starts announced as first again ${doubled}, never announced ${neverFirst}`,
     );
     expect(killed).toBeGreaterThanOrEqual(KILLS - 1);
-    expect(stateBehind).toBe(0);
+    // At least once: a start reported and lost with its uncommitted transaction comes again as a first start.
+    expect(uncommitted.size).toBe(0);
+    // A start that was committed is never announced as first again.
+    expect(doubled).toBe(0);
     expect(lostPeers).toBe(0);
     expect(wrongHash).toBe(0);
     expect(lostDialogs).toBe(0);

@@ -271,12 +271,14 @@ export class PmClient {
     /** The dialog state of a user, or undefined when nothing is known. */
     get: async (ref: PeerRef): Promise<DialogInfo | undefined> =>
       this.#parts.dialogs.get(await this.#userIdOf(ref)),
-    /** Every dialog, filtered, ascending by user id. */
+    /** Every dialog, filtered, ascending by user id (dialog states not yet written are written first). */
     iterate: (filter: DialogFilter = {}): AsyncIterable<DialogInfo> =>
-      iterateDialogs(this.storage.dialogs, filter),
+      iterateDialogs(this.storage.dialogs, filter, () => this.#parts.dialogs.flush()),
     /** Counts of dialogs: all known, started, blocked. */
-    counts: (): Promise<{ total: number; started: number; blocked: number }> =>
-      countDialogs(this.storage.dialogs),
+    counts: async (): Promise<{ total: number; started: number; blocked: number }> => {
+      await this.#parts.dialogs.flush();
+      return countDialogs(this.storage.dialogs);
+    },
   };
 
   /** Probes with "typing…" whether the bot may message the user; bots are answered without a network call. */

@@ -83,3 +83,4 @@ export {
 export * from './storage/index.js';
 export { openStorage, StorageProviderMissingError } from './storage/open.js';
 export type { BotUpdate, UpdateState } from './updates/types.js';
+export { UPDATE_ENGINE_DEFAULTS, type UpdateEngineOptions } from './updates/update-engine.js';

@@ -12,6 +12,7 @@ import type { SessionData } from '../session/session-file.js';
 import type { PeerCacheOptions } from '../storage/peer-cache.js';
 import type { StorageProvider } from '../storage/types.js';
 import type { BotUpdate } from '../updates/types.js';
+import type { UpdateEngineOptions } from '../updates/update-engine.js';
 
 /** Every default of PmClient, in one place. */
 export const CLIENT_DEFAULTS = {
@@ -37,6 +38,13 @@ export interface PmClientOptions {
   readonly clock?: Clock | undefined;
   /** Tuning of the peer cache (LRU size, write-behind delay). */
   readonly peerCache?: Omit<PeerCacheOptions, 'storage' | 'now'> | undefined;
+  /**
+   * Group commit of the update state (with the dialog states and peers its updates changed, in one transaction):
+   * `saveDelayMs` after the updates stop coming, or every `saveEvery` containers of a burst. A crash replays the
+   * updates since the last save through getDifference, so listeners see them again (at least once; a replayed first
+   * start is still `first: true`). @default UPDATE_ENGINE_DEFAULTS (every 256 containers, 50 ms)
+   */
+  readonly updates?: UpdateEngineOptions | undefined;
   /** Sending limits (global, per chat, per group) and their time scale. @default Telegram's, see LIMITER_DEFAULTS */
   readonly limits?: LimiterOptions | undefined;
   /** Longest flood wait a send sits out (Telegram seconds) before answering floodWait. @default 60 */

@@ -7,7 +7,7 @@ import { errorLine, type Log } from '../log.js';
 import type { PeerCache } from '../storage/peer-cache.js';
 import type { KeyValueRepository, PeerInput } from '../storage/types.js';
 import type { BotUpdate, IncomingUpdates, UpdateState } from '../updates/types.js';
-import { UpdateEngine } from '../updates/update-engine.js';
+import { UpdateEngine, type UpdateEngineOptions } from '../updates/update-engine.js';
 import type { IngestQueue } from './ingest.js';
 import { NotLoggedInError, type PmEvents } from './options.js';
 
@@ -25,6 +25,8 @@ export interface UpdateDispatchDeps {
   closed(): boolean;
   /** Called from inside one of the bot's listeners (see HandlerScope). */
   insideHandler(): boolean;
+  /** When the update state is saved (group commit). */
+  readonly engine?: UpdateEngineOptions | undefined;
 }
 
 /**
@@ -43,36 +45,47 @@ export class UpdateDispatch {
   attach(botId: bigint): void {
     const { deps } = this;
     const key = `${STATE_KEY}.${botId}`;
-    this.engine = new UpdateEngine({
-      loadState: async () => {
-        const s = await deps.state.get(key);
-        return s ? (JSON.parse(s) as UpdateState) : undefined;
+    this.engine = new UpdateEngine(
+      {
+        loadState: async () => {
+          const s = await deps.state.get(key);
+          return s ? (JSON.parse(s) as UpdateState) : undefined;
+        },
+        saveState: async (s) => {
+          // Group commit: the update state goes in one transaction with what the updates it covers changed, the
+          // peers they carried (the peer cache writes behind) and the dialog states, so it is never on disk ahead
+          // of them: after a crash getDifference brings back whatever was not committed, and a replay is harmless
+          // (merges are idempotent, a replayed first start is recognised by its message).
+          const value = JSON.stringify(s);
+          const dialogs = deps.dialogs.unwritten();
+          await deps.peers.flush(async (tx) => {
+            if (dialogs.states.length > 0) await tx.dialogs.upsertMany(dialogs.states);
+            await tx.state.set(key, value);
+          });
+          dialogs.written();
+          deps.log.debug(
+            `update state saved (pts ${s.pts}, qts ${s.qts}, seq ${s.seq}; ${dialogs.states.length} dialog(s))`,
+          );
+        },
+        fetchState: () => deps.gram().getState(),
+        fetchDifference: async (s) => {
+          const diff = await deps.gram().getDifference(s);
+          // Its users and chats were queued (GramHooks.ingest) before it returned: in the cache before delivery.
+          await deps.ingest.idle();
+          return diff;
+        },
+        deliver: (u) => this.handle(u),
+        insideHandler: () => deps.insideHandler(),
+        onError: (error) => {
+          // A catch-up cut short by disconnect() or a refused session is not news: both are reported otherwise.
+          if (error instanceof SessionInvalidError) return;
+          if (error instanceof ConnectionLostError && (deps.closed() || error.reason === 'stopped')) return;
+          deps.log.error(`handling updates failed: ${errorLine(error)}`);
+          void deps.emitter.emit('error', { error, where: 'updates' });
+        },
       },
-      saveState: async (s) => {
-        // The users an update carried must be on disk before the state says it was handled: the peer cache
-        // writes behind, and after a crash in between getDifference would not bring them back. The state goes in
-        // the same transaction as the last of them (one commit instead of two).
-        const value = JSON.stringify(s);
-        await deps.peers.flush((tx) => tx.state.set(key, value));
-        deps.log.debug(`update state saved (pts ${s.pts}, qts ${s.qts}, seq ${s.seq})`);
-      },
-      fetchState: () => deps.gram().getState(),
-      fetchDifference: async (s) => {
-        const diff = await deps.gram().getDifference(s);
-        // Its users and chats were queued (GramHooks.ingest) before it returned: in the cache before delivery.
-        await deps.ingest.idle();
-        return diff;
-      },
-      deliver: (u) => this.handle(u),
-      insideHandler: () => deps.insideHandler(),
-      onError: (error) => {
-        // A catch-up cut short by disconnect() or a refused session is not news: both are reported otherwise.
-        if (error instanceof SessionInvalidError) return;
-        if (error instanceof ConnectionLostError && (deps.closed() || error.reason === 'stopped')) return;
-        deps.log.error(`handling updates failed: ${errorLine(error)}`);
-        void deps.emitter.emit('error', { error, where: 'updates' });
-      },
-    });
+      deps.engine,
+    );
   }
 
   /** Whether a bot process has consumed updates with this storage (an update state is saved for `botId`). */
@@ -115,10 +128,8 @@ export class UpdateDispatch {
     await this.deps.ingest.idle();
   }
 
-  /** Answers true when the update opened a dialog (the engine then saves its state at once). */
-  private async handle(u: BotUpdate): Promise<boolean> {
+  private async handle(u: BotUpdate): Promise<void> {
     const { deps } = this;
-    let opened = false;
     // The container's own users were ingested before delivery; more may have been queued since (an RPC's result).
     if (!deps.ingest.isIdle) await deps.ingest.idle();
     switch (u.type) {
@@ -152,9 +163,8 @@ export class UpdateDispatch {
         await deps.emitter.emit('callbackQuery', await callbackQueryEvent(u, deps.peers));
         break;
       default:
-        opened = await deps.dialogs.handle(u);
+        await deps.dialogs.handle(u);
     }
     await deps.emitter.emit('update', u);
-    return opened;
   }
 }

@@ -103,6 +103,7 @@ export function wireClient(
     gram: () => ctx.gram(),
     closed: () => ctx.closed(),
     insideHandler: () => handlers.inside,
+    engine: opts.updates,
   });
   const limiter = new RateLimiter(opts.limits, clock, realSleep);
   const sender = new Sender({
@@ -152,7 +153,11 @@ export function broadcastDeps(
     clock,
     shared: storage.shared === true,
     resolvePeer: (ref) => parts.resolver.resolveUser(ref),
-    iterateDialogs: () => iterateDialogStates(storage.dialogs),
+    // The dialog states not yet written (group commit) first: a user who just started is a recipient.
+    iterateDialogs: async function* () {
+      await parts.dialogs.flush();
+      yield* iterateDialogStates(storage.dialogs);
+    },
     format: formatText,
     sendTo: (peer, formatted, req) => parts.sender.sendTo(peer, formatted, req),
     connection: { ready, waitReady: () => ctx.gram().waitUntilReady('broadcast') },

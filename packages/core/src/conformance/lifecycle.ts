@@ -37,8 +37,11 @@ export function describeLifecycle(s: Suite): void {
         out: false,
         text: '/start ref',
       });
-      // The state is written, then the process dies before the event: a new process gets the same update.
-      await service(s.provider).handle(start(41, 1000));
+      // The dialog is written (a probe or a listing wrote it ahead of the update state, which was not saved), then
+      // the process dies: a new process gets the same update from getDifference.
+      const first = service(s.provider);
+      await first.handle(start(41, 1000));
+      await first.flush();
       if (s.provider.persistent && options.reopen !== undefined) {
         await s.cache.close();
         s.provider = await options.reopen(s.provider);
@@ -46,8 +49,9 @@ export function describeLifecycle(s: Suite): void {
       }
       expect(await s.provider.dialogs.get(ANN)).toMatchObject({ startMessageId: 41, via: 'start' });
       const again = service(s.provider);
-      expect(await again.handle(start(41, 1000))).toBe(true);
+      await again.handle(start(41, 1000));
       await again.handle(start(42, 1010)); // a later /start is a repeat
+      await again.flush();
       expect(seen).toEqual([
         { via: 'start', first: true },
         { via: 'start', first: true },

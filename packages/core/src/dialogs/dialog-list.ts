@@ -18,11 +18,13 @@ export async function* iterateDialogStates(repo: DialogRepository): AsyncIterabl
   }
 }
 
-/** Every dialog that passes `filter`, ascending by user id. */
+/** Every dialog that passes `filter`, ascending by user id; `before` runs first (writing what is not yet stored). */
 export async function* iterateDialogs(
   repo: DialogRepository,
   filter: DialogFilter = {},
+  before?: () => Promise<void>,
 ): AsyncIterable<DialogInfo> {
+  await before?.();
   for await (const s of iterateDialogStates(repo)) {
     const d = toDialogInfo(s);
     if (filter.started !== undefined && d.started !== filter.started) continue;

@@ -113,14 +113,26 @@ export interface DialogServiceDeps {
 
 const ABSENT = Symbol('absent');
 
+/** Dialog states changed in memory and not yet written, handed to the transaction that writes them. */
+export interface UnwrittenDialogs {
+  /** Ascending by user id. */
+  readonly states: readonly DialogState[];
+  /** Tells the service they are committed (a state changed again since stays unwritten). */
+  written(): void;
+}
+
 /**
  * Turns updates into dialog state and events: /start (with payload, repeated), a first message that is not
- * /start, join requests, the Login Widget, blocks and unblocks. The state is written before events are emitted, so
- * a handler that reads it sees the update applied.
+ * /start, join requests, the Login Widget, blocks and unblocks. The state is applied in memory before events are
+ * emitted, so a handler that reads it sees the update applied; it is written behind, in the transaction that saves
+ * the update state (see UpdateDispatch), so a crash before that commit loses it together with the update state and
+ * getDifference delivers the update again (a replayed first start is still `first: true`).
  */
 export class DialogService {
   /** userId → state as stored (null: known absent). Only for single-process stores. */
   private readonly cache: LRUCache<bigint, DialogState | typeof ABSENT> | undefined;
+  /** userId → a state changed in memory and not yet committed: read before the cache and the store. */
+  private readonly unwrittenStates = new Map<bigint, DialogState>();
 
   constructor(private readonly deps: DialogServiceDeps) {
     this.cache = deps.shared ? undefined : new LRUCache({ max: DIALOG_DEFAULTS.cacheSize });
@@ -131,7 +143,33 @@ export class DialogService {
     return s ? toDialogInfo(s) : undefined;
   }
 
+  /**
+   * The states changed and not yet written, to write in the caller's transaction (the one that saves the update
+   * state); `written()` once it committed.
+   */
+  unwritten(): UnwrittenDialogs {
+    const map = this.unwrittenStates;
+    if (map.size === 0) return { states: [], written: () => {} };
+    const states = [...map.values()].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+    return {
+      states,
+      written: () => {
+        for (const s of states) if (map.get(s.userId) === s) map.delete(s.userId);
+      },
+    };
+  }
+
+  /** Writes what is not written yet (before the store is read directly: listing, counting, a broadcast). */
+  async flush(): Promise<void> {
+    const batch = this.unwritten();
+    if (batch.states.length === 0) return;
+    await this.deps.repo.upsertMany(batch.states);
+    batch.written();
+  }
+
   private async load(userId: bigint): Promise<DialogState | undefined> {
+    const unwritten = this.unwrittenStates.get(userId);
+    if (unwritten !== undefined) return unwritten;
     const hit = this.cache?.get(userId);
     if (hit !== undefined) return hit === ABSENT ? undefined : hit;
     const s = await this.deps.repo.get(userId);
@@ -139,19 +177,15 @@ export class DialogService {
     return s;
   }
 
-  private async save(state: DialogState): Promise<void> {
-    await this.deps.repo.upsertMany([state]);
+  /** Applies a state in memory; it is written with the next update state (see {@link unwritten}). */
+  private save(state: DialogState): void {
+    this.unwrittenStates.set(state.userId, state);
     this.cache?.set(state.userId, state);
   }
 
-  /** Set when the last `handle` opened a dialog; the update state is then saved at once (see UpdateEngine). */
-  private started = false;
-
-  /** Applies one update; answers true when it opened a dialog (a `first` start or block changed durable state). */
-  async handle(u: BotUpdate): Promise<boolean> {
-    this.started = false;
+  /** Applies one update to the dialog state (in memory, written behind) and emits its events. */
+  async handle(u: BotUpdate): Promise<void> {
     await this.apply(u);
-    return this.started;
   }
 
   private async apply(u: BotUpdate): Promise<void> {
@@ -173,7 +207,7 @@ export class DialogService {
     }
   }
 
-  /** Records what a probe or a send learned (blocked, or known to be open). */
+  /** Records what a probe or a send learned (blocked, or known to be open); written at once. */
   async noteReachability(userId: bigint, reachable: 'ok' | 'blocked'): Promise<void> {
     const prev = (await this.load(userId)) ?? emptyDialogState(userId);
     const now = this.deps.clock.now();
@@ -185,7 +219,8 @@ export class DialogService {
       if (!prev.blocked && prev.startedAt !== null) return;
       next = { ...prev, blocked: false, blockedSince: null, startedAt: prev.startedAt ?? now };
     }
-    await this.save(next);
+    this.save(next);
+    await this.flush();
   }
 
   private async onMessage(u: Extract<BotUpdate, { type: 'message' }>): Promise<void> {
@@ -234,9 +269,10 @@ export class DialogService {
     const startMessageId = extra.startMessageId ?? extra.messageId;
     const prev = (await this.load(userId)) ?? emptyDialogState(userId);
     const at = date * 1000;
-    // The start already stored may be this very update, replayed after a crash that came between writing the
-    // state and firing the event: the same message (by id), or for starts without one the same kind at the same
-    // second. It is still the first start.
+    // The start already stored may be this very update, replayed by getDifference after a crash that came between
+    // writing the dialog and saving the update state (dialogs are written ahead of it when a probe, a send or a
+    // listing flushes them): the same message (by id), or for starts without one the same kind at the same second.
+    // It is still the first start.
     const replay =
       prev.startedAt !== null &&
       prev.via === TO_STORED[via] &&
@@ -244,7 +280,6 @@ export class DialogService {
         ? prev.startMessageId === startMessageId
         : prev.startMessageId === null && prev.startedAt === at);
     const first = prev.startedAt === null || replay;
-    if (first) this.started = true;
     const isMessage = extra.messageId !== undefined;
     const next: DialogState = {
       ...prev,
@@ -261,7 +296,7 @@ export class DialogService {
     const onlyLastMessage = !first && next.lastMessageAt !== null && prev.lastMessageAt !== null;
     const fresh =
       onlyLastMessage && next.lastMessageAt! - prev.lastMessageAt! < DIALOG_DEFAULTS.lastMessageResolutionMs;
-    if (!fresh) await this.save(next);
+    if (!fresh) this.save(next);
     if (extra.onlyIfNew && !first) return;
     const user = await this.deps.getPeer(userId);
     if (!user) return;
@@ -287,7 +322,7 @@ export class DialogService {
     const next: DialogState = stopped
       ? { ...prev, blocked: true, blockedSince: prev.blocked ? prev.blockedSince : at }
       : { ...prev, blocked: false, blockedSince: null };
-    await this.save(next);
+    this.save(next);
     const user = await this.deps.getPeer(userId);
     if (user) await this.deps.emit(stopped ? 'blocked' : 'unblocked', { user, date });
   }

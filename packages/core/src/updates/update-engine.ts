@@ -4,16 +4,17 @@ import type { BotUpdate, Difference, IncomingUpdates, SequencedUpdate, UpdateSta
 export interface UpdateEngineDeps {
   /** The last persisted state, if any. */
   loadState(): Promise<UpdateState | undefined>;
-  /** Persists the state; called after every applied container and difference. */
+  /**
+   * Persists the state, with everything the updates it covers changed (pm: the peers they carried and the dialog
+   * states, in the same transaction). Called after a difference, on stop, and for live containers by group commit:
+   * `saveDelayMs` after the queue ran dry, or every `saveEvery` containers during a burst.
+   */
   saveState(state: UpdateState): Promise<void>;
   /** updates.getState: used once, when nothing is persisted yet. */
   fetchState(): Promise<UpdateState>;
   /** updates.getDifference from `state`. */
   fetchDifference(state: UpdateState): Promise<Difference>;
-  /**
-   * Hands one update to the bot, in order. The engine waits for it before the next one. Answering true asks for the
-   * state to be saved right after this container (e.g. a dialog was opened) instead of at the end of the burst.
-   */
+  /** Hands one update to the bot, in order. The engine waits for it before the next one. */
   deliver(update: BotUpdate): Promise<unknown>;
   /** An error the engine could not act on (a failed getDifference, a throwing handler). */
   onError(error: unknown): void;
@@ -24,14 +25,30 @@ export interface UpdateEngineDeps {
   insideHandler?(): boolean;
 }
 
-/** During a burst, the state is saved at least every this many containers. */
-const SAVE_EVERY = 16;
+/** When the update state of live containers is saved (group commit); see {@link UpdateEngineOptions}. */
+export const UPDATE_ENGINE_DEFAULTS = {
+  saveEvery: 256,
+  saveDelayMs: 50,
+} as const;
+
+/**
+ * Group commit of the update state: a crash replays (through getDifference) at most the containers applied since the
+ * last save, so the bot sees those updates again (at least once); pm's dialog starts recognise a replayed start.
+ */
+export interface UpdateEngineOptions {
+  /** During a burst, the state is saved at least every this many containers. @default 256 */
+  readonly saveEvery?: number;
+  /** Once the queue runs dry, the state is saved this long after (more containers meanwhile join the same save), ms. @default 50 */
+  readonly saveDelayMs?: number;
+}
 
 export interface UpdateEngineStats {
   delivered: number;
   duplicatesSkipped: number;
   gaps: number;
   differences: number;
+  /** Update states saved. */
+  saves: number;
 }
 
 /**
@@ -49,11 +66,25 @@ export class UpdateEngine {
   private running = false;
   /** Containers applied since the state was last saved. */
   private unsaved = 0;
-  /** A delivered update asked for the state to be saved after its container. */
-  private urgent = false;
-  readonly stats: UpdateEngineStats = { delivered: 0, duplicatesSkipped: 0, gaps: 0, differences: 0 };
+  /** The delayed save of the state (group commit), while one is due. */
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly saveEvery: number;
+  private readonly saveDelayMs: number;
+  readonly stats: UpdateEngineStats = {
+    delivered: 0,
+    duplicatesSkipped: 0,
+    gaps: 0,
+    differences: 0,
+    saves: 0,
+  };
 
-  constructor(private readonly deps: UpdateEngineDeps) {}
+  constructor(
+    private readonly deps: UpdateEngineDeps,
+    options: UpdateEngineOptions = {},
+  ) {
+    this.saveEvery = Math.max(1, Math.trunc(options.saveEvery ?? UPDATE_ENGINE_DEFAULTS.saveEvery));
+    this.saveDelayMs = Math.max(0, options.saveDelayMs ?? UPDATE_ENGINE_DEFAULTS.saveDelayMs);
+  }
 
   /** Loads (or fetches) the state, then catches up on everything missed since it was saved. */
   start(): Promise<void> {
@@ -90,10 +121,15 @@ export class UpdateEngine {
     if (this.running && this.deps.insideHandler?.() === true) {
       if (this.stopped) return;
       this.stopped = true;
+      this.cancelSave();
       if (this.state) await this.persist();
       return;
     }
-    await this.idle();
+    await this.enqueue(async () => {
+      this.cancelSave();
+      if (this.state && this.unsaved > 0) await this.persist();
+      this.stopped = true;
+    });
     this.stopped = true;
   }
 
@@ -110,10 +146,10 @@ export class UpdateEngine {
       try {
         await job();
         if (this.stopped) return; // stopped from inside the job: stop() saved the state already
-        // Save when the queue runs dry, and at least every SAVE_EVERY containers during a burst: one write per
-        // burst instead of one per container. A crash can then replay at most that many containers.
-        if (this.unsaved > 0 && (this.pending === 0 || this.unsaved >= SAVE_EVERY || this.urgent))
-          await this.persist();
+        // Group commit: save every `saveEvery` containers during a burst, and `saveDelayMs` after the queue runs
+        // dry (containers arriving meanwhile join that save): one commit for many containers instead of one each.
+        if (this.unsaved >= this.saveEvery) await this.persist();
+        else if (this.unsaved > 0 && this.pending === 0) this.scheduleSave();
       } catch (e) {
         this.deps.onError(e);
       } finally {
@@ -125,9 +161,27 @@ export class UpdateEngine {
   }
 
   private async persist(): Promise<void> {
+    this.cancelSave();
     this.unsaved = 0;
-    this.urgent = false;
+    this.stats.saves++;
     await this.deps.saveState(this.state!);
+  }
+
+  private scheduleSave(): void {
+    if (this.saveTimer !== undefined) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      // In the queue, so the state saved is that of whole containers. A failed save is told through onError;
+      // the containers stay unsaved and the next save covers them.
+      void this.enqueue(async () => {
+        if (this.unsaved > 0) await this.persist();
+      });
+    }, this.saveDelayMs);
+  }
+
+  private cancelSave(): void {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
   }
 
   private async initialState(): Promise<UpdateState> {
@@ -208,7 +262,7 @@ export class UpdateEngine {
     if (this.stopped) return; // a handler stopped the client: the rest of the container is not delivered
     this.stats.delivered++;
     try {
-      if ((await this.deps.deliver(update)) === true) this.urgent = true;
+      await this.deps.deliver(update);
     } catch (e) {
       this.deps.onError(e);
     }

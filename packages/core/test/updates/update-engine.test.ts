@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HandlerScope } from '../../src/handler-scope.js';
 import type { BotUpdate, Difference, SequencedUpdate, UpdateState } from '../../src/updates/types.js';
 import { UpdateEngine } from '../../src/updates/update-engine.js';
@@ -148,31 +148,62 @@ describe('UpdateEngine', () => {
   });
 });
 
-describe('UpdateEngine state saving', () => {
-  it('saves the state once per burst and whenever the queue runs dry, and on stop', async () => {
+describe('UpdateEngine state saving (group commit)', () => {
+  const saving = (options?: ConstructorParameters<typeof UpdateEngine>[1]) => {
     const saves: UpdateState[] = [];
-    const engine = new UpdateEngine({
-      loadState: async () => ({ pts: 0, qts: 0, seq: 0, date: 0 }),
-      saveState: async (s) => {
-        saves.push(s);
+    const engine = new UpdateEngine(
+      {
+        loadState: async () => ({ pts: 0, qts: 0, seq: 0, date: 0 }),
+        saveState: async (s) => {
+          saves.push(s);
+        },
+        fetchState: async () => ({ pts: 0, qts: 0, seq: 0, date: 0 }),
+        fetchDifference: async () => ({ kind: 'empty', date: 0, seq: 0 }),
+        deliver: async () => {},
+        onError: (e) => {
+          throw e;
+        },
       },
-      fetchState: async () => ({ pts: 0, qts: 0, seq: 0, date: 0 }),
-      fetchDifference: async () => ({ kind: 'empty', date: 0, seq: 0 }),
-      deliver: async () => {},
-      onError: (e) => {
-        throw e;
-      },
-    });
+      options,
+    );
+    return { engine, saves };
+  };
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('saves the state once, saveDelayMs after the queue runs dry, for every container that came meanwhile', async () => {
+    vi.useFakeTimers();
+    const { engine, saves } = saving({ saveDelayMs: 50 });
     await engine.start();
     const before = saves.length;
-    const burst = [1, 2, 3, 4, 5].map((i) => engine.push(batch(ptsU(i, i))));
-    await Promise.all(burst);
+    await Promise.all([1, 2, 3].map((i) => engine.push(batch(ptsU(i, i)))));
+    // Handled, not saved yet: more may come within the delay.
+    expect(saves.length - before).toBe(0);
+    await vi.advanceTimersByTimeAsync(20);
+    await engine.push(batch(ptsU(4, 4)));
+    await engine.push(batch(ptsU(5, 5)));
+    expect(saves.length - before).toBe(0);
+    await vi.advanceTimersByTimeAsync(30);
     expect(saves.length - before).toBe(1);
     expect(saves.at(-1)?.pts).toBe(5);
-    await engine.push(batch(ptsU(6, 6)));
-    expect(saves.at(-1)?.pts).toBe(6);
+    // Nothing new: no further save.
+    await vi.advanceTimersByTimeAsync(500);
+    expect(saves.length - before).toBe(1);
+  });
+
+  it('saves every saveEvery containers during a burst, and at once on stop', async () => {
+    vi.useFakeTimers();
+    const { engine, saves } = saving({ saveEvery: 4, saveDelayMs: 1000 });
+    await engine.start();
+    const before = saves.length;
+    await Promise.all([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((i) => engine.push(batch(ptsU(i, i)))));
+    expect(saves.slice(before).map((s) => s.pts)).toEqual([4, 8]);
     await engine.stop();
-    expect(saves.at(-1)?.pts).toBe(6);
+    expect(saves.slice(before).map((s) => s.pts)).toEqual([4, 8, 10]);
+    // The delayed save of a stopped engine does not come.
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(saves.length - before).toBe(3);
   });
 });
 
