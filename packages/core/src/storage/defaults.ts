@@ -50,10 +50,13 @@ export const SQLITE_DEFAULTS = {
   /** How long a statement waits for a lock held by another connection, ms. */
   busyTimeoutMs: 5000,
   /**
-   * SQLite page cache, KiB. Since schema 4 a new peer dirties the two small indexes and the end of `peers`, so a
-   * 50,000-peer write at a million peers fits; 64 MiB cost RSS and no measurable CPU over 32 or even 16.
+   * SQLite page cache, KiB: the process's own memory (malloc), all of it in use after any large write. Reads of the
+   * file go through the memory map (`mmapSizeMiB`), not this cache, so a larger one buys no lookup speed: at a
+   * million peers (peers bench, CPU time, runs alternated) cold lookups by id took 8.7-10.8 µs with 8 MiB and
+   * 9.1-11.7 µs with 32 MiB, and ingest of new peers stayed at 69-88k/s either way, while RSS after the ingest
+   * fell from 207 to 169-188 MiB. (64 MiB cost RSS and no CPU over 32 or 16 before that.)
    */
-  cacheSizeKiB: 32_768,
+  cacheSizeKiB: 8192,
   /** WAL size (pages) that triggers a checkpoint; fewer checkpoints, fewer fsyncs during bursts (~40 MB). */
   walAutocheckpointPages: 10_000,
   /**

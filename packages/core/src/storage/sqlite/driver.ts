@@ -26,7 +26,7 @@ export interface SqliteStorageOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** How long a statement waits for another connection's lock, ms. @default 5000 */
   busyTimeoutMs?: number;
-  /** SQLite page cache, KiB. @default 32768 */
+  /** SQLite page cache, KiB (reads go through the memory map, see `mmapSizeMiB`). @default 8192 */
   cacheSizeKiB?: number;
   /** WAL size in pages that triggers an automatic checkpoint. @default 10000 */
   walAutocheckpointPages?: number;
