@@ -183,6 +183,67 @@ async function* lineGroups(
 }
 
 /**
+ * {@link lineGroups} of a file, split on its bytes: each read chunk up to its last line feed is decoded at once (a
+ * line feed is never part of a longer UTF-8 sequence, so a line's text is the same as decoded whole), the rest
+ * carried over to the next chunk; no decoder state, no string grown and cut per chunk. A leading byte-order mark is
+ * dropped.
+ */
+async function* fileLineGroups(path: string): AsyncGenerator<{ texts: string[]; lines: number[] }> {
+  const stream = createReadStream(path, { highWaterMark: READ_CHUNK });
+  let carry: Buffer | undefined;
+  let line = 0;
+  let first = true;
+  const split = (text: string): { texts: string[]; lines: number[] } => {
+    const texts: string[] = [];
+    const lines: number[] = [];
+    let start = 0;
+    let end = text.indexOf('\n');
+    while (end >= 0) {
+      line += 1;
+      const stop = end > start && text.charCodeAt(end - 1) === 0x0d ? end - 1 : end;
+      if (stop > start) {
+        texts.push(text.slice(start, stop));
+        lines.push(line);
+      }
+      start = end + 1;
+      end = text.indexOf('\n', start);
+    }
+    return { texts, lines };
+  };
+  try {
+    for await (const read of stream as AsyncIterable<Buffer>) {
+      let chunk = read;
+      if (first && chunk.length > 0) {
+        first = false;
+        if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
+      }
+      const feed = chunk.lastIndexOf(0x0a);
+      if (feed < 0) {
+        carry = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
+        continue;
+      }
+      const head =
+        carry === undefined
+          ? chunk.subarray(0, feed + 1)
+          : Buffer.concat([carry, chunk.subarray(0, feed + 1)]);
+      carry = feed + 1 < chunk.length ? chunk.subarray(feed + 1) : undefined;
+      const group = split(head.toString('utf8'));
+      if (group.texts.length > 0) yield group;
+    }
+    if (carry !== undefined) {
+      let last = carry.toString('utf8');
+      if (last.endsWith('\r')) last = last.slice(0, -1);
+      line += 1;
+      if (last.length > 0) yield { texts: [last], lines: [line] };
+    }
+  } catch (e) {
+    throw e instanceof ImportError ? e : fileError(path, e);
+  } finally {
+    stream.destroy();
+  }
+}
+
+/**
  * Records of JSON lines, a read chunk's worth at a time. A line as `exportPeers` writes it is read by the fast
  * path (jsonl-line.ts); any other line by `JSON.parse` on its own, so each line must be one whole record by itself.
  * Records before a bad line are handed out before it is reported.
@@ -232,13 +293,27 @@ function recordOfLine(text: string, line: number, path: string): PeerRecord | Im
 const isWhole = (record: PeerInput): record is PeerRecord =>
   EXPORT_FIELDS.every((f) => (record as unknown as Record<string, unknown>)[f] !== undefined);
 
-/** Whether canonical id `a` (text or bigint) is above `b`. */
-function above(a: string | bigint, b: string | bigint): boolean {
-  // Up to 15 digits and a sign, a number holds the id exactly.
-  if (typeof a === 'string' && typeof b === 'string' && a.length <= 16 && b.length <= 16) {
-    return Number(a) > Number(b);
+/**
+ * The last id of the ids taken so far, and whether another is above it: as a number while the ids are canonical
+ * decimal text of at most 15 digits (exact in a double; every user and chat id, nearly every channel id), else as
+ * a bigint.
+ */
+class LastId {
+  value: string | bigint | undefined;
+  #number = Number.NaN;
+
+  set(id: string | bigint): void {
+    this.value = id;
+    this.#number = typeof id === 'string' && id.length <= 16 ? Number(id) : Number.NaN;
   }
-  return BigInt(a) > BigInt(b);
+
+  /** Whether `id` is above the last one (true before the first). */
+  below(id: string | bigint): boolean {
+    if (this.value === undefined) return true;
+    if (typeof id === 'string' && id.length <= 16 && !Number.isNaN(this.#number))
+      return Number(id) > this.#number;
+    return BigInt(id) > BigInt(this.value);
+  }
 }
 
 /**
@@ -249,9 +324,9 @@ function above(a: string | bigint, b: string | bigint): boolean {
  */
 async function* readJsonlGroups(path: string, report: ImportReport): AsyncGenerator<PeerGroup> {
   let packing = true;
-  let last: string | bigint | undefined;
+  const last = new LastId();
   let taken = 0;
-  for await (const { texts, lines } of lineGroups(textChunks(path, path))) {
+  for await (const { texts, lines } of fileLineGroups(path)) {
     let values: unknown[] = [];
     let count = 0;
     let first: string | bigint = '';
@@ -259,7 +334,7 @@ async function* readJsonlGroups(path: string, report: ImportReport): AsyncGenera
     const pending = (): PeerGroup[] => {
       const out: PeerGroup[] = [];
       if (count > 0) {
-        out.push({ values, count, firstId: BigInt(first), lastId: BigInt(last as string | bigint) });
+        out.push({ values, count, firstId: BigInt(first), lastId: BigInt(last.value as string | bigint) });
         values = [];
         count = 0;
       }
@@ -275,9 +350,9 @@ async function* readJsonlGroups(path: string, report: ImportReport): AsyncGenera
         const id = packCanonicalLine(text, values);
         if (id !== undefined) {
           taken += 1;
-          if (last === undefined || above(id, last)) {
+          if (last.below(id)) {
             if (count === 0) first = id;
-            last = id;
+            last.set(id);
             count += 1;
             report.taken();
             continue;
@@ -299,9 +374,9 @@ async function* readJsonlGroups(path: string, report: ImportReport): AsyncGenera
         yield* pending();
         continue;
       }
-      if (packing && isWhole(ok) && (last === undefined || above(ok.id, last))) {
+      if (packing && isWhole(ok) && last.below(ok.id)) {
         if (count === 0) first = ok.id;
-        last = ok.id;
+        last.set(ok.id);
         count += 1;
         packRecord(ok, values);
         continue;

@@ -12,7 +12,13 @@ import { Worker } from 'node:worker_threads';
 import type { PeerGroup } from '../storage/packed-peers.js';
 import { ImportError, type ImportErrorCode, rowErrorFromThread } from './errors.js';
 import { openPmExport } from './read-export.js';
-import { fromValues, type ReaderMessage, type ReaderThreadData, type ThreadFailure } from './read-worker.js';
+import {
+  decodeRows,
+  fromValues,
+  type ReaderMessage,
+  type ReaderThreadData,
+  type ThreadFailure,
+} from './read-worker.js';
 import type { ExportFormat, ImportOptions, ImportResult } from './types.js';
 
 /**
@@ -88,12 +94,10 @@ export async function* threadBatches(
           worker.postMessage('more');
           yield fromValues(event.values);
           break;
-        case 'rows': {
+        case 'rows':
           worker.postMessage('more');
-          const { values, count, firstId, lastId } = event;
-          yield { values, count, firstId, lastId };
+          yield decodeRows(event);
           break;
-        }
         case 'skip':
           onSkip?.(rowErrorFromThread({ path, ...event }));
           break;

@@ -1,9 +1,12 @@
 import { createWriteStream, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sampleRecord } from '../../src/conformance/fixtures.js';
 import { exportPeers, ImportError, ImportRowError, importPeers } from '../../src/import/index.js';
+import { decodeRows, encodeRows } from '../../src/import/read-worker.js';
 import { threadBatches } from '../../src/import/reader-thread.js';
+import { PACKED_WIDTH, packRecord } from '../../src/storage/packed-peers.js';
 import type { PeerRecord } from '../../src/storage/types.js';
 import { collect } from './collect.js';
 import { tempDir } from './fixtures.js';
@@ -112,5 +115,67 @@ describe('reading a pm export in a worker thread', () => {
     expect(error).toBeInstanceOf(ImportError);
     expect((error as ImportError).code).toBe('IMPORT_UNREADABLE');
     expect((error as ImportError).message).toBe(`${path}: ${reason}`);
+  });
+
+  it('reads a file cut into read chunks inside a line and inside a character as the same text: BOM, CRLF, no final newline', async () => {
+    const path = join(dir, 'chunks.jsonl');
+    // Lines of about 1.3 KB, half of it in 4-byte characters, past two read chunks (1 MiB each).
+    const records: PeerRecord[] = Array.from({ length: 2000 }, (_, i) => ({
+      ...record(BigInt(i + 1)),
+      firstName: `${'👋'.repeat(150)}é${i}`,
+      lastName: 'x'.repeat(i % 7),
+    }));
+    const lineOf = (r: PeerRecord) =>
+      JSON.stringify(r, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+    let bytes = Buffer.alloc(0);
+    for (let pad = 0; pad < 8; pad++) {
+      records[0] = { ...(records[0] as PeerRecord), lastName: 'p'.repeat(pad) };
+      bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(records.map(lineOf).join('\r\n'))]);
+      // The first read ends inside a character.
+      if (((bytes[1024 * 1024] as number) & 0xc0) === 0x80) break;
+    }
+    expect((bytes[1024 * 1024] as number) & 0xc0).toBe(0x80);
+    writeFileSync(path, bytes);
+    for (const readInWorker of [false, true]) {
+      const result = await importPeers(path, { format: 'pm-jsonl', readInWorker });
+      expect(await collect(result.records)).toStrictEqual(records);
+      expect(result.notes).toContain(`2000 records read, 0 rows skipped from ${path}`);
+    }
+  });
+
+  it('hands packed rows across threads value for value: texts of any characters, nulls, numbers, 64-bit values as text', () => {
+    const text = fc.option(fc.oneof(fc.string({ unit: 'binary' }), fc.constantFrom('', '\u0000', '👋é')), {
+      nil: null,
+    });
+    const row = fc.record({
+      id: fc.bigInt({ min: 1n, max: 2n ** 63n - 1n }),
+      accessHash: fc.option(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), { nil: null }),
+      firstName: text,
+      lastName: text,
+      title: text,
+      phone: text,
+      langCode: text,
+      langCodeSeenAt: fc.option(fc.double({ noNaN: true, noDefaultInfinity: true }), { nil: null }),
+      premium: fc.option(fc.boolean(), { nil: null }),
+      usernames: fc.array(fc.stringMatching(/^[a-z]{3,8}$/), { maxLength: 3 }),
+      firstSeen: fc.double({ noNaN: true, noDefaultInfinity: true }),
+    });
+    fc.assert(
+      fc.property(fc.array(row, { minLength: 1, maxLength: 20 }), (rows) => {
+        const values: unknown[] = [];
+        rows.forEach((r, i) => {
+          packRecord(sampleRecord(r.id, { ...r }), values);
+          // As the line packer leaves them: 64-bit values as text.
+          if (i % 2 === 0) values[i * PACKED_WIDTH] = String(r.id);
+        });
+        const group = { values, count: rows.length, firstId: 1n, lastId: 2n };
+        const crossed = structuredClone(encodeRows(group));
+        const back = decodeRows(crossed);
+        const asText = (v: unknown) => (typeof v === 'bigint' ? String(v) : v);
+        expect(back.values).toStrictEqual(values.map(asText));
+        expect([back.count, back.firstId, back.lastId]).toEqual([rows.length, 1n, 2n]);
+      }),
+      { numRuns: 150 },
+    );
   });
 });
