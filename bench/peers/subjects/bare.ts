@@ -2,7 +2,8 @@
  * The floor under pm's SQLite figures: better-sqlite3 running the statements pm's SQLite provider runs (multi-row
  * upserts into `peers`, whose row holds a peer's first username, sorted by id, in transactions as large as PeerCache's write-behind makes
  * them under load), on the schema pm creates, with none of pm's own code in between: no validation, no merge
- * rules, no LRU, no change tracking. The gap between this row and `pm sqlite` is the cost of pm's JavaScript.
+ * rules, no LRU, no change tracking. Lookups read as pm's do: the lookups of one turn of the event loop in one read
+ * transaction, the same columns. The gap between this row and `pm sqlite` is the cost of pm's JavaScript.
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -18,6 +19,20 @@ const COLUMNS =
   'id, type, access_hash, min, usernames, first_name, last_name, title, phone, lang_code, lang_code_seen_at, ' +
   'premium, verified, deleted, photo_id, first_seen, last_seen, last_updated, username';
 const WIDTH = COLUMNS.split(', ').length;
+const AS_NUMBER = new Set([
+  'min',
+  'lang_code_seen_at',
+  'premium',
+  'verified',
+  'deleted',
+  'first_seen',
+  'last_seen',
+  'last_updated',
+]);
+const SELECTED = COLUMNS.split(', ')
+  .filter((c) => c !== 'username')
+  .map((c) => (AS_NUMBER.has(c) ? `CAST(${c} AS REAL) AS ${c}` : c))
+  .join(', ');
 const CHUNK = 64;
 const values = (rows: number, columns: number): string =>
   Array.from({ length: rows }, () => `(${Array.from({ length: columns }, () => '?').join(', ')})`).join(', ');
@@ -44,9 +59,10 @@ export const bareSqlite: Subject = {
       );
     const peer1 = peers(1);
     const peerN = peers(CHUNK);
-    // Rows as arrays, and a username lookup reading its owner's row in one statement, as pm's provider reads them.
-    const byId = db.prepare(`SELECT ${COLUMNS} FROM peers WHERE id = ?`).raw();
-    const byName = db.prepare(`SELECT ${COLUMNS} FROM peers WHERE username = ?`).raw();
+    // Rows as arrays, and a username lookup reading its owner's row in one statement, as pm's provider reads them:
+    // the record's columns, flags and times as REAL (no BigInt each), pm's `PEER_SELECT`.
+    const byId = db.prepare(`SELECT ${SELECTED} FROM peers WHERE id = ?`).raw();
+    const byName = db.prepare(`SELECT ${SELECTED} FROM peers WHERE username = ?`).raw();
     const now = Date.now();
     const peerRow = (s: Sighting): unknown[] => [
       s.id,
@@ -83,14 +99,40 @@ export const bareSqlite: Subject = {
       rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       run(rows, peerRow, peer1, peerN);
     });
+    // Reads as pm's driver makes them (driver.ts, read()): the lookups of one turn of the event loop share one read
+    // transaction, ended at the next turn or before a write. In autocommit each statement would take and drop the
+    // WAL read locks itself, several µs a lookup that pm does not pay: the floor would not be a floor.
+    let reading = false;
+    const endRead = (): void => {
+      if (!reading) return;
+      reading = false;
+      if (db.inTransaction) db.exec('COMMIT');
+    };
+    const read = (): void => {
+      if (reading || db.inTransaction) return;
+      db.exec('BEGIN');
+      reading = true;
+      setImmediate(endRead);
+    };
     let pending: Sighting[] = [];
     const settle = (): void => {
+      endRead();
       if (pending.length > 0) commit(pending);
       pending = [];
     };
+    // pm asks the side table of further usernames first (usernames.ts), then the owner's row.
+    const side = db.prepare('SELECT peer_id FROM usernames WHERE username_lower = ?');
     const l: Lookups = {
-      byId: (id) => byId.get(id),
-      byUsername: (name) => byName.get(name.toLowerCase()),
+      byId: (id) => {
+        read();
+        return byId.get(id);
+      },
+      byUsername: (name) => {
+        read();
+        const lower = name.toLowerCase();
+        const owner = side.get(lower) as { peer_id: bigint } | undefined;
+        return owner === undefined ? byName.get(lower) : byId.get(owner.peer_id);
+      },
     };
     return {
       prepare: (batch) => batch,
@@ -104,6 +146,7 @@ export const bareSqlite: Subject = {
       cold: l,
       close: () => {
         settle();
+        endRead();
         db.close();
       },
     };

@@ -229,8 +229,8 @@ export class PeerCache {
     }
     const name = normalizeUsernameQuery(username);
     this.#assertOpen();
-    const owner = (await this.#resolveOwners([name])).get(name);
-    if (owner === undefined || owner === null) return undefined;
+    const owner = await this.#readOne(name, this.#ownerInMemoryFn, this.#fetchOwner, this.#rememberOwnerFn);
+    if (owner === null) return undefined;
     const record = await this.#load(owner);
     return record !== undefined && holdsName(record, name) ? record : undefined;
   }
@@ -462,7 +462,45 @@ export class PeerCache {
   }
 
   async #load(id: bigint): Promise<PeerRecord | undefined> {
-    return (await this.#loadMany([id])).get(id);
+    return (await this.#readOne(id, this.#peekFn, this.#fetchRecord, this.#rememberRecord)) ?? undefined;
+  }
+
+  readonly #peekFn = (id: bigint): PeerRecord | null | undefined => this.#peek(id);
+  readonly #fetchRecord = (id: bigint): Promise<PeerRecord | undefined> => this.#storage.peers.get(id);
+  readonly #rememberRecord = (id: bigint, record: PeerRecord | null): void => {
+    if (record !== null) this.#records.set(id, freezeRecord(record));
+  };
+  readonly #ownerInMemoryFn = (name: string): bigint | null | undefined => this.#ownerInMemory(name);
+  readonly #fetchOwner = async (name: string): Promise<bigint | undefined> =>
+    (await this.#storage.usernames.resolveMany([name])).get(name);
+  readonly #rememberOwnerFn = (name: string, owner: bigint | null): void => {
+    if (owner !== null) this.#owners.set(name, owner);
+  };
+
+  /**
+   * {@link #readThrough} of one key, by the same rule, without its maps and arrays: the path of every lookup that
+   * misses memory (a cold `get` or `getByUsername`), where they were a visible share of the lookup's cost.
+   */
+  async #readOne<K, V>(
+    key: K,
+    inMemory: (key: K) => V | null | undefined,
+    fetch: (key: K) => Promise<V | undefined>,
+    remember: (key: K, value: V | null) => void,
+  ): Promise<V | null> {
+    for (;;) {
+      const known = inMemory(key);
+      if (known !== undefined) return known;
+      const epoch = this.#epoch;
+      const stored = await fetch(key);
+      const now = inMemory(key); // changed in memory while storage answered
+      if (now !== undefined) return now;
+      if (epoch === this.#epoch) {
+        const value = stored ?? null;
+        remember(key, value);
+        return value;
+      }
+      // A batch committed meanwhile: the answer may predate it, ask again.
+    }
   }
 
   /**
@@ -510,9 +548,7 @@ export class PeerCache {
       ids,
       (id) => this.#peek(id),
       (missing) => this.#storage.peers.getMany(missing),
-      (id, record) => {
-        if (record !== null) this.#records.set(id, freezeRecord(record));
-      },
+      this.#rememberRecord,
     );
     const found = new Map<bigint, PeerRecord>();
     for (const [id, record] of answers) if (record !== null) found.set(id, record);
@@ -532,9 +568,7 @@ export class PeerCache {
       names,
       (name) => this.#ownerInMemory(name),
       (missing) => this.#storage.usernames.resolveMany(missing),
-      (name, owner) => {
-        if (owner !== null) this.#owners.set(name, owner);
-      },
+      this.#rememberOwnerFn,
     );
   }
 

@@ -63,6 +63,56 @@ function controllable(inner: MemoryStorageProvider = createMemoryStorage()) {
   return { storage, control, inner };
 }
 
+/**
+ * A memory provider whose next lookup (by id or by username) reads storage at once but answers only when released,
+ * as a slow disk or a round trip would: what the cache does with an answer older than a write committed meanwhile.
+ */
+function slowReads(inner: MemoryStorageProvider) {
+  let held: Promise<void> | undefined;
+  let release = (): void => {};
+  const answer = async <T>(read: Promise<T>): Promise<T> => {
+    const gate = held;
+    held = undefined;
+    const value = await read;
+    if (gate) await gate;
+    return value;
+  };
+  const storage: StorageProvider = {
+    name: 'slow reads',
+    persistent: false,
+    peers: {
+      get: (id) => answer(inner.peers.get(id)),
+      getMany: (ids) => answer(inner.peers.getMany(ids)),
+      findByPhones: (phones) => inner.peers.findByPhones(phones),
+      upsertMany: (records) => inner.peers.upsertMany(records),
+      deleteMany: (ids) => inner.peers.deleteMany(ids),
+      count: () => inner.peers.count(),
+      page: (after, limit) => inner.peers.page(after, limit),
+    },
+    usernames: {
+      resolveMany: (names) => answer(inner.usernames.resolveMany(names)),
+      replaceForPeers: (entries) => inner.usernames.replaceForPeers(entries),
+      deleteForPeers: (ids) => inner.usernames.deleteForPeers(ids),
+    },
+    history: inner.history,
+    state: inner.state,
+    dialogs: inner.dialogs,
+    transaction: (fn) => inner.transaction(fn),
+    close: () => inner.close(),
+  };
+  return {
+    storage,
+    /** Starts `lookup` with its storage read held until {@link release}. */
+    holdNext<T>(lookup: () => Promise<T>): Promise<T> {
+      held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      return lookup();
+    },
+    release: () => release(),
+  };
+}
+
 describe('PeerCache write-behind', () => {
   beforeEach(() => {
     vi.useFakeTimers();
@@ -428,6 +478,33 @@ describe('PeerCache reads and order', () => {
     // Moving a name whose owner is no longer cached still takes it from that owner.
     await cache.upsert([user(9n, { usernames: ['user_one'] })]);
     expect((await cache.get(1n))?.usernames).toEqual([]);
+    await cache.close();
+  });
+
+  it('reads a record again when a write committed while storage was answering a lookup', async () => {
+    const inner = createMemoryStorage();
+    const slow = slowReads(inner);
+    const cache = new PeerCache({ storage: slow.storage, cacheSize: 1, usernameCacheSize: 1 });
+    await cache.upsert([user(1n, { firstName: 'Old', usernames: ['first_name_a'] })]);
+    await cache.upsert([user(2n)]); // the LRU of one entry no longer holds peer 1
+    await cache.flush();
+
+    const byId = slow.holdNext(() => cache.get(1n)); // storage reads "Old" and answers only when released
+    await cache.upsert([user(1n, { firstName: 'New', usernames: ['first_name_b'] })]);
+    await cache.upsert([user(3n)]);
+    await cache.flush();
+    slow.release();
+    expect((await byId)?.firstName).toBe('New');
+
+    await cache.upsert([user(4n, { usernames: ['moving_name'] })]);
+    await cache.upsert([user(5n, { usernames: ['filler_name'] })]); // nor the owner of moving_name
+    await cache.flush();
+    const byName = slow.holdNext(() => cache.getByUsername('moving_name')); // storage answers peer 4
+    await cache.upsert([user(6n, { usernames: ['moving_name'] })]);
+    await cache.upsert([user(7n, { usernames: ['other_name'] })]);
+    await cache.flush();
+    slow.release();
+    expect((await byName)?.id).toBe(6n);
     await cache.close();
   });
 

@@ -17,25 +17,35 @@ import { SqliteUsernameRepository } from './usernames.js';
 
 /**
  * A repository whose every method answers SQLite's own errors (a damaged page, a full disk) as a typed
- * StorageError naming the file, never a raw SqliteError.
+ * StorageError naming the file, never a raw SqliteError. Each method's wrapper is made once (a wrapper per call was
+ * a visible share of a cold lookup) and calls whatever the method is at call time.
  */
 function guarded<T extends object>(repository: T, path: string): T {
+  const wrappers = new Map<PropertyKey, (...args: unknown[]) => unknown>();
+  const wrapperOf = (key: PropertyKey): ((...args: unknown[]) => unknown) => {
+    const made = (...args: unknown[]): unknown => {
+      try {
+        const result = (Reflect.get(repository, key, repository) as (...a: unknown[]) => unknown).apply(
+          repository,
+          args,
+        );
+        return result instanceof Promise
+          ? result.catch((error: unknown) => {
+              throw storageError(path, `${String(key)}()`, error);
+            })
+          : result;
+      } catch (error) {
+        throw storageError(path, `${String(key)}()`, error);
+      }
+    };
+    wrappers.set(key, made);
+    return made;
+  };
   return new Proxy(repository, {
     get(target, key) {
       const value = Reflect.get(target, key, target) as unknown;
       if (typeof value !== 'function') return value;
-      return (...args: unknown[]): unknown => {
-        try {
-          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
-          return result instanceof Promise
-            ? result.catch((error: unknown) => {
-                throw storageError(path, `${String(key)}()`, error);
-              })
-            : result;
-        } catch (error) {
-          throw storageError(path, `${String(key)}()`, error);
-        }
-      };
+      return wrappers.get(key) ?? wrapperOf(key);
     },
   });
 }
