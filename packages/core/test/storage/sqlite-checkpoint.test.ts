@@ -2,7 +2,7 @@
  * WAL checkpoints in a worker thread (checkpointer.ts): once a store is large enough, what a commit wrote reaches the
  * database file without the committing thread running the checkpoint.
  */
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -82,6 +82,53 @@ describe('SQLite WAL checkpoints', () => {
     expect(await again.peers.count()).toBe(800);
     await again.close();
   }, 90_000);
+
+  // Linux: the read system calls of this process (/proc/self/io; the forks pool runs each test file in its own).
+  it.skipIf(process.platform !== 'linux')(
+    'reads pages the worker copied into the file through the memory map, not with a system call each',
+    async () => {
+      const path = join(dir, 'mapped.db');
+      // A page cache of 16 pages: a page read from the file, not from the map, is read again on every lookup.
+      const storage = await openSqliteStorage({ path, backgroundCheckpointPages: 0, cacheSizeKiB: 64 });
+      const cache = new PeerCache({ storage, closeStorage: false });
+      let copies = 0;
+      await cache.upsert(users(1, 500));
+      await cache.flush();
+      await until(() => peersInMainFile(path, `mapped-${copies++}.db`) === 500);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(await storage.peers.get(1n)).toBeDefined(); // the connection maps the file as it is now
+      const n = 5000;
+      for (let from = 501; from <= n; from += 500) {
+        await cache.upsert(users(from, 500));
+        await cache.flush();
+      }
+      await until(() => peersInMainFile(path, `mapped-${copies++}.db`) === n);
+      const readCalls = (): number =>
+        Number(/^syscr:\s+(\d+)/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
+      const readsToLookUpAll = async (): Promise<number> => {
+        await new Promise((resolve) => setImmediate(resolve)); // a read transaction of its own
+        const before = readCalls();
+        // Ids far apart, each on another page than the last.
+        for (let k = 0; k < n; k++) {
+          if ((await storage.peers.get(BigInt(((k * 1009) % n) + 1))) === undefined) return -1;
+        }
+        return readCalls() - before;
+      };
+      // The file grew tenfold after the connection mapped it; once the worker's checkpoint is done, it is mapped
+      // whole (a few reads remain: /proc/self/io itself). Before, every lookup of a page past the old map read it.
+      const deadline = Date.now() + 20_000;
+      let reads = await readsToLookUpAll();
+      while (reads > 100 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        reads = await readsToLookUpAll();
+      }
+      expect(reads).toBeGreaterThanOrEqual(0);
+      expect(reads).toBeLessThan(100);
+      await cache.close();
+      await storage.close();
+    },
+    60_000,
+  );
 
   it('leaves small stores to SQLite: no worker below the threshold', async () => {
     const path = join(dir, 'small.db');

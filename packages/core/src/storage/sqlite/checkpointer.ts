@@ -43,6 +43,8 @@ export interface CheckpointerOptions {
   readonly synchronous: 'NORMAL' | 'FULL';
   /** Told once when the worker fails; the caller then goes back to SQLite's automatic checkpoint. */
   readonly onFailure: (message: string) => void;
+  /** Told after each checkpoint the worker ran (it may have copied pages into the file and grown it). */
+  readonly onCheckpoint?: () => void;
 }
 
 export class BackgroundCheckpointer {
@@ -68,6 +70,7 @@ export class BackgroundCheckpointer {
       if (message.error !== undefined) fail(message.error);
       else if (message.done !== undefined) {
         this.#running = false;
+        if (message.done !== null) options.onCheckpoint?.();
         if (this.#again) this.request();
       }
     });

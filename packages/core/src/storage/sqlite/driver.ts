@@ -1,7 +1,7 @@
 /**
  * The SQLite driver: one better-sqlite3 connection in WAL mode, file permissions, migrations and transactions.
  */
-import { chmodSync, existsSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { StorageError } from '../../errors.js';
 import { SQLITE_DEFAULTS } from '../defaults.js';
@@ -68,6 +68,13 @@ export class SqliteDriver {
   /** Runs a write's statements in one transaction (made once: better-sqlite3 builds a wrapper per call of transaction()). */
   #inTransaction: ((op: () => void) => void) | null = null;
   #backgroundFailed = false;
+  /** `mmap_size` in bytes (0: no map), and the file size this connection last mapped (see #remapIfGrown). */
+  #mmapBytes = 0;
+  #mappedBytes = 0;
+  /** Which of two equivalent limits is set: setting the other one is what makes SQLite map the file again. */
+  #mmapToggle = false;
+  /** A remap waits for the write transaction open when the worker's checkpoint ended. */
+  #remapDue = false;
   /** A read transaction opened by {@link read} is open. */
   #reading = false;
   /** Records a username lookup read in the current read transaction, for the `get` of its owner that follows. */
@@ -100,7 +107,8 @@ export class SqliteDriver {
       db.pragma('temp_store = MEMORY');
       if (onDisk) {
         const mmapMiB = Math.max(0, Math.trunc(options.mmapSizeMiB ?? SQLITE_DEFAULTS.mmapSizeMiB));
-        db.pragma(`mmap_size = ${mmapMiB * 2 ** 20}`);
+        this.#mmapBytes = mmapMiB * 2 ** 20;
+        db.pragma(`mmap_size = ${this.#mmapBytes}`);
       }
       db.pragma(`wal_autocheckpoint = ${this.#autocheckpoint}`);
       this.#migrate(db);
@@ -118,6 +126,42 @@ export class SqliteDriver {
       ? Math.max(0, options.backgroundCheckpointPages ?? SQLITE_DEFAULTS.backgroundCheckpointPages)
       : Number.POSITIVE_INFINITY;
     this.#pageCount = db.prepare('PRAGMA page_count').pluck();
+    this.#mappedBytes = this.#fileSize();
+  }
+
+  #fileSize(): number {
+    try {
+      return statSync(this.path).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  /**
+   * After a checkpoint of the worker: maps the file again if it grew. SQLite maps a file at its size of the moment
+   * and widens the map only when this connection itself grows the file (its own checkpoints do); pages past the map
+   * are read with a system call each, into the page cache. With checkpoints in the worker the map stayed at the size
+   * the store had when they moved there (40 MB), so at a million peers most cold lookups read their pages with
+   * `pread` instead of from the map. Setting a different `mmap_size` maps the file afresh (SQLite does so only
+   * between statements, when no mapped page is in use); two equivalent limits a page apart take turns.
+   */
+  #remapIfGrown(): void {
+    const db = this.#db;
+    this.#remapDue = false;
+    if (db === null || this.#mmapBytes === 0) return;
+    if (db.inTransaction && !this.#reading) {
+      this.#remapDue = true; // a write is open (a transaction() body awaiting): after its commit
+      return;
+    }
+    const size = this.#fileSize();
+    if (size <= this.#mappedBytes) return;
+    this.#mappedBytes = size;
+    this.#mmapToggle = !this.#mmapToggle;
+    try {
+      db.pragma(`mmap_size = ${this.#mmapBytes - (this.#mmapToggle ? 4096 : 0)}`);
+    } catch {
+      // Only a faster way to the same pages: without it reads still find them, through the page cache.
+    }
   }
 
   /** True while WAL checkpoints run in the worker thread (for tests and diagnostics). */
@@ -127,6 +171,7 @@ export class SqliteDriver {
 
   /** After a commit: a checkpoint in the worker, which starts once the store is large enough. */
   #committed(): void {
+    if (this.#remapDue) this.#remapIfGrown();
     if (this.#checkpointer !== null) {
       this.#checkpointer.request();
       return;
@@ -142,6 +187,7 @@ export class SqliteDriver {
     const checkpointer = new BackgroundCheckpointer({
       path: this.path,
       synchronous: this.#synchronous,
+      onCheckpoint: () => this.#remapIfGrown(),
       onFailure: (message) => {
         // Back to SQLite's own checkpoints in the COMMIT: slower to the event loop, never unbounded WAL growth.
         // Nothing is lost, but the bot's operator should know why its event loop stalls on commits from now on.
