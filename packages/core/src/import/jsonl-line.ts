@@ -96,6 +96,17 @@ function isPlainInt64(text: string): boolean {
 /** A text the peer cache takes as it is (names and titles: at most MAX_TEXT characters). */
 const fits = (text: string | undefined): boolean => text === undefined || text.length <= MAX_TEXT;
 
+/**
+ * The value of an integer as `INTEGER` matches it (at most 15 digits, so exact in a double), digit by digit: the
+ * same number as `Number(text)` for a fraction of its cost.
+ */
+function integerOf(text: string): number {
+  const negative = text.charCodeAt(0) === 0x2d;
+  let value = 0;
+  for (let i = negative ? 1 : 0; i < text.length; i++) value = value * 10 + (text.charCodeAt(i) - 0x30);
+  return negative ? -value : value;
+}
+
 const flagValue = (text: string): number | null => (text === 'null' ? null : text === 'true' ? 1 : 0);
 
 /** The peer kind of a canonical id text (non-zero): what its type must agree with. */
@@ -162,14 +173,14 @@ export function packCanonicalLine(text: string, out: unknown[]): string | undefi
     m[8] ?? null,
     null,
     lang ?? null,
-    m[11] === undefined ? null : Number(m[11]),
+    m[11] === undefined ? null : integerOf(m[11]),
     flagValue(m[12] as string),
     flagValue(m[13] as string),
     m[14] === 'true' ? 1 : 0,
     photo ?? null,
-    Number(m[16]),
-    Number(m[17]),
-    Number(m[18]),
+    integerOf(m[16] as string),
+    integerOf(m[17] as string),
+    integerOf(m[18] as string),
     first,
   );
   return id;

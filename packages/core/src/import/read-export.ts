@@ -302,17 +302,21 @@ class LastId {
   value: string | bigint | undefined;
   #number = Number.NaN;
 
-  set(id: string | bigint): void {
+  /** If `id` is above the last one (or the first), takes it as the last one and returns true. */
+  advance(id: string | bigint): boolean {
+    if (this.value !== undefined) {
+      if (typeof id === 'string' && id.length <= 16 && !Number.isNaN(this.#number)) {
+        const n = Number(id);
+        if (!(n > this.#number)) return false;
+        this.value = id;
+        this.#number = n;
+        return true;
+      }
+      if (!(BigInt(id) > BigInt(this.value))) return false;
+    }
     this.value = id;
     this.#number = typeof id === 'string' && id.length <= 16 ? Number(id) : Number.NaN;
-  }
-
-  /** Whether `id` is above the last one (true before the first). */
-  below(id: string | bigint): boolean {
-    if (this.value === undefined) return true;
-    if (typeof id === 'string' && id.length <= 16 && !Number.isNaN(this.#number))
-      return Number(id) > this.#number;
-    return BigInt(id) > BigInt(this.value);
+    return true;
   }
 }
 
@@ -350,9 +354,8 @@ async function* readJsonlGroups(path: string, report: ImportReport): AsyncGenera
         const id = packCanonicalLine(text, values);
         if (id !== undefined) {
           taken += 1;
-          if (last.below(id)) {
+          if (last.advance(id)) {
             if (count === 0) first = id;
-            last.set(id);
             count += 1;
             report.taken();
             continue;
@@ -374,9 +377,8 @@ async function* readJsonlGroups(path: string, report: ImportReport): AsyncGenera
         yield* pending();
         continue;
       }
-      if (packing && isWhole(ok) && last.below(ok.id)) {
+      if (packing && isWhole(ok) && last.advance(ok.id)) {
         if (count === 0) first = ok.id;
-        last.set(ok.id);
         count += 1;
         packRecord(ok, values);
         continue;
