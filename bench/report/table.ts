@@ -105,7 +105,9 @@ export function otherTable(rows: readonly ResultRow[]): string {
     other.map((r) => [
       r.suite,
       r.name,
-      r.subject ?? '',
+      // A row timed with another clock than the run's says which.
+      (r.subject ?? '') +
+        (r.clock ? ` (${r.clock === 'real' ? 'real time' : 'CPU time of the main thread'})` : ''),
       r.size ? label(r.size) : '',
       formatValue(r.value, r.unit),
       r.unit,
