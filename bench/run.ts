@@ -43,7 +43,8 @@ async function suites(): Promise<Suite[]> {
     name: 'peers',
     run: ({ quick }) => {
       const sizes = option('sizes')?.split(',').map(Number);
-      const subjects = option('subjects')?.split(',');
+      // Names are separated by a comma alone: some hold a comma and a space ("pm sqlite, no mmap").
+      const subjects = option('subjects')?.split(/,(?! )/);
       return peers.runPeersBench({
         quick,
         sizes: sizes ?? (quick ? [10_000] : [10_000, 100_000, 1_000_000]),

@@ -30,6 +30,8 @@ import { loadSubject } from './subjects/all.js';
 const BATCH = 1000;
 /** Users the "hot" lookups cycle through: a bot's recently active users. */
 const HOT_SET = 10_000;
+/** The peak RSS during ingest is sampled before every PEAK_EVERY-th peer. */
+const PEAK_EVERY = 20 * 1000;
 /** Peers ingested into a throwaway store first. */
 const WARM_UP = 1000;
 
@@ -45,6 +47,12 @@ const gc = async (): Promise<void> => {
 /** How long freed memory is given to leave the process after a GC, ms. */
 const SETTLE_MS = 500;
 
+function sample(peak: { rss: number; heapTotal: number }): void {
+  const m = process.memoryUsage();
+  peak.rss = Math.max(peak.rss, m.rss);
+  peak.heapTotal = Math.max(peak.heapTotal, m.heapTotal);
+}
+
 /**
  * Ingests n users in batches of BATCH; returns the time taken (ns). Between batches the event loop gets a turn, as
  * with a bot whose updates arrive from the network, so `delay` (when given) sees how long a write holds the loop.
@@ -53,11 +61,13 @@ async function ingest(
   store: OpenStore,
   n: number,
   delay?: { enable(): void; disable(): void },
+  peak?: { rss: number; heapTotal: number },
 ): Promise<number> {
   let ns = 0;
   delay?.enable();
   for (let i = 0; i < n; i += BATCH) {
     await new Promise((resolve) => setImmediate(resolve));
+    if (peak !== undefined && i % PEAK_EVERY === 0) sample(peak); // untimed, between batches
     const prepared = store.prepare(batchAt(i, Math.min(n, i + BATCH), n));
     try {
       ns += await timeOnce(() => store.write(prepared));
@@ -67,6 +77,7 @@ async function ingest(
     }
   }
   if (store.settle) ns += await timeOnce(() => store.settle?.());
+  if (peak !== undefined) sample(peak);
   delay?.disable();
   return ns;
 }
@@ -153,8 +164,9 @@ async function measure(subject: Subject, n: number, dir: string, quick: boolean)
   const store = await subject.open(first, false);
   const ingestRates: number[] = [];
   const loop = monitorEventLoopDelay({ resolution: 5 });
+  const peak = { rss: 0, heapTotal: 0 };
   try {
-    ingestRates.push(n / ((await ingest(store, n, loop)) / 1e9));
+    ingestRates.push(n / ((await ingest(store, n, loop, peak)) / 1e9));
   } catch (e) {
     failures['ingest'] = e instanceof Error ? e.message : String(e);
     await store.close();
@@ -178,7 +190,9 @@ async function measure(subject: Subject, n: number, dir: string, quick: boolean)
   await gc();
   const after = process.memoryUsage();
   if (process.env['PM_BENCH_MEMORY'])
-    process.stderr.write(`MEMORY ${subject.name} ${n}\n${memoryReport()}\n`);
+    process.stderr.write(
+      `MEMORY ${subject.name} ${n} (ingest ${ingestRates[0]?.toFixed(0)} peers/s)\n${memoryReport()}\n`,
+    );
   const parts = rssBreakdown(dir);
   figures['event-loop delay during ingest, max'] = {
     min: loop.max / 1e6,
@@ -186,6 +200,13 @@ async function measure(subject: Subject, n: number, dir: string, quick: boolean)
     runs: 1,
     unit: 'ms',
     notes: `longest a timer waited while n peers were ingested (p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms)`,
+  };
+  figures['RSS peak during ingest'] = {
+    min: peak.rss / 2 ** 20,
+    median: peak.rss / 2 ** 20,
+    runs: 1,
+    unit: 'MiB',
+    notes: `the most RSS seen between batches (sampled every ${PEAK_EVERY.toLocaleString('en')} peers and at the end); V8 heap then up to ${(peak.heapTotal / 2 ** 20).toFixed(0)} MiB`,
   };
   figures['JS heap after ingest'] = {
     min: after.heapUsed / 2 ** 20,
@@ -245,6 +266,19 @@ async function measure(subject: Subject, n: number, dir: string, quick: boolean)
       notes: `batches of ${BATCH} peers the store holds, ${tier === 'hot' ? 'from the hot set' : `any of the n${store.coldWrite ? ', through a cache that holds none of them (LRU of one entry)' : ''}`}, nothing changed`,
     };
   }
+  // Memory once the store has answered lookups of any of its peers, as a bot's does over time: a store read through
+  // mmap then has more of its file mapped in (the kernel maps a fault's neighbours too), which "after ingest" does
+  // not show yet.
+  await gc();
+  const later = process.memoryUsage();
+  figures['RSS after lookups'] = {
+    min: later.rss / 2 ** 20,
+    median: later.rss / 2 ** 20,
+    runs: 1,
+    unit: 'MiB',
+    notes:
+      `after the lookups and re-sightings above (${coldIds.length.toLocaleString('en')} cold ids among them), GC. ${rssBreakdown(dir) ?? ''}`.trim(),
+  };
   await store.close();
 
   // More ingest runs on fresh stores, after the memory figures were taken.

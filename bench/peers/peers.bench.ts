@@ -37,6 +37,8 @@ const BETTER: Record<string, 'lower' | 'higher'> = {
   're-sighting, unchanged, cold': 'higher',
   'start-up to first lookup': 'lower',
   'RSS after ingest': 'lower',
+  'RSS after lookups': 'lower',
+  'RSS peak during ingest': 'lower',
   'JS heap after ingest': 'lower',
   'event-loop delay during ingest, max': 'lower',
   'memory per cached peer (RSS growth)': 'lower',
@@ -154,6 +156,8 @@ export function scalingRows(rows: readonly BenchRow[]): BenchRow[] {
     for (const metric of PEER_METRICS) {
       if (
         metric === 'RSS after ingest' ||
+        metric === 'RSS after lookups' ||
+        metric === 'RSS peak during ingest' ||
         metric === 'JS heap after ingest' ||
         metric.startsWith('event-loop')
       )

@@ -17,6 +17,8 @@ const PEER_FIGURES: readonly [name: string, label: string][] = [
   ['start-up to first lookup', 'start-up to first lookup, ms'],
   ['event-loop delay during ingest, max', 'longest event-loop stall during ingest, ms'],
   ['RSS after ingest', 'RSS after ingest, MiB'],
+  ['RSS after lookups', 'RSS after lookups of any peer, MiB'],
+  ['RSS peak during ingest', 'RSS peak during ingest, MiB'],
   ['JS heap after ingest', 'JS heap after ingest, MiB'],
   ['memory per cached peer (JS heap)', 'JS heap per peer, bytes'],
 ];
@@ -48,7 +50,13 @@ function markdown(header: readonly string[], lines: readonly (readonly string[])
 
 /** pm's own rows first (SQLite, its floor, memory), then the other libraries in the order they were measured. */
 export function orderSubjects(rows: readonly { readonly subject?: string | undefined }[]): string[] {
-  const first = ['pm sqlite', 'pm sqlite, flush per batch', 'bare better-sqlite3 (pm schema)', 'pm memory'];
+  const first = [
+    'pm sqlite',
+    'pm sqlite, flush per batch',
+    'pm sqlite, no mmap',
+    'bare better-sqlite3 (pm schema)',
+    'pm memory',
+  ];
   const seen = [...new Set(rows.map((r) => r.subject).filter((s): s is string => s !== undefined))];
   return [...first.filter((s) => seen.includes(s)), ...seen.filter((s) => !first.includes(s))];
 }

@@ -59,6 +59,8 @@ describe('pnpm bench --quick', () => {
         'by id, hot',
         'by id, cold',
         'RSS after ingest',
+        'RSS after lookups',
+        'RSS peak during ingest',
         'JS heap after ingest',
         'event-loop delay during ingest, max',
         'memory per cached peer (RSS growth)',

@@ -18,6 +18,7 @@ const LOADERS: Record<string, () => Promise<Subject>> = {
 /** Measured only when named (`pnpm bench --subjects=...`): variants for a closer look. */
 const EXTRA: Record<string, () => Promise<Subject>> = {
   'pm sqlite, flush per batch': async () => (await import('./pm.js')).pmSqliteFlushEach,
+  'pm sqlite, no mmap': async () => (await import('./pm.js')).pmSqliteNoMmap,
 };
 
 /** Names of the stores, in table order. */
@@ -30,6 +31,7 @@ export const PERSISTENT: ReadonlySet<string> = new Set([
   'pm sqlite',
   'pm postgres',
   'pm sqlite, flush per batch',
+  'pm sqlite, no mmap',
   'bare better-sqlite3 (pm schema)',
   'gramjs StoreSession',
   'mtcute SqliteStorage',

@@ -65,6 +65,16 @@ export const pmSqlite: Subject = {
   open: async (dir) => openOver(await openSqliteStorage({ path: join(dir, 'pm.db') })),
 };
 
+/**
+ * pm over SQLite without the memory map (`mmapSizeMiB: 0`): reads go through `pread` and the page cache. Shows what the
+ * map costs in RSS (the pages of the file it touched; a bot's cold lookups map in most of the file over time) against
+ * what it saves per cold lookup.
+ */
+export const pmSqliteNoMmap: Subject = {
+  name: 'pm sqlite, no mmap',
+  open: async (dir) => openOver(await openSqliteStorage({ path: join(dir, 'pm.db'), mmapSizeMiB: 0 })),
+};
+
 /** pm over SQLite with `flush()` after every batch: each batch its own transaction, as before group commit. */
 export const pmSqliteFlushEach: Subject = {
   name: 'pm sqlite, flush per batch',
