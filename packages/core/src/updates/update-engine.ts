@@ -162,9 +162,10 @@ export class UpdateEngine {
 
   private async persist(): Promise<void> {
     this.cancelSave();
-    this.unsaved = 0;
     this.stats.saves++;
     await this.deps.saveState(this.state!);
+    // Only once saved: after a failed save (told through onError) the next container, or stop(), tries again.
+    this.unsaved = 0;
   }
 
   private scheduleSave(): void {

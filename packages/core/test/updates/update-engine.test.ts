@@ -192,6 +192,34 @@ describe('UpdateEngine state saving (group commit)', () => {
     expect(saves.length - before).toBe(1);
   });
 
+  it('tries a failed save again, at the latest on stop', async () => {
+    vi.useFakeTimers();
+    const saves: UpdateState[] = [];
+    const errors: unknown[] = [];
+    let failing = true;
+    const engine = new UpdateEngine(
+      {
+        loadState: async () => ({ pts: 0, qts: 0, seq: 0, date: 0 }),
+        saveState: async (s) => {
+          if (failing && s.pts > 0) throw new Error('store down');
+          saves.push(s);
+        },
+        fetchState: async () => ({ pts: 0, qts: 0, seq: 0, date: 0 }),
+        fetchDifference: async () => ({ kind: 'empty', date: 0, seq: 0 }),
+        deliver: async () => {},
+        onError: (e) => errors.push(e),
+      },
+      { saveDelayMs: 50 },
+    );
+    await engine.start();
+    await engine.push(batch(ptsU(1, 1)));
+    await vi.advanceTimersByTimeAsync(50);
+    expect(errors).toHaveLength(1);
+    failing = false;
+    await engine.stop();
+    expect(saves.at(-1)?.pts).toBe(1);
+  });
+
   it('saves every saveEvery containers during a burst, and at once on stop', async () => {
     vi.useFakeTimers();
     const { engine, saves } = saving({ saveEvery: 4, saveDelayMs: 1000 });
