@@ -16,13 +16,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { figure } from '../lib/measure.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { figure, median } from '../lib/measure.js';
 import type { BenchRow } from '../lib/row.js';
 import { type BenchClient, CLIENT_KINDS, type ClientKind, connect } from './clients.js';
 import { type OwnSubject, ownCostOnce, pacingCostOnce } from './pm-own.js';
 import type { BurstPlan, ServerCommand, ServerReply } from './server-child.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+setFlagsFromString('--expose-gc');
+/** A full garbage collection (V8's gc(), exposed at run time). */
+const collectGarbage = runInNewContext('gc') as () => void;
 const SUITE = 'e2e';
 
 /** The test server process and a request/answer call over its IPC channel. */
@@ -93,6 +99,8 @@ async function burstOnce(
     client = await connect(kind, port, token, dir);
     await new Promise((r) => setTimeout(r, 100));
     const c = client;
+    // The garbage of the clients before this one is collected now, not in this one's window.
+    collectGarbage();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const { actions } = await server.call<{ actions: number }>({ cmd: 'burst', plan });
@@ -229,7 +237,11 @@ export async function runE2eBench({
       notes:
         k === 'gramjs'
           ? 'user+system CPU of the client process'
-          : `CPU ${overhead(gram && cpu.median / gram.cpu.median)}`,
+          : `CPU ${overhead(gram && cpu.median / gram.cpu.median)}; paired by round (median of this client's ` +
+            `CPU over bare GramJS's in the same round, steadier while the machine's speed drifts): ${overhead(
+              gramBursts &&
+                median(bursts.get(k)!.map((s, i) => s.cpuUsPerUpdate / gramBursts[i]!.cpuUsPerUpdate)),
+            )}`,
     });
     const net = figure(resolves.get(k)!.map((s) => s.network));
     rows.push({

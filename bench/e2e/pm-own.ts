@@ -13,12 +13,17 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { wireClient } from '../../packages/core/src/client/wiring.js';
 import type { GramConnection } from '../../packages/core/src/gram/connection.js';
 import { openStorage } from '../../packages/core/src/storage/open.js';
 import type { PeerInput, StorageProvider } from '../../packages/core/src/storage/types.js';
 import type { IncomingUpdates, UpdateState } from '../../packages/core/src/updates/types.js';
 import type { BurstPlan } from './server-child.js';
+
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 
 export type OwnSubject = 'pm memory' | 'pm sqlite';
 
@@ -172,6 +177,7 @@ export interface OwnSample {
  */
 /** The pacing alone (no pm): its CPU per update is taken off pm's figures. */
 export async function pacingCostOnce(updates: number, rate = DEFAULT_RATE): Promise<number> {
+  collectGarbage();
   const cpu0 = cpuUs();
   await paced(updates, rate, () => {});
   return (cpuUs() - cpu0) / updates;
@@ -228,6 +234,7 @@ export async function ownCostOnce(
   parts.updates.attach(BOT_ID);
   await parts.updates.start();
   const containers = burstContainers(users, plan, date);
+  collectGarbage(); // the garbage of the rounds before is not this one's
   const commits0 = commits();
   const threads0 = process.env['PM_OWN_THREADS'] ? threadTicks() : undefined;
   const cpu0 = cpuUs();
