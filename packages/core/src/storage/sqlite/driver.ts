@@ -52,6 +52,11 @@ export interface SqliteStorageOptions {
 export type SqliteDatabase = Database.Database;
 
 const SIZE_CHECK_EVERY_MS = 1000;
+/**
+ * The share of the file that may lie past the memory map before it is mapped again: at most about 6 pages × 1/32 =
+ * 0.2 reads with a system call per cold lookup, and at a million peers (160 MB) a new map every 5 MB of growth.
+ */
+const REMAP_GROWTH = 1 / 32;
 
 export class SqliteDriver {
   readonly gate = new TxGate();
@@ -143,7 +148,9 @@ export class SqliteDriver {
    * are read with a system call each, into the page cache. With checkpoints in the worker the map stayed at the size
    * the store had when they moved there (40 MB), so at a million peers most cold lookups read their pages with
    * `pread` instead of from the map. Setting a different `mmap_size` maps the file afresh (SQLite does so only
-   * between statements, when no mapped page is in use); two equivalent limits a page apart take turns.
+   * between statements, when no mapped page is in use); two equivalent limits a page apart take turns. A new map is
+   * faulted in again page by page as lookups touch it, so it is made only once the part past the old one is worth it
+   * (REMAP_GROWTH), not after every checkpoint of a bot that writes a few new peers at a time.
    */
   #remapIfGrown(): void {
     const db = this.#db;
@@ -154,7 +161,7 @@ export class SqliteDriver {
       return;
     }
     const size = this.#fileSize();
-    if (size <= this.#mappedBytes) return;
+    if (size - this.#mappedBytes <= size * REMAP_GROWTH) return;
     this.#mappedBytes = size;
     this.#mmapToggle = !this.#mmapToggle;
     try {
