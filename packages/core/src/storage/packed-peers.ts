@@ -10,23 +10,35 @@
  * - times as numbers, texts as they are;
  * then the first username lower-cased (null without one), the lookup key SQLite's provider keeps in `peers`.
  */
-import type { PeerRecord, PeerType } from './types.js';
+import type { PackedPeers, PeerGroup, PeerRecord, PeerType } from './types.js';
+
+export type { PackedPeers, PeerGroup } from './types.js';
+
+/** What each value of a packed row holds: every record field in declaration order, then the lookup username. */
+export const PACKED_FIELDS: readonly (keyof PeerRecord | 'username')[] = [
+  'id',
+  'type',
+  'accessHash',
+  'min',
+  'usernames',
+  'firstName',
+  'lastName',
+  'title',
+  'phone',
+  'langCode',
+  'langCodeSeenAt',
+  'premium',
+  'verified',
+  'deleted',
+  'photoId',
+  'firstSeen',
+  'lastSeen',
+  'lastUpdated',
+  'username',
+];
 
 /** Values per packed row. */
-export const PACKED_WIDTH = 19;
-
-/** Records in id order, packed: one group of a bulk load. */
-export interface PackedPeers {
-  /** Rows: `count` × {@link PACKED_WIDTH} values. */
-  readonly values: readonly unknown[];
-  readonly count: number;
-  /** The first row's id and the last one's; ids increase strictly from row to row. */
-  readonly firstId: bigint;
-  readonly lastId: bigint;
-}
-
-/** A group of a bulk load: records, or the same packed. */
-export type PeerGroup = readonly PeerRecord[] | PackedPeers;
+export const PACKED_WIDTH: number = PACKED_FIELDS.length;
 
 export const isPacked = (group: PeerGroup): group is PackedPeers => !Array.isArray(group);
 

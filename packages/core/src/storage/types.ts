@@ -8,7 +8,6 @@
  */
 
 import type { BroadcastRepository } from './broadcast-types.js';
-import type { PeerGroup } from './packed-peers.js';
 
 /** What kind of peer a record is. Bots are users with the `bot` flag; supergroups are megagroup channels. */
 export type PeerType = 'user' | 'bot' | 'chat' | 'channel' | 'supergroup';
@@ -327,6 +326,22 @@ export interface StorageProvider extends StorageRepositories {
   /** Idempotent. Any later call fails with `StorageError('STORAGE_CLOSED')`. */
   close(): Promise<void>;
 }
+
+/**
+ * Records in id order packed as rows ready to bind (see packed-peers.ts for the values of a row): one group of a
+ * bulk load, as pm's export reader hands it out.
+ */
+export interface PackedPeers {
+  /** Rows: `count` × 19 values. */
+  readonly values: readonly unknown[];
+  readonly count: number;
+  /** The first row's id and the last one's; ids increase strictly from row to row. */
+  readonly firstId: bigint;
+  readonly lastId: bigint;
+}
+
+/** A group of a bulk load: records, or the same packed. */
+export type PeerGroup = readonly PeerRecord[] | PackedPeers;
 
 /** What {@link StorageProvider.bulkLoadPeers} did. */
 export interface BulkLoadResult {

@@ -7,7 +7,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { sampleRecord } from '../../src/conformance/fixtures.js';
 import { InvalidInputError } from '../../src/errors.js';
 import { ImportError } from '../../src/import/errors.js';
+import { EXPORT_FIELDS } from '../../src/import/export-schema.js';
 import {
+  PACKED_FIELDS,
   PACKED_WIDTH,
   type PackedPeers,
   type PeerGroup,
@@ -71,6 +73,13 @@ function schema(storage: SqliteStorageProvider): unknown[] {
 
 let n = 0;
 const newStore = () => openSqliteStorage({ path: join(dir, `store-${++n}.db`) });
+
+describe('packed rows', () => {
+  it('hold every field of a record in the export order, then the lookup username', () => {
+    expect(PACKED_FIELDS).toEqual([...EXPORT_FIELDS, 'username']);
+    expect(PACKED_WIDTH).toBe(EXPORT_FIELDS.length + 1);
+  });
+});
 
 describe.each(Object.keys(FORMS) as (keyof typeof FORMS)[])('SQLite bulk load of %s', (form) => {
   const groups = FORMS[form];

@@ -13,8 +13,7 @@
  * loaded or without its indexes.
  */
 import { InvalidInputError } from '../../errors.js';
-import { EXPORT_FIELDS } from '../../import/export-schema.js';
-import { isPacked, PACKED_WIDTH, type PeerGroup, packRecord } from '../packed-peers.js';
+import { isPacked, PACKED_FIELDS, PACKED_WIDTH, type PeerGroup, packRecord } from '../packed-peers.js';
 import type { BulkLoadResult, PeerRecord } from '../types.js';
 import { valuesList } from './chunks.js';
 import type { SqliteDriver } from './driver.js';
@@ -31,7 +30,7 @@ const ID_INDEX = 'peers_id';
 const ROWS = 256;
 const COLUMNS = PACKED_WIDTH;
 /** Where a packed row holds its usernames. */
-const NAMES = EXPORT_FIELDS.indexOf('usernames');
+const NAMES = PACKED_FIELDS.indexOf('usernames');
 
 interface ConflictRow {
   seq: bigint;
@@ -81,7 +80,7 @@ function checkPackedOrder(): void {
   const fields = PEER_ROWS.codec.columns.map((c) =>
     c.replace(/_([a-z])/g, (_, l: string) => l.toUpperCase()),
   );
-  const packed = [...EXPORT_FIELDS, 'username'];
+  const packed = PACKED_FIELDS;
   if (fields.join() !== packed.join()) {
     throw new Error(
       `bulk load: peers columns (${fields.join()}) are not the packed row's (${packed.join()})`,
