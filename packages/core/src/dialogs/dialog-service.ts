@@ -95,7 +95,8 @@ export const DIALOG_DEFAULTS = {
   cacheSize: 50_000,
   /**
    * A message that changes nothing but `lastMessageAt` is written only when the stored value is older than this
-   * (ms): a chatty user costs no write per message. Starts, blocks and unblocks are always written at once.
+   * (ms): a chatty user costs no write per message. Starts, blocks and unblocks are always written (with the next
+   * update state, see UpdateEngineOptions).
    */
   lastMessageResolutionMs: 60_000,
 } as const;
