@@ -394,4 +394,25 @@ describe('group commit of dialog and update state', () => {
     expect((await client.dialogs.counts()).started).toBe(n);
     for (const [i, u] of users.entries()) expect((await client.dialogs.get(u.id))?.payload).toBe(`g${i}`);
   });
+
+  it('lists and counts a dialog started a moment ago, before its group commit', async () => {
+    const path = join(dir, 'bot.db');
+    // A save delay no test waits for: only the flush before reading the store can show the start.
+    client = await connectBot(tg, bot.token, {
+      storage: `sqlite:${path}`,
+      updates: { saveDelayMs: 600_000 },
+    });
+    const started = collect<DialogStartedEvent>(client, 'dialogStarted');
+    const ann = tg.createUser({ firstName: 'Ann' });
+    ann.start('now');
+    await eventually(() => expect(started).toHaveLength(1));
+    const other = await openSqliteStorage({ path });
+    expect(await other.dialogs.get(ann.id)).toBeUndefined(); // not committed yet
+    expect((await client.dialogs.counts()).started).toBe(1);
+    const listed: bigint[] = [];
+    for await (const d of client.dialogs.iterate({ started: true })) listed.push(d.userId);
+    expect(listed).toEqual([ann.id]);
+    expect((await other.dialogs.get(ann.id))?.payload).toBe('now');
+    await other.close();
+  });
 });
