@@ -191,7 +191,7 @@ async function measure(subject: Subject, n: number, dir: string, quick: boolean)
   const after = process.memoryUsage();
   if (process.env['PM_BENCH_MEMORY'])
     process.stderr.write(
-      `MEMORY ${subject.name} ${n} (ingest ${ingestRates[0]?.toFixed(0)} peers/s)\n${memoryReport()}\n`,
+      `MEMORY ${subject.name} ${n} (ingest ${ingestRates[0]?.toFixed(0)} peers/s, peak RSS ${(peak.rss / 2 ** 20).toFixed(0)} MiB)\n${memoryReport()}\n`,
     );
   const parts = rssBreakdown(dir);
   figures['event-loop delay during ingest, max'] = {
