@@ -165,9 +165,11 @@ export async function runE2eBench({
   const bursts = new Map<ClientKind, BurstSample[]>(clients.map((k) => [k, []]));
   const resolves = new Map<ClientKind, ResolveSample[]>(clients.map((k) => [k, []]));
   try {
-    // Warm-up: one small burst and resolve pass per client, untimed (JIT, first connections).
+    // Warm-up: a burst and a resolve pass per client, untimed (first connections, and the JIT: a few thousand
+    // updates before the code is optimised, as in a bot that has been running for a while).
+    const warmUsers = quick ? 50 : 1000;
     for (const k of clients) {
-      await burstOnce(server, k, 50, { messagesPerUser: 1, blockEvery: 10 });
+      await burstOnce(server, k, warmUsers, plan);
       await resolveOnce(server, k, 20);
     }
     for (let r = 0; r < rounds; r++) {
@@ -306,7 +308,7 @@ async function ownCost(
 ): Promise<Map<OwnSubject, { cpu: number[]; commits: number[] }>> {
   const out = new Map(subjects.map((k) => [k, { cpu: [] as number[], commits: [] as number[] }]));
   if (subjects.length === 0) return out;
-  for (const k of subjects) await ownCostOnce(k, 50, plan, OWN_RATE); // warm-up
+  for (const k of subjects) await ownCostOnce(k, Math.min(users, 1000), plan, OWN_RATE); // warm-up (JIT)
   for (let r = 0; r < rounds; r++) {
     process.stderr.write(`e2e bench: pm's own cost, round ${r + 1}/${rounds}…\n`);
     const updates = users * (1 + plan.messagesPerUser) + Math.ceil(users / plan.blockEvery);

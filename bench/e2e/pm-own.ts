@@ -273,7 +273,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const pace = Number(arg('rate') ?? DEFAULT_RATE);
   const subjects = (arg('subject')?.split(',') ?? ['pm memory', 'pm sqlite']) as OwnSubject[];
   const plan: BurstPlan = { messagesPerUser: 4, blockEvery: 10 };
-  for (const s of subjects) await ownCostOnce(s, 100, plan, pace);
+  for (const s of subjects) await ownCostOnce(s, Math.min(users, 1000), plan, pace); // warm-up (JIT)
   const samples = new Map<OwnSubject, OwnSample[]>(subjects.map((s) => [s, []]));
   const pacing: number[] = [];
   for (let r = 0; r < rounds; r++) {
