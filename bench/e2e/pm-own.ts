@@ -18,8 +18,9 @@ import { runInNewContext } from 'node:vm';
 import { wireClient } from '../../packages/core/src/client/wiring.js';
 import type { GramConnection } from '../../packages/core/src/gram/connection.js';
 import { openStorage } from '../../packages/core/src/storage/open.js';
-import type { PeerInput, StorageProvider } from '../../packages/core/src/storage/types.js';
+import type { PeerInput } from '../../packages/core/src/storage/types.js';
 import type { IncomingUpdates, UpdateState } from '../../packages/core/src/updates/types.js';
+import { countCommits } from '../../test/e2e/count-commits.js';
 import type { BurstPlan } from './server-child.js';
 
 setFlagsFromString('--expose-gc');
@@ -111,38 +112,6 @@ function burstContainers(users: number, plan: BurstPlan, date0: number): Contain
   return out;
 }
 
-/**
- * Counts commits: every transaction the storage runs, and every write made outside one (its own implicit
- * transaction): the dialog state and the update state.
- */
-function countingTransactions(storage: StorageProvider): { storage: StorageProvider; commits: () => number } {
-  let commits = 0;
-  // Own properties over the prototype's methods (the provider's private fields need the real instance as `this`).
-  const transaction = storage.transaction.bind(storage);
-  const upsertDialogs = storage.dialogs.upsertMany.bind(storage.dialogs);
-  const setState = storage.state.set.bind(storage.state);
-  Object.assign(storage, {
-    transaction: async (op: Parameters<StorageProvider['transaction']>[0]) => {
-      const r = await transaction(op);
-      commits++;
-      return r;
-    },
-  });
-  Object.assign(storage.dialogs, {
-    upsertMany: async (...a: Parameters<typeof upsertDialogs>) => {
-      await upsertDialogs(...a);
-      commits++;
-    },
-  });
-  Object.assign(storage.state, {
-    set: async (...a: Parameters<typeof setState>) => {
-      await setState(...a);
-      commits++;
-    },
-  });
-  return { storage, commits: () => commits };
-}
-
 /** Per thread (name → CPU ticks) of this process, for PM_OWN_THREADS=1. */
 function threadTicks(): Map<string, number> {
   const out = new Map<string, number>();
@@ -207,8 +176,8 @@ export async function ownCostOnce(
   rate = DEFAULT_RATE,
 ): Promise<OwnSample> {
   const dir = mkdtempSync(join(tmpdir(), 'pm-own-bench-'));
-  const raw = await openStorage(subject === 'pm memory' ? 'memory' : `sqlite:${join(dir, 'own.db')}`);
-  const { storage, commits } = countingTransactions(raw);
+  const storage = await openStorage(subject === 'pm memory' ? 'memory' : `sqlite:${join(dir, 'own.db')}`);
+  const commits = countCommits(storage);
   const date = 1_700_000_000;
   const gram = {
     getState: async (): Promise<UpdateState> => ({ pts: 0, qts: 0, seq: 0, date }),

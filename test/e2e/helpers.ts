@@ -1,5 +1,7 @@
-import { PmClient as Client, type PmClient, type PmClientOptions, type StorageProvider } from '@pm/core';
+import { PmClient as Client, type PmClient, type PmClientOptions } from '@pm/core';
 import { registerTestServerKey, TestServer, type TestServerOptions } from '@pm/testserver';
+
+export { countCommits } from './count-commits.js';
 
 export const API_ID = 12345;
 export const API_HASH = '0123456789abcdef0123456789abcdef';
@@ -43,35 +45,4 @@ export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 500
     if (Date.now() - start > timeoutMs) throw last;
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-/**
- * Counts the commits a storage provider makes: its transactions, and the dialog and update state writes made
- * outside one (each its own transaction). Installed on the provider itself (own properties over its methods).
- */
-export function countCommits(storage: StorageProvider): () => number {
-  let commits = 0;
-  const transaction = storage.transaction.bind(storage);
-  const upsertDialogs = storage.dialogs.upsertMany.bind(storage.dialogs);
-  const setState = storage.state.set.bind(storage.state);
-  Object.assign(storage, {
-    transaction: async (op: Parameters<StorageProvider['transaction']>[0]) => {
-      const r = await transaction(op);
-      commits++;
-      return r;
-    },
-  });
-  Object.assign(storage.dialogs, {
-    upsertMany: async (...a: Parameters<typeof upsertDialogs>) => {
-      await upsertDialogs(...a);
-      commits++;
-    },
-  });
-  Object.assign(storage.state, {
-    set: async (...a: Parameters<typeof setState>) => {
-      await setState(...a);
-      commits++;
-    },
-  });
-  return () => commits;
 }

@@ -84,6 +84,30 @@ class TcpProxy {
   }
 }
 
+/**
+ * A provider listening for changes through a {@link TcpProxy}, and a writer on the same store connected directly
+ * (as another process would be).
+ */
+async function listenerBehindProxy(tag: string) {
+  const url = new URL(PG_URL as string);
+  const proxy = new TcpProxy(await freePort(), { host: url.hostname, port: Number(url.port || 5432) });
+  await proxy.up();
+  const via = new URL(url);
+  via.port = String(proxy.port);
+  const schema = freshSchema(tag);
+  const listening = await openPostgresStorage({ url: via.toString(), schema, connectTimeoutMs: 1000 });
+  const writer = new PeerCache({
+    storage: await openPostgresStorage({ url: PG_URL as string, schema }),
+    flushDelayMs: 1000,
+  });
+  const end = async () => {
+    await writer.close();
+    await listening.close();
+    await proxy.down();
+  };
+  return { proxy, listening, writer, end };
+}
+
 describe('bad connection settings', () => {
   it('rejects a URL that is not postgres:// without echoing its password', async () => {
     const error = await caught(() => openPostgresStorage({ url: `mysql://pm:${SECRET}@localhost/db` }));
@@ -249,14 +273,7 @@ describe.skipIf(!PG_URL)(PG_URL ? 'failing server' : SKIP_MESSAGE, () => {
   });
 
   it('listens again after the server was away however many reconnects failed, and says anything may have changed', async () => {
-    const proxy = new TcpProxy(await freePort(), { host: url.hostname, port: Number(url.port || 5432) });
-    await proxy.up();
-    const via = new URL(url);
-    via.port = String(proxy.port);
-    const schema = freshSchema('relisten');
-    const listening = await openPostgresStorage({ url: via.toString(), schema, connectTimeoutMs: 1000 });
-    const other = await openPostgresStorage({ url: PG_URL as string, schema });
-    const writer = new PeerCache({ storage: other, flushDelayMs: 1000 });
+    const { proxy, listening, writer, end } = await listenerBehindProxy('relisten');
     const heard: (bigint[] | null)[] = [];
     const off = await listening.onPeerChanges((changes) => heard.push(changes ? [...changes.ids] : null));
     await writer.upsert(users(1, 2, 'before'));
@@ -274,24 +291,13 @@ describe.skipIf(!PG_URL)(PG_URL ? 'failing server' : SKIP_MESSAGE, () => {
     await writer.flush();
     await expect.poll(() => heard, { timeout: 5000, interval: 10 }).toEqual([[1n, 2n], null, [20n]]);
     off();
-    await writer.close();
-    await listening.close();
-    await proxy.down();
+    await end();
   });
 });
 
 describe.skipIf(!PG_URL)('a change feed whose LISTEN fails', () => {
-  const url = new URL(PG_URL ?? 'postgres://x@localhost/x');
-
   it('reconnects in one loop while LISTEN keeps failing: listeners hear null once, changes once', async () => {
-    const proxy = new TcpProxy(await freePort(), { host: url.hostname, port: Number(url.port || 5432) });
-    await proxy.up();
-    const via = new URL(url);
-    via.port = String(proxy.port);
-    const schema = freshSchema('relisten_fail');
-    const listening = await openPostgresStorage({ url: via.toString(), schema, connectTimeoutMs: 1000 });
-    const other = await openPostgresStorage({ url: PG_URL as string, schema });
-    const writer = new PeerCache({ storage: other, flushDelayMs: 1000 });
+    const { proxy, listening, writer, end } = await listenerBehindProxy('relisten_fail');
     const heard: (bigint[] | null)[] = [];
     const off = await listening.onPeerChanges((changes) => heard.push(changes ? [...changes.ids] : null));
     await writer.upsert(users(1, 2, 'before'));
@@ -311,20 +317,11 @@ describe.skipIf(!PG_URL)('a change feed whose LISTEN fails', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(heard).toEqual([[1n, 2n], null, [20n]]);
     off();
-    await writer.close();
-    await listening.close();
-    await proxy.down();
+    await end();
   });
 
   it('refuses a subscription whose LISTEN fails with a typed error, and keeps nothing running for it', async () => {
-    const proxy = new TcpProxy(await freePort(), { host: url.hostname, port: Number(url.port || 5432) });
-    await proxy.up();
-    const via = new URL(url);
-    via.port = String(proxy.port);
-    const schema = freshSchema('listen_refused');
-    const listening = await openPostgresStorage({ url: via.toString(), schema, connectTimeoutMs: 1000 });
-    const other = await openPostgresStorage({ url: PG_URL as string, schema });
-    const writer = new PeerCache({ storage: other, flushDelayMs: 1000 });
+    const { proxy, listening, writer, end } = await listenerBehindProxy('listen_refused');
     const heard: unknown[] = [];
     proxy.cutOn = 'LISTEN';
     const error = await caught(() => listening.onPeerChanges((changes) => heard.push(changes)));
@@ -343,9 +340,7 @@ describe.skipIf(!PG_URL)('a change feed whose LISTEN fails', () => {
     await writer.flush();
     await expect.poll(() => again, { timeout: 5000, interval: 10 }).toEqual([[40n]]);
     off();
-    await writer.close();
-    await listening.close();
-    await proxy.down();
+    await end();
   });
 });
 
