@@ -140,6 +140,22 @@ describe('SQLite WAL checkpoints', () => {
     expect(peersInMainFile(path, 'small-copy.db')).toBe(0); // still in the WAL, below wal_autocheckpoint
     await cache.close();
   });
+
+  it('checkpoints a store below the threshold every 1000 WAL pages, so its pages are read through the map', async () => {
+    // 100k small peers, ~2600 pages (well under the worker's 10,000): with a WAL allowed to grow to the worker's
+    // threshold such a store lived wholly in its WAL, and every cold lookup read its pages with a system call each.
+    const path = join(dir, 'medium.db');
+    const storage = await openSqliteStorage({ path });
+    const cache = new PeerCache({ storage });
+    for (let from = 1; from <= 100_000; from += 10_000) {
+      await cache.upsert(users(from, 10_000));
+      await cache.flush();
+    }
+    expect(storage.driver.backgroundCheckpoints).toBe(false);
+    const inMainFile = peersInMainFile(path, 'medium-copy.db');
+    expect(inMainFile).toBeGreaterThan(50_000); // only the peers of the last < 1000 pages are still in the WAL
+    await cache.close();
+  });
 });
 
 describe('SQLite reads of one event-loop turn', () => {

@@ -28,7 +28,7 @@ export interface SqliteStorageOptions {
   busyTimeoutMs?: number;
   /** SQLite page cache, KiB (reads go through the memory map, see `mmapSizeMiB`). @default 8192 */
   cacheSizeKiB?: number;
-  /** WAL size in pages that triggers an automatic checkpoint. @default 10000 */
+  /** WAL size in pages that triggers an automatic checkpoint (before the worker thread takes over). @default 1000 */
   walAutocheckpointPages?: number;
   /** Mode of a newly created database file and of its -wal/-shm files. @default 0o600 */
   fileMode?: number;
