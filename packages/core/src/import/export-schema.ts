@@ -39,7 +39,10 @@ export type ExportField = keyof PeerRecord;
 export const EXPORT_FIELDS = Object.keys(FIELD_KINDS) as ExportField[];
 
 const TYPES: ReadonlySet<string> = new Set<PeerType>(['user', 'bot', 'chat', 'channel', 'supergroup']);
-const NUMBER_TEXT = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** A time: ms since 1970, a non-negative integer (no sign, fraction or exponent). */
+const TIME_TEXT = /^\d+$/;
+const isTime = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && !Object.is(v, -0);
 
 /** What a field must hold, for messages. */
 const RULES: Readonly<Record<FieldKind, string>> = {
@@ -50,8 +53,8 @@ const RULES: Readonly<Record<FieldKind, string>> = {
   'bool?': 'expected true, false or null',
   usernames: 'expected an array of strings',
   'string?': 'expected a string or null',
-  number: 'expected a finite number',
-  'number?': 'expected a finite number or null',
+  number: 'expected a time in ms since 1970: a non-negative integer',
+  'number?': 'expected a time in ms since 1970 (a non-negative integer), or null',
 };
 
 /** The rule a field breaks, for error messages. */
@@ -90,9 +93,9 @@ function fits(kind: FieldKind, v: unknown): boolean {
     case 'string?':
       return v === null || typeof v === 'string';
     case 'number':
-      return typeof v === 'number' && Number.isFinite(v);
+      return isTime(v);
     case 'number?':
-      return v === null || (typeof v === 'number' && Number.isFinite(v));
+      return v === null || isTime(v);
   }
 }
 
@@ -202,7 +205,7 @@ export function fieldFromCsv(field: ExportField, cell: CsvCell): unknown {
     case 'number?': {
       if (isNull && kind === 'number?') return null;
       const n = Number(text);
-      return NUMBER_TEXT.test(text) && Number.isFinite(n) ? n : bad;
+      return TIME_TEXT.test(text) && isTime(n) ? n : bad;
     }
     case 'string?':
       return isNull ? null : text;

@@ -47,7 +47,10 @@ const text = fc.oneof(
   ),
 );
 const nullableText = fc.option(text, { nil: null });
-const ms = fc.oneof(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.integer());
+const ms = fc.oneof(
+  fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+  fc.integer({ min: 0, max: 2 ** 31 }),
+);
 
 const peerRecord: fc.Arbitrary<PeerRecord> = fc
   .record({
@@ -358,6 +361,42 @@ describe('pm export format', () => {
     );
     expect(records).toStrictEqual([RECORD, RECORD]);
     expect(skipped.map((e) => e.location)).toEqual(['line 2', 'line 3']);
+  });
+
+  it('skips a record whose time is not ms since 1970 (negative, a fraction, beyond 2^53), naming the field', async () => {
+    const good = (await exportToBuffer([RECORD], 'jsonl')).toString('utf8').trimEnd();
+    const withLastSeen = (value: string) => good.replace(/"lastSeen":\d+/, `"lastSeen":${value}`);
+    const bad = ['-1', '1.5', '9007199254740993', '-0'];
+    // In pm's own form (the fast path) and with a space after each colon (the general JSON path).
+    const lines = bad.flatMap((v) => [withLastSeen(v), withLastSeen(v).replaceAll('":', '": ')]);
+    const skipped: ImportRowError[] = [];
+    const records = await collect(
+      readExport(Readable.from([`${[good, ...lines, good].join('\n')}\n`]), 'jsonl', {
+        onSkip: (e) => skipped.push(e),
+      }),
+    );
+    expect(records).toStrictEqual([RECORD, RECORD]);
+    expect(skipped).toHaveLength(lines.length);
+    for (const e of skipped) {
+      expect(e.field).toBe('lastSeen');
+      expect(e.message).toContain('ms since 1970');
+    }
+    const packed: unknown[] = [];
+    for (const line of lines) expect(packCanonicalLine(line, packed)).toBeUndefined();
+
+    const csv = (await exportToBuffer([RECORD], 'csv')).toString('utf8');
+    const eol = csv.includes('\r\n') ? '\r\n' : '\n';
+    const row = csv.slice(csv.indexOf(eol) + eol.length).trimEnd(); // ends with firstSeen,lastSeen,lastUpdated: 1,2,3
+    const csvSkipped: ImportRowError[] = [];
+    const csvBad = [...bad, '1e12']; // a CSV cell holds a time as digits alone
+    const csvRows = csvBad.map((v) => row.replace(/,2,3$/, `,${v},3`));
+    const fromCsv = await collect(
+      readExport(Readable.from([`${csv.trimEnd()}${eol}${csvRows.join(eol)}${eol}`]), 'csv', {
+        onSkip: (e) => csvSkipped.push(e),
+      }),
+    );
+    expect(fromCsv).toStrictEqual([RECORD]);
+    expect(csvSkipped.map((e) => e.field)).toEqual(csvBad.map(() => 'lastSeen'));
   });
 
   it('rejects lines that are records only when read together, each on its own line', async () => {
