@@ -6,9 +6,23 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { sampleRecord } from '../../src/conformance/fixtures.js';
+import type { PeerRecord } from '../../src/storage/types.js';
 
 export const INT64_MIN = -(2n ** 63n);
 export const INT64_MAX = 2n ** 63n - 1n;
+
+/** A whole record as a pm export holds it, by id: a username, a name and a language derived from the id. */
+export const exportedRecord = (id: bigint, over: Partial<PeerRecord> = {}): PeerRecord =>
+  sampleRecord(id, {
+    accessHash: -id,
+    usernames: [`user_${id}`],
+    firstName: `U${id}`,
+    langCode: 'en',
+    langCodeSeenAt: 5,
+    verified: false,
+    ...over,
+  });
 
 /** One peer as the source library knew it (a full constructor unless `min`). */
 export interface SourcePeer {

@@ -9,18 +9,9 @@ import { threadBatches } from '../../src/import/reader-thread.js';
 import { PACKED_WIDTH, packRecord } from '../../src/storage/packed-peers.js';
 import type { PeerRecord } from '../../src/storage/types.js';
 import { collect } from './collect.js';
-import { tempDir } from './fixtures.js';
+import { exportedRecord, tempDir } from './fixtures.js';
 
-/** A record as an export holds it. */
-const record = (id: bigint): PeerRecord =>
-  sampleRecord(id, {
-    accessHash: -id,
-    usernames: [`user_${id}`],
-    firstName: `U${id}`,
-    langCode: 'en',
-    langCodeSeenAt: 5,
-    verified: false,
-  });
+const record = (id: bigint): PeerRecord => exportedRecord(id);
 
 let dir: string;
 let cleanup: () => void;

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sampleRecord } from '../../src/conformance/fixtures.js';
 import { InvalidInputError } from '../../src/errors.js';
 import { ImportError } from '../../src/import/errors.js';
 import { EXPORT_FIELDS } from '../../src/import/export-schema.js';
@@ -18,22 +17,14 @@ import {
 import { PeerCache } from '../../src/storage/peer-cache.js';
 import { openSqliteStorage, type SqliteStorageProvider } from '../../src/storage/sqlite/index.js';
 import type { PeerRecord } from '../../src/storage/types.js';
+import { exportedRecord } from '../import/fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..', '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'pm-bulk-load-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const record = (id: bigint, over: Partial<PeerRecord> = {}): PeerRecord =>
-  sampleRecord(id, {
-    accessHash: -id,
-    usernames: [`user_${id}`],
-    firstName: `U${id}`,
-    langCode: 'en',
-    langCodeSeenAt: 5,
-    verified: false,
-    ...over,
-  });
+const record = exportedRecord;
 
 async function* groups(...batches: PeerRecord[][]): AsyncGenerator<PeerRecord[]> {
   for (const batch of batches) yield batch;
