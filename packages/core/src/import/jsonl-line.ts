@@ -11,6 +11,7 @@
 import { CHANNEL_ID_OFFSET } from '../storage/peer-ids.js';
 import type { PeerRecord, PeerType } from '../storage/types.js';
 import { isUsername, LANG_CODE, MAX_TEXT } from '../storage/validate.js';
+import { timesConflict } from './export-schema.js';
 import { toInt64 } from './values.js';
 
 /** A JSON string without escapes: every character but `"`, `\` and U+0000..U+001F. */
@@ -118,12 +119,13 @@ function kindAgrees(id: string, type: string): boolean {
 }
 
 /**
- * A line in `recordToJson`'s own form whose record the import checks (`ImportReport.accept`) would take exactly as
- * it is, appended to `out` as a packed row (storage/packed-peers.ts) without building the record: returns its id
- * as text. Undefined (nothing appended) for any other line, including every line the checks would change or refuse
- * and a few rare forms they accept (a phone, an integer with a leading zero): those take the record path.
+ * A line in `recordToJson`'s own form whose record the import checks (`ImportReport.accept`, and the times' rules
+ * of `timesConflict` against the reader's clock `now`) would take exactly as it is, appended to `out` as a packed
+ * row (storage/packed-peers.ts) without building the record: returns its id as text. Undefined (nothing appended)
+ * for any other line, including every line the checks would change or refuse and a few rare forms they accept (a
+ * phone, an integer with a leading zero): those take the record path, which reports what is wrong.
  */
-export function packCanonicalLine(text: string, out: unknown[]): string | undefined {
+export function packCanonicalLine(text: string, out: unknown[], now: number): string | undefined {
   const m = LINE.exec(text);
   if (m === null) return undefined;
   const id = m[1] as string;
@@ -144,6 +146,12 @@ export function packCanonicalLine(text: string, out: unknown[]): string | undefi
     return undefined;
   const lang = m[10];
   if (lang !== undefined && !LANG_CODE.test(lang)) return undefined;
+  const langSeen = m[11] === undefined ? null : integerOf(m[11]);
+  const firstSeen = integerOf(m[16] as string);
+  const lastSeen = integerOf(m[17] as string);
+  const lastUpdated = integerOf(m[18] as string);
+  if (timesConflict(lang ?? null, langSeen, firstSeen, lastSeen, lastUpdated, now) !== undefined)
+    return undefined;
   const list = m[5] as string;
   let names = '';
   let first: string | null = null;
@@ -172,14 +180,14 @@ export function packCanonicalLine(text: string, out: unknown[]): string | undefi
     m[8] ?? null,
     null,
     lang ?? null,
-    m[11] === undefined ? null : integerOf(m[11]),
+    langSeen,
     flagValue(m[12] as string),
     flagValue(m[13] as string),
     m[14] === 'true' ? 1 : 0,
     photo ?? null,
-    integerOf(m[16] as string),
-    integerOf(m[17] as string),
-    integerOf(m[18] as string),
+    firstSeen,
+    lastSeen,
+    lastUpdated,
     first,
   );
   return id;

@@ -16,6 +16,7 @@ import {
   FieldError,
   fieldFromCsv,
   recordFromJson,
+  recordTimesConflict,
 } from './export-schema.js';
 import { packCanonicalLine, recordFromCanonicalLine } from './jsonl-line.js';
 import { ImportReport, withSummary } from './row-report.js';
@@ -29,6 +30,11 @@ export interface ReadExportOptions {
    * {@link ImportRowError} and reading stops.
    */
   readonly onSkip?: ((error: ImportRowError) => void) | undefined;
+  /**
+   * The reader's clock, ms, read once when reading starts: a time more than a day past it (`FUTURE_SLACK_MS`) sets
+   * its line aside. @default Date.now
+   */
+  readonly now?: (() => number) | undefined;
 }
 
 /** How a Readable source is named in errors. */
@@ -63,7 +69,8 @@ export function readExportBatches(
     options.onSkip(error);
   };
   const chunks = textChunks(source, path);
-  return format === 'jsonl' ? readJsonl(chunks, path, fail) : readCsv(chunks, path, fail);
+  const now = (options.now ?? Date.now)();
+  return format === 'jsonl' ? readJsonl(chunks, path, now, fail) : readCsv(chunks, path, now, fail);
 }
 
 /** The records of groups, one by one. */
@@ -104,12 +111,13 @@ async function* unpacked(groups: AsyncIterable<PeerGroup>): AsyncGenerator<reado
 export function readPmExport(
   path: string,
   format: ExportFormat,
-  options: Pick<ImportOptions, 'onSkip'> = {},
+  options: Pick<ImportOptions, 'onSkip' | 'now'> = {},
 ): Promise<ImportResult> {
+  const now = options.now ?? Date.now;
   return openPmExport(path, format, (notes) => {
     const report = new ImportReport(path, notes, options.onSkip);
-    if (format === 'jsonl') return withSummary(report, readJsonlGroups(path, report));
-    const groups = readExportBatches(path, format, { onSkip: (e) => report.skip(e) });
+    if (format === 'jsonl') return withSummary(report, readJsonlGroups(path, report, now()));
+    const groups = readExportBatches(path, format, { onSkip: (e) => report.skip(e), now });
     async function* accepted(): AsyncGenerator<PeerRecord[]> {
       let line = 0;
       for await (const group of groups) {
@@ -251,12 +259,13 @@ async function* fileLineGroups(path: string): AsyncGenerator<{ texts: string[]; 
 async function* readJsonl(
   chunks: AsyncIterable<string>,
   path: string,
+  now: number,
   fail: (error: ImportRowError) => void,
 ): AsyncGenerator<PeerRecord[]> {
   for await (const { texts, lines } of lineGroups(chunks)) {
     let out: PeerRecord[] = [];
     for (let i = 0; i < texts.length; i++) {
-      const record = recordOfLine(texts[i] as string, lines[i] as number, path);
+      const record = recordOfLine(texts[i] as string, lines[i] as number, path, now);
       if (!(record instanceof ImportRowError)) {
         out.push(record);
         continue;
@@ -271,8 +280,22 @@ async function* readJsonl(
   }
 }
 
-/** The record of one JSON line (numbered `line` in the file), or the error that sets it aside. */
-function recordOfLine(text: string, line: number, path: string): PeerRecord | ImportRowError {
+/**
+ * The record of one JSON line (numbered `line` in the file), or the error that sets it aside; `now` is the reader's
+ * clock, which the record's times may not lie far beyond.
+ */
+function recordOfLine(text: string, line: number, path: string, now: number): PeerRecord | ImportRowError {
+  const record = lineRecord(text, line, path);
+  if (record instanceof ImportRowError) return record;
+  const conflict = recordTimesConflict(record, now);
+  return conflict === undefined ? record : rowError(path, `line ${line}`, conflict);
+}
+
+const rowError = (path: string, location: string, e: FieldError): ImportRowError =>
+  new ImportRowError(path, location, e.field || undefined, e.value, e.rule);
+
+/** The record of one JSON line, each field valid on its own, or the error that sets it aside. */
+function lineRecord(text: string, line: number, path: string): PeerRecord | ImportRowError {
   const fast = recordFromCanonicalLine(text);
   if (fast !== undefined) return fast;
   let value: unknown;
@@ -283,10 +306,7 @@ function recordOfLine(text: string, line: number, path: string): PeerRecord | Im
     return new ImportRowError(path, `line ${line}`, undefined, text, 'expected one JSON object per line');
   }
   const record = recordFromJson(value);
-  if (record instanceof FieldError) {
-    return new ImportRowError(path, `line ${line}`, record.field || undefined, record.value, record.rule);
-  }
-  return record;
+  return record instanceof FieldError ? rowError(path, `line ${line}`, record) : record;
 }
 
 /** Every field given: a record the bulk load may write as it is (the checks may leave out usernames or a phone). */
@@ -326,7 +346,7 @@ class LastId {
  * from their text (jsonl-line.ts); from the first record that is not, the rest come as records. Records in file
  * order; rows before a bad one are handed out before it is reported.
  */
-async function* readJsonlGroups(path: string, report: ImportReport): AsyncGenerator<PeerGroup> {
+async function* readJsonlGroups(path: string, report: ImportReport, now: number): AsyncGenerator<PeerGroup> {
   let packing = true;
   const last = new LastId();
   let taken = 0;
@@ -351,7 +371,7 @@ async function* readJsonlGroups(path: string, report: ImportReport): AsyncGenera
     for (let i = 0; i < texts.length; i++) {
       const text = texts[i] as string;
       if (packing) {
-        const id = packCanonicalLine(text, values);
+        const id = packCanonicalLine(text, values, now);
         if (id !== undefined) {
           taken += 1;
           if (last.advance(id)) {
@@ -365,7 +385,7 @@ async function* readJsonlGroups(path: string, report: ImportReport): AsyncGenera
           taken -= 1;
         }
       }
-      const record = recordOfLine(text, lines[i] as number, path);
+      const record = recordOfLine(text, lines[i] as number, path, now);
       if (record instanceof ImportRowError) {
         yield* pending();
         report.skip(record);
@@ -399,10 +419,11 @@ const CSV_GROUP = 1000;
 async function* readCsv(
   chunks: AsyncIterable<string>,
   path: string,
+  now: number,
   fail: (error: ImportRowError) => void,
 ): AsyncGenerator<PeerRecord[]> {
   let group: PeerRecord[] = [];
-  for await (const record of readCsvRecords(chunks, path)) {
+  for await (const record of readCsvRecords(chunks, path, now)) {
     if (record instanceof ImportRowError) {
       // Records before a bad row are handed out before it is reported, as they come in the file.
       if (group.length > 0) {
@@ -425,6 +446,7 @@ async function* readCsv(
 async function* readCsvRecords(
   chunks: AsyncIterable<string>,
   path: string,
+  now: number,
 ): AsyncGenerator<PeerRecord | ImportRowError> {
   let columns: ExportField[] | undefined;
   for await (const row of parseCsv(chunks)) {
@@ -465,13 +487,14 @@ async function* readCsvRecords(
       else out[field] = value;
     }
     if (error !== undefined) {
-      yield new ImportRowError(path, location, error.field, error.value, error.rule);
+      yield rowError(path, location, error);
       continue;
     }
     // Key order of a record, whatever the column order of the file.
     const record: Record<string, unknown> = {};
     for (const field of EXPORT_FIELDS) record[field] = out[field];
-    yield record as unknown as PeerRecord;
+    const conflict = recordTimesConflict(record as unknown as PeerRecord, now);
+    yield conflict === undefined ? (record as unknown as PeerRecord) : rowError(path, location, conflict);
   }
 }
 

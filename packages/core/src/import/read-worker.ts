@@ -19,6 +19,8 @@ const AHEAD = 4;
 export interface ReaderThreadData {
   readonly path: string;
   readonly format: ExportFormat;
+  /** The import's clock when it opened the file (a clock itself cannot cross to the thread). */
+  readonly now: number;
 }
 
 /** What the reader thread posts. */
@@ -206,7 +208,7 @@ export async function runReaderThread(port: MessagePort, data: ReaderThreadData)
     } satisfies ReaderMessage);
   };
   try {
-    const result = await readPmExport(data.path, data.format, { onSkip: skip });
+    const result = await readPmExport(data.path, data.format, { onSkip: skip, now: () => data.now });
     const groups: AsyncIterable<PeerGroup | readonly PeerInput[]> | undefined =
       result.groups ?? result.batches;
     for await (const group of groups ?? []) {

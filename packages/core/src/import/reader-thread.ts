@@ -53,9 +53,11 @@ function tsxApi(): string | undefined {
 export function readPmExportInThread(
   path: string,
   format: ExportFormat,
-  options: Pick<ImportOptions, 'onSkip'> = {},
+  options: Pick<ImportOptions, 'onSkip' | 'now'> = {},
 ): Promise<ImportResult> {
-  return openPmExport(path, format, (notes) => threadBatches({ path, format }, notes, options.onSkip));
+  return openPmExport(path, format, (notes) =>
+    threadBatches({ path, format, now: (options.now ?? Date.now)() }, notes, options.onSkip),
+  );
 }
 
 type Event = ReaderMessage | { type: 'crashed'; message: string } | { type: 'exit'; code: number };

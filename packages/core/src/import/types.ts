@@ -38,6 +38,12 @@ export interface ImportOptions {
    * @default false
    */
   readonly readInWorker?: boolean | undefined;
+  /**
+   * The import's clock, ms, read once when a pm export is opened: a record with a time more than a day past it is
+   * no record a store can hold, and is set aside like any other bad row (other formats carry no times). @default
+   * Date.now
+   */
+  readonly now?: (() => number) | undefined;
 }
 
 /** What an import hands back. Opening errors are thrown before it is returned; row errors are skipped. */

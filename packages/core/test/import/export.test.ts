@@ -4,7 +4,12 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidPeerRecordError } from '../../src/errors.js';
-import { FieldError, recordFromJson, recordToJson } from '../../src/import/export-schema.js';
+import {
+  FieldError,
+  recordFromJson,
+  recordTimesConflict,
+  recordToJson,
+} from '../../src/import/export-schema.js';
 import {
   type ExportFormat,
   exportPeers,
@@ -73,18 +78,35 @@ const peerRecord: fc.Arbitrary<PeerRecord> = fc
     lastSeen: ms,
     lastUpdated: ms,
   })
-  // fc.record builds null-prototype objects; records are plain ones.
-  .map((r) => ({ ...r }));
+  // fc.record builds null-prototype objects; records are plain ones. Times as a store holds them (timesConflict):
+  // firstSeen first, a language code with the time it was seen, no later than lastSeen.
+  .map((r) => ({
+    ...r,
+    langCodeSeenAt: r.langCode === null ? null : Math.min(r.langCodeSeenAt ?? r.lastSeen, r.lastSeen),
+    firstSeen: Math.min(r.firstSeen, r.lastSeen, r.lastUpdated),
+  }));
 
-/** A record's times as a bot's export holds them: below 2^40 (13 digits, which the fast path reads). */
+/** A clock past every time the arbitraries make. */
+const LATE = (): number => Number.MAX_SAFE_INTEGER;
+/** The import's clock in tests of the times' rules (2027-01-15), and its slack. */
+const NOW = 1_800_000_000_000;
+const DAY = 24 * 60 * 60 * 1000;
+
+/**
+ * A record's times as a bot's export holds them: below 2^40 (13 digits, which the fast path reads), in the same
+ * order as before (so as consistent as they were).
+ */
 const plainTimes = (
   r: PeerRecord,
-): Pick<PeerRecord, 'langCodeSeenAt' | 'firstSeen' | 'lastSeen' | 'lastUpdated'> => ({
-  langCodeSeenAt: r.langCodeSeenAt === null ? null : r.langCodeSeenAt % 2 ** 40,
-  firstSeen: r.firstSeen % 2 ** 40,
-  lastSeen: r.lastSeen % 2 ** 40,
-  lastUpdated: r.lastUpdated % 2 ** 40,
-});
+): Pick<PeerRecord, 'langCodeSeenAt' | 'firstSeen' | 'lastSeen' | 'lastUpdated'> => {
+  const plain = (t: number): number => Math.floor(t / 2 ** 13);
+  return {
+    langCodeSeenAt: r.langCodeSeenAt === null ? null : plain(r.langCodeSeenAt),
+    firstSeen: plain(r.firstSeen),
+    lastSeen: plain(r.lastSeen),
+    lastUpdated: plain(r.lastUpdated),
+  };
+};
 
 /** Everything `exportPeers` wrote, as bytes. */
 async function exportToBuffer(records: readonly PeerRecord[], format: ExportFormat): Promise<Buffer> {
@@ -118,7 +140,7 @@ const RECORD: PeerRecord = {
   title: null,
   phone: '15550001',
   langCode: 'en',
-  langCodeSeenAt: 1700000000123,
+  langCodeSeenAt: 2,
   premium: null,
   verified: false,
   deleted: false,
@@ -136,7 +158,7 @@ describe('pm export format', () => {
         fc.array(fc.integer({ min: 1, max: 40 }), { maxLength: 5 }),
         async (records, sizes) => {
           const bytes = await exportToBuffer(records, format);
-          const back = await collect(readExport(chunked(bytes, sizes), format));
+          const back = await collect(readExport(chunked(bytes, sizes), format, { now: LATE }));
           expect(back).toStrictEqual(records);
         },
       ),
@@ -226,7 +248,7 @@ describe('pm export format', () => {
       } catch {
         return 'refused';
       }
-      if (record instanceof FieldError) return 'refused';
+      if (record instanceof FieldError || recordTimesConflict(record, NOW) !== undefined) return 'refused';
       const accepted = new ImportReport('x', [], () => {}).accept(record, 'record 1');
       return accepted === undefined ? 'refused' : accepted === record ? record : 'changed';
     };
@@ -254,10 +276,25 @@ describe('pm export format', () => {
           ...plainTimes(r),
         };
       });
+    // Times of every order, at the edges of the clock's day of slack: most of them no store can hold.
+    const time = fc.constantFrom(0, 1, 2, NOW + DAY, NOW + DAY + 1);
+    const anyTimes = fc
+      .tuple(plainRecord, fc.option(time, { nil: null }), time, time, time)
+      .map(([r, langCodeSeenAt, firstSeen, lastSeen, lastUpdated]) => ({
+        ...r,
+        langCodeSeenAt,
+        firstSeen,
+        lastSeen,
+        lastUpdated,
+      }));
     let packed = 0;
     fc.assert(
       fc.property(
-        fc.oneof({ arbitrary: plainRecord, weight: 3 }, { arbitrary: peerRecord, weight: 1 }),
+        fc.oneof(
+          { arbitrary: plainRecord, weight: 3 },
+          { arbitrary: peerRecord, weight: 1 },
+          { arbitrary: anyTimes, weight: 1 },
+        ),
         fc.array(fc.tuple(fc.nat(), fc.nat(3), pieces), { maxLength: 2 }),
         (record, edits) => {
           let line = recordToJson(record);
@@ -266,7 +303,7 @@ describe('pm export format', () => {
             line = line.slice(0, i) + piece + line.slice(i + cut);
           }
           const row: unknown[] = [];
-          const id = packCanonicalLine(line, row);
+          const id = packCanonicalLine(line, row, NOW);
           if (id === undefined) {
             expect(row).toHaveLength(0);
             return;
@@ -306,13 +343,39 @@ describe('pm export format', () => {
       const key = field.slice(0, field.indexOf(':'));
       const line = recordToJson(plain).replace(new RegExp(`${key}:(?:"[^"]*"|\\[[^\\]]*\\]|null)`), field);
       expect(line, value).toContain(field);
-      expect(packCanonicalLine(line, []), value).toBeUndefined();
+      expect(packCanonicalLine(line, [], NOW), value).toBeUndefined();
+    }
+    // Times no store can hold: refused by the record path too, which names what is wrong.
+    for (const [field, value] of [
+      ['"lastSeen":0', 'last seen before first seen (1)'],
+      ['"lastUpdated":0', 'last updated before first seen (1)'],
+      ['"langCodeSeenAt":3', 'a language seen after the last sighting (2)'],
+      ['"langCodeSeenAt":null', 'a language code without the time it was seen'],
+      [`"lastUpdated":${NOW + DAY + 1}`, 'a time more than a day past the clock'],
+    ] as const) {
+      const key = field.slice(0, field.indexOf(':'));
+      const line = recordToJson(plain).replace(
+        new RegExp(`${key}:(?:"[^"]*"|\\[[^\\]]*\\]|null|\\d+)`),
+        field,
+      );
+      expect(line, value).toContain(field);
+      expect(packCanonicalLine(line, [], NOW), value).toBeUndefined();
+      expect(recordPath(line), value).toBe('refused');
     }
     for (const edge of ['9223372036854775807', '-9223372036854775808']) {
       const line = recordToJson({ ...plain, accessHash: BigInt(edge) });
       const row: unknown[] = [];
-      expect(packCanonicalLine(line, row)).toBe(String(plain.id));
+      expect(packCanonicalLine(line, row, NOW)).toBe(String(plain.id));
       expect(row[2]).toBe(edge);
+    }
+    // Times a store can hold: a language seen before the first sighting (a clock set back), a day of slack.
+    for (const times of [
+      { langCodeSeenAt: 0 },
+      { lastUpdated: NOW + DAY },
+      { langCode: null, langCodeSeenAt: null },
+    ]) {
+      const line = recordToJson({ ...plain, ...times });
+      expect(packCanonicalLine(line, [], NOW), JSON.stringify(times)).toBe(String(plain.id));
     }
   });
 
@@ -334,7 +397,7 @@ describe('pm export format', () => {
       'id,type,accessHash,min,usernames,firstName,lastName,title,phone,langCode,langCodeSeenAt,premium,verified,deleted,photoId,firstSeen,lastSeen,lastUpdated',
     );
     expect(row).toBe(
-      '9007199254740993,"user",-9223372036854775808,false,"[""Alice_B"",""alice_nft""]","Alice, ""Al""\nB","",,"15550001","en",1700000000123,,false,false,9223372036854775807,1,2,3',
+      '9007199254740993,"user",-9223372036854775808,false,"[""Alice_B"",""alice_nft""]","Alice, ""Al""\nB","",,"15550001","en",2,,false,false,9223372036854775807,1,2,3',
     );
     expect(rest).toBe('');
   });
@@ -386,7 +449,7 @@ describe('pm export format', () => {
       expect(e.message).toContain('ms since 1970');
     }
     const packed: unknown[] = [];
-    for (const line of lines) expect(packCanonicalLine(line, packed)).toBeUndefined();
+    for (const line of lines) expect(packCanonicalLine(line, packed, Date.now())).toBeUndefined();
 
     const csv = (await exportToBuffer([RECORD], 'csv')).toString('utf8');
     const eol = csv.includes('\r\n') ? '\r\n' : '\n';
@@ -483,6 +546,68 @@ describe('pm export files', () => {
     expect(result.format).toBe(`pm-${format}`);
     expect(await collect(result.records)).toStrictEqual(records);
     expect(result.notes).toContain(`2 records read, 0 rows skipped from ${path}`);
+  });
+
+  it('sets aside a record whose times no store can hold, naming its line, the field and both values, in every form and on either thread', async () => {
+    // As the peer cache sets them (storage/merge.ts): firstSeen first; a language code with the time it was seen,
+    // no later than the last sighting; no time more than a day past the import's clock.
+    const base: PeerRecord = { ...RECORD, firstName: 'Alice', phone: null }; // one the line packer takes
+    const cases: [Partial<PeerRecord>, string, string[]][] = [
+      [{}, '', []],
+      [{ lastSeen: 0 }, 'lastSeen', ['invalid value 0', 'no earlier than firstSeen (1)']],
+      [{ lastUpdated: 0 }, 'lastUpdated', ['invalid value 0', 'no earlier than firstSeen (1)']],
+      [{ langCodeSeenAt: 3 }, 'langCodeSeenAt', ['invalid value 3', 'no later than lastSeen (2)']],
+      [{ langCodeSeenAt: null }, 'langCodeSeenAt', ['invalid value null', 'langCode ("en")']],
+      [{ langCode: null }, 'langCodeSeenAt', ['invalid value 2', 'langCode is null']],
+      [
+        { lastSeen: NOW + DAY + 1, lastUpdated: NOW + DAY + 1 },
+        'lastSeen',
+        [`invalid value ${NOW + DAY + 1}`, `import's clock (${NOW}, 2027-01-15T08:00:00.000Z)`],
+      ],
+      // Times a store can hold: a language seen before the first sighting (a clock set back), a day of slack.
+      [{ langCodeSeenAt: 0 }, '', []],
+      [{ langCodeSeenAt: NOW + DAY, lastSeen: NOW + DAY, lastUpdated: NOW + DAY }, '', []],
+    ];
+    const records = cases.map(([over], i) => ({ ...base, id: BigInt(i + 1), ...over }));
+    const good = records.filter((_, i) => cases[i]![1] === '');
+    const bad = cases.flatMap(([, field, parts], i) => (field === '' ? [] : [{ line: i + 1, field, parts }]));
+    const now = () => NOW;
+    const check = (skipped: readonly ImportRowError[], headerLines: number): void => {
+      expect(skipped.map((e) => [e.location, e.field])).toEqual(
+        bad.map((b) => [`line ${b.line + headerLines}`, b.field]),
+      );
+      skipped.forEach((e, i) => {
+        for (const part of bad[i]!.parts) expect(e.message).toContain(part);
+      });
+    };
+    const jsonl = (await exportToBuffer(records, 'jsonl')).toString('utf8');
+    const forms = [
+      ['jsonl', 'pm-jsonl', jsonl, 0], // pm's own form: the fast path, and the line packer on import
+      ['jsonl', 'pm-jsonl', jsonl.replaceAll('":', '": '), 0], // the general JSON path
+      ['csv', 'pm-csv', (await exportToBuffer(records, 'csv')).toString('utf8'), 1],
+    ] as const;
+    for (const [format, importFormat, text, headerLines] of forms) {
+      const skipped: ImportRowError[] = [];
+      const read = readExport(Readable.from([text]), format, { now, onSkip: (e) => skipped.push(e) });
+      expect(await collect(read)).toStrictEqual(good);
+      check(skipped, headerLines);
+      const path = join(dir, `times.${format}`);
+      writeFileSync(path, text);
+      for (const readInWorker of [false, true]) {
+        const skippedHere: ImportRowError[] = [];
+        const result = await importPeers(path, {
+          format: importFormat,
+          readInWorker,
+          now,
+          onSkip: (e) => skippedHere.push(e),
+        });
+        expect(await collect(result.records)).toStrictEqual(good);
+        check(skippedHere, headerLines);
+        expect(result.notes).toContain(
+          `${good.length} records read, ${bad.length} rows skipped from ${path}`,
+        );
+      }
+    }
   });
 
   it('names a missing export file', async () => {

@@ -19,7 +19,7 @@ export const exportedRecord = (id: bigint, over: Partial<PeerRecord> = {}): Peer
     usernames: [`user_${id}`],
     firstName: `U${id}`,
     langCode: 'en',
-    langCodeSeenAt: 5,
+    langCodeSeenAt: 2, // with its last sighting (lastSeen 2)
     verified: false,
     ...over,
   });

@@ -100,9 +100,9 @@ describe('reading a pm export in a worker thread', () => {
     ],
   ])('ends with an ImportError, never a hang, when the reader thread %s', async (_, code, reason) => {
     const path = join(dir, 'any.jsonl');
-    const error: unknown = await collect(threadBatches({ path, format: 'jsonl' }, [], undefined, code)).catch(
-      (e: unknown) => e,
-    );
+    const error: unknown = await collect(
+      threadBatches({ path, format: 'jsonl', now: Date.now() }, [], undefined, code),
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ImportError);
     expect((error as ImportError).code).toBe('IMPORT_UNREADABLE');
     expect((error as ImportError).message).toBe(`${path}: ${reason}`);
