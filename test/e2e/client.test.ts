@@ -6,6 +6,7 @@ import {
   type DialogStartedEvent,
   InvalidPeerRefError,
   openSqliteStorage,
+  PeerCache,
   PeerNotFoundError,
   PeerNotSeenError,
   type PmClient,
@@ -393,6 +394,45 @@ describe('group commit of dialog and update state', () => {
     expect(again).toEqual([]);
     expect((await client.dialogs.counts()).started).toBe(n);
     for (const [i, u] of users.entries()) expect((await client.dialogs.get(u.id))?.payload).toBe(`g${i}`);
+  });
+
+  it("writes what a probe learned for that user alone, while other users' starts wait for their group commit", async () => {
+    const path = join(dir, 'bot.db');
+    // Ann and Dan started the bot (Dan then blocked it) before this store served it: it knows them as peers only
+    // (imported), with no dialog state.
+    const ann = tg.createUser({ firstName: 'Ann' });
+    const dan = tg.createUser({ firstName: 'Dan' });
+    ann.start();
+    dan.start();
+    dan.block();
+    const seed = new PeerCache({ storage: await openSqliteStorage({ path }) });
+    await seed.upsert([ann, dan].map((u) => ({ id: u.id, accessHash: u.accessHashFor(), firstName: 'X' })));
+    await seed.close();
+
+    const storage = await openSqliteStorage({ path });
+    const commits = countCommits(storage);
+    // A save delay no test waits for: the starts below stay unwritten until the disconnect.
+    client = await connectBot(tg, bot.token, { storage, updates: { saveDelayMs: 600_000 } });
+    const started = collect<DialogStartedEvent>(client, 'dialogStarted');
+    const [bob, cat] = [tg.createUser({ firstName: 'Bob' }), tg.createUser({ firstName: 'Cat' })];
+    bob.start('b');
+    cat.start('c');
+    await eventually(() => expect(started).toHaveLength(2));
+    const other = await openSqliteStorage({ path });
+    const before = commits();
+    expect(await client.canMessage(ann.id)).toEqual({ ok: true });
+    expect(await client.canMessage(dan.id)).toEqual({ ok: false, reason: 'blocked' });
+    expect(commits() - before).toBe(2);
+    expect(await other.dialogs.get(ann.id)).toMatchObject({ blocked: false });
+    expect(await other.dialogs.get(dan.id)).toMatchObject({ blocked: true });
+    expect(await other.dialogs.get(bob.id)).toBeUndefined();
+    expect(await other.dialogs.get(cat.id)).toBeUndefined();
+
+    await client.disconnect(); // saves the update state, with Bob's and Cat's starts
+    expect((await other.dialogs.get(bob.id))?.payload).toBe('b');
+    expect((await other.dialogs.get(cat.id))?.payload).toBe('c');
+    expect(await other.dialogs.count()).toBe(4);
+    await other.close();
   });
 
   it('lists and counts a dialog started a moment ago, before its group commit', async () => {

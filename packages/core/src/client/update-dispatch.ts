@@ -58,10 +58,15 @@ export class UpdateDispatch {
           // (merges are idempotent, a replayed first start is recognised by its message).
           const value = JSON.stringify(s);
           const dialogs = deps.dialogs.unwritten();
-          await deps.peers.flush(async (tx) => {
-            if (dialogs.states.length > 0) await tx.dialogs.upsertMany(dialogs.states);
-            await tx.state.set(key, value);
-          });
+          try {
+            await deps.peers.flush(async (tx) => {
+              if (dialogs.states.length > 0) await tx.dialogs.upsertMany(dialogs.states);
+              await tx.state.set(key, value);
+            });
+          } catch (e) {
+            dialogs.abandoned();
+            throw e;
+          }
           dialogs.written();
           deps.log.debug(
             `update state saved (pts ${s.pts}, qts ${s.qts}, seq ${s.seq}; ${dialogs.states.length} dialog(s))`,

@@ -120,7 +120,11 @@ export interface UnwrittenDialogs {
   readonly states: readonly DialogState[];
   /** Tells the service they are committed (a state changed again since stays unwritten). */
   written(): void;
+  /** Tells the service they were not committed: they stay unwritten, for the next write. */
+  abandoned(): void;
 }
+
+const NOTHING_UNWRITTEN: UnwrittenDialogs = { states: [], written: () => {}, abandoned: () => {} };
 
 /**
  * Turns updates into dialog state and events: /start (with payload, repeated), a first message that is not
@@ -134,6 +138,12 @@ export class DialogService {
   private readonly cache: LRUCache<bigint, DialogState | typeof ABSENT> | undefined;
   /** userId → a state changed in memory and not yet committed: read before the cache and the store. */
   private readonly unwrittenStates = new Map<bigint, DialogState>();
+  /**
+   * userId → how many batches handed out by {@link unwritten} and not yet settled hold a state of it. Such a batch
+   * may commit after a newer state of the user was written on its own, bringing the older one back: the newer one
+   * then stays unwritten, so the next batch writes it again.
+   */
+  private readonly inFlight = new Map<bigint, number>();
 
   constructor(private readonly deps: DialogServiceDeps) {
     this.cache = deps.shared ? undefined : new LRUCache({ max: DIALOG_DEFAULTS.cacheSize });
@@ -150,21 +160,40 @@ export class DialogService {
    */
   unwritten(): UnwrittenDialogs {
     const map = this.unwrittenStates;
-    if (map.size === 0) return { states: [], written: () => {} };
+    if (map.size === 0) return NOTHING_UNWRITTEN;
     const states = [...map.values()].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
-    return {
-      states,
-      written: () => {
-        for (const s of states) if (map.get(s.userId) === s) map.delete(s.userId);
-      },
+    for (const s of states) this.inFlight.set(s.userId, (this.inFlight.get(s.userId) ?? 0) + 1);
+    let settled = false;
+    const settle = (committed: boolean): void => {
+      if (settled) return;
+      settled = true;
+      for (const s of states) {
+        const holders = (this.inFlight.get(s.userId) ?? 1) - 1;
+        if (holders > 0) this.inFlight.set(s.userId, holders);
+        else this.inFlight.delete(s.userId);
+        if (committed) this.markWritten(s);
+      }
     };
+    return { states, written: () => settle(true), abandoned: () => settle(false) };
+  }
+
+  /** A state committed: no longer unwritten, unless it changed since or an older one of its user is in flight. */
+  private markWritten(state: DialogState): void {
+    if (this.unwrittenStates.get(state.userId) === state && !this.inFlight.has(state.userId)) {
+      this.unwrittenStates.delete(state.userId);
+    }
   }
 
   /** Writes what is not written yet (before the store is read directly: listing, counting, a broadcast). */
   async flush(): Promise<void> {
     const batch = this.unwritten();
     if (batch.states.length === 0) return;
-    await this.deps.repo.upsertMany(batch.states);
+    try {
+      await this.deps.repo.upsertMany(batch.states);
+    } catch (e) {
+      batch.abandoned();
+      throw e;
+    }
     batch.written();
   }
 
@@ -208,7 +237,11 @@ export class DialogService {
     }
   }
 
-  /** Records what a probe or a send learned (blocked, or known to be open); written at once. */
+  /**
+   * Records what a probe or a send learned (blocked, or known to be open); this user's state is written at once, on
+   * its own (it may carry a start not committed yet: written ahead of its update state, which a replay of that
+   * update recognises). Other users' states wait for their group commit.
+   */
   async noteReachability(userId: bigint, reachable: 'ok' | 'blocked'): Promise<void> {
     const prev = (await this.load(userId)) ?? emptyDialogState(userId);
     const now = this.deps.clock.now();
@@ -221,7 +254,8 @@ export class DialogService {
       next = { ...prev, blocked: false, blockedSince: null, startedAt: prev.startedAt ?? now };
     }
     this.save(next);
-    await this.flush();
+    await this.deps.repo.upsertMany([next]);
+    this.markWritten(next);
   }
 
   private async onMessage(u: Extract<BotUpdate, { type: 'message' }>): Promise<void> {
@@ -271,8 +305,9 @@ export class DialogService {
     const prev = (await this.load(userId)) ?? emptyDialogState(userId);
     const at = date * 1000;
     // The start already stored may be this very update, replayed by getDifference after a crash that came between
-    // writing the dialog and saving the update state (dialogs are written ahead of it when a probe, a send or a
-    // listing flushes them): the same message (by id), or for starts without one the same kind at the same second.
+    // writing the dialog and saving the update state (dialogs are written ahead of it when a probe or a send writes
+    // the user's, or a listing flushes them): the same message (by id), or for starts without one the same kind at
+    // the same second.
     // It is still the first start.
     const replay =
       prev.startedAt !== null &&
