@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { compileChild } from '../lib/compile.js';
 import { figure, median } from '../lib/measure.js';
 import type { BenchRow } from '../lib/row.js';
 import { type BenchClient, CLIENT_KINDS, type ClientKind, connect } from './clients.js';
@@ -31,14 +32,30 @@ setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 const SUITE = 'e2e';
 
-/** The test server process and a request/answer call over its IPC channel. */
+/**
+ * The test server process and a request/answer call over its IPC channel. The server runs compiled to JavaScript,
+ * on node alone (../lib/compile.ts): under tsx it carried the TypeScript loader's thread, some 30 MiB of RSS.
+ */
 class ServerProcess {
   private readonly child: ChildProcess;
   private pending: ((r: ServerReply) => void) | undefined;
 
-  constructor() {
-    this.child = fork(join(here, 'server-child.ts'), [], {
-      execArgv: ['--import', 'tsx'],
+  static async start(): Promise<ServerProcess> {
+    const build = mkdtempSync(join(tmpdir(), 'pm-e2e-server-'));
+    try {
+      return new ServerProcess(await compileChild(join(here, 'server-child.ts'), build), build);
+    } catch (e) {
+      rmSync(build, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  private constructor(
+    script: string,
+    private readonly build: string,
+  ) {
+    this.child = fork(script, [], {
+      execArgv: [],
       cwd: join(here, '..', '..'),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -62,7 +79,11 @@ class ServerProcess {
   }
 
   async stop(): Promise<void> {
-    await this.call({ cmd: 'stop' });
+    try {
+      await this.call({ cmd: 'stop' });
+    } finally {
+      rmSync(this.build, { recursive: true, force: true });
+    }
   }
 }
 
@@ -161,7 +182,7 @@ export async function runE2eBench({
   const users = quick ? 300 : 2000;
   const plan: BurstPlan = { messagesPerUser: quick ? 2 : 4, blockEvery: 10 };
   const names = quick ? 200 : 1000;
-  const server = new ServerProcess();
+  const server = await ServerProcess.start();
   const bursts = new Map<ClientKind, BurstSample[]>(clients.map((k) => [k, []]));
   const resolves = new Map<ClientKind, ResolveSample[]>(clients.map((k) => [k, []]));
   try {

@@ -5,18 +5,23 @@
  * the same with the reader on the main thread, and the read alone (main thread), to show what the writing costs.
  * The import with the reader thread is timed in real time whatever PM_BENCH_CLOCK says (what the user waits for:
  * the main thread's CPU time would leave the reader thread's work out), median of three; its CPU time on the main
- * thread is a row of its own, and the notes carry the CPU time of every thread.
+ * thread is a row of its own, and the notes carry the CPU time of every thread. Each timed run is a process of its
+ * own (child.ts), compiled to JavaScript and run on node alone, its reader thread too (../lib/compile.ts): under tsx
+ * the process and the reader thread each carried the TypeScript loader's thread and compiled pm's sources anew.
  *   npx tsx bench/import/import.bench.ts [--quick] [--sizes=1000000]
  */
+import { execFile } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { exportPeers, importPeers, openSqliteStorage, type PeerRecord } from '@pm/core';
-import { restorePeers } from '../../packages/cli/src/peers/restore.js';
-import { CLOCK, median, threadCpuNs, timeOnce } from '../lib/measure.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { exportPeers, type PeerRecord } from '@pm/core';
+import { compileChild } from '../lib/compile.js';
+import { CLOCK, median } from '../lib/measure.js';
 import type { BenchRow } from '../lib/row.js';
 import { idAt, sightingOf } from '../peers/data.js';
+import type { ImportRun } from './child.js';
 
 const SUITE = 'import';
 
@@ -47,34 +52,21 @@ function* records(n: number): Generator<PeerRecord> {
   }
 }
 
-interface ImportRun {
-  /** The bench clock's ns. */
-  readonly ns: number;
-  readonly realS: number;
-  /** CPU time of the main thread, s. */
-  readonly mainS: number;
-  /** CPU time of every thread of the process, s. */
-  readonly processS: number;
+const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'child.ts');
+const run = promisify(execFile);
+
+/** Runs the compiled child (`script`) on node alone; its `RESULT` line. */
+async function inChild<T>(script: string, args: readonly string[]): Promise<T> {
+  const { stdout } = await run(process.execPath, [script, ...args], { maxBuffer: 16 * 2 ** 20 });
+  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (line === undefined)
+    throw new Error(`import bench child ${args.join(' ')} printed no result:\n${stdout}`);
+  return JSON.parse(line.slice('RESULT '.length)) as T;
 }
 
-/** One import of `file` into a new store at `path`. */
-async function importInto(path: string, file: string, n: number, readInWorker: boolean): Promise<ImportRun> {
-  const storage = await openSqliteStorage({ path });
-  let restored = 0;
-  const realStart = process.hrtime.bigint();
-  const mainStart = threadCpuNs();
-  const cpuStart = process.cpuUsage();
-  const ns = await timeOnce(async () => {
-    restored = (await restorePeers(storage, await importPeers(file, { readInWorker }))).restored;
-  });
-  const realS = Number(process.hrtime.bigint() - realStart) / 1e9;
-  const mainS = Number(threadCpuNs() - mainStart) / 1e9;
-  const cpu = process.cpuUsage(cpuStart);
-  const stored = await storage.peers.count();
-  await storage.close();
-  if (restored !== n || stored !== n) throw new Error(`imported ${restored}, stored ${stored} of ${n}`);
-  return { ns, realS, mainS, processS: (cpu.user + cpu.system) / 1e6 };
-}
+/** One import of `file` into a new store at `path`, in a child process. */
+const importInto = (script: string, path: string, file: string, n: number, readInWorker: boolean) =>
+  inChild<ImportRun>(script, ['import', file, path, String(n), readInWorker ? 'thread' : 'main']);
 
 const rateOf = (n: number, s: number): string => Math.round(n / s).toLocaleString('en-US');
 
@@ -83,65 +75,75 @@ export async function runImportBench(opts: {
   sizes?: readonly number[];
 }): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  for (const n of opts.sizes ?? (opts.quick ? [10_000] : [1_000_000])) {
-    const dir = mkdtempSync(join(tmpdir(), 'pm-import-bench-'));
-    try {
-      const file = join(dir, 'peers.jsonl');
-      // Sorted by id, as `pm peers export` writes them.
-      const sorted = [...records(n)].sort((a, b) => (a.id < b.id ? -1 : 1));
-      await exportPeers(sorted, 'jsonl', createWriteStream(file));
-      const readNs = await timeOnce(async () => {
-        let count = 0;
-        for await (const _ of (await importPeers(file)).records) count++;
-        if (count !== n) throw new Error(`read ${count} of ${n} records`);
-      });
-      // The threaded import three times (its real time moves with whatever else the machine runs), median.
-      const threaded: ImportRun[] = [];
-      for (let i = 0; i < 3; i++) threaded.push(await importInto(join(dir, `pm-${i}.db`), file, n, true));
-      const oneThread = await importInto(join(dir, 'pm-main.db'), file, n, false);
-      const real = median(threaded.map((r) => r.realS));
-      const main = median(threaded.map((r) => r.mainS));
-      const all = median(threaded.map((r) => r.processS));
-      const base = {
-        suite: SUITE,
-        subject: 'pm sqlite',
-        size: n,
-        unit: 'peers/s',
-        better: 'higher' as const,
-      };
-      rows.push(
-        {
-          ...base,
-          name: 'pm peers import (JSONL export → empty store)',
-          value: n / real,
-          best: n / Math.min(...threaded.map((r) => r.realS)),
-          runs: threaded.length,
-          ...(CLOCK === 'cpu' ? { clock: 'real' as const } : {}),
-          notes:
-            `real time, median of ${threaded.length}: importPeers (reader thread) + restorePeers (bulk load), as the ` +
-            `command runs them; file sorted by id; ${real.toFixed(1)} s; CPU time of the main thread ${main.toFixed(1)} s ` +
-            `(${rateOf(n, main)}/s), of every thread ${all.toFixed(1)} s (${rateOf(n, all)}/s); on a machine busy ` +
-            'with other work the two threads wait for cores and this figure drops first',
-        },
-        {
-          ...base,
-          name: 'pm peers import, CPU time of the main thread (the writer)',
-          value: n / main,
-          runs: threaded.length,
-          ...(CLOCK === 'real' ? { clock: 'cpu' as const } : {}),
-          notes: `the same imports: what the writing costs; the reader thread's work is not in it (${(all - main).toFixed(1)} s more over the other threads)`,
-        },
-        {
-          ...base,
-          name: 'pm peers import, reader on the main thread',
-          value: n / (oneThread.ns / 1e9),
-          notes: `importPeers + restorePeers on one thread; real time ${oneThread.realS.toFixed(1)} s (${rateOf(n, oneThread.realS)}/s), CPU time of every thread ${oneThread.processS.toFixed(1)} s`,
-        },
-        { ...base, name: 'read and check the export only', value: n / (readNs / 1e9) },
-      );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+  const build = mkdtempSync(join(tmpdir(), 'pm-import-child-'));
+  try {
+    const script = await compileChild(CHILD, build);
+    for (const n of opts.sizes ?? (opts.quick ? [10_000] : [1_000_000])) {
+      rows.push(...(await importRows(script, n)));
     }
+  } finally {
+    rmSync(build, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+/** The rows of one size: the export written here, each timed run in a child. */
+async function importRows(script: string, n: number): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'pm-import-bench-'));
+  try {
+    const file = join(dir, 'peers.jsonl');
+    // Sorted by id, as `pm peers export` writes them.
+    const sorted = [...records(n)].sort((a, b) => (a.id < b.id ? -1 : 1));
+    await exportPeers(sorted, 'jsonl', createWriteStream(file));
+    const readNs = (await inChild<{ ns: number }>(script, ['read', file, String(n)])).ns;
+    // The threaded import three times (its real time moves with whatever else the machine runs), median.
+    const threaded: ImportRun[] = [];
+    for (let i = 0; i < 3; i++)
+      threaded.push(await importInto(script, join(dir, `pm-${i}.db`), file, n, true));
+    const oneThread = await importInto(script, join(dir, 'pm-main.db'), file, n, false);
+    const real = median(threaded.map((r) => r.realS));
+    const main = median(threaded.map((r) => r.mainS));
+    const all = median(threaded.map((r) => r.processS));
+    const base = {
+      suite: SUITE,
+      subject: 'pm sqlite',
+      size: n,
+      unit: 'peers/s',
+      better: 'higher' as const,
+    };
+    rows.push(
+      {
+        ...base,
+        name: 'pm peers import (JSONL export → empty store)',
+        value: n / real,
+        best: n / Math.min(...threaded.map((r) => r.realS)),
+        runs: threaded.length,
+        ...(CLOCK === 'cpu' ? { clock: 'real' as const } : {}),
+        notes:
+          `real time, median of ${threaded.length}: importPeers (reader thread) + restorePeers (bulk load), as the ` +
+          `command runs them; file sorted by id; ${real.toFixed(1)} s; CPU time of the main thread ${main.toFixed(1)} s ` +
+          `(${rateOf(n, main)}/s), of every thread ${all.toFixed(1)} s (${rateOf(n, all)}/s); on a machine busy ` +
+          'with other work the two threads wait for cores and this figure drops first',
+      },
+      {
+        ...base,
+        name: 'pm peers import, CPU time of the main thread (the writer)',
+        value: n / main,
+        runs: threaded.length,
+        ...(CLOCK === 'real' ? { clock: 'cpu' as const } : {}),
+        notes: `the same imports: what the writing costs; the reader thread's work is not in it (${(all - main).toFixed(1)} s more over the other threads)`,
+      },
+      {
+        ...base,
+        name: 'pm peers import, reader on the main thread',
+        value: n / (oneThread.ns / 1e9),
+        notes: `importPeers + restorePeers on one thread; real time ${oneThread.realS.toFixed(1)} s (${rateOf(n, oneThread.realS)}/s), CPU time of every thread ${oneThread.processS.toFixed(1)} s`,
+      },
+      { ...base, name: 'read and check the export only', value: n / (readNs / 1e9) },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   return rows;
 }

@@ -12,13 +12,25 @@
  * worker's module, are the ones it resolves under tsx), and every package from node_modules stays outside the
  * bundle, resolved from the file that imports it. Dynamic imports stay separate chunks, loaded only when reached,
  * so a child that measures one store loads only that store's library.
+ *
+ * A module that starts a worker thread from a module beside its own (the import's reader thread, `.ts` from source
+ * and through tsx, `.js` when built) would start it under tsx from the bundle too: the worker's module is bundled as
+ * an entry of its own, and the starting module sees its URL in the output folder, as a `.js` file, so it starts the
+ * bundled worker on node alone, as pm's published build does.
  */
-import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
-const sourceUrls: Plugin = {
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Source of a module that starts a worker from a module beside it → that module's entry name in the output. */
+const WORKER_STARTERS: ReadonlyMap<string, string> = new Map([
+  [join(root, 'packages/core/src/import/reader-thread.ts'), 'read-worker'],
+]);
+
+const sourceUrls = (outDir: string): Plugin => ({
   name: 'pm-bench-sources',
   setup(b) {
     // Packages stay packages: resolved (as esbuild resolves for Node, ESM conditions) from the importing file, and
@@ -36,10 +48,13 @@ const sourceUrls: Plugin = {
       if (found.errors.length > 0) return { errors: found.errors };
       return { path: found.path, external: true };
     });
-    // Each module of the repository sees its own URL as import.meta.url.
+    // Each module of the repository sees its own URL as import.meta.url; one that starts a worker, its URL among
+    // the bundle's JavaScript.
     b.onLoad({ filter: /\.ts$/ }, async (args) => {
       const source = await readFile(args.path, 'utf8');
-      const url = JSON.stringify(pathToFileURL(args.path).href);
+      const starter = WORKER_STARTERS.has(args.path);
+      const own = starter ? join(outDir, 'worker-starter.js') : args.path;
+      const url = JSON.stringify(pathToFileURL(own).href);
       return {
         contents: source.replaceAll('import.meta.url', url),
         loader: 'ts',
@@ -47,14 +62,18 @@ const sourceUrls: Plugin = {
       };
     });
   },
-};
+});
 
-/** Bundles `entry` into `outDir`; returns the path of the entry's JavaScript there. */
+/** Bundles `entry` into `outDir` (with the worker modules it may start); returns the path of its JavaScript there. */
 export async function compileChild(entry: string, outDir: string): Promise<string> {
+  const workers = Object.fromEntries(
+    [...WORKER_STARTERS].map(([starter, name]) => [name, join(dirname(starter), `${name}.ts`)]),
+  );
+  // `.js` files, ES modules (the worker starters name their workers `.js`, as in pm's build).
+  await writeFile(join(outDir, 'package.json'), '{ "type": "module" }\n');
   const result = await build({
-    entryPoints: { child: entry },
+    entryPoints: { child: entry, ...workers },
     outdir: outDir,
-    outExtension: { '.js': '.mjs' },
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -62,8 +81,8 @@ export async function compileChild(entry: string, outDir: string): Promise<strin
     target: 'node20',
     sourcemap: false,
     logLevel: 'silent',
-    plugins: [sourceUrls],
+    plugins: [sourceUrls(outDir)],
   });
   if (result.errors.length > 0) throw new Error(`compiling ${entry}: ${result.errors[0]?.text}`);
-  return join(outDir, 'child.mjs');
+  return join(outDir, 'child.js');
 }
