@@ -320,7 +320,9 @@ export interface StorageProvider extends StorageRepositories {
    * transaction with the indexes built once at the end (SQLite). Resolves to undefined, having read nothing from
    * `batches`, when the store is not empty; then write through the peer cache. If `batches` or the load fails, the
    * store stays empty. A group is records or the same packed as rows (`PackedPeers`, what pm's export reader hands
-   * out). Absent when the provider has no bulk path.
+   * out). SQLite: when no other connection has the file open, the load takes it to itself (a rollback journal
+   * instead of the WAL, see driver.ts) and other processes wait for it to end to read the store. Absent when the
+   * provider has no bulk path.
    */
   bulkLoadPeers?(batches: AsyncIterable<PeerGroup>): Promise<BulkLoadResult | undefined>;
   /** Idempotent. Any later call fails with `StorageError('STORAGE_CLOSED')`. */

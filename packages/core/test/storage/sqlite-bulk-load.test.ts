@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +61,9 @@ function schema(storage: SqliteStorageProvider): unknown[] {
     )
     .all();
 }
+
+const journalMode = (storage: SqliteStorageProvider): unknown =>
+  storage.driver.db.pragma('journal_mode', { simple: true });
 
 let n = 0;
 const newStore = () => openSqliteStorage({ path: join(dir, `store-${++n}.db`) });
@@ -170,6 +173,7 @@ describe.each(Object.keys(FORMS) as (keyof typeof FORMS)[])('SQLite bulk load of
       throw failure;
     }
     await expect(storage.bulkLoadPeers(failing())).rejects.toBe(failure);
+    expect(journalMode(storage)).toBe('wal');
     expect(await storage.peers.count()).toBe(0);
     expect(schema(storage)).toEqual(before);
     expect(await storage.check()).toEqual([]);
@@ -193,6 +197,51 @@ describe.each(Object.keys(FORMS) as (keyof typeof FORMS)[])('SQLite bulk load of
     await storage.close();
   });
 
+  it.runIf(form === 'records')(
+    'writes the load into the file rather than the WAL, and is back in WAL mode for what follows',
+    async () => {
+      const path = join(dir, `no-wal-${++n}.db`);
+      const storage = await openSqliteStorage({ path, cacheSizeKiB: 256 });
+      const records = Array.from({ length: 20_000 }, (_, i) => record(BigInt(i + 1)));
+      expect(
+        (await storage.bulkLoadPeers(groups(records.slice(0, 10_000), records.slice(10_000))))?.loaded,
+      ).toBe(20_000);
+      // Through the WAL, every page of the load would have been written twice and the WAL left as large as the load.
+      expect(statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0).toBeLessThan(64 * 1024);
+      expect(statSync(path).size).toBeGreaterThan(2 ** 20);
+      expect(journalMode(storage)).toBe('wal');
+      const cache = new PeerCache({ storage, closeStorage: false });
+      await cache.upsert([{ id: 5n, usernames: ['renamed_5'] }]);
+      await cache.flush();
+      await cache.close();
+      expect(statSync(`${path}-wal`).size).toBeGreaterThan(0);
+      expect(await storage.check()).toEqual([]);
+      await storage.close();
+      const again = await openSqliteStorage({ path });
+      expect(await again.peers.count()).toBe(20_000);
+      expect((await again.usernames.resolveMany(['renamed_5'])).get('renamed_5')).toBe(5n);
+      await again.close();
+    },
+  );
+
+  it.runIf(form === 'records')(
+    'loads through the WAL while another connection has the store open, which reads it all afterwards',
+    async () => {
+      const path = join(dir, `shared-${++n}.db`);
+      const storage = await openSqliteStorage({ path });
+      const other = await openSqliteStorage({ path });
+      expect(await other.peers.count()).toBe(0);
+      const records = Array.from({ length: 5000 }, (_, i) => record(BigInt(i + 1)));
+      expect((await storage.bulkLoadPeers(groups(records)))?.loaded).toBe(5000);
+      expect(journalMode(storage)).toBe('wal');
+      await new Promise((resolve) => setImmediate(resolve)); // the other's read transaction ends at the next turn
+      expect(await other.peers.count()).toBe(5000);
+      expect((await other.usernames.resolveMany(['user_4999'])).get('user_4999')).toBe(4999n);
+      await other.close();
+      await storage.close();
+    },
+  );
+
   // Once: the child loads records (how the groups come makes no difference to the transaction).
   it.runIf(form === 'records')(
     'leaves an empty, sound store with its indexes when the process is killed mid-load',
@@ -211,7 +260,7 @@ describe.each(Object.keys(FORMS) as (keyof typeof FORMS)[])('SQLite bulk load of
           for (const line of chunk.split('\n')) {
             if (!line.startsWith('loading ')) continue;
             last = BigInt(line.slice('loading '.length));
-            if (last >= 40_000n) child.kill('SIGKILL');
+            if (last >= 150_000n) child.kill('SIGKILL');
           }
         });
         child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
@@ -224,8 +273,11 @@ describe.each(Object.keys(FORMS) as (keyof typeof FORMS)[])('SQLite bulk load of
           else reject(new Error(`child exited with ${code}: ${err}`));
         });
       });
-      expect(loaded).toBeGreaterThanOrEqual(40_000n);
+      expect(loaded).toBeGreaterThanOrEqual(150_000n);
+      // Killed with pages of the load already written into the file (more than the 8 MiB page cache holds).
+      expect(statSync(path).size).toBeGreaterThan(8 * 2 ** 20);
       const storage = await openSqliteStorage({ path });
+      expect(journalMode(storage)).toBe('wal');
       expect(await storage.check()).toEqual([]);
       expect(await storage.peers.count()).toBe(0);
       const fresh = await newStore();

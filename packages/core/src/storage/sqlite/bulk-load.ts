@@ -94,13 +94,14 @@ function load(
   batches: AsyncIterable<PeerGroup>,
   refuse: (error: Error) => Error,
 ): Promise<BulkLoadResult | undefined> {
-  return driver.transaction(async () => {
-    const db = driver.db;
-    const used = db
-      .prepare('SELECT EXISTS (SELECT 1 FROM peers) OR EXISTS (SELECT 1 FROM usernames)')
+  const empty = (): boolean =>
+    driver.db
+      .prepare('SELECT NOT EXISTS (SELECT 1 FROM peers) AND NOT EXISTS (SELECT 1 FROM usernames)')
       .pluck()
-      .get() as bigint;
-    if (used !== 0n) return undefined;
+      .get() === 1n;
+  return driver.bulkTransaction(async () => {
+    const db = driver.db;
+    if (!empty()) return undefined;
     const indexes = db
       .prepare(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('peers', 'usernames') AND sql IS NOT NULL AND name <> ?",
@@ -190,7 +191,7 @@ function load(
     for (const { sql } of indexes) db.exec(sql);
     const deferred = setAsideConflicts(driver, clashes);
     return { loaded: loaded - deferred.length, deferred };
-  });
+  }, empty);
 }
 
 /**

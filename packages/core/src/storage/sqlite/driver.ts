@@ -14,6 +14,9 @@ import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.js';
 /** The code of the process warning emitted when the WAL checkpoint thread fails (`process.on('warning')`). */
 export const SQLITE_CHECKPOINT_THREAD_FAILED = 'PM_SQLITE_CHECKPOINT_THREAD_FAILED';
 
+/** The code of the process warning emitted when the store stays out of WAL mode after a bulk load. */
+export const SQLITE_WAL_NOT_RESTORED = 'PM_SQLITE_WAL_NOT_RESTORED';
+
 /** Options of `openSqliteStorage()`. */
 export interface SqliteStorageOptions {
   /** Database file (created with mode `fileMode`, parent folders too), or ':memory:' for a throw-away store. */
@@ -64,6 +67,9 @@ export class SqliteDriver {
   readonly path: string;
   #db: SqliteDatabase | null = null;
   readonly #synchronous: 'NORMAL' | 'FULL';
+  readonly #busyTimeoutMs: number;
+  /** A file (not ':memory:'). */
+  readonly #onDisk: boolean;
   readonly #autocheckpoint: number;
   /** Pages from which checkpoints move to a worker; Infinity for in-memory stores. */
   readonly #backgroundFrom: number;
@@ -95,6 +101,8 @@ export class SqliteDriver {
     );
     const fileMode = options.fileMode ?? SQLITE_DEFAULTS.fileMode;
     const onDisk = options.path !== ':memory:' && options.path !== '';
+    this.#onDisk = onDisk;
+    this.#busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? SQLITE_DEFAULTS.busyTimeoutMs));
     let db: SqliteDatabase | undefined;
     try {
       if (onDisk) createFile(options.path, fileMode);
@@ -104,9 +112,7 @@ export class SqliteDriver {
       this.#inspect(db);
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${this.#synchronous}`);
-      db.pragma(
-        `busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? SQLITE_DEFAULTS.busyTimeoutMs))}`,
-      );
+      db.pragma(`busy_timeout = ${this.#busyTimeoutMs}`);
       db.pragma(
         `cache_size = ${-Math.max(64, Math.trunc(options.cacheSizeKiB ?? SQLITE_DEFAULTS.cacheSizeKiB))}`,
       );
@@ -302,19 +308,92 @@ export class SqliteDriver {
   /** Runs `body` in BEGIN IMMEDIATE … COMMIT; rolls back if it throws. One transaction at a time. */
   transaction<T>(body: () => Promise<T>): Promise<T> {
     return this.gate.exclusive(async () => {
-      const db = this.db;
-      this.#endRead();
-      db.exec('BEGIN IMMEDIATE');
-      try {
-        const result = await body();
-        db.exec('COMMIT');
-        this.#committed();
-        return result;
-      } catch (error) {
-        if (db.open && db.inTransaction) db.exec('ROLLBACK');
-        throw storageError(this.path, 'transaction', error);
-      }
+      const result = await this.#transaction(body);
+      this.#committed();
+      return result;
     });
+  }
+
+  /**
+   * {@link transaction} for one large write into a store that holds little (a bulk load), with a rollback journal
+   * instead of the WAL when no other connection has the file open: the new pages are then written once, into the
+   * file, rather than into the WAL and copied into the file by the checkpoint that follows the commit (at a million
+   * peers that copy was most of the commit's half second). Pages beyond the file's size when the transaction began
+   * need no journal, so the journal holds only the few pages the store had; a process killed mid-way leaves that
+   * journal, which SQLite plays back on the next open (the store is as it was). While the journal is in use other
+   * processes cannot read the store (they wait up to their busy timeout); one that has it open already keeps the
+   * load in the WAL. Back in WAL mode afterwards, whatever happened. `worthIt` (asked first, in the gate) says whether
+   * the store is one to load into at all: a switch out of WAL mode checkpoints what the WAL holds.
+   */
+  bulkTransaction<T>(body: () => Promise<T>, worthIt: () => boolean): Promise<T> {
+    return this.gate.exclusive(async () => {
+      this.#endRead();
+      const journal = worthIt() && this.#leaveWal();
+      let result: T;
+      try {
+        result = await this.#transaction(body);
+      } finally {
+        if (journal) this.#backToWal();
+      }
+      // In WAL mode again: what follows a commit there (a checkpoint thread for a store this large) may start.
+      this.#committed();
+      return result;
+    });
+  }
+
+  /** BEGIN IMMEDIATE, `body`, COMMIT (or ROLLBACK if it throws); in the gate, its caller runs {@link committed}. */
+  async #transaction<T>(body: () => Promise<T>): Promise<T> {
+    const db = this.db;
+    this.#endRead();
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = await body();
+      db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (db.open && db.inTransaction) db.exec('ROLLBACK');
+      throw storageError(this.path, 'transaction', error);
+    }
+  }
+
+  /**
+   * Switches to a rollback journal if this is a file, no checkpoint thread runs, and no other connection has it open
+   * (asked without waiting: the switch needs the file to itself). Returns whether it did.
+   */
+  #leaveWal(): boolean {
+    if (!this.#onDisk || this.#checkpointer !== null) return false;
+    const db = this.db;
+    this.#endRead();
+    db.pragma('busy_timeout = 0');
+    try {
+      return db.pragma('journal_mode = DELETE', { simple: true }) === 'delete';
+    } catch {
+      return false; // another connection: the load stays in the WAL
+    } finally {
+      db.pragma(`busy_timeout = ${this.#busyTimeoutMs}`);
+    }
+  }
+
+  /**
+   * Back to WAL mode after {@link leaveWal}: waits up to the busy timeout for readers of other processes to let go.
+   * If they do not, this connection writes with the rollback journal until it is closed (correct, slower) and the
+   * next open goes back to WAL; a process warning says so.
+   */
+  #backToWal(): void {
+    const db = this.#db;
+    if (db === null) return;
+    let mode: unknown;
+    try {
+      mode = db.pragma('journal_mode = WAL', { simple: true });
+    } catch (error) {
+      mode = error instanceof Error ? error.message : String(error);
+    }
+    if (mode !== 'wal') {
+      process.emitWarning(
+        `pm SQLite store ${this.path}: could not go back to WAL mode after a bulk load (${String(mode)}); it will when opened next`,
+        { code: SQLITE_WAL_NOT_RESTORED },
+      );
+    }
   }
 
   /** Idempotent; waits for a running transaction. */
