@@ -1,11 +1,13 @@
-import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INT64_MAX, INT64_MIN, openStorage, PeerCache, type PeerInput } from '@pm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALICE, buildPyrogram, buildTelethon, PEERS } from '../../packages/core/test/import/fixtures.js';
-import { json, pm } from './helpers.js';
+import { json, PM_BIN, pm } from './helpers.js';
 
 let dir: string;
 let source: string;
@@ -185,6 +187,54 @@ describe('pm peers export and import', () => {
     const cache = new PeerCache({ storage: await openStorage(target) });
     expect((await cache.get(ALICE.id))?.accessHash).toBe(ALICE.hash);
     await cache.close();
+  });
+
+  it('names an export file it cannot write (no such folder, a folder), exit 1, and creates nothing', async () => {
+    const folder = join(dir, 'a-folder');
+    mkdirSync(folder);
+    for (const [output, why] of [
+      [join(dir, 'no-such-folder', 'peers.jsonl'), 'its folder does not exist'],
+      [folder, 'it is a folder'],
+    ] as const) {
+      const r = await pm(['--storage', source, 'peers', 'export', '-o', output, '--json']);
+      expect(r.code).toBe(1);
+      expect(json(r)).toEqual({
+        ok: false,
+        error: 'EXPORT_UNWRITABLE',
+        message: `cannot write the export to ${output}: ${why}`,
+        output,
+      });
+    }
+    expect(existsSync(join(dir, 'no-such-folder'))).toBe(false);
+  });
+
+  it('fails (exit 1) in one line, never a stack, when the reader of its output goes away (EPIPE)', async () => {
+    const path = join(dir, 'many.db');
+    await seed(
+      `sqlite:${path}`,
+      Array.from({ length: 3000 }, (_, i) => ({ id: BigInt(i + 1), accessHash: 1n, firstName: `Many ${i}` })),
+    );
+    for (const asJson of [true, false]) {
+      // As `pm peers export | head -c 100`: the reader takes one chunk and closes the pipe.
+      const child = spawn(
+        process.execPath,
+        [PM_BIN, '--storage', `sqlite:${path}`, 'peers', 'export', ...(asJson ? ['--json'] : [])],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString('utf8');
+      });
+      child.stdout.once('data', () => child.stdout.destroy());
+      const [code] = (await once(child, 'close')) as [number | null];
+      expect(code, stderr).toBe(1);
+      expect(stderr).not.toMatch(/\n\s+at |node:events/);
+      const message = 'its output was closed before it ended (EPIPE: the reading end of the pipe went away)';
+      if (asJson) {
+        // The document goes to stderr: stdout has no reader any more.
+        expect(JSON.parse(stderr)).toEqual({ ok: false, error: 'OUTPUT_CLOSED', message });
+      } else expect(stderr).toBe(`pm peers export: ${message}\n`);
+    }
   });
 
   it('fails with exit 1 on a file it cannot read, and 2 on an unknown format name', async () => {

@@ -5,6 +5,7 @@
  */
 import { InvalidInputError, PmError, redactSecrets, SessionFileError } from '@pm/core';
 import { CommanderError } from 'commander';
+import { isBrokenPipe } from './io.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -47,13 +48,18 @@ export function exitCodeOf(error: unknown): number {
 
 export function errorCodeOf(error: unknown): string {
   if (error instanceof PmError) return error.code;
+  if (isBrokenPipe(error)) return 'OUTPUT_CLOSED';
   if (error instanceof CommanderError) return 'USAGE';
   return 'ERROR';
 }
 
 /** One line, secrets redacted; the stack (also redacted) only when asked for. */
 export function describeError(error: unknown, verbose: boolean): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = isBrokenPipe(error)
+    ? 'its output was closed before it ended (EPIPE: the reading end of the pipe went away)'
+    : error instanceof Error
+      ? error.message
+      : String(error);
   const line = redactSecrets(message.split('\n')[0] ?? '');
   if (!verbose || !(error instanceof Error) || !error.stack) return line;
   let text = redactSecrets(error.stack);

@@ -18,6 +18,14 @@ export interface CliIo {
 
 export function processIo(): CliIo {
   let interrupted: Promise<void> | undefined;
+  // A reader that went away (`pm peers export | head`) breaks the pipe: the command fails on it (its write fails,
+  // see isBrokenPipe), and what is still written there (the failure itself) has nowhere to go. Without a listener,
+  // that write's error would end the process with a raw stack instead.
+  if (process.stdout.listenerCount('error') === 0) {
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
   return {
     stdin: process.stdin,
     stdout: process.stdout,
@@ -36,6 +44,11 @@ export function processIo(): CliIo {
 /** JSON with 64-bit values as decimal strings, so no id or access hash goes through a JS number. */
 export function toJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+/** Whether a command failed because the reader of its output went away (EPIPE). */
+export function isBrokenPipe(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === 'EPIPE';
 }
 
 export function writeLine(out: Writable, text: string): void {

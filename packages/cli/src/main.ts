@@ -5,7 +5,7 @@
  */
 import { type Command, CommanderError } from 'commander';
 import { AlreadyReported, CommandFailed, describeError, EXIT_OK, errorCodeOf, exitCodeOf } from './errors.js';
-import { type CliIo, processIo, toJson, writeLine } from './io.js';
+import { type CliIo, isBrokenPipe, processIo, toJson, writeLine } from './io.js';
 import { buildProgram } from './program.js';
 
 export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
@@ -41,8 +41,9 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     const opts = program.opts<{ verbose?: boolean }>();
     const name = running ? commandPath(running) : '';
     if (json) {
+      // Stdout is where the document goes, unless the failure is that its reader went away.
       writeLine(
-        io.stdout,
+        isBrokenPipe(error) ? io.stderr : io.stdout,
         toJson({
           ok: false,
           error: errorCodeOf(error),

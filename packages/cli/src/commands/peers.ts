@@ -1,7 +1,8 @@
 /**
  * `pm peers stats|check|export|import`: the seen-users cache, offline (the storage alone, no session, no network).
  */
-import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import {
   type ExportFormat,
   exportPeers,
@@ -153,7 +154,7 @@ async function exportCommand(
     const cache = new PeerCache({ storage, closeStorage: false });
     try {
       if (o.output) {
-        const count = await exportPeers(cache.iterate(), o.format, createWriteStream(o.output));
+        const count = await exportPeers(cache.iterate(), o.format, await openOutput(o.output));
         out.result(
           { exported: count, format: o.format, output: o.output },
           `exported ${plural(count, 'peer')} to ${o.output} (${o.format})`,
@@ -167,6 +168,28 @@ async function exportCommand(
       await cache.close();
     }
   });
+}
+
+/** The export's file, created (or emptied); a path that cannot be written is a CommandFailed naming it. */
+async function openOutput(path: string): Promise<WriteStream> {
+  const stream = createWriteStream(path);
+  try {
+    await once(stream, 'open');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' || code === 'ENOTDIR'
+        ? 'its folder does not exist'
+        : code === 'EISDIR'
+          ? 'it is a folder'
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'permission denied'
+            : (code ?? String(e));
+    throw new CommandFailed('EXPORT_UNWRITABLE', `cannot write the export to ${path}: ${why}`, {
+      output: path,
+    });
+  }
+  return stream;
 }
 
 async function importCommand(
