@@ -148,6 +148,19 @@ describe.each(Object.keys(FORMS) as (keyof typeof FORMS)[])('SQLite bulk load of
     await storage.close();
   });
 
+  it('keeps the first claim of each phone when the load has many phones', async () => {
+    const storage = await newStore();
+    const records = Array.from({ length: 12_000 }, (_, i) =>
+      record(BigInt(i + 1), { phone: `1555${i % 11_000}` }),
+    );
+    const result = await storage.bulkLoadPeers(groups(records.slice(0, 5000), records.slice(5000)));
+    expect(result?.deferred).toStrictEqual(records.slice(11_000));
+    expect(result?.loaded).toBe(11_000);
+    expect((await storage.peers.findByPhones(['15557', '155510999'])).get('15557')).toBe(8n);
+    expect(await storage.check()).toEqual([]);
+    await storage.close();
+  });
+
   it('reads nothing and writes nothing into a store that holds peers already', async () => {
     const storage = await newStore();
     const cache = new PeerCache({ storage, closeStorage: false });

@@ -1,14 +1,16 @@
 /**
  * Loading many whole peer records into an EMPTY store at once (`pm peers import` of a pm export): one transaction,
- * the indexes of `peers` and `usernames` but the one of ids dropped first and built once at the end from their own
- * SQL (so the schema ends exactly as it was), rows appended in id order with plain multi-row INSERTs, none of the
+ * the indexes of `peers` and `usernames` but the one of ids (and the one of phones while few come) dropped first and
+ * built once at the end from their own SQL (so the schema ends exactly as it was), rows appended in id order with plain multi-row INSERTs, none of the
  * per-batch lookups a merge needs. Groups packed by pm's export reader (storage/packed-peers.ts) are bound as they
  * come, the packed row being the row this table takes; record groups are packed here first. Ids are checked in
  * order as they come (each above the one before; a packed group by its first and last id).
  *
  * What the peer cache's merge rules would decide stays theirs: when two records of the load claim the same username
  * or phone, the first in file order keeps it (as the per-batch restore did) and each later one is taken out of the
- * store again and handed back in `deferred`, for the caller to merge the usual way once this has committed. A
+ * store again and handed back in `deferred`, for the caller to merge the usual way once this has committed. The
+ * usernames claimed more than once are found while the rows go in (repeated-names.ts), not by reading a million
+ * usernames back once they are. A
  * failure anywhere (the source throws, a full disk) rolls the whole load back: the store stays empty, never half
  * loaded or without its indexes.
  */
@@ -18,6 +20,7 @@ import type { BulkLoadResult, PeerRecord } from '../types.js';
 import { valuesList } from './chunks.js';
 import type { SqliteDriver } from './driver.js';
 import { PEER_ROWS } from './peers.js';
+import { RepeatedNames } from './repeated-names.js';
 
 /**
  * The unique index of ids stays while the rows go in: they come in id order, so it only grows at its right edge, as
@@ -26,11 +29,22 @@ import { PEER_ROWS } from './peers.js';
  */
 const ID_INDEX = 'peers_id';
 
+/**
+ * The partial index of phones stays too while the load has at most this many (most peers have none: a bot sees a
+ * user's phone only when it is shared): inserting those few costs less than reading every row again to build it.
+ * With more it is dropped and built once at the end.
+ */
+const PHONE_INDEX = 'peers_phone';
+const LIVE_PHONES = 10_000;
+
 /** Rows per INSERT: fewer native calls than the cache's 64-row chunks, within SQLite's 32766 parameters. */
 const ROWS = 256;
 const COLUMNS = PACKED_WIDTH;
 /** Where a packed row holds its usernames. */
 const NAMES = PACKED_FIELDS.indexOf('usernames');
+/** Where a packed row holds its first username lower-cased (null without one) and its phone. */
+const LOOKUP = PACKED_FIELDS.indexOf('username');
+const PHONE = PACKED_FIELDS.indexOf('phone');
 
 interface ConflictRow {
   seq: bigint;
@@ -104,10 +118,16 @@ function load(
     if (!empty()) return undefined;
     const indexes = db
       .prepare(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('peers', 'usernames') AND sql IS NOT NULL AND name <> ?",
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('peers', 'usernames') AND sql IS NOT NULL AND name NOT IN (?, ?)",
       )
-      .all(ID_INDEX) as { name: string; sql: string }[];
+      .all(ID_INDEX, PHONE_INDEX) as { name: string; sql: string }[];
     for (const { name } of indexes) db.exec(`DROP INDEX "${name}"`);
+    const phoneIndex = db
+      .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name = ?")
+      .get(PHONE_INDEX) as { name: string; sql: string } | undefined;
+    /** Rows of the load with a phone; whether the phone index was dropped (past LIVE_PHONES of them). */
+    let phones = 0;
+    let phoneDropped = false;
 
     const insertMany = db.prepare(
       `INSERT INTO peers (${PEER_ROWS.written}) VALUES ${valuesList(ROWS, COLUMNS)}`,
@@ -118,6 +138,8 @@ function load(
     );
     /** Further usernames (after a record's first) that another record had already put in the side table. */
     const clashes = new Set<string>();
+    /** Every username of the load, lower-cased, to find those several records claim. */
+    const repeated = new RepeatedNames();
     let last: bigint | undefined;
     let loaded = 0;
     /** Packed rows not yet inserted: the end of a group, fewer than ROWS. */
@@ -150,17 +172,29 @@ function load(
         insertMany.run(...values.slice(at, at + ROWS * COLUMNS));
       if (at < to) flat = values.slice(at, to) as unknown[];
     };
-    /** The further usernames of the rows in `values` (space-separated in their `usernames` value), by id. */
-    const furtherNames = (values: readonly unknown[], ids: (row: number) => bigint): void => {
+    /**
+     * What the rows in `values` claim besides their id: every username into `repeated`, the further ones (after the
+     * first, space-separated in the `usernames` value) into the side table, and their phones counted.
+     */
+    const claims = (values: readonly unknown[], ids: (row: number) => bigint): void => {
       for (let row = 0, at = 0; at < values.length; row++, at += COLUMNS) {
+        const first = values[at + LOOKUP] as string | null;
+        if (first !== null) repeated.add(first);
+        if (values[at + PHONE] !== null) phones += 1;
         const names = values[at + NAMES] as string;
         if (names.indexOf(' ') < 0) continue;
         const all = names.split(' ');
         const id = ids(row);
         for (let i = 1; i < all.length; i++) {
           const lower = (all[i] as string).toLowerCase();
+          repeated.add(lower);
           if (insertName.run(lower, id).changes === 0) clashes.add(lower);
         }
+      }
+      if (phones > LIVE_PHONES && phoneIndex !== undefined && !phoneDropped) {
+        // Many phones: the index is built once at the end, as the others.
+        db.exec(`DROP INDEX "${phoneIndex.name}"`);
+        phoneDropped = true;
       }
     };
     for await (const group of batches) {
@@ -169,7 +203,7 @@ function load(
         last = group.lastId;
         const values = group.values;
         insert(values, 0, values.length);
-        furtherNames(values, (row) => {
+        claims(values, (row) => {
           const id = values[row * COLUMNS];
           return typeof id === 'bigint' ? id : BigInt(id as string);
         });
@@ -183,13 +217,14 @@ function load(
         packRecord(record, values);
       }
       insert(values, 0, values.length);
-      furtherNames(values, (row) => (group[row] as PeerRecord).id);
+      claims(values, (row) => (group[row] as PeerRecord).id);
       loaded += group.length;
     }
     for (let at = 0; at < flat.length; at += COLUMNS) insertOne.run(flat.slice(at, at + COLUMNS));
 
     for (const { sql } of indexes) db.exec(sql);
-    const deferred = setAsideConflicts(driver, clashes);
+    if (phoneDropped && phoneIndex !== undefined) db.exec(phoneIndex.sql);
+    const deferred = setAsideConflicts(driver, clashes, repeated.candidates, phones > 1);
     return { loaded: loaded - deferred.length, deferred };
   }, empty);
 }
@@ -199,26 +234,30 @@ function load(
  * keeps each claim with the first (as the per-batch restore's claimed sets did); a record that loses any claim is
  * deleted again and returned, in load order.
  */
-function setAsideConflicts(driver: SqliteDriver, clashes: ReadonlySet<string>): PeerRecord[] {
+function setAsideConflicts(
+  driver: SqliteDriver,
+  clashes: ReadonlySet<string>,
+  candidates: ReadonlySet<string>,
+  severalPhones: boolean,
+): PeerRecord[] {
   const db = driver.db;
   const names = new Set<string>(clashes);
-  for (const name of db
-    .prepare('SELECT username FROM peers WHERE username IS NOT NULL GROUP BY username HAVING count(*) > 1')
-    .pluck()
-    .all() as string[])
-    names.add(name);
-  for (const name of db
-    .prepare('SELECT u.username_lower FROM usernames u JOIN peers p ON p.username = u.username_lower')
-    .pluck()
-    .all() as string[])
-    names.add(name);
+  // A name is claimed twice when two records have it first, or one first and one further (the side table holds each
+  // further name once: a second claim of one is in `clashes`). Any such name is among the candidates.
+  const claimsOf = db.prepare<[string, string], bigint>(
+    'SELECT (SELECT count(*) FROM peers WHERE username = ?) + (SELECT count(*) FROM usernames WHERE username_lower = ?)',
+  );
+  claimsOf.pluck();
+  for (const name of candidates) if ((claimsOf.get(name, name) as bigint) > 1n) names.add(name);
   const phones = new Set<string>(
-    db
-      .prepare(
-        "SELECT phone FROM peers WHERE phone IS NOT NULL AND phone <> '' GROUP BY phone HAVING count(*) > 1",
-      )
-      .pluck()
-      .all() as string[],
+    severalPhones
+      ? (db
+          .prepare(
+            "SELECT phone FROM peers WHERE phone IS NOT NULL AND phone <> '' GROUP BY phone HAVING count(*) > 1",
+          )
+          .pluck()
+          .all() as string[])
+      : [],
   );
   if (names.size === 0 && phones.size === 0) return [];
 
