@@ -105,6 +105,29 @@ describe('pm peers check', () => {
     expect(json(asJson)).toMatchObject({ ok: false, error: 'STORAGE_DAMAGED' });
     expect((json(asJson) as { problems: string[] }).problems.length).toBeGreaterThan(0);
   });
+
+  it('reports a store damaged where opening reads it (its schema) as the damage found, exit 1', async () => {
+    const path = join(dir, 'damaged-schema.db');
+    await seed(`sqlite:${path}`, EDGE_PEERS);
+    // Pages 2 and 3: the schema's continuation and the first tables, which opening the store reads.
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.alloc(4096 * 2, 0xab), 0, 4096 * 2, 4096);
+    closeSync(fd);
+    for (const asJson of [true, false]) {
+      const r = await pm(['--storage', `sqlite:${path}`, 'peers', 'check', ...(asJson ? ['--json'] : [])]);
+      expect(r.code).toBe(1);
+      const message = asJson ? (json(r) as { message: string }).message : r.stderr;
+      expect(message).toMatch(/is damaged: 1 problem found: the store cannot be opened: .*malformed/);
+      // Not a pointer back to the check that was just run.
+      expect(message).not.toContain('`pm peers check` reports');
+      if (asJson)
+        expect(json(r)).toMatchObject({
+          ok: false,
+          error: 'STORAGE_DAMAGED',
+          problems: [expect.any(String)],
+        });
+    }
+  });
 });
 
 describe('pm peers export and import', () => {

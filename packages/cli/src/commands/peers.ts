@@ -12,6 +12,7 @@ import {
   PeerCache,
   type PeerType,
   redactSecrets,
+  StorageError,
 } from '@pm/core';
 import { type Command, Option } from 'commander';
 import type { Act, CommandEnv } from '../command.js';
@@ -126,23 +127,31 @@ async function stats({ opts, out }: CommandEnv): Promise<void> {
 }
 
 async function check({ opts, out }: CommandEnv): Promise<void> {
-  await withStorage(opts, async (storage) => {
-    if (storage.check === undefined)
-      throw new CommandFailed('CHECK_UNSUPPORTED', `${storage.name} storage offers no integrity check`);
-    const problems = await storage.check();
-    if (problems.length > 0) {
-      const shown = problems.slice(0, 5).join('; ') + (problems.length > 5 ? '; ...' : '');
-      throw new CommandFailed(
-        'STORAGE_DAMAGED',
-        `${opts.storage} is damaged: ${plural(problems.length, 'problem')} found: ${shown}`,
-        { problems },
-      );
-    }
-    out.result(
-      { storage: opts.storage, problems: [] },
-      `${opts.storage}: integrity check ok, no damage found`,
+  const damaged = (problems: readonly string[]): CommandFailed => {
+    const shown = problems.slice(0, 5).join('; ') + (problems.length > 5 ? '; ...' : '');
+    return new CommandFailed(
+      'STORAGE_DAMAGED',
+      `${opts.storage} is damaged: ${plural(problems.length, 'problem')} found: ${shown}`,
+      { problems },
     );
-  });
+  };
+  try {
+    await withStorage(opts, async (storage) => {
+      if (storage.check === undefined)
+        throw new CommandFailed('CHECK_UNSUPPORTED', `${storage.name} storage offers no integrity check`);
+      const problems = await storage.check();
+      if (problems.length > 0) throw damaged(problems);
+      out.result(
+        { storage: opts.storage, problems: [] },
+        `${opts.storage}: integrity check ok, no damage found`,
+      );
+    });
+  } catch (e) {
+    // Damaged where opening reads (the schema): that is what the check found, not a pointer back to the check.
+    if (!(e instanceof StorageError) || e.code !== 'STORAGE_DAMAGED') throw e;
+    const cause = e.cause instanceof Error ? e.cause.message : e.message;
+    throw damaged([`the store cannot be opened: ${cause}`]);
+  }
 }
 
 async function exportCommand(
