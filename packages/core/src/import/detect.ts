@@ -8,7 +8,7 @@ import { findStoreSessionPrefixes } from './gramjs-store.js';
 import { looksLikeSessionString } from './gramjs-string.js';
 import { MTCUTE_TABLES } from './mtcute.js';
 import { PYROGRAM_TABLES } from './pyrogram.js';
-import { readHead, statSource } from './source-file.js';
+import { notAFile, readHead, statSource } from './source-file.js';
 import { hasTables, isSqliteHeader, readSqliteTables } from './sqlite-file.js';
 import { TELETHON_TABLES } from './telethon.js';
 import type { ImportFormat } from './types.js';
@@ -37,6 +37,9 @@ export async function detectImportFormat(source: string): Promise<ImportFormat> 
       'is a folder but not a GramJS StoreSession (no <session>%3AdcId or <session>%3AauthKey file in it)',
     );
   }
+  // Not read: a pipe (FIFO) would wait for a writer, maybe forever, and a device such as /dev/zero never ends.
+  if (!info.isFile())
+    throw new ImportError('IMPORT_UNREADABLE', source, `is ${notAFile(info)}, expected a file or a folder`);
   const head = await readHead(source, TEXT_HEAD_BYTES);
   if (isSqliteHeader(head)) return sqliteFormat(source);
   const text = head.toString('utf8').replace(/^\uFEFF/, '');

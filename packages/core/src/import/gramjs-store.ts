@@ -20,7 +20,7 @@ import type { PeerInput } from '../storage/types.js';
 import { ImportError, ImportRowError } from './errors.js';
 import { readIdAndHash } from './peer-row.js';
 import { ImportReport, withSummary } from './row-report.js';
-import { fileError, statSource } from './source-file.js';
+import { fileError, notAFile, statSource } from './source-file.js';
 import type { ImportOptions, ImportResult } from './types.js';
 import { nonEmpty, toText } from './values.js';
 
@@ -73,7 +73,8 @@ export async function readGramjsStoreSession(
 ): Promise<ImportResult> {
   const info = await statSource(path);
   if (!info.isDirectory()) {
-    throw new ImportError('IMPORT_SCHEMA_MISMATCH', path, 'is a file; a GramJS StoreSession is a folder');
+    const what = info.isFile() ? 'a file' : notAFile(info);
+    throw new ImportError('IMPORT_SCHEMA_MISMATCH', path, `is ${what}; a GramJS StoreSession is a folder`);
   }
   const prefixes = await findStoreSessionPrefixes(path);
   if (prefixes.length === 0) {

@@ -7,9 +7,9 @@
  * port | auth key`; GramJS reads those too. An address length over 100 means a raw 16-byte IPv6 address. The
  * string is a login secret: it never appears in an error or a note.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { ImportError } from './errors.js';
-import { fileError } from './source-file.js';
+import { fileError, notAFile } from './source-file.js';
 import type { ImportResult } from './types.js';
 
 /** What a session string says besides the (secret) auth key. */
@@ -101,9 +101,18 @@ export async function readGramjsStringSession(source: string): Promise<ImportRes
   let value: string;
   let path: string;
   try {
+    // Not read unless a regular file: a pipe (FIFO) would wait for a writer, maybe forever; /dev/zero never ends.
+    const info = await stat(source);
+    if (!info.isFile())
+      throw new ImportError(
+        'IMPORT_UNREADABLE',
+        source,
+        `is ${notAFile(info)}, expected a session string file`,
+      );
     value = await readFile(source, 'utf8');
     path = source;
   } catch (e) {
+    if (e instanceof ImportError) throw e;
     // Not a readable file: an inline string, never to be named in an error.
     if (!looksLikeSessionString(source)) throw fileError(source, e);
     value = source;

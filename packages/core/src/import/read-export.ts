@@ -20,7 +20,7 @@ import {
 } from './export-schema.js';
 import { packCanonicalLine, recordFromCanonicalLine } from './jsonl-line.js';
 import { ImportReport, withSummary } from './row-report.js';
-import { fileError, statSource } from './source-file.js';
+import { fileError, notAFile, statSource } from './source-file.js';
 import type { ExportFormat, ImportOptions, ImportResult } from './types.js';
 
 /** Options of {@link readExport}. */
@@ -89,7 +89,11 @@ export async function openPmExport(
 ): Promise<ImportResult> {
   const info = await statSource(path);
   if (!info.isFile())
-    throw new ImportError('IMPORT_UNREADABLE', path, `is a folder, expected a pm ${format} export`);
+    throw new ImportError(
+      'IMPORT_UNREADABLE',
+      path,
+      `is ${notAFile(info)}, expected a pm ${format} export file`,
+    );
   const notes: string[] = [];
   const groups = read(notes);
   const batches = unpacked(groups);

@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { ImportError } from './errors.js';
-import { readHead, statSource } from './source-file.js';
+import { notAFile, readHead, statSource } from './source-file.js';
 
 /** Table name → column names. */
 export type SqliteTables = ReadonlyMap<string, ReadonlySet<string>>;
@@ -47,7 +47,8 @@ function sqliteError(path: string, e: unknown): ImportError {
  */
 export async function readSqliteTables(path: string): Promise<SqliteTables> {
   const info = await statSource(path);
-  if (!info.isFile()) throw new ImportError('IMPORT_UNREADABLE', path, 'is a folder, expected a SQLite file');
+  if (!info.isFile())
+    throw new ImportError('IMPORT_UNREADABLE', path, `is ${notAFile(info)}, expected a SQLite file`);
   if (!isSqliteHeader(await readHead(path, SQLITE_MAGIC.length))) {
     throw new ImportError('IMPORT_NOT_SQLITE', path, 'is not a SQLite database (no SQLite header)');
   }

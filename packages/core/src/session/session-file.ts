@@ -1,4 +1,4 @@
-import { chmod, type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { chmod, type FileHandle, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { PmError } from '../errors.js';
 
@@ -45,6 +45,8 @@ export async function readSessionFile(path: string): Promise<SessionData> {
   let text: string;
   let fh: FileHandle | undefined;
   try {
+    // Before opening: opening a pipe (FIFO) would wait for a writer, maybe forever.
+    if (!(await stat(path)).isFile()) throw new SessionFileError(path, 'is not a regular file');
     fh = await open(path, 'r');
     const st = await fh.stat();
     if (!st.isFile()) throw new SessionFileError(path, 'is not a regular file');

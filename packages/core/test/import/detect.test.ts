@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -5,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/errors.js';
 import {
   detectImportFormat,
+  IMPORT_FORMATS,
   ImportError,
   type ImportErrorCode,
   type ImportFormat,
@@ -115,6 +117,19 @@ describe('import errors', () => {
     const path = join(dir, 'notes.txt');
     writeFileSync(path, 'hello, world\n');
     expectImportError(await importError(path), 'IMPORT_NOT_SQLITE', path);
+  });
+
+  it('refuses a pipe (FIFO) or a device instead of waiting on it forever, whatever the format, naming what it is', async () => {
+    const fifo = join(dir, 'peers.fifo');
+    execFileSync('mkfifo', [fifo]);
+    for (const format of [undefined, ...IMPORT_FORMATS]) {
+      const error = await importError(fifo, format);
+      expect(error.path, format).toBe(fifo);
+      expect(error.message, format).toContain('is a pipe (FIFO)');
+    }
+    for (const format of [undefined, 'pm-jsonl', 'telethon', 'gramjs-string'] as const) {
+      expect((await importError('/dev/zero', format)).message, format).toContain('/dev/zero: is a device');
+    }
   });
 
   it('refuses an unknown format name', async () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,6 +102,14 @@ describe.skipIf(process.platform === 'win32')('session file permissions', () => 
     const err = await readSessionFile(dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SessionFileError);
     expect((err as Error).message).toContain('not a regular file');
+  });
+
+  it('refuses a pipe (FIFO) in place of the file instead of waiting for a writer', async () => {
+    const fifo = join(dir, 'piped.session');
+    execFileSync('mkfifo', [fifo]);
+    const err = await readSessionFile(fifo).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SessionFileError);
+    expect((err as Error).message).toBe(`Session file ${fifo}: is not a regular file`);
   });
 
   it('reports a missing file as missing', async () => {

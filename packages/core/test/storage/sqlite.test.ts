@@ -263,6 +263,21 @@ describe('SQLite provider: files it cannot or must not open', () => {
     expect(error.message).toContain('is a directory');
   });
 
+  it('names the path when it is a device or a pipe (FIFO), not a file', async () => {
+    const fifo = join(dir, 'a-pipe.db');
+    execFileSync('mkfifo', [fifo]);
+    for (const [path, what] of [
+      ['/dev/null', 'a device'],
+      [fifo, 'a pipe (FIFO)'],
+    ] as const) {
+      const error = await openError(path);
+      expect(error).toMatchObject({
+        code: 'STORAGE_CANNOT_OPEN',
+        message: `Cannot open SQLite storage at ${path}: it is ${what}, not a file`,
+      });
+    }
+  });
+
   it('names the path of a read-only file', async (ctx) => {
     const path = file();
     await (await openSqliteStorage({ path })).close();

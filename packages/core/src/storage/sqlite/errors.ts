@@ -21,11 +21,25 @@ export function sqliteFailureKind(error: unknown): StorageFailureKind {
 
 /**
  * The database file, created here with `fileMode` (never with the umask's wider permissions), its folders too.
- * A directory at the path is refused by name rather than as SQLite's "unable to open".
+ * A directory (or a device, a pipe) at the path is refused by name rather than as SQLite's "unable to open" or
+ * "disk I/O error".
  */
 export function createFile(path: string, fileMode: number): void {
-  if (existsSync(path) && statSync(path).isDirectory()) {
+  const info = existsSync(path) ? statSync(path) : undefined;
+  if (info?.isDirectory()) {
     throw new StorageError('STORAGE_CANNOT_OPEN', `Cannot open SQLite storage at ${path}: it is a directory`);
+  }
+  if (info !== undefined && !info.isFile()) {
+    const what =
+      info.isCharacterDevice() || info.isBlockDevice()
+        ? 'a device'
+        : info.isFIFO()
+          ? 'a pipe (FIFO)'
+          : 'a socket';
+    throw new StorageError(
+      'STORAGE_CANNOT_OPEN',
+      `Cannot open SQLite storage at ${path}: it is ${what}, not a file`,
+    );
   }
   const dir = dirname(path);
   try {
