@@ -1,5 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { type CliIo, runCli } from '@pm/cli';
 import { PmClient } from '@pm/core';
 import type { UserHandle } from '@pm/testserver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,6 +130,43 @@ describe('pm broadcast', () => {
     const resumed = await pm([...w.globals, 'broadcast', '--resume', 'bad1']);
     expect(resumed.code).toBe(1);
     expect(resumed.stderr).toMatch(/does not exist/);
+  });
+
+  it('names a folder given as the recipients (2) and a recipients stream it cannot read (1), sending nothing', async () => {
+    const folder = await pm([...w.globals, 'broadcast', '--text', 'Never', '--to', w.dir, '--json']);
+    expect(folder.code).toBe(2);
+    expect(json(folder)).toEqual({
+      ok: false,
+      error: 'USAGE',
+      message: `--to ${JSON.stringify(w.dir)}: is a folder, expected a file of refs`,
+    });
+    // A stdin that fails while the list is read (an I/O error).
+    const stdin = new Readable({
+      read() {
+        this.push('@ann_bc\n');
+        this.destroy(Object.assign(new Error('i/o error'), { code: 'EIO' }));
+      },
+    });
+    const stdout = new PassThrough();
+    let out = '';
+    stdout.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+    });
+    const io: CliIo = {
+      stdin,
+      stdout,
+      stderr: new PassThrough(),
+      env: {},
+      interrupted: new Promise(() => {}),
+    };
+    const code = await runCli([...w.globals, 'broadcast', '--text', 'Never', '--to', '-', '--json'], io);
+    expect(code).toBe(1);
+    expect(JSON.parse(out)).toEqual({
+      ok: false,
+      error: 'RECIPIENTS_UNREADABLE',
+      message: 'cannot read the recipients in <stdin> (EIO)',
+    });
+    expect(texts(ann)).not.toContain('Never');
   });
 
   it('answers 2 without --text or --to, and 1 for a job that does not exist', async () => {

@@ -3,7 +3,7 @@
  * random_id is derived from (job id, recipient), so `--resume <id>` after a crash or Ctrl+C messages nobody twice.
  * A progress bar runs on a terminal; a report (sent, skipped by reason, unresolved references) ends it.
  */
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { type Broadcast, type BroadcastReport, type PeerRef, parsePeerRef, type Recipients } from '@pm/core';
@@ -89,16 +89,23 @@ async function readRefs(input: Readable, name: string): Promise<PeerRef[]> {
   const refs: PeerRef[] = [];
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let n = 0;
-  for await (const raw of lines) {
-    n += 1;
-    const line = raw.replace(/#.*$/, '').trim();
-    if (!line) continue;
-    try {
-      parsePeerRef(line);
-    } catch (e) {
-      throw new UsageError(`${name}:${n}: ${e instanceof Error ? e.message : String(e)}`);
+  try {
+    for await (const raw of lines) {
+      n += 1;
+      const line = raw.replace(/#.*$/, '').trim();
+      if (!line) continue;
+      try {
+        parsePeerRef(line);
+      } catch (e) {
+        throw new UsageError(`${name}:${n}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      refs.push(line);
     }
-    refs.push(line);
+  } catch (e) {
+    // A read error (no permission, an I/O error): named, rather than as Node's bare message.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (e instanceof UsageError || typeof code !== 'string') throw e;
+    throw new CommandFailed('RECIPIENTS_UNREADABLE', `cannot read the recipients in ${name} (${code})`);
   }
   return refs;
 }
@@ -112,6 +119,8 @@ async function recipientsOf(to: string, io: CommandEnv['io']): Promise<Recipient
       `--to ${JSON.stringify(to)}: no such file, and not a query (${Object.keys(RECIPIENT_QUERIES).join(', ')})`,
     );
   }
+  if (statSync(to).isDirectory())
+    throw new UsageError(`--to ${JSON.stringify(to)}: is a folder, expected a file of refs`);
   return readRefs(createReadStream(to), to);
 }
 
