@@ -103,22 +103,40 @@ function validKeyLength(bytes: number): boolean {
   return bytes >= 240 && bytes <= 256;
 }
 
-/** Writes the session atomically (temp file + rename), mode 0600 from the first byte. */
+/**
+ * Writes the session atomically (temp file + rename), mode 0600 from the first byte. A path that cannot hold it (a
+ * folder, a folder that cannot be made) is a {@link SessionFileError} naming it; no temp file is left behind.
+ */
 export async function writeSessionFile(path: string, data: SessionData): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fh = await open(tmp, 'w', 0o600);
+  const dir = dirname(path);
   try {
-    await fh.writeFile(`${JSON.stringify(data, null, 2)}\n`);
-    await fh.sync();
-  } finally {
-    await fh.close();
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new SessionFileError(
+      path,
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? `cannot be written: ${dir} is not a folder`
+        : `cannot be written: its folder ${dir} cannot be made (${code})`,
+    );
   }
+  const tmp = `${path}.${process.pid}.tmp`;
   try {
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(`${JSON.stringify(data, null, 2)}\n`);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await chmod(tmp, 0o600);
     await rename(tmp, path);
   } catch (e) {
     await unlink(tmp).catch(() => {});
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new SessionFileError(
+      path,
+      code === 'EISDIR' ? 'is a folder, expected a session file' : `cannot be written (${code})`,
+    );
   }
 }

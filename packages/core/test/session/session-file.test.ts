@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -110,6 +110,22 @@ describe.skipIf(process.platform === 'win32')('session file permissions', () => 
     const err = await readSessionFile(fifo).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SessionFileError);
     expect((err as Error).message).toBe(`Session file ${fifo}: is not a regular file`);
+  });
+
+  it('refuses to write over a folder or under a file, naming the path, and leaves no temp file holding the key', async () => {
+    const folder = join(dir, 'a-folder.session');
+    await mkdir(folder);
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'x');
+    for (const [path, reason] of [
+      [folder, 'is a folder, expected a session file'],
+      [join(file, 'bot.session'), `cannot be written: ${file} is not a folder`],
+    ] as const) {
+      const err = await writeSessionFile(path, data).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SessionFileError);
+      expect((err as Error).message).toBe(`Session file ${path}: ${reason}`);
+    }
+    expect((await readdir(dir)).sort()).toEqual(['a-file', 'a-folder.session', 'bot.session']);
   });
 
   it('reports a missing file as missing', async () => {
