@@ -22,6 +22,8 @@ export class InvalidPeerRefError extends InvalidInputError {
 }
 
 const DIGITS_RE = /^-?\d{1,20}$/;
+/** A reference of digits alone is an id, however long (no username starts with a digit). */
+const ALL_DIGITS_RE = /^-?\d+$/;
 const TME_HOSTS = new Set(['t.me', 'telegram.me', 'telegram.dog']);
 
 /**
@@ -31,6 +33,8 @@ const TME_HOSTS = new Set(['t.me', 'telegram.me', 'telegram.dog']);
 export function parsePeerRefId(value: unknown): bigint {
   if (typeof value === 'number' && !Number.isSafeInteger(value))
     throw new InvalidPeerRefError(value, 'a number id must be a safe integer');
+  if (typeof value === 'string' && ALL_DIGITS_RE.test(value) && !DIGITS_RE.test(value))
+    throw new InvalidPeerRefError(value, 'ids are non-zero 64-bit signed integers');
   if (
     typeof value !== 'bigint' &&
     typeof value !== 'number' &&
@@ -69,7 +73,7 @@ export function parsePeerRef(ref: PeerRef): ParsedPeerRef {
   if (typeof ref !== 'string') throw new InvalidPeerRefError(ref, 'expected a bigint, number or string');
   const s = ref.trim();
   if (s.length === 0) throw new InvalidPeerRefError(ref, 'empty reference');
-  if (DIGITS_RE.test(s)) return { kind: 'id', id: parsePeerRefId(s) };
+  if (ALL_DIGITS_RE.test(s)) return { kind: 'id', id: parsePeerRefId(s) };
   if (s.startsWith('@')) return usernameRef(s.slice(1), ref);
 
   if (/^tg:/i.test(s)) {

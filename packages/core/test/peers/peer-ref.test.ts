@@ -58,6 +58,17 @@ describe('parsePeerRef', () => {
     expect((err as Error).message).toContain('Invalid peer reference');
   });
 
+  it('calls a reference of digits alone outside the 64-bit range an id out of range, not a bad username', () => {
+    for (const ref of [
+      '9223372036854775808',
+      '99999999999999999999999',
+      '-9223372036854775809',
+      '1'.repeat(400),
+    ]) {
+      expect(() => parsePeerRef(ref), ref).toThrow('ids are non-zero 64-bit signed integers');
+    }
+  });
+
   it('round-trips every 64-bit id through its decimal string', () => {
     fc.assert(
       fc.property(
