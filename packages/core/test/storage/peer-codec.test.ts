@@ -65,6 +65,7 @@ describe('peer row codecs', () => {
       values[PEER_COLUMNS.findIndex((c) => c.column === 'first_seen')] = BigInt(record.firstSeen);
       values[PEER_COLUMNS.findIndex((c) => c.column === 'deleted')] = 0n;
       expect(codec.recordOf(values)).toEqual(record);
+      expect(codec.recordOfArgs(...values)).toEqual(record); // as a SQL function of the row receives them
       const row = Object.fromEntries(codec.columns.map((c, i) => [c, values[i]]));
       expect(codec.recordOf(values)).toEqual(codec.record(row));
     }

@@ -23,6 +23,7 @@ import { PeerCache } from '../../src/storage/peer-cache.js';
 import { INT64_MAX, INT64_MIN } from '../../src/storage/peer-ids.js';
 import { LATEST_SCHEMA_VERSION, openSqliteStorage } from '../../src/storage/sqlite/index.js';
 import { MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
+import { PEER_ROW } from '../../src/storage/sqlite/peers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pm-sqlite-'));
 let n = 0;
@@ -154,6 +155,38 @@ describe('SQLite provider', () => {
       expect((await storage.peers.get(newer))?.lastUpdated).toBe(2000);
       await storage.close();
     }
+  });
+
+  it('answers a lookup with its own record after a read that failed on a bad row halfway', async () => {
+    const path = file();
+    const storage = await openSqliteStorage({ path });
+    const ids = Array.from({ length: 10 }, (_, i) => BigInt(i + 1));
+    await storage.peers.upsertMany(ids.map((id) => sampleRecord(id, { usernames: [`row_${id}`] })));
+    await storage.close();
+    const raw = new Database(path);
+    raw.prepare("UPDATE peers SET usernames = X'00' WHERE id = 5").run(); // not text: the record cannot be read
+    raw.close();
+    const reopened = await openSqliteStorage({ path });
+    // One statement reads rows 1 to 10 and fails at row 5, after building the records of rows 1 to 4.
+    await expect(reopened.peers.getMany(ids)).rejects.toBeInstanceOf(StorageError);
+    expect((await reopened.peers.get(7n))?.usernames).toEqual(['row_7']);
+    expect(await reopened.usernames.resolveMany(['row_8'])).toEqual(new Map([['row_8', 8n]]));
+    expect(await reopened.peers.get(11n)).toBeUndefined();
+    await reopened.close();
+  });
+
+  it('lets no view or trigger in the file call the function its reads build records with', async () => {
+    const path = file();
+    const storage = await openSqliteStorage({ path });
+    await storage.peers.upsertMany([sampleRecord(1n)]);
+    await storage.close();
+    const raw = new Database(path);
+    raw.exec(`CREATE VIEW rows_through_pm AS SELECT ${PEER_ROW} AS x FROM peers`);
+    raw.close();
+    const reopened = await openSqliteStorage({ path });
+    expect((await reopened.peers.get(1n))?.id).toBe(1n); // registers the function
+    expect(() => reopened.driver.db.prepare('SELECT x FROM rows_through_pm').all()).toThrow(/unsafe use/);
+    await reopened.close();
   });
 
   it('records the schema version and migrates only once', async () => {

@@ -59,6 +59,11 @@ export interface PeerRowCodec {
    * no object with a key per column built only to be read once).
    */
   recordOf(values: readonly unknown[]): PeerRecord;
+  /**
+   * The same as {@link recordOf} with the values as arguments, in `PEER_COLUMNS` order: what a SQL function called
+   * with a row's columns receives (sqlite/row-function.ts).
+   */
+  recordOfArgs(...values: unknown[]): PeerRecord;
 }
 
 /**
@@ -99,10 +104,16 @@ export function peerRowCodec(
     'd',
     `return (row) => ({ ${PEER_COLUMNS.map((c, i) => field(c, `row[${i}]`)).join(', ')} });`,
   )(decoders) as PeerRowCodec['recordOf'];
+  const args = PEER_COLUMNS.map((_, i) => `a${i}`);
+  const recordOfArgs = new Function(
+    'd',
+    `return (${args.join(', ')}) => ({ ${PEER_COLUMNS.map((c, i) => field(c, args[i] as string)).join(', ')} });`,
+  )(decoders) as PeerRowCodec['recordOfArgs'];
   return {
     columns: [...PEER_COLUMNS.map((c) => c.column), ...extra.map((c) => c.column)],
     values,
     record,
     recordOf,
+    recordOfArgs,
   };
 }

@@ -2,6 +2,7 @@ import { PEER_COLUMNS, peerRowCodec } from '../schema/peer-codec.js';
 import type { PeerRecord, PeerRepository } from '../types.js';
 import { CHUNK, inList, lookupGroups, runChunked, valuesList } from './chunks.js';
 import type { SqliteDriver } from './driver.js';
+import { PEER_ROW_FUNCTION, type PeerRowSink, peerRowSink } from './row-function.js';
 
 /** A row of {@link PEER_SELECT} read with `raw()`: its values in `PEER_COLUMNS` order. */
 export type PeerRow = unknown[];
@@ -27,8 +28,18 @@ const NUMBER_COLUMNS = new Set(
 const SELECTED = COLUMNS.split(', ')
   .map((c) => (NUMBER_COLUMNS.has(c) ? `CAST(${c} AS REAL) AS ${c}` : c))
   .join(', ');
-/** The columns every read of whole records selects (also the username lookup's, usernames.ts). */
+/** The columns every read of whole records selects as a row. */
 export const PEER_SELECT: string = SELECTED;
+/**
+ * The same values handed to `pm_peer_row` (row-function.ts), which builds the record: what the reads of single
+ * records and of unordered sets select (plucked), sparing better-sqlite3's row array.
+ */
+export const PEER_ROW = `${PEER_ROW_FUNCTION}(${COLUMNS.split(', ')
+  .map((c) => (NUMBER_COLUMNS.has(c) ? `CAST(${c} AS REAL)` : c))
+  .join(', ')})`;
+/** The sink of `pm_peer_row` on a connection, registering it on first use. */
+export const peerRows = (driver: SqliteDriver): PeerRowSink =>
+  peerRowSink(driver.db, PEER_COLUMNS.length, CODEC.recordOfArgs);
 /** Below this many keys, single-row lookups beat a padded IN list. */
 const FEW = 8;
 const UPDATES = WRITTEN.split(', ')
@@ -46,6 +57,7 @@ const toParams = (record: PeerRecord): unknown[] => CODEC.values(record);
 export class SqlitePeerRepository implements PeerRepository {
   readonly #driver: SqliteDriver;
   readonly #inTx: boolean;
+  readonly #rows: PeerRowSink;
   readonly #get;
   readonly #getChunk;
   readonly #byPhone;
@@ -60,13 +72,14 @@ export class SqlitePeerRepository implements PeerRepository {
     this.#driver = driver;
     this.#inTx = inTx;
     const db = driver.db;
-    this.#get = db.prepare<[bigint], PeerRow>(`SELECT ${SELECTED} FROM peers WHERE id = ?`).raw();
+    this.#rows = peerRows(driver);
+    this.#get = db.prepare<[bigint], null>(`SELECT ${PEER_ROW} FROM peers WHERE id = ?`).pluck();
     this.#byPhone = db.prepare<[string], { id: bigint }>(
       'SELECT id FROM peers WHERE phone = ? ORDER BY last_updated DESC LIMIT 1',
     );
     this.#getChunk = db
-      .prepare<bigint[], PeerRow>(`SELECT ${SELECTED} FROM peers WHERE id IN (${inList(CHUNK)})`)
-      .raw();
+      .prepare<bigint[], null>(`SELECT ${PEER_ROW} FROM peers WHERE id IN (${inList(CHUNK)})`)
+      .pluck();
     const upsert = (rows: number) =>
       `INSERT INTO peers (${WRITTEN}) VALUES ${valuesList(rows, COLUMN_COUNT)} ON CONFLICT (id) DO UPDATE SET ${UPDATES} ` +
       // A record seen before the stored one's last sighting changes nothing (see PeerRepository.upsertMany).
@@ -90,8 +103,9 @@ export class SqlitePeerRepository implements PeerRepository {
   #one(id: bigint): PeerRecord | undefined {
     const kept = this.#driver.take(id) as PeerRecord | undefined;
     if (kept !== undefined) return kept;
-    const row = this.#get.get(id);
-    return row === undefined ? undefined : fromRow(row);
+    this.#rows.reset();
+    this.#get.get(id);
+    return this.#rows.takeOne();
   }
 
   async getMany(ids: readonly bigint[]): Promise<Map<bigint, PeerRecord>> {
@@ -104,10 +118,9 @@ export class SqlitePeerRepository implements PeerRepository {
       }
     } else {
       for (const group of lookupGroups(ids)) {
-        for (const row of this.#getChunk.all(...group)) {
-          const record = fromRow(row);
-          found.set(record.id, record);
-        }
+        this.#rows.reset();
+        this.#getChunk.all(...group);
+        for (const record of this.#rows.take()) found.set(record.id, record);
       }
     }
     return found;

@@ -1,7 +1,8 @@
 import type { PeerRecord, UsernameEntry, UsernameRepository } from '../types.js';
 import { CHUNK, inList, lookupGroups, runChunked, valuesList } from './chunks.js';
 import type { SqliteDriver } from './driver.js';
-import { fromRow, PEER_SELECT, type PeerRow } from './peers.js';
+import { PEER_ROW, peerRows } from './peers.js';
+import type { PeerRowSink } from './row-function.js';
 
 /**
  * The username index over two places (see migrations.ts): a peer's first username is the indexed `peers.username`
@@ -23,6 +24,7 @@ const rowParams = (r: UsernameRow): unknown[] => [r.lower, r.peerId];
 export class SqliteUsernameRepository implements UsernameRepository {
   readonly #driver: SqliteDriver;
   readonly #inTx: boolean;
+  readonly #rows: PeerRowSink;
   readonly #side;
   readonly #column;
   readonly #sideChunk;
@@ -44,7 +46,8 @@ export class SqliteUsernameRepository implements UsernameRepository {
     // The owner's whole row: the lookup by id that follows (PeerCache.getByUsername) takes it from the driver
     // instead of walking the id index and the table again. Every row holding the name, the latest picked here: an
     // ORDER BY in SQL sorts through a temporary B-tree, a few µs per lookup, for what is nearly always one row.
-    this.#column = db.prepare<[string], PeerRow>(`SELECT ${PEER_SELECT} FROM peers WHERE username = ?`).raw();
+    this.#rows = peerRows(driver);
+    this.#column = db.prepare<[string], null>(`SELECT ${PEER_ROW} FROM peers WHERE username = ?`).pluck();
     const list = inList(CHUNK);
     this.#sideChunk = db.prepare<string[], { name: string; peer_id: bigint }>(
       `SELECT username_lower AS name, peer_id FROM usernames WHERE username_lower IN (${list})`,
@@ -65,20 +68,8 @@ export class SqliteUsernameRepository implements UsernameRepository {
     const found = new Map<string, bigint>();
     if (lowerNames.length < FEW) {
       for (const name of lowerNames) {
-        const side = this.#side.get(name);
-        if (side !== undefined) {
-          found.set(name, side.peer_id);
-          continue;
-        }
-        let latest: PeerRecord | undefined;
-        for (const row of this.#column.all(name)) {
-          const record = fromRow(row);
-          if (latest === undefined || record.lastUpdated > latest.lastUpdated) latest = record;
-        }
-        if (latest === undefined) continue;
-        const record = latest;
-        this.#driver.keep(record.id, record);
-        found.set(name, record.id);
+        const owner = this.#resolveOne(name);
+        if (owner !== undefined) found.set(name, owner);
       }
     } else {
       const latest = new Map<string, number>();
@@ -92,6 +83,20 @@ export class SqliteUsernameRepository implements UsernameRepository {
       }
     }
     return found;
+  }
+
+  #resolveOne(name: string): bigint | undefined {
+    const side = this.#side.get(name);
+    if (side !== undefined) return side.peer_id;
+    let latest: PeerRecord | undefined;
+    this.#rows.reset();
+    this.#column.all(name);
+    for (const record of this.#rows.take()) {
+      if (latest === undefined || record.lastUpdated > latest.lastUpdated) latest = record;
+    }
+    if (latest === undefined) return undefined;
+    this.#driver.keep(latest.id, latest);
+    return latest.id;
   }
 
   replaceForPeers(entries: readonly UsernameEntry[]): Promise<void> {
