@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { INT64_MAX } from '../storage/peer-ids.js';
 import type { HistoryEntry } from '../storage/types.js';
-import { ANN, BOB, dialog, type Suite, sampleRecord, user } from './fixtures.js';
+import { ANN, BOB, CHAT, dialog, type Suite, sampleRecord, user } from './fixtures.js';
 
 export function describeRepositories(s: Suite): void {
   describe('repositories', () => {
@@ -62,6 +62,26 @@ export function describeRepositories(s: Suite): void {
       await s.provider.usernames.replaceForPeers([{ peerId: ANN, usernames: [] }]);
       await s.provider.usernames.deleteForPeers([BOB]);
       expect(await s.provider.usernames.resolveMany(['name_one', 'name_two'])).toEqual(new Map());
+    });
+
+    it('answers a single lookup at once, where it offers that, as its promises answer it', async () => {
+      const { peers, usernames } = s.provider;
+      await s.cache.upsert([
+        user(ANN, { usernames: ['Sync_Ann', 'sync_ann_too'], firstName: 'Ann', phone: '4915100000001' }),
+        user(BOB, { usernames: ['sync_bob'], lastName: null }),
+        { id: CHAT, type: 'chat', title: 'Chat' },
+      ]);
+      // A name moving to another owner: the index must name the new one at once too.
+      await s.cache.upsert([user(BOB, { usernames: ['sync_bob', 'sync_ann_too'] })]);
+      await s.cache.flush();
+      for (const id of [ANN, BOB, CHAT, 9_999n]) {
+        if (peers.getNow !== undefined) expect(peers.getNow(id)).toEqual(await peers.get(id));
+      }
+      for (const name of ['sync_ann', 'sync_ann_too', 'sync_bob', 'nobody_here']) {
+        const owner = (await usernames.resolveMany([name])).get(name);
+        if (usernames.resolveNow !== undefined) expect(usernames.resolveNow(name)).toBe(owner);
+      }
+      expect((await usernames.resolveMany(['sync_ann_too'])).get('sync_ann_too')).toBe(BOB);
     });
 
     it('appends history rows in order and deletes them per peer', async () => {

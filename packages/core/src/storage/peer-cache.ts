@@ -214,7 +214,7 @@ export class PeerCache {
     }
     const key = parsePeerId(id);
     this.#assertOpen();
-    return this.#load(key);
+    return this.#storage.peers.getNow === undefined ? this.#load(key) : this.#loadNow(key);
   }
 
   /** The current owner of a username (with or without `@`, any case), or undefined. */
@@ -229,6 +229,18 @@ export class PeerCache {
     }
     const name = normalizeUsernameQuery(username);
     this.#assertOpen();
+    const storage = this.#storage;
+    if (storage.usernames.resolveNow !== undefined && storage.peers.getNow !== undefined) {
+      // Synchronous reads (SQLite, memory): the same steps as below, with nothing able to commit in between.
+      let owner = this.#ownerInMemory(name);
+      if (owner === undefined) {
+        owner = storage.usernames.resolveNow(name) ?? null;
+        this.#rememberOwnerFn(name, owner);
+      }
+      if (owner === null) return undefined;
+      const record = this.#loadNow(owner);
+      return record !== undefined && holdsName(record, name) ? record : undefined;
+    }
     const owner = await this.#readOne(name, this.#ownerInMemoryFn, this.#fetchOwner, this.#rememberOwnerFn);
     if (owner === null) return undefined;
     const record = await this.#load(owner);
@@ -463,6 +475,20 @@ export class PeerCache {
 
   async #load(id: bigint): Promise<PeerRecord | undefined> {
     return (await this.#readOne(id, this.#peekFn, this.#fetchRecord, this.#rememberRecord)) ?? undefined;
+  }
+
+  /**
+   * {@link #load} through a store that reads synchronously (`peers.getNow`): memory first, then the store, whose
+   * answer is remembered. Nothing can commit between the two, so the answer needs no epoch check.
+   */
+  #loadNow(id: bigint): PeerRecord | undefined {
+    const known = this.#peek(id);
+    if (known !== undefined) return known ?? undefined;
+    const stored = this.#storage.peers.getNow?.(id);
+    if (stored === undefined) return undefined;
+    const record = freezeRecord(stored);
+    this.#records.set(id, record);
+    return record;
   }
 
   readonly #peekFn = (id: bigint): PeerRecord | null | undefined => this.#peek(id);

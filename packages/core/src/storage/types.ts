@@ -201,6 +201,11 @@ export function emptyDialogState(userId: bigint): DialogState {
 /** Peer rows, keyed by marked id. */
 export interface PeerRepository {
   get(id: bigint): Promise<PeerRecord | undefined>;
+  /**
+   * Optional: the same as {@link get}, answered at once, for stores whose reads are synchronous (SQLite, memory).
+   * PeerCache's lookups that miss its memory read through it when present, without a promise per layer.
+   */
+  getNow?(id: bigint): PeerRecord | undefined;
   /** Records found among `ids`; missing ids are absent from the map. */
   getMany(ids: readonly bigint[]): Promise<Map<bigint, PeerRecord>>;
   /** Current holders of normalized phones (digits only). */
@@ -235,6 +240,8 @@ export interface UsernameEntry {
 export interface UsernameRepository {
   /** Owners of lower-cased usernames; unknown names are absent. */
   resolveMany(lowerNames: readonly string[]): Promise<Map<string, bigint>>;
+  /** Optional: the owner of one lower-cased username (undefined if none), answered at once, as {@link PeerRepository.getNow}. */
+  resolveNow?(lowerName: string): bigint | undefined;
   /**
    * Makes each peer own exactly the given usernames: drops the peer's other rows, and takes over a name from
    * whoever held it (the service has already updated that owner's record in the same batch). `isNew` is a hint

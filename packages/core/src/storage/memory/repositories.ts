@@ -104,6 +104,10 @@ export class MemoryPeerRepository implements PeerRepository {
     return this.ctx.assertOpen().rows.get(id);
   }
 
+  getNow(id: bigint): PeerRecord | undefined {
+    return this.ctx.assertOpen().rows.get(id);
+  }
+
   async getMany(ids: readonly bigint[]): Promise<Map<bigint, PeerRecord>> {
     const rows = this.ctx.assertOpen().rows;
     const found = new Map<bigint, PeerRecord>();
@@ -162,6 +166,12 @@ export class MemoryUsernameRepository implements UsernameRepository {
       if (row >= 0) found.set(name, rows.idOf(row));
     }
     return found;
+  }
+
+  resolveNow(lowerName: string): bigint | undefined {
+    const rows = this.ctx.assertOpen().rows;
+    const row = rows.findName(lowerName);
+    return row >= 0 ? rows.idOf(row) : undefined;
   }
 
   replaceForPeers(entries: readonly UsernameEntry[]): Promise<void> {

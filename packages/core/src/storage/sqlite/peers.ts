@@ -95,6 +95,10 @@ export class SqlitePeerRepository implements PeerRepository {
   }
 
   async get(id: bigint): Promise<PeerRecord | undefined> {
+    return this.getNow(id);
+  }
+
+  getNow(id: bigint): PeerRecord | undefined {
     this.#driver.read();
     return this.#one(id);
   }

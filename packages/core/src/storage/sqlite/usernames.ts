@@ -85,6 +85,11 @@ export class SqliteUsernameRepository implements UsernameRepository {
     return found;
   }
 
+  resolveNow(lowerName: string): bigint | undefined {
+    this.#driver.read();
+    return this.#resolveOne(lowerName);
+  }
+
   #resolveOne(name: string): bigint | undefined {
     const side = this.#side.get(name);
     if (side !== undefined) return side.peer_id;
