@@ -287,6 +287,28 @@ describe('SQLite provider', () => {
   });
 });
 
+describe('SQLite provider: a store another connection holds', () => {
+  it('fails a transaction it cannot begin within the busy timeout with a typed, transient error naming the file', async () => {
+    const path = file();
+    const storage = await openSqliteStorage({ path, busyTimeoutMs: 50 });
+    const other = new Database(path);
+    other.exec('BEGIN EXCLUSIVE');
+    try {
+      const error = await storage.transaction(async () => {}).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageError);
+      expect(error).toMatchObject({ code: 'STORAGE_FAILED', kind: 'transient' });
+      expect((error as Error).message).toBe(`SQLite transaction on ${path} failed: database is locked`);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    // Free again: the store works as before.
+    await storage.transaction(async (tx) => tx.state.set('k', 'v'));
+    expect(await storage.state.get('k')).toBe('v');
+    await storage.close();
+  });
+});
+
 describe('SQLite provider: files it cannot or must not open', () => {
   it('names the path when it is a directory', async () => {
     const path = join(dir, 'a-folder.db');

@@ -345,7 +345,12 @@ export class SqliteDriver {
   async #transaction<T>(body: () => Promise<T>): Promise<T> {
     const db = this.db;
     this.#endRead();
-    db.exec('BEGIN IMMEDIATE');
+    try {
+      // Inside: a store another connection holds past the busy timeout fails here, as a typed (transient) error too.
+      db.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      throw storageError(this.path, 'transaction', error);
+    }
     try {
       const result = await body();
       db.exec('COMMIT');
