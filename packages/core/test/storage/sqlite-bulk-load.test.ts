@@ -214,7 +214,7 @@ describe.each(Object.keys(FORMS) as (keyof typeof FORMS)[])('SQLite bulk load of
     'writes the load into the file rather than the WAL, and is back in WAL mode for what follows',
     async () => {
       const path = join(dir, `no-wal-${++n}.db`);
-      const storage = await openSqliteStorage({ path, cacheSizeKiB: 256 });
+      const storage = await openSqliteStorage({ path, cacheSizeKiB: 256, backgroundCheckpointPages: 0 });
       const records = Array.from({ length: 20_000 }, (_, i) => record(BigInt(i + 1)));
       expect(
         (await storage.bulkLoadPeers(groups(records.slice(0, 10_000), records.slice(10_000))))?.loaded,
@@ -223,10 +223,13 @@ describe.each(Object.keys(FORMS) as (keyof typeof FORMS)[])('SQLite bulk load of
       expect(statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0).toBeLessThan(64 * 1024);
       expect(statSync(path).size).toBeGreaterThan(2 ** 20);
       expect(journalMode(storage)).toBe('wal');
+      // Nothing in the WAL to checkpoint: the checkpoint thread waits for the next commit.
+      expect(storage.driver.backgroundCheckpoints).toBe(false);
       const cache = new PeerCache({ storage, closeStorage: false });
       await cache.upsert([{ id: 5n, usernames: ['renamed_5'] }]);
       await cache.flush();
       await cache.close();
+      expect(storage.driver.backgroundCheckpoints).toBe(true);
       expect(statSync(`${path}-wal`).size).toBeGreaterThan(0);
       expect(await storage.check()).toEqual([]);
       await storage.close();

@@ -335,8 +335,9 @@ export class SqliteDriver {
       } finally {
         if (journal) this.#backToWal();
       }
-      // In WAL mode again: what follows a commit there (a checkpoint thread for a store this large) may start.
-      this.#committed();
+      // Through the journal the WAL holds nothing to checkpoint: the checkpoint thread a store this large gets starts
+      // with the next commit (a process that only imports then ends without starting it).
+      if (!journal) this.#committed();
       return result;
     });
   }
