@@ -2,7 +2,17 @@ import { stat } from 'node:fs/promises';
 import { PmClient } from '@pm/core';
 import type { UserHandle } from '@pm/testserver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_HASH, eventually, json, loginArgs, pm, pmChild, startWorld, type World } from './helpers.js';
+import {
+  API_HASH,
+  API_ID,
+  eventually,
+  json,
+  loginArgs,
+  pm,
+  pmChild,
+  startWorld,
+  type World,
+} from './helpers.js';
 
 let w: World;
 let alice: UserHandle;
@@ -141,6 +151,62 @@ describe('pm resolve', () => {
     const unseen = await pm([...w.globals, 'resolve', '987654321']);
     expect(unseen.code).toBe(1);
     expect(unseen.stderr).toMatch(/has not been seen/);
+  });
+});
+
+describe('commands that only read the store', () => {
+  it('refuse a SQLite store that does not exist (exit 1, STORAGE_NOT_FOUND naming it), creating nothing', async () => {
+    const missing = `${w.dir}/typo/bot.db`;
+    const globals = ['--server', w.server, '--session', w.session, '--storage', `sqlite:${missing}`];
+    for (const cmd of [
+      ['resolve', '@alice_cli'],
+      ['user', '@alice_cli'],
+      ['whoami'],
+      ['can-message', '@alice_cli'],
+    ]) {
+      const r = await pm([...globals, ...cmd]);
+      expect(r.code, cmd[0]).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toEqual([
+        `pm ${cmd[0]}: SQLite storage ${missing} does not exist (nothing was created): check the path; commands that write create it`,
+      ]);
+      const asJson = await pm([...globals, '--json', ...cmd]);
+      expect(asJson.code, cmd[0]).toBe(1);
+      expect(json(asJson)).toMatchObject({ ok: false, error: 'STORAGE_NOT_FOUND' });
+    }
+    await expect(stat(`${w.dir}/typo`)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('find the store pm login created, empty, where they read it', async () => {
+    const store = `${w.dir}/after-login/bot.db`;
+    const session = `${w.dir}/after-login.session`;
+    const globals = ['--server', w.server, '--session', session, '--storage', `sqlite:${store}`];
+    const login = await pm([
+      ...globals,
+      'login',
+      '--api-id',
+      API_ID,
+      '--api-hash',
+      API_HASH,
+      '--token',
+      w.bot.token,
+    ]);
+    expect(login.code, login.stderr).toBe(0);
+    expect((await stat(store)).isFile()).toBe(true);
+    const who = await pm([...globals, 'whoami', '--json']);
+    expect(who.code, who.stdout).toBe(0);
+    expect(json(who)).toMatchObject({ username: 'pm_cli_bot', dialogs: { total: 0 } });
+  });
+
+  it('leave writers to create it: pm send makes a new store', async () => {
+    const fresh = `${w.dir}/new-store/bot.db`;
+    const globals = ['--server', w.server, '--session', w.session, '--storage', `sqlite:${fresh}`];
+    const sent = await pm([...globals, 'send', '@alice_cli', 'hello from a new store']);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect((await stat(fresh)).isFile()).toBe(true);
+    const who = await pm([...globals, 'resolve', '@alice_cli', '--json']);
+    expect(who.code).toBe(0);
+    expect(json(who)).toMatchObject({ fromCache: true });
   });
 });
 

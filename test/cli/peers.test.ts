@@ -76,6 +76,43 @@ describe('pm peers stats', () => {
   });
 });
 
+describe('pm peers on a store that does not exist', () => {
+  it('refuses (exit 1, STORAGE_NOT_FOUND naming the path) in stats, check and export, and creates nothing', async () => {
+    const missing = join(dir, 'typo', 'no-such.db');
+    for (const cmd of [['stats'], ['check'], ['export'], ['export', '-o', join(dir, 'never.jsonl')]]) {
+      const text = await pm(['--storage', `sqlite:${missing}`, 'peers', ...cmd]);
+      expect(text.code, cmd.join(' ')).toBe(1);
+      expect(text.stdout).toBe('');
+      expect(text.stderr.trim().split('\n')).toEqual([
+        `pm peers ${cmd[0]}: SQLite storage ${missing} does not exist (nothing was created): check the path; commands that write create it`,
+      ]);
+      const asJson = await pm(['--storage', `sqlite:${missing}`, '--json', 'peers', ...cmd]);
+      expect(asJson.code, cmd.join(' ')).toBe(1);
+      expect(json(asJson)).toEqual({
+        ok: false,
+        error: 'STORAGE_NOT_FOUND',
+        message: expect.stringContaining(`SQLite storage ${missing} does not exist`),
+      });
+    }
+    expect(existsSync(join(dir, 'typo'))).toBe(false);
+    expect(existsSync(join(dir, 'never.jsonl'))).toBe(false);
+    // A bare path is a SQLite store too.
+    const bare = await pm(['--storage', join(dir, 'bare-typo.db'), 'peers', 'stats']);
+    expect(bare.code).toBe(1);
+    expect(existsSync(join(dir, 'bare-typo.db'))).toBe(false);
+  });
+
+  it('creates the store on import, which writes', async () => {
+    const file = join(dir, 'one.jsonl');
+    expect((await pm(['--storage', source, 'peers', 'export', '-o', file])).code).toBe(0);
+    const fresh = join(dir, 'new-folder', 'fresh.db');
+    const r = await pm(['--storage', `sqlite:${fresh}`, 'peers', 'import', file, '--json']);
+    expect(r.code).toBe(0);
+    expect(json(r)).toMatchObject({ ok: true, imported: 6 });
+    expect(json(await pm(['--storage', `sqlite:${fresh}`, 'peers', 'stats', '--json'])).peers).toBe(6);
+  });
+});
+
 describe('pm peers check', () => {
   it('says a sound store is sound, and finds the pages damaged in the middle of another (exit 1)', async () => {
     const sound = await pm(['--storage', source, 'peers', 'check', '--json']);

@@ -52,4 +52,35 @@ describe.skipIf(!PG_URL)('a postgres:// storage spec', () => {
     expect(json(r)).toMatchObject({ ok: true, peers: 2, dialogs: { total: 1 } }); // the bot and Ann
     expect(r.stdout + r.stderr).not.toContain(new URL(PG_URL!).password);
   });
+
+  it('a read-only command refuses a schema without a pm store (STORAGE_NOT_FOUND) and creates nothing in it', async () => {
+    const typo = `pm_spec_typo_${randomBytes(4).toString('hex')}`;
+    const url = new URL(PG_URL!);
+    const typoSpec = `${PG_URL}${PG_URL?.includes('?') ? '&' : '?'}schema=${typo}`;
+    const r = await pm(['--storage', typoSpec, '--json', 'peers', 'stats']);
+    expect(r.code).toBe(1);
+    expect(json(r)).toEqual({
+      ok: false,
+      error: 'STORAGE_NOT_FOUND',
+      message: `No pm store in PostgreSQL at ${url.hostname}:${url.port}${url.pathname}, schema ${typo} (nothing was created): check the database and ?schema=; commands that write create it`,
+    });
+    expect(r.stdout + r.stderr).not.toContain(url.password);
+    const store = (await openStorage(spec)) as unknown as {
+      driver: { read(sql: string, values: unknown[]): Promise<{ rows: unknown[] }> };
+      close(): Promise<void>;
+    };
+    try {
+      const { rows } = await store.driver.read('SELECT 1 FROM pg_namespace WHERE nspname = $1', [typo]);
+      expect(rows).toEqual([]); // not even the schema
+    } finally {
+      await store.close();
+    }
+    // The library's own option, and a store that exists.
+    await expect(openStorage(typoSpec, { create: false })).rejects.toMatchObject({
+      code: 'STORAGE_NOT_FOUND',
+    });
+    const existing = await openStorage(spec, { create: false });
+    expect(await existing.peers.count()).toBe(2);
+    await existing.close();
+  });
 });

@@ -81,6 +81,6 @@ export {
   writeSessionFile,
 } from './session/session-file.js';
 export * from './storage/index.js';
-export { openStorage, StorageProviderMissingError } from './storage/open.js';
+export { type OpenStorageOptions, openStorage, StorageProviderMissingError } from './storage/open.js';
 export type { BotUpdate, UpdateState } from './updates/types.js';
 export { UPDATE_ENGINE_DEFAULTS, type UpdateEngineOptions } from './updates/update-engine.js';

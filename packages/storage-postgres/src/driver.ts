@@ -17,6 +17,13 @@ export interface PostgresStorageOptions {
   pool?: pg.Pool;
   /** Schema holding the tables, created if missing; lets several stores share one database. @default 'public' */
   schema?: string;
+  /**
+   * Create pm's tables (and the schema) when the schema has none. false: a schema without pm's tables is a
+   * StorageError with the code `STORAGE_NOT_FOUND` naming the server and schema, and nothing is created; for
+   * readers, to which an empty store made at a mistyped database or schema would be a silent wrong answer. A store
+   * of an older version is still migrated. @default true
+   */
+  create?: boolean;
   /** Size of the pool opened for `url`. @default 10 */
   poolSize?: number;
   /** Wait for a connection (for `url`), ms. @default 5000 */

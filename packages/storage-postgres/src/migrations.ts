@@ -90,6 +90,22 @@ export const POSTGRES_MIGRATIONS: readonly (readonly string[])[] = [
 
 export const LATEST_POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.length;
 
+/**
+ * A store that must exist already (`create: false`): pm's version table in the schema, else STORAGE_NOT_FOUND naming
+ * the server and the schema.
+ */
+export async function assertStoreExists(driver: PostgresDriver): Promise<void> {
+  const { rows } = await driver.read<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [
+    `${driver.table('pm_schema_version')}`,
+  ]);
+  if (rows[0]?.found == null) {
+    throw new StorageError(
+      'STORAGE_NOT_FOUND',
+      `No pm store in PostgreSQL at ${driver.target}, schema ${driver.schema} (nothing was created): check the database and ?schema=; commands that write create it`,
+    );
+  }
+}
+
 /** Creates the schema if missing and applies the migrations it lacks, in one transaction. */
 export async function migrate(driver: PostgresDriver): Promise<void> {
   const schema = `"${driver.schema}"`;

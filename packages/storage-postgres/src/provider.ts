@@ -8,7 +8,7 @@ import { ChangeFeed, type PeerChangeListener } from './change-feed.js';
 import { PostgresDialogRepository } from './dialogs.js';
 import { PostgresDriver, type PostgresStorageOptions, type Sql } from './driver.js';
 import { PostgresHistoryRepository } from './history.js';
-import { migrate } from './migrations.js';
+import { assertStoreExists, migrate } from './migrations.js';
 import { PeerStatements } from './peer-writes.js';
 import { PostgresPeerRepository } from './peers.js';
 import { PostgresKeyValueRepository } from './state.js';
@@ -129,6 +129,7 @@ export class PostgresStorageProvider implements StorageProvider {
 export async function openPostgresStorage(options: PostgresStorageOptions): Promise<PostgresStorageProvider> {
   const provider = new PostgresStorageProvider(options);
   try {
+    if (options.create === false) await assertStoreExists(provider.driver);
     await migrate(provider.driver);
   } catch (error) {
     await provider.close();

@@ -132,7 +132,7 @@ async function broadcast({ io, opts, out }: CommandEnv, _args: string[], o: Broa
   const stop = new AbortController();
   void io.interrupted.then(() => stop.abort());
 
-  await withClient(opts, async (client) => {
+  await withClient(opts, 'writes', async (client) => {
     const common = {
       signal: stop.signal,
       ...(o.concurrency ? { concurrency: o.concurrency } : {}),

@@ -23,7 +23,7 @@ export function defineCanMessage(program: Command, act: Act): void {
 
 async function canMessage({ opts, out }: CommandEnv, [ref]: string[]): Promise<void> {
   parsePeerRef(ref!); // a malformed reference is a usage error (2), before any file or network access
-  await withClient(opts, async (client) => {
+  await withClient(opts, 'reads', async (client) => {
     const r = await client.canMessage(ref!);
     const who = await client.resolveUser(ref!).then(peerLine, () => ref!);
     if (r.ok) {

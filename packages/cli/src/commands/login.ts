@@ -3,7 +3,7 @@
  * the token. Credentials come from flags, then the environment (PM_API_ID, PM_API_HASH, PM_BOT_TOKEN), then
  * prompts on a terminal (the hash and the token are not echoed). `scripts/login.ts` (`pnpm bot-login`) runs this.
  */
-import { createBotSession, PmError, validateCredentials } from '@pm/core';
+import { createBotSession, openStorage, PmError, validateCredentials } from '@pm/core';
 import type { Command } from 'commander';
 import type { Act, CommandEnv } from '../command.js';
 import { prepareServer } from '../connect.js';
@@ -50,6 +50,9 @@ export async function login({ io, opts, out }: CommandEnv, _args: string[], o: L
   // A malformed api id, hash or token is a usage error (2), named before any network call; the api id as typed.
   const creds = validateCredentials(apiId.trim(), apiHash.trim(), token);
   prepareServer(opts);
+  // The store the other commands use is created here (empty: the login itself runs on a memory store), so that the
+  // commands that only read it, which refuse a store that does not exist, find it after a login.
+  const storage = await openStorage(opts.storage);
   let me: Awaited<ReturnType<typeof createBotSession>>;
   try {
     me = await createBotSession({
@@ -63,6 +66,8 @@ export async function login({ io, opts, out }: CommandEnv, _args: string[], o: L
     // A refusal by the server (wrong token, api id unknown to Telegram, network) is a failure (1).
     if (e instanceof PmError) throw new CommandFailed(e.code, e.message);
     throw e;
+  } finally {
+    await storage.close();
   }
   out.result(
     { id: me.id, username: me.username ?? null, session: opts.session },

@@ -66,7 +66,7 @@ export function definePeers(program: Command, act: Act): void {
 }
 
 async function stats({ opts, out }: CommandEnv): Promise<void> {
-  await withStorage(opts, async (storage) => {
+  await withStorage(opts, 'reads', async (storage) => {
     const cache = new PeerCache({ storage, closeStorage: false });
     const byType: Record<PeerType, number> = { user: 0, bot: 0, chat: 0, channel: 0, supergroup: 0 };
     const languages = new Map<string, number>();
@@ -136,7 +136,7 @@ async function check({ opts, out }: CommandEnv): Promise<void> {
     );
   };
   try {
-    await withStorage(opts, async (storage) => {
+    await withStorage(opts, 'reads', async (storage) => {
       if (storage.check === undefined)
         throw new CommandFailed('CHECK_UNSUPPORTED', `${storage.name} storage offers no integrity check`);
       const problems = await storage.check();
@@ -159,7 +159,7 @@ async function exportCommand(
   _args: string[],
   o: { format: ExportFormat; output?: string },
 ): Promise<void> {
-  await withStorage(opts, async (storage) => {
+  await withStorage(opts, 'reads', async (storage) => {
     const cache = new PeerCache({ storage, closeStorage: false });
     try {
       if (o.output) {
@@ -215,7 +215,7 @@ async function importCommand(
       skipped += 1;
     },
   });
-  await withStorage(opts, async (storage) => {
+  await withStorage(opts, 'writes', async (storage) => {
     const counts = await restorePeers(storage, result);
     const total = counts.restored + counts.merged;
     if (total === 0 && skipped > 0) {

@@ -21,7 +21,7 @@ export function defineResolve(program: Command, act: Act): void {
 
 async function resolve({ opts, out }: CommandEnv, [ref]: string[]): Promise<void> {
   parsePeerRef(ref!); // a malformed reference is a usage error (2), before any file or network access
-  await withClient(opts, async (client) => {
+  await withClient(opts, 'reads', async (client) => {
     const lookups = client.networkLookups;
     const peer = await client.resolvePeer(ref!);
     const fromCache = client.networkLookups === lookups;

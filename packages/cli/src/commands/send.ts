@@ -39,7 +39,7 @@ export function defineSend(program: Command, act: Act): void {
 
 async function send({ opts, out }: CommandEnv, [ref, text]: string[], o: SendOptions): Promise<void> {
   parsePeerRef(ref!); // a malformed reference is a usage error (2), before any file or network access
-  await withClient(opts, async (client) => {
+  await withClient(opts, 'writes', async (client) => {
     const input: SendInput = {
       text: text!,
       ...(o.silent ? { silent: true } : {}),

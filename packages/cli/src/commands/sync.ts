@@ -25,7 +25,7 @@ Examples:
 }
 
 async function sync({ opts, out }: CommandEnv): Promise<void> {
-  await withClient(opts, async (client) => {
+  await withClient(opts, 'writes', async (client) => {
     const first = !(await client.hasUpdateState());
     let updates = 0;
     let started = 0;

@@ -30,7 +30,7 @@ export const UNKNOWN_DIALOG =
 
 async function user({ opts, out }: CommandEnv, [ref]: string[]): Promise<void> {
   parsePeerRef(ref!); // a malformed reference is a usage error (2), before any file or network access
-  await withClient(opts, async (client) => {
+  await withClient(opts, 'reads', async (client) => {
     const p = await client.profile(ref!);
     const u = p.user;
     // Without a saved update state no bot process has consumed updates with this storage: a dialog it does not

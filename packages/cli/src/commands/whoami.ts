@@ -19,7 +19,7 @@ export function defineWhoami(program: Command, act: Act): void {
 async function whoami({ opts, out }: CommandEnv): Promise<void> {
   const session = await readSessionFile(opts.session);
   const server = formatServer(opts.server) ?? `${session.serverAddress}:${session.port}`;
-  await withClient(opts, async (client) => {
+  await withClient(opts, 'reads', async (client) => {
     const me = client.me;
     const [peers, dialogs] = await Promise.all([client.peers.count(), client.dialogs.counts()]);
     out.result(

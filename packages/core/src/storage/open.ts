@@ -3,15 +3,31 @@ import { createMemoryStorage } from './memory/index.js';
 import { openSqliteStorage } from './sqlite/index.js';
 import type { StorageProvider } from './types.js';
 
+/** Options of {@link openStorage}. */
+export interface OpenStorageOptions {
+  /**
+   * Create the store when it does not exist: the SQLite file and its folders, pm's schema in a PostgreSQL database.
+   * false: a store that does not exist yet (no such file; a database or `?schema=` without pm's tables) is a
+   * StorageError with the code `STORAGE_NOT_FOUND` naming it, and nothing is created. For readers (a report, an
+   * export, a lookup), to which an empty store made at a mistyped path would be a silent wrong answer. A `memory`
+   * store is new whatever this says. @default true
+   */
+  create?: boolean;
+}
+
 /**
  * Opens a storage provider from a spec string: `memory`, `sqlite:<path>`, a bare path (SQLite), or
  * `postgres://…` / `postgresql://…` (through @pm/storage-postgres, loaded only when named, so it and `pg` are
  * needed only by those who use them; `?schema=name` picks the schema). Other providers are passed in as objects.
  */
-export async function openStorage(spec: string | StorageProvider): Promise<StorageProvider> {
+export async function openStorage(
+  spec: string | StorageProvider,
+  options: OpenStorageOptions = {},
+): Promise<StorageProvider> {
   if (typeof spec !== 'string') return spec;
+  const create = options.create ?? true;
   if (spec === 'memory' || spec === ':memory:') return createMemoryStorage();
-  if (/^postgres(ql)?:\/\//i.test(spec)) return openPostgres(spec);
+  if (/^postgres(ql)?:\/\//i.test(spec)) return openPostgres(spec, create);
   const path = spec.startsWith('sqlite:') ? spec.slice('sqlite:'.length) : spec;
   if (/^[a-z]+:\/\//i.test(path) || path.length === 0) {
     throw new InvalidInputError(
@@ -20,17 +36,17 @@ export async function openStorage(spec: string | StorageProvider): Promise<Stora
       `Invalid storage ${describeValue(spec)}: use "memory", "sqlite:<path>", a file path or "postgres://…"; pass other providers as objects`,
     );
   }
-  return openSqliteStorage({ path });
+  return openSqliteStorage({ path, create });
 }
 
 /** The package that holds the PostgreSQL provider; a variable, so that neither tsc nor bundlers pull it in. */
 const POSTGRES_PACKAGE = '@pm/storage-postgres';
 
 interface PostgresModule {
-  openPostgresStorage(options: { url: string; schema?: string }): Promise<StorageProvider>;
+  openPostgresStorage(options: { url: string; schema?: string; create?: boolean }): Promise<StorageProvider>;
 }
 
-async function openPostgres(url: string): Promise<StorageProvider> {
+async function openPostgres(url: string, create: boolean): Promise<StorageProvider> {
   let mod: PostgresModule;
   try {
     mod = (await import(POSTGRES_PACKAGE)) as PostgresModule;
@@ -45,6 +61,7 @@ async function openPostgres(url: string): Promise<StorageProvider> {
   return mod.openPostgresStorage({
     url: rest,
     ...(schema ? { schema: decodeURIComponent(schema) } : {}),
+    create,
   });
 }
 

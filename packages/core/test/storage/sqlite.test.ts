@@ -4,6 +4,7 @@ import {
   appendFileSync,
   chmodSync,
   closeSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
@@ -331,6 +332,42 @@ describe('SQLite provider: files it cannot or must not open', () => {
         message: `Cannot open SQLite storage at ${path}: it is ${what}, not a file`,
       });
     }
+  });
+
+  it('refuses a file that does not exist when told not to create it, and creates nothing', async () => {
+    for (const path of [join(dir, 'no-such.db'), join(dir, 'no-such-folder', 'deeper', 'peers.db')]) {
+      const error = await openSqliteStorage({ path, create: false }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageError);
+      expect(error).toMatchObject({
+        code: 'STORAGE_NOT_FOUND',
+        message: `SQLite storage ${path} does not exist (nothing was created): check the path; commands that write create it`,
+      });
+    }
+    expect(existsSync(join(dir, 'no-such.db'))).toBe(false);
+    expect(existsSync(join(dir, 'no-such-folder'))).toBe(false);
+    // A file under a path whose folder is a file does not exist either.
+    const plain = file();
+    writeFileSync(plain, '');
+    await expect(openSqliteStorage({ path: join(plain, 'peers.db'), create: false })).rejects.toMatchObject({
+      code: 'STORAGE_NOT_FOUND',
+    });
+    // A folder or a pipe is still refused as what it is.
+    const folder = join(dir, 'a-folder-not-created.db');
+    mkdirSync(folder);
+    await expect(openSqliteStorage({ path: folder, create: false })).rejects.toMatchObject({
+      code: 'STORAGE_CANNOT_OPEN',
+      message: `Cannot open SQLite storage at ${folder}: it is a directory`,
+    });
+  });
+
+  it('opens an existing store when told not to create one', async () => {
+    const path = file();
+    const made = await openSqliteStorage({ path });
+    await made.transaction(async (tx) => tx.state.set('k', 'v'));
+    await made.close();
+    const again = await openSqliteStorage({ path, create: false });
+    expect(await again.state.get('k')).toBe('v');
+    await again.close();
   });
 
   it('names the path of a read-only file', async (ctx) => {

@@ -8,7 +8,7 @@ import { SQLITE_DEFAULTS } from '../defaults.js';
 import { createStoreStatements } from '../schema/ddl.js';
 import { TxGate } from '../tx-gate.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
-import { createFile, openError, storageError } from './errors.js';
+import { assertExists, createFile, openError, storageError } from './errors.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.js';
 
 /** The code of the process warning emitted when the WAL checkpoint thread fails (`process.on('warning')`). */
@@ -21,6 +21,12 @@ export const SQLITE_WAL_NOT_RESTORED = 'PM_SQLITE_WAL_NOT_RESTORED';
 export interface SqliteStorageOptions {
   /** Database file (created with mode `fileMode`, parent folders too), or ':memory:' for a throw-away store. */
   path: string;
+  /**
+   * Create the file (and its folders) when it does not exist. false: a missing file is a StorageError with the code
+   * `STORAGE_NOT_FOUND` naming the path, and nothing is created; for readers (a report, an export), to which an
+   * empty store made at a mistyped path would be a silent wrong answer. @default true
+   */
+  create?: boolean;
   /**
    * `PRAGMA synchronous` in WAL mode. 'NORMAL': once a write is committed (`PeerCache.flush()` resolved) it
    * survives the process being killed; a power loss may drop the last commits. 'FULL': survives power loss too,
@@ -105,8 +111,10 @@ export class SqliteDriver {
     this.#busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? SQLITE_DEFAULTS.busyTimeoutMs));
     let db: SqliteDatabase | undefined;
     try {
-      if (onDisk) createFile(options.path, fileMode);
-      db = new Database(options.path);
+      const create = options.create ?? true;
+      if (onDisk && create) createFile(options.path, fileMode);
+      if (onDisk && !create) assertExists(options.path);
+      db = new Database(options.path, { fileMustExist: onDisk && !create });
       db.defaultSafeIntegers(true);
       // Before anything is written (even the switch to WAL): refuse a file of another application or schema.
       this.#inspect(db);

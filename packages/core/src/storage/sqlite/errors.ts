@@ -2,7 +2,7 @@
  * SQLite's failures as pm's typed errors, each naming the file: opening (a directory, a read-only file or folder,
  * another application's file), a statement (damaged file, busy, the data's fault), and creating the file 0600.
  */
-import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, type Stats, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PmError, StorageError, type StorageFailureKind } from '../../errors.js';
 
@@ -25,7 +25,50 @@ export function sqliteFailureKind(error: unknown): StorageFailureKind {
  * "disk I/O error".
  */
 export function createFile(path: string, fileMode: number): void {
-  const info = existsSync(path) ? statSync(path) : undefined;
+  assertFileOrNothing(path, existsSync(path) ? statSync(path) : undefined);
+  const dir = dirname(path);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw new StorageError(
+      'STORAGE_CANNOT_OPEN',
+      `Cannot open SQLite storage at ${path}: cannot create its folder ${dir} (${errnoText(error)})`,
+      { cause: error },
+    );
+  }
+  closeSync(openSync(path, 'a', fileMode));
+}
+
+/**
+ * The database file of a store that must exist already (`create: false`): a missing file (or folder on its way) is
+ * STORAGE_NOT_FOUND naming the path, and a directory, a device or a pipe is refused as by {@link createFile}.
+ */
+export function assertExists(path: string): void {
+  let info: Stats;
+  try {
+    info = statSync(path);
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+      throw new StorageError(
+        'STORAGE_CANNOT_OPEN',
+        `Cannot open SQLite storage at ${path}: ${errnoText(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    throw new StorageError(
+      'STORAGE_NOT_FOUND',
+      `SQLite storage ${path} does not exist (nothing was created): check the path; commands that write create it`,
+      { cause: error },
+    );
+  }
+  assertFileOrNothing(path, info);
+}
+
+/** A directory, a device, a pipe or a socket at the store's path, refused by name. */
+function assertFileOrNothing(path: string, info: Stats | undefined): void {
   if (info?.isDirectory()) {
     throw new StorageError('STORAGE_CANNOT_OPEN', `Cannot open SQLite storage at ${path}: it is a directory`);
   }
@@ -41,17 +84,6 @@ export function createFile(path: string, fileMode: number): void {
       `Cannot open SQLite storage at ${path}: it is ${what}, not a file`,
     );
   }
-  const dir = dirname(path);
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (error) {
-    throw new StorageError(
-      'STORAGE_CANNOT_OPEN',
-      `Cannot open SQLite storage at ${path}: cannot create its folder ${dir} (${errnoText(error)})`,
-      { cause: error },
-    );
-  }
-  closeSync(openSync(path, 'a', fileMode));
 }
 
 function errnoText(error: unknown): string {
