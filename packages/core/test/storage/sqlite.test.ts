@@ -470,6 +470,15 @@ describe('SQLite provider: files it cannot or must not open', () => {
       expect((error as Error).message).toContain(path);
     }
     expect(failures).toBeGreaterThan(0);
+    // The synchronous reads of a lookup that misses the peer cache's memory, one key at a time, fail the same way.
+    const readAll = [
+      () => Array.from({ length: 3000 }, (_, i) => damaged.peers.getNow?.(BigInt(i + 1))),
+      () => Array.from({ length: 3000 }, (_, i) => damaged.usernames.resolveNow?.(`damaged_${i}`)),
+    ];
+    for (const read of readAll) {
+      expect(read).toThrow(StorageError);
+      expect(read).toThrow(`SQLite storage ${path} is damaged`);
+    }
     const problems = await damaged.check();
     expect(problems.length).toBeGreaterThan(0);
     await damaged.close();

@@ -17,37 +17,35 @@ import { SqliteUsernameRepository } from './usernames.js';
 
 /**
  * A repository whose every method answers SQLite's own errors (a damaged page, a full disk) as a typed
- * StorageError naming the file, never a raw SqliteError. Each method's wrapper is made once (a wrapper per call was
- * a visible share of a cold lookup) and calls whatever the method is at call time.
+ * StorageError naming the file, never a raw SqliteError. A plain object with a wrapper per method of the
+ * repository's class, made once, each calling whatever the method is at call time: a Proxy's trap on every call
+ * (and a wrapper made per call before that) was a visible share of a cold lookup.
  */
 function guarded<T extends object>(repository: T, path: string): T {
-  const wrappers = new Map<PropertyKey, (...args: unknown[]) => unknown>();
-  const wrapperOf = (key: PropertyKey): ((...args: unknown[]) => unknown) => {
-    const made = (...args: unknown[]): unknown => {
+  const wrapped: Record<string, (...args: unknown[]) => unknown> = {};
+  const target = repository as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const wrap =
+    (key: string) =>
+    (...args: unknown[]): unknown => {
       try {
-        const result = (Reflect.get(repository, key, repository) as (...a: unknown[]) => unknown).apply(
-          repository,
-          args,
-        );
+        const result = (target[key] as (...a: unknown[]) => unknown)(...args);
         return result instanceof Promise
           ? result.catch((error: unknown) => {
-              throw storageError(path, `${String(key)}()`, error);
+              throw storageError(path, `${key}()`, error);
             })
           : result;
       } catch (error) {
-        throw storageError(path, `${String(key)}()`, error);
+        throw storageError(path, `${key}()`, error);
       }
     };
-    wrappers.set(key, made);
-    return made;
-  };
-  return new Proxy(repository, {
-    get(target, key) {
-      const value = Reflect.get(target, key, target) as unknown;
-      if (typeof value !== 'function') return value;
-      return wrappers.get(key) ?? wrapperOf(key);
-    },
-  });
+  for (let proto = Object.getPrototypeOf(repository); proto !== null && proto !== Object.prototype; ) {
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      if (key !== 'constructor' && !Object.hasOwn(wrapped, key) && typeof target[key] === 'function')
+        wrapped[key] = wrap(key);
+    }
+    proto = Object.getPrototypeOf(proto);
+  }
+  return wrapped as unknown as T;
 }
 
 function repositories(driver: SqliteDriver, inTx: boolean): StorageRepositories {
