@@ -6,6 +6,8 @@ export const POSTGRES_DEFAULTS = {
   poolSize: 10,
   /** How long to wait for a connection before the attempt counts as failed, ms. */
   connectTimeoutMs: 5000,
+  /** Longest wait for the answer to one statement (pg's `query_timeout`), ms; 0: none. */
+  queryTimeoutMs: 60_000,
   /** Tries of one operation or transaction before a transient failure is reported (1 = no retry). */
   retryAttempts: 5,
   /** Wait before the first retry; doubled each time, with jitter, ms. */

@@ -28,6 +28,13 @@ export interface PostgresStorageOptions {
   poolSize?: number;
   /** Wait for a connection (for `url`), ms. @default 5000 */
   connectTimeoutMs?: number;
+  /**
+   * Longest wait for the answer to one statement, ms (pg's `query_timeout`, for `pool` too): a server that stops
+   * answering without closing the connection (a network partition, a stalled proxy) fails the statement as
+   * `unavailable` (then retried on a new connection) instead of leaving it pending for ever. Also bounds a wait
+   * for another process's lock. 0: no limit. @default 60000
+   */
+  queryTimeoutMs?: number;
   /** Tries of one operation or transaction before a transient failure is reported; 1 disables retries. @default 5 */
   retryAttempts?: number;
   /** First wait between tries, doubled each time with jitter, ms. @default 50 */
@@ -80,6 +87,7 @@ export class PostgresDriver {
   readonly #attempts: number;
   readonly #baseDelay: number;
   readonly #maxDelay: number;
+  readonly #queryTimeout: number;
   #closed = false;
   #activeTx = 0;
   #txIdle: { promise: Promise<void>; resolve: () => void } | null = null;
@@ -96,12 +104,20 @@ export class PostgresDriver {
     this.#attempts = Math.max(1, Math.trunc(options.retryAttempts ?? POSTGRES_DEFAULTS.retryAttempts));
     this.#baseDelay = Math.max(0, options.retryBaseDelayMs ?? POSTGRES_DEFAULTS.retryBaseDelayMs);
     this.#maxDelay = Math.max(this.#baseDelay, options.retryMaxDelayMs ?? POSTGRES_DEFAULTS.retryMaxDelayMs);
+    this.#queryTimeout = Math.max(0, Math.trunc(options.queryTimeoutMs ?? POSTGRES_DEFAULTS.queryTimeoutMs));
     if (options.pool !== undefined) {
       this.#pool = options.pool;
       this.#ownPool = false;
       const o = options.pool.options;
-      this.target = `${o.host ?? 'localhost'}:${o.port ?? 5432}/${o.database ?? ''}`;
-      this.#password = typeof o.password === 'string' ? o.password : undefined;
+      // A pool made from a connection string has its server (and password) there, not in host/port/password.
+      const cs = parseUrl(o.connectionString);
+      this.target = `${o.host ?? (cs?.hostname || 'localhost')}:${o.port ?? (cs?.port || 5432)}/${o.database ?? cs?.pathname.slice(1) ?? ''}`;
+      this.#password =
+        typeof o.password === 'string'
+          ? o.password
+          : cs?.password
+            ? decodeURIComponent(cs.password)
+            : undefined;
     } else if (typeof options.url === 'string') {
       let url: URL;
       try {
@@ -220,9 +236,11 @@ export class PostgresDriver {
     const what =
       failure === 'unavailable'
         ? 'is unavailable'
-        : failure === 'conflict'
-          ? 'kept aborting colliding transactions'
-          : 'refused the request';
+        : code === '55P03'
+          ? 'could not get a lock another connection holds'
+          : failure === 'conflict'
+            ? 'kept aborting colliding transactions'
+            : 'refused the request';
     const tries = attempts > 1 ? ` (after ${attempts} tries)` : '';
     const message = redact(
       `PostgreSQL at ${this.target} ${what}${tries}: ${messageOf(error)}${code ? ` [${code}]` : ''}`,
@@ -250,7 +268,12 @@ export class PostgresDriver {
     values: readonly unknown[],
   ): Promise<pg.QueryResult<R>> {
     try {
-      return await on.query<R>({ text, values: values as unknown[], types: TYPES });
+      return await on.query<R>({
+        text,
+        values: values as unknown[],
+        types: TYPES,
+        ...(this.#queryTimeout > 0 ? { query_timeout: this.#queryTimeout } : {}),
+      });
     } catch (error) {
       throw new DriverFailure(error);
     }
@@ -280,6 +303,15 @@ export class PostgresDriver {
         });
       },
     });
+  }
+}
+
+function parseUrl(text: string | undefined): URL | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
   }
 }
 

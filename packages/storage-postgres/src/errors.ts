@@ -71,11 +71,15 @@ const UNAVAILABLE_STATES = new Set([
   '08004',
   '08006',
 ]);
-/** SQLSTATEs of colliding transactions; the deferred phone constraint collides like a serialization failure. */
-const CONFLICT_STATES = new Set(['40001', '40P01']);
+/**
+ * SQLSTATEs of colliding transactions: serialization failure, deadlock, and a lock another connection held past
+ * `lock_timeout` (55P03, which a server or role may set); the deferred phone constraint collides like a
+ * serialization failure.
+ */
+const CONFLICT_STATES = new Set(['40001', '40P01', '55P03']);
 /** pg reports a dropped connection and a pool timeout by message only; this is the one place that reads them. */
 const DROPPED =
-  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i;
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable|Query read timeout/i;
 
 function codeOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;

@@ -49,6 +49,8 @@ class TcpProxy {
   readonly #sockets = new Set<net.Socket>();
   /** Connections whose client sends this are cut there. */
   cutOn: string | null = null;
+  /** While true, what clients send is swallowed: the server never answers, and no connection closes. */
+  stall = false;
   constructor(
     readonly port: number,
     private readonly target: { host: string; port: number },
@@ -62,6 +64,7 @@ class TcpProxy {
         s.on('error', () => {});
       }
       socket.on('data', (chunk: Buffer) => {
+        if (this.stall) return;
         if (this.cutOn !== null && chunk.includes(this.cutOn)) {
           socket.destroy();
           upstream.destroy();
@@ -379,5 +382,97 @@ describe.skipIf(!PG_URL)('a record PostgreSQL refuses', () => {
     expect(await direct.peers.get(7n)).toBeUndefined();
     expect(await direct.usernames.resolveMany(['poison_7', 'poison_8'])).toEqual(new Map([['poison_8', 8n]]));
     await direct.close();
+  });
+});
+
+describe.skipIf(!PG_URL)('a transaction that cannot begin, take its locks or commit', () => {
+  const url = new URL(PG_URL ?? 'postgres://x@localhost:5432/x');
+
+  async function behindProxy(tag: string, options: Partial<Parameters<typeof openPostgresStorage>[0]> = {}) {
+    const proxy = new TcpProxy(await freePort(), { host: url.hostname, port: Number(url.port || 5432) });
+    await proxy.up();
+    const via = new URL(url);
+    via.port = String(proxy.port);
+    const storage = await openPostgresStorage({
+      url: via.toString(),
+      schema: freshSchema(tag),
+      retryAttempts: 2,
+      retryBaseDelayMs: 5,
+      connectTimeoutMs: 1000,
+      ...options,
+    });
+    return { proxy, storage, target: `${url.hostname}:${proxy.port}${url.pathname}` };
+  }
+
+  /** The settled outcome of `run`, or a failure of the test if it is still pending after `ms`. */
+  async function settles(run: () => Promise<unknown>, ms = 20_000): Promise<unknown> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const pending = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms);
+    });
+    try {
+      return await Promise.race([caught(run), pending]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  for (const statement of ['BEGIN', 'COMMIT']) {
+    it(`reports a connection cut at each ${statement} as unavailable and transient, naming the server`, async () => {
+      const { proxy, storage, target } = await behindProxy(statement.toLowerCase());
+      proxy.cutOn = statement;
+      const error = await settles(() => storage.transaction((tx) => tx.state.set('k', 'v')));
+      expect(error).toBeInstanceOf(PostgresStorageError);
+      expect(error).toMatchObject({ failure: 'unavailable', transient: true, attempts: 2 });
+      expect((error as Error).message).toContain(`PostgreSQL at ${target} is unavailable (after 2 tries)`);
+      expect((error as Error).message).not.toContain(url.password);
+      proxy.cutOn = null;
+      expect(await storage.state.get('k')).toBeUndefined(); // nothing committed
+      await storage.close();
+      await proxy.down();
+    });
+  }
+
+  it('reports a lock another connection holds past lock_timeout as transient, after its retries', async () => {
+    const schema = freshSchema('lock');
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 2, options: '-c lock_timeout=100' });
+    const storage = await openPostgresStorage({ pool, schema, retryAttempts: 2, retryBaseDelayMs: 5 });
+    const holder = new pg.Client({ connectionString: PG_URL });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query(`LOCK TABLE "${schema}".kv IN ACCESS EXCLUSIVE MODE`);
+    const error = await settles(() => storage.transaction((tx) => tx.state.set('k', 'v')));
+    expect(error).toBeInstanceOf(PostgresStorageError);
+    expect(error).toMatchObject({ causeCode: '55P03', transient: true, kind: 'transient', attempts: 2 });
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^PostgreSQL at ${url.hostname}:${url.port}${url.pathname} could not get a lock another connection holds \\(after 2 tries\\): canceling statement due to lock timeout \\[55P03\\]$`,
+      ),
+    );
+    // Released: the same write goes through.
+    await holder.query('ROLLBACK');
+    await storage.transaction((tx) => tx.state.set('k', 'v'));
+    expect(await storage.state.get('k')).toBe('v');
+    await holder.end();
+    await storage.close();
+    await pool.end();
+  });
+
+  it('gives up on a server that stops answering mid-transaction within queryTimeoutMs, as unavailable', async () => {
+    const { proxy, storage, target } = await behindProxy('stall', { queryTimeoutMs: 300 });
+    await storage.transaction((tx) => tx.state.set('before', '1'));
+    proxy.stall = true;
+    const write = await settles(() => storage.transaction((tx) => tx.state.set('k', 'v')));
+    expect(write).toBeInstanceOf(PostgresStorageError);
+    expect(write).toMatchObject({ failure: 'unavailable', transient: true, attempts: 2 });
+    expect((write as Error).message).toContain(`PostgreSQL at ${target} is unavailable (after 2 tries)`);
+    const read = await settles(() => storage.state.get('before'));
+    expect(read).toMatchObject({ failure: 'unavailable', transient: true });
+    proxy.stall = false;
+    proxy.cutAll(); // the stalled connections are gone; new ones answer
+    expect(await storage.state.get('before')).toBe('1');
+    expect(await storage.state.get('k')).toBeUndefined();
+    await storage.close();
+    await proxy.down();
   });
 });
