@@ -46,6 +46,25 @@ describe('pm --json', () => {
     expect(json(r).help).toMatch(/^Usage: pm /);
   });
 
+  it('names a path with a newline in full, escaped, on its one line of error', async () => {
+    const store = join(dir, 'typo\nsecond line.db');
+    const r = await pm(['--storage', `sqlite:${store}`, 'peers', 'stats']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `pm peers stats: SQLite storage ${dir}/typo\\nsecond line.db does not exist (nothing was created): check the path; commands that write create it\n`,
+    );
+    const session = await pm([
+      '--session',
+      join(dir, 'a\tb\u0007.session'),
+      '--storage',
+      'memory',
+      '--json',
+      'whoami',
+    ]);
+    expect(session.code).toBe(2);
+    expect(json(session).message).toContain(`${dir}/a\\tb\\u0007.session`);
+  });
+
   it('prints usage errors as text (with the pointer to --help) without --json', async () => {
     const r = await pm(['frobnicate']);
     expect(r.code).toBe(2);

@@ -53,14 +53,20 @@ export function errorCodeOf(error: unknown): string {
   return 'ERROR';
 }
 
-/** One line, secrets redacted; the stack (also redacted) only when asked for. */
+/**
+ * One line, secrets redacted; the stack (also redacted) only when asked for. pm's own messages are kept whole, a
+ * control character in them (a newline in a path the user gave) written as an escape (`\n`), so that the path is
+ * named in full; another library's message is cut at its first line.
+ */
 export function describeError(error: unknown, verbose: boolean): string {
   const message = isBrokenPipe(error)
     ? 'its output was closed before it ended (EPIPE: the reading end of the pipe went away)'
     : error instanceof Error
       ? error.message
       : String(error);
-  const line = redactSecrets(message.split('\n')[0] ?? '');
+  const line = redactSecrets(
+    error instanceof PmError ? escapeControls(message) : (message.split('\n')[0] ?? ''),
+  );
   if (!verbose || !(error instanceof Error) || !error.stack) return line;
   let text = redactSecrets(error.stack);
   let cause: unknown = error.cause;
@@ -69,4 +75,15 @@ export function describeError(error: unknown, verbose: boolean): string {
     cause = cause.cause;
   }
   return text;
+}
+
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** Control characters as escapes: `\n`, `\r`, `\t`, else `\u00XX`. */
+function escapeControls(text: string): string {
+  return text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this escapes
+    /[\u0000-\u001f\u007f]/g,
+    (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
