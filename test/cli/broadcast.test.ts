@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { type CliIo, runCli } from '@pm/cli';
-import { PmClient } from '@pm/core';
+import { openStorage, PmClient } from '@pm/core';
 import type { UserHandle } from '@pm/testserver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_HASH, eventually, json, loginArgs, pm, startWorld, type World } from './helpers.js';
@@ -105,6 +105,36 @@ describe('pm broadcast', () => {
     expect(json(again).report).toMatchObject({ sent: 2, pending: 0 });
     expect(texts(ann).filter((t) => t === 'News 3')).toHaveLength(1);
     expect(texts(ben).filter((t) => t === 'News 3')).toHaveLength(1);
+  });
+
+  it('refuses to resume a job damaged in the store (options, status) with one typed line, sending nothing', async () => {
+    const file = join(w.dir, 'damaged.txt');
+    writeFileSync(file, '@ann_bc\n');
+    const made = await pm([...w.globals, 'broadcast', '--text', 'Damaged', '--to', file, '--id', 'dmg']);
+    expect(made.code).toBe(0);
+    const sent = texts(ann).length;
+    for (const [set, why] of [
+      [`status = 'ready', options = '{bad'`, /its options are not valid JSON \(/],
+      [`status = 'ready', options = '[1]'`, /its options are not a JSON object/],
+      [`status = 'ready', options = '{"parseMode":"rtf"}'`, /its parse mode "rtf" is not html or markdown/],
+      [`status = 'stopped', options = '{}'`, /its status is "stopped", not one of preparing, ready, done/],
+    ] as const) {
+      const store = (await openStorage(w.storage)) as unknown as {
+        driver: { db: { exec(sql: string): void } };
+        close(): Promise<void>;
+      };
+      store.driver.db.exec(`UPDATE broadcast_jobs SET ${set} WHERE id = 'dmg'`);
+      await store.close();
+      const r = await pm([...w.globals, 'broadcast', '--resume', 'dmg', '--json']);
+      expect(r.code, set).toBe(1);
+      expect(json(r)).toEqual({
+        ok: false,
+        error: 'BROADCAST',
+        message: expect.stringMatching(/^Broadcast "dmg": is damaged in the store: /),
+      });
+      expect(json(r).message).toMatch(why);
+    }
+    expect(texts(ann)).toHaveLength(sent);
   });
 
   it('names the file and line of a malformed recipient and creates no job until the whole list is read', async () => {

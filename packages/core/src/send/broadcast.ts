@@ -82,6 +82,30 @@ export class BroadcastError extends PmError {
   }
 }
 
+const JOB_STATUSES: ReadonlySet<string> = new Set(['preparing', 'ready', 'done']);
+
+/**
+ * The send options a job was created with, as stored (JSON); options the store holds damaged (not a JSON object, a
+ * parse mode pm does not know) are a BroadcastError naming the job, never a raw SyntaxError.
+ */
+function storedOptions(job: BroadcastJob): Omit<SendInput, 'text'> {
+  let parsed: unknown;
+  let why: string | undefined;
+  try {
+    parsed = JSON.parse(job.options);
+  } catch (e) {
+    why = `its options are not valid JSON (${(e as Error).message})`;
+  }
+  if (why === undefined && (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)))
+    why = 'its options are not a JSON object';
+  const parseMode = (parsed as { parseMode?: unknown } | undefined)?.parseMode;
+  if (why === undefined && parseMode !== undefined && parseMode !== 'html' && parseMode !== 'markdown')
+    why = `its parse mode ${JSON.stringify(parseMode)} is not html or markdown`;
+  if (why !== undefined)
+    throw new BroadcastError(job.id, `is damaged in the store: ${why}; start a new job under another id`);
+  return parsed as Omit<SendInput, 'text'>;
+}
+
 export interface BroadcastDeps {
   readonly repo: BroadcastRepository;
   readonly peers: PeerCache;
@@ -134,7 +158,7 @@ export class Broadcast extends TypedEmitter<BroadcastEvents> {
     const unresolved = job.status === 'preparing' ? await this.addRecipients() : [];
     if (job.status === 'preparing') await repo.setJobStatus(id, 'ready', this.deps.clock.now());
 
-    const stored = JSON.parse(job.options) as Omit<SendInput, 'text'>;
+    const stored = storedOptions(job);
     const formatted = this.deps.format(job.text, stored.parseMode);
     const worker =
       this.opts.worker ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
@@ -201,6 +225,12 @@ export class Broadcast extends TypedEmitter<BroadcastEvents> {
     const { text: body, ...options } = text;
     const existing = await this.deps.repo.getJob(this.opts.id);
     if (existing) {
+      if (!JOB_STATUSES.has(existing.status)) {
+        throw new BroadcastError(
+          this.opts.id,
+          `is damaged in the store: its status is ${JSON.stringify(existing.status)}, not one of preparing, ready, done; start a new job under another id`,
+        );
+      }
       if (existing.text !== body) throw new BroadcastError(this.opts.id, 'exists with a different text');
       if (existing.status === 'preparing' && !this.opts.recipients) {
         throw new BroadcastError(
