@@ -3,7 +3,8 @@
  * upserts into `peers`, whose row holds a peer's first username, sorted by id, in transactions as large as PeerCache's write-behind makes
  * them under load), on the schema pm creates, with none of pm's own code in between: no validation, no merge
  * rules, no LRU, no change tracking. Lookups read as pm's do: the lookups of one turn of the event loop in one read
- * transaction, the same columns. The gap between this row and `pm sqlite` is the cost of pm's JavaScript.
+ * transaction, the same columns handed to a SQL function of its own (no record built from them). The gap between this
+ * row and `pm sqlite` is the cost of pm's JavaScript.
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -29,9 +30,10 @@ const AS_NUMBER = new Set([
   'last_seen',
   'last_updated',
 ]);
-const SELECTED = COLUMNS.split(', ')
+/** The record's columns, flags and times as REAL (no BigInt each), as pm's `PEER_ROW` hands them to its function. */
+const ARGUMENTS = COLUMNS.split(', ')
   .filter((c) => c !== 'username')
-  .map((c) => (AS_NUMBER.has(c) ? `CAST(${c} AS REAL) AS ${c}` : c))
+  .map((c) => (AS_NUMBER.has(c) ? `CAST(${c} AS REAL)` : c))
   .join(', ');
 const CHUNK = 64;
 const values = (rows: number, columns: number): string =>
@@ -59,10 +61,21 @@ export const bareSqlite: Subject = {
       );
     const peer1 = peers(1);
     const peerN = peers(CHUNK);
-    // Rows as arrays, and a username lookup reading its owner's row in one statement, as pm's provider reads them:
-    // the record's columns, flags and times as REAL (no BigInt each), pm's `PEER_SELECT`.
-    const byId = db.prepare(`SELECT ${SELECTED} FROM peers WHERE id = ?`).raw();
-    const byName = db.prepare(`SELECT ${SELECTED} FROM peers WHERE username = ?`).raw();
+    // Rows as pm's provider reads them (sqlite/row-function.ts): the row's values handed to a SQL function as its
+    // arguments (better-sqlite3 on Node 20 builds a raw row array with one slow Array::Set per value), here kept as
+    // they come instead of built into a record; a username lookup reads its owner's row in one statement.
+    let row: unknown[] | undefined;
+    db.function('bare_row', { directOnly: true, safeIntegers: true, varargs: true }, (...values) => {
+      row = values;
+      return null;
+    });
+    const byId = db.prepare(`SELECT bare_row(${ARGUMENTS}) FROM peers WHERE id = ?`).pluck();
+    const byName = db.prepare(`SELECT bare_row(${ARGUMENTS}) FROM peers WHERE username = ?`).pluck();
+    const read1 = (statement: BetterSqlite3.Statement, key: unknown): unknown[] | undefined => {
+      row = undefined;
+      statement.get(key);
+      return row;
+    };
     const now = Date.now();
     const peerRow = (s: Sighting): unknown[] => [
       s.id,
@@ -125,13 +138,13 @@ export const bareSqlite: Subject = {
     const l: Lookups = {
       byId: (id) => {
         read();
-        return byId.get(id);
+        return read1(byId, id);
       },
       byUsername: (name) => {
         read();
         const lower = name.toLowerCase();
         const owner = side.get(lower) as { peer_id: bigint } | undefined;
-        return owner === undefined ? byName.get(lower) : byId.get(owner.peer_id);
+        return owner === undefined ? read1(byName, lower) : read1(byId, owner.peer_id);
       },
     };
     return {
