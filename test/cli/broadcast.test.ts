@@ -107,6 +107,45 @@ describe('pm broadcast', () => {
     expect(texts(ben).filter((t) => t === 'News 3')).toHaveLength(1);
   });
 
+  it('refuses a text no recipient can get (over 4096 characters, empty once formatted): exit 1, no job', async () => {
+    const file = join(w.dir, 'long.txt');
+    writeFileSync(file, '@ann_bc\n');
+    const sent = texts(ann).length;
+    for (const [args, message] of [
+      [
+        ['--text', 'y'.repeat(4097)],
+        `Broadcast "long": its text is 4097 characters once formatted, over Telegram's limit of 4096: nothing was sent (no job was created)`,
+      ],
+      [
+        ['--text', '<b> </b>', '--parse-mode', 'html'],
+        'Broadcast "long": its text is empty once formatted: nothing was sent (no job was created)',
+      ],
+    ] as const) {
+      const r = await pm([...w.globals, 'broadcast', ...args, '--to', file, '--id', 'long', '--json']);
+      expect(r.code).toBe(1);
+      expect(json(r)).toEqual({ ok: false, error: 'BROADCAST', message });
+    }
+    const resumed = await pm([...w.globals, 'broadcast', '--resume', 'long']);
+    expect(resumed.stderr).toMatch(/does not exist/);
+    // At the limit it goes out (the tags of a parse mode do not count).
+    const limit = await pm([
+      ...w.globals,
+      'broadcast',
+      '--text',
+      `<b>${'z'.repeat(4096)}</b>`,
+      '--parse-mode',
+      'html',
+      '--to',
+      file,
+      '--id',
+      'limit',
+      '--json',
+    ]);
+    expect(limit.code).toBe(0);
+    expect(json(limit).report).toMatchObject({ sent: 1 });
+    expect(texts(ann)).toHaveLength(sent + 1);
+  });
+
   it('refuses to resume a job damaged in the store (options, status) with one typed line, sending nothing', async () => {
     const file = join(w.dir, 'damaged.txt');
     writeFileSync(file, '@ann_bc\n');

@@ -8,7 +8,7 @@ import type { BroadcastCounts, BroadcastJob, BroadcastRepository } from '../stor
 import type { PeerCache } from '../storage/peer-cache.js';
 import type { DialogState, PeerRecord } from '../storage/types.js';
 import { broadcastRandomId } from './random-id.js';
-import type { SendInput, SendResult } from './sender.js';
+import { MAX_MESSAGE_LENGTH, type SendInput, type SendResult } from './sender.js';
 
 export const BROADCAST_DEFAULTS = {
   /** Messages in flight at once; the limiter, not this, sets the pace. */
@@ -154,12 +154,16 @@ export class Broadcast extends TypedEmitter<BroadcastEvents> {
     const { repo } = this.deps;
     const id = this.opts.id;
     const text = typeof this.opts.text === 'string' ? { text: this.opts.text } : this.opts.text;
+    // A text no recipient can get is refused before a job is made, rather than skipped for each recipient.
+    if (this.opts.recipients)
+      this.assertSendable(this.deps.format(text.text, text.parseMode), ' (no job was created)');
     const job = await this.prepareJob(text);
     const unresolved = job.status === 'preparing' ? await this.addRecipients() : [];
     if (job.status === 'preparing') await repo.setJobStatus(id, 'ready', this.deps.clock.now());
 
     const stored = storedOptions(job);
     const formatted = this.deps.format(job.text, stored.parseMode);
+    this.assertSendable(formatted, '');
     const worker =
       this.opts.worker ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     const leaseMs = this.opts.leaseMs ?? (this.deps.shared ? BROADCAST_DEFAULTS.sharedLeaseMs : 0);
@@ -219,6 +223,19 @@ export class Broadcast extends TypedEmitter<BroadcastEvents> {
       unresolved,
       interrupted: interrupted && counts.pending > 0,
     };
+  }
+
+  /** Refuses a text Telegram would refuse for every recipient: empty, or longer than a message may be. */
+  private assertSendable(formatted: FormattedText, after: string): void {
+    const n = formatted.text.length; // UTF-16 code units, as Telegram counts
+    if (formatted.text.trim().length === 0)
+      throw new BroadcastError(this.opts.id, `its text is empty once formatted: nothing was sent${after}`);
+    if (n > MAX_MESSAGE_LENGTH) {
+      throw new BroadcastError(
+        this.opts.id,
+        `its text is ${n} characters once formatted, over Telegram's limit of ${MAX_MESSAGE_LENGTH}: nothing was sent${after}`,
+      );
+    }
   }
 
   private async prepareJob(text: Omit<SendInput, 'randomId' | 'replyTo'>): Promise<BroadcastJob> {
