@@ -100,6 +100,13 @@ describe('pm peers on a store that does not exist', () => {
     const bare = await pm(['--storage', join(dir, 'bare-typo.db'), 'peers', 'stats']);
     expect(bare.code).toBe(1);
     expect(existsSync(join(dir, 'bare-typo.db'))).toBe(false);
+    // An empty file (touched by mistake) holds no store either, and stays empty.
+    const empty = join(dir, 'touched.db');
+    closeSync(openSync(empty, 'w'));
+    const touched = await pm(['--storage', `sqlite:${empty}`, '--json', 'peers', 'stats']);
+    expect(touched.code).toBe(1);
+    expect(json(touched)).toMatchObject({ ok: false, error: 'STORAGE_NOT_FOUND' });
+    expect(statSync(empty).size).toBe(0);
   });
 
   it('creates the store on import, which writes', async () => {

@@ -360,6 +360,20 @@ describe('SQLite provider: files it cannot or must not open', () => {
     });
   });
 
+  it('refuses an empty file (no tables) when told not to create a store, and writes nothing to it', async () => {
+    const path = file();
+    writeFileSync(path, '');
+    await expect(openSqliteStorage({ path, create: false })).rejects.toMatchObject({
+      code: 'STORAGE_NOT_FOUND',
+      message: `SQLite storage ${path} is empty, no pm store in it (nothing was written): check the path; commands that write create it`,
+    });
+    expect(statSync(path).size).toBe(0);
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    // Told to create it, the same file becomes a store.
+    await (await openSqliteStorage({ path })).close();
+    await (await openSqliteStorage({ path, create: false })).close();
+  });
+
   it('opens an existing store when told not to create one', async () => {
     const path = file();
     const made = await openSqliteStorage({ path });

@@ -22,9 +22,10 @@ export interface SqliteStorageOptions {
   /** Database file (created with mode `fileMode`, parent folders too), or ':memory:' for a throw-away store. */
   path: string;
   /**
-   * Create the file (and its folders) when it does not exist. false: a missing file is a StorageError with the code
-   * `STORAGE_NOT_FOUND` naming the path, and nothing is created; for readers (a report, an export), to which an
-   * empty store made at a mistyped path would be a silent wrong answer. @default true
+   * Create the file (and its folders) when it does not exist. false: a missing file, or an empty one (no tables), is
+   * a StorageError with the code `STORAGE_NOT_FOUND` naming the path, and nothing is created or written; for readers
+   * (a report, an export), to which an empty store made at a mistyped path would be a silent wrong answer.
+   * @default true
    */
   create?: boolean;
   /**
@@ -117,7 +118,7 @@ export class SqliteDriver {
       db = new Database(options.path, { fileMustExist: onDisk && !create });
       db.defaultSafeIntegers(true);
       // Before anything is written (even the switch to WAL): refuse a file of another application or schema.
-      this.#inspect(db);
+      this.#inspect(db, create || !onDisk);
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${this.#synchronous}`);
       db.pragma(`busy_timeout = ${this.#busyTimeoutMs}`);
@@ -423,12 +424,19 @@ export class SqliteDriver {
   }
 
   /** Refuses a file pm did not create (tables but no pm schema) or a newer schema, without writing to it. */
-  #inspect(db: SqliteDatabase): void {
+  #inspect(db: SqliteDatabase, create: boolean): void {
     const tables = (
       db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
         name: string;
       }[]
     ).map((t) => t.name);
+    if (tables.length === 0 && !create) {
+      // An empty file (`touch`ed, or left by an open that failed) holds no store either.
+      throw new StorageError(
+        'STORAGE_NOT_FOUND',
+        `SQLite storage ${this.path} is empty, no pm store in it (nothing was written): check the path; commands that write create it`,
+      );
+    }
     if (tables.length === 0) return; // a new, empty file
     if (!tables.includes('schema_version') || (readVersion(db) >= 1 && !tables.includes('peers'))) {
       const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? ', ...' : '');
