@@ -206,4 +206,35 @@ describe('restorePeers', () => {
     expect((await storage.peers.get(8n))?.usernames).toEqual([]);
     await storage.close();
   });
+
+  it('stores a username listed twice in another case once, as the peer cache would, on every reading path', async () => {
+    const base = toRecord({
+      id: 9n,
+      usernames: ['Hana_B', 'hana_b', 'hana_nft', 'HANA_NFT'],
+      phone: null,
+      firstName: 'A',
+      lastSeen: 2,
+      lastUpdated: 2,
+      min: false,
+    });
+    const file = join(dir, 'twice.jsonl');
+    await exportPeers(
+      [base, { ...base, id: 10n, usernames: ['ivan', 'Ivan'] }],
+      'jsonl',
+      createWriteStream(file),
+    );
+    for (const readInWorker of [false, true]) {
+      const storage = await openSqliteStorage({ path: join(dir, `twice-${readInWorker}.db`) });
+      const result = await importPeers(file, { readInWorker });
+      await restorePeers(storage, result);
+      expect((await storage.peers.get(9n))?.usernames).toEqual(['Hana_B', 'hana_nft']);
+      expect((await storage.peers.get(10n))?.usernames).toEqual(['ivan']);
+      expect(result.notes).toContain(
+        '3 username(s) listed twice in one record (in another case) kept once, as first spelt',
+      );
+      const owners = await storage.usernames.resolveMany(['hana_b', 'hana_nft', 'ivan']);
+      expect([...owners.values()]).toEqual([9n, 9n, 10n]);
+      await storage.close();
+    }
+  });
 });

@@ -161,6 +161,8 @@ export function packCanonicalLine(text: string, out: unknown[], now: number): st
       // Names hold no `"`, so `","` only ever separates two of them.
       const all = inner.split('","');
       for (const name of all) if (!isUsername(name)) return undefined;
+      // A name listed twice in different cases: the record path keeps it once (ImportReport.accept).
+      if (new Set(all.map((name) => name.toLowerCase())).size !== all.length) return undefined;
       names = all.join(' ');
       first = (all[0] as string).toLowerCase();
     } else {

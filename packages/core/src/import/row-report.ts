@@ -15,6 +15,8 @@ export class ImportReport {
   #skipped = 0;
   readonly #quoted: string[] = [];
   readonly #dropped = new Map<string, number>();
+  /** Usernames left out as another case of one the record already lists (the peer cache keeps the first). */
+  #repeated = 0;
   #finished = false;
 
   constructor(
@@ -48,6 +50,16 @@ export class ImportReport {
         for (let i = valid.length; i < checked.usernames.length; i++) this.drop('usernames');
         // All of them refused: unknown, rather than "has none" (which would clear known ones on merge).
         checked = { ...checked, usernames: valid.length > 0 ? valid : undefined };
+      }
+      // A name listed twice in different cases is one name: kept once, as the peer cache's own writes do (the first
+      // spelling), so the record stored is the one the username index holds.
+      const names = checked.usernames;
+      if (names !== undefined && names.length > 1) {
+        const distinct = distinctNames(names);
+        if (distinct.length !== names.length) {
+          this.#repeated += names.length - distinct.length;
+          checked = { ...checked, usernames: distinct };
+        }
       }
     }
     if (typeof checked.phone === 'string' && !isValidPhone(checked.phone)) {
@@ -85,6 +97,11 @@ export class ImportReport {
     for (const [field, count] of this.#dropped) {
       this.notes.push(`${count} invalid ${field} value(s) left out of otherwise good records`);
     }
+    if (this.#repeated > 0) {
+      this.notes.push(
+        `${this.#repeated} username(s) listed twice in one record (in another case) kept once, as first spelt`,
+      );
+    }
   }
 }
 
@@ -118,4 +135,17 @@ export async function* withSummary<T>(report: ImportReport, rows: AsyncIterable<
   } finally {
     report.finish();
   }
+}
+
+/** The names without later spellings of one already listed (case-insensitive), in order. */
+function distinctNames(names: readonly string[]): readonly string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const name of names) {
+    const lower = name.toLowerCase();
+    if (seen.has(lower)) continue;
+    seen.add(lower);
+    out.push(name);
+  }
+  return out.length === names.length ? names : out;
 }

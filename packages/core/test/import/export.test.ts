@@ -334,6 +334,7 @@ describe('pm export format', () => {
       ['"accessHash":"0012"', 'a leading zero'],
       ['"type":"chat"', 'a type the id cannot have'],
       ['"usernames":["Alice_B","a"]', 'a username the checks leave out'],
+      ['"usernames":["Alice_B","alice_b"]', 'a username listed twice in another case'],
       ['"usernames":["1abc"]', 'its only username one the checks leave out'],
       ['"usernames":["ab__c"]', 'a username with a double underscore'],
       ['"firstName":"' + 'x'.repeat(1025) + '"', 'a name longer than the checks allow'],
