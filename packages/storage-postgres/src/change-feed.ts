@@ -116,9 +116,11 @@ export class ChangeFeed {
   async #connect(): Promise<void> {
     const client = await this.driver.pool.connect();
     let released = false;
+    let ping: ReturnType<typeof setInterval> | undefined;
     const drop = () => {
       if (released) return;
       released = true;
+      clearInterval(ping);
       client.release(true);
     };
     const onLost = () => {
@@ -158,6 +160,15 @@ export class ChangeFeed {
       return;
     }
     this.#client = client;
+    // A connection that died without closing (a partition) hears nothing and says nothing: ask it now and then.
+    const every = this.driver.listenPingMs;
+    const timeout = this.driver.queryTimeoutMs;
+    if (every > 0) {
+      ping = setInterval(() => {
+        client.query({ text: 'SELECT 1', ...(timeout > 0 ? { query_timeout: timeout } : {}) }).catch(onLost);
+      }, every);
+      ping.unref();
+    }
   }
 
   /**

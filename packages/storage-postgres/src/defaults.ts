@@ -8,6 +8,8 @@ export const POSTGRES_DEFAULTS = {
   connectTimeoutMs: 5000,
   /** Longest wait for the answer to one statement (pg's `query_timeout`), ms; 0: none. */
   queryTimeoutMs: 60_000,
+  /** How often the LISTEN connection is asked SELECT 1 to find it dead without having closed, ms; 0: never. */
+  listenPingMs: 30_000,
   /** Tries of one operation or transaction before a transient failure is reported (1 = no retry). */
   retryAttempts: 5,
   /** Wait before the first retry; doubled each time, with jitter, ms. */

@@ -35,6 +35,13 @@ export interface PostgresStorageOptions {
    * for another process's lock. 0: no limit. @default 60000
    */
   queryTimeoutMs?: number;
+  /**
+   * How often the connection that listens for other processes' changes (`attachPeerCache`, `onPeerChanges`) is
+   * asked `SELECT 1`, ms: an answer missing for `queryTimeoutMs` means it is dead without having closed (a
+   * partition), so it is dropped and opened again, and the listeners hear that anything may have changed, instead
+   * of missing every change from then on. 0: never. @default 30000
+   */
+  listenPingMs?: number;
   /** Tries of one operation or transaction before a transient failure is reported; 1 disables retries. @default 5 */
   retryAttempts?: number;
   /** First wait between tries, doubled each time with jitter, ms. @default 50 */
@@ -81,6 +88,8 @@ export class PostgresDriver {
   /** `host:port/database`, for messages. */
   readonly target: string;
   readonly now: () => number;
+  /** See {@link PostgresStorageOptions.listenPingMs}. */
+  readonly listenPingMs: number;
   readonly #pool: pg.Pool;
   readonly #ownPool: boolean;
   readonly #password: string | undefined;
@@ -105,6 +114,7 @@ export class PostgresDriver {
     this.#baseDelay = Math.max(0, options.retryBaseDelayMs ?? POSTGRES_DEFAULTS.retryBaseDelayMs);
     this.#maxDelay = Math.max(this.#baseDelay, options.retryMaxDelayMs ?? POSTGRES_DEFAULTS.retryMaxDelayMs);
     this.#queryTimeout = Math.max(0, Math.trunc(options.queryTimeoutMs ?? POSTGRES_DEFAULTS.queryTimeoutMs));
+    this.listenPingMs = Math.max(0, Math.trunc(options.listenPingMs ?? POSTGRES_DEFAULTS.listenPingMs));
     if (options.pool !== undefined) {
       this.#pool = options.pool;
       this.#ownPool = false;
@@ -221,6 +231,11 @@ export class PostgresDriver {
         this.#txIdle = null;
       }
     }
+  }
+
+  /** See {@link PostgresStorageOptions.queryTimeoutMs}; 0: no limit. */
+  get queryTimeoutMs(): number {
+    return this.#queryTimeout;
   }
 
   /** Closes the pool if the provider opened it. Idempotent. */

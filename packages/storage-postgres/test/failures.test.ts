@@ -49,7 +49,7 @@ class TcpProxy {
   readonly #sockets = new Set<net.Socket>();
   /** Connections whose client sends this are cut there. */
   cutOn: string | null = null;
-  /** While true, what clients send is swallowed: the server never answers, and no connection closes. */
+  /** While true, what either side sends is swallowed: no answer, no notification, and no connection closes. */
   stall = false;
   constructor(
     readonly port: number,
@@ -70,7 +70,9 @@ class TcpProxy {
           upstream.destroy();
         } else upstream.write(chunk);
       });
-      upstream.pipe(socket);
+      upstream.on('data', (chunk: Buffer) => {
+        if (!this.stall) socket.write(chunk);
+      });
     });
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
     this.#server = server;
@@ -91,14 +93,22 @@ class TcpProxy {
  * A provider listening for changes through a {@link TcpProxy}, and a writer on the same store connected directly
  * (as another process would be).
  */
-async function listenerBehindProxy(tag: string) {
+async function listenerBehindProxy(
+  tag: string,
+  options: { listenPingMs?: number; queryTimeoutMs?: number } = {},
+) {
   const url = new URL(PG_URL as string);
   const proxy = new TcpProxy(await freePort(), { host: url.hostname, port: Number(url.port || 5432) });
   await proxy.up();
   const via = new URL(url);
   via.port = String(proxy.port);
   const schema = freshSchema(tag);
-  const listening = await openPostgresStorage({ url: via.toString(), schema, connectTimeoutMs: 1000 });
+  const listening = await openPostgresStorage({
+    url: via.toString(),
+    schema,
+    connectTimeoutMs: 1000,
+    ...options,
+  });
   const writer = new PeerCache({
     storage: await openPostgresStorage({ url: PG_URL as string, schema }),
     flushDelayMs: 1000,
@@ -342,6 +352,29 @@ describe.skipIf(!PG_URL)('a change feed whose LISTEN fails', () => {
     await writer.upsert(users(40, 1, 'heard'));
     await writer.flush();
     await expect.poll(() => again, { timeout: 5000, interval: 10 }).toEqual([[40n]]);
+    off();
+    await end();
+  });
+});
+
+describe.skipIf(!PG_URL)('a listening connection that dies without closing', () => {
+  it('is found by its ping, dropped and opened again: listeners hear that anything may have changed', async () => {
+    const { proxy, listening, writer, end } = await listenerBehindProxy('ping', {
+      listenPingMs: 200,
+      queryTimeoutMs: 300,
+    });
+    const heard: (bigint[] | null)[] = [];
+    const off = await listening.onPeerChanges((changes) => heard.push(changes ? [...changes.ids] : null));
+    await writer.upsert(users(10, 1, 'seen'));
+    await writer.flush();
+    await expect.poll(() => heard, { timeout: 5000, interval: 10 }).toEqual([[10n]]);
+    proxy.stall = true; // a partition: nothing passes, nothing closes
+    await writer.upsert(users(20, 1, 'lost'));
+    await writer.flush(); // its notification is lost in the partition
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    proxy.stall = false;
+    await expect.poll(() => heard, { timeout: 10_000, interval: 20 }).toContainEqual(null);
+    expect(heard[0]).toEqual([10n]);
     off();
     await end();
   });
