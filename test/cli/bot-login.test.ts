@@ -40,7 +40,19 @@ describe('pnpm bot-login', () => {
     const session = join(w.dir, 'script.session');
     const { stdout } = await exec(
       'npx',
-      ['-y', 'pnpm@10', '--silent', 'bot-login', '--server', w.server, '--session', session, '--json'],
+      [
+        '-y',
+        'pnpm@10',
+        '--silent',
+        'bot-login',
+        '--server',
+        w.server,
+        '--session',
+        session,
+        '--storage',
+        `sqlite:${join(w.dir, 'script.db')}`, // pm login creates the store: not in the repository
+        '--json',
+      ],
       {
         cwd: ROOT,
         env: { ...process.env, PM_API_ID: API_ID, PM_API_HASH: API_HASH, PM_BOT_TOKEN: w.bot.token },

@@ -45,6 +45,8 @@ describe('pm login on a terminal', () => {
         w.server,
         '--session',
         session,
+        '--storage',
+        `sqlite:${join(dir, 'tty.db')}`, // pm login creates the store: not in the working folder
         'login',
         ';',
         'echo',
