@@ -32,6 +32,7 @@ describe('pm --json', () => {
     [['resolve', '--json'], /missing required argument 'ref'/],
     [['--json', '--server', 'localhost', 'whoami'], /expected host:port, got "localhost"/],
     [['--json', '--storage', 'mysql://x', 'peers', 'stats'], /"mysql:\/\/x"/],
+    [['--json', '--session', '', 'whoami'], /expected the path of a session file, got ""/],
     [['--json'], /a command is needed/],
   ])('answers one JSON usage document and exit 2 for pm %j', async (args, message) => {
     const r = await pm(args);

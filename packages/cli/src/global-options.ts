@@ -44,6 +44,13 @@ export function parseServer(value: string): ServerAddress {
   return { host: m[1]!, port };
 }
 
+/** `--session <path>`: any path but an empty one (an unset-looking `PM_SESSION=`). */
+export function parseSessionPath(value: string): string {
+  if (value.trim() === '')
+    throw new InvalidArgumentError(`expected the path of a session file, got "${value}"`);
+  return value;
+}
+
 /** `memory`, `sqlite:<path>`, a bare path (SQLite) or `postgres://…`, as openStorage() takes it. */
 export function parseStorage(value: string): string {
   if (value === 'memory' || (value.startsWith('sqlite:') && value.length > 'sqlite:'.length)) return value;

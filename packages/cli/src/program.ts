@@ -13,7 +13,13 @@ import { defineSync } from './commands/sync.js';
 import { defineTestserver } from './commands/testserver.js';
 import { defineUser } from './commands/user.js';
 import { defineWhoami } from './commands/whoami.js';
-import { GLOBAL_DEFAULTS, parseServer, parseStorage, parseTimeout } from './global-options.js';
+import {
+  GLOBAL_DEFAULTS,
+  parseServer,
+  parseSessionPath,
+  parseStorage,
+  parseTimeout,
+} from './global-options.js';
 import type { CliIo } from './io.js';
 
 export const EXAMPLES = `
@@ -52,7 +58,8 @@ export function buildProgram(io: CliIo, capture?: (text: string) => void): Comma
     .addOption(
       new Option('--session <path>', 'session file written by pm login')
         .env('PM_SESSION')
-        .default(GLOBAL_DEFAULTS.session),
+        .default(GLOBAL_DEFAULTS.session)
+        .argParser(parseSessionPath),
     )
     .addOption(
       new Option(
