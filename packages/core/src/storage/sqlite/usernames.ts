@@ -40,9 +40,10 @@ export class SqliteUsernameRepository implements UsernameRepository {
     const db = driver.db;
     // Should both places name an owner (a record rejected as older than the stored one keeps its first name), the
     // side table wins, then the record changed last.
-    this.#side = db.prepare<[string], { peer_id: bigint }>(
-      'SELECT peer_id FROM usernames WHERE username_lower = ?',
-    );
+    // Plucked: the owner's id alone, with no object built around it (better-sqlite3 sets a row's keys one by one).
+    this.#side = db
+      .prepare<[string], bigint>('SELECT peer_id FROM usernames WHERE username_lower = ?')
+      .pluck();
     // The owner's whole row: the lookup by id that follows (PeerCache.getByUsername) takes it from the driver
     // instead of walking the id index and the table again. Every row holding the name, the latest picked here: an
     // ORDER BY in SQL sorts through a temporary B-tree, a few µs per lookup, for what is nearly always one row.
@@ -92,7 +93,7 @@ export class SqliteUsernameRepository implements UsernameRepository {
 
   #resolveOne(name: string): bigint | undefined {
     const side = this.#side.get(name);
-    if (side !== undefined) return side.peer_id;
+    if (side !== undefined) return side;
     let latest: PeerRecord | undefined;
     this.#rows.reset();
     this.#column.all(name);
