@@ -1,6 +1,15 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -175,6 +184,21 @@ describe('pm peers check', () => {
 });
 
 describe('pm peers export and import', () => {
+  it("takes --output - as stdout, not as a file named '-'", async () => {
+    const dash = join(process.cwd(), '-');
+    const existed = existsSync(dash);
+    try {
+      const run = await pm(['--storage', source, 'peers', 'export', '--output', '-']);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout.trim().split('\n')).toHaveLength(6);
+      expect(run.stdout).toContain(INT64_MAX.toString());
+      expect(run.stderr).toBe('exported 6 peers (jsonl)\n');
+      expect(existed || !existsSync(dash)).toBe(true);
+    } finally {
+      if (!existed) rmSync(dash, { force: true });
+    }
+  });
+
   it.each(['jsonl', 'csv'] as const)(
     'round-trips through %s losslessly, 64-bit values intact',
     async (format) => {

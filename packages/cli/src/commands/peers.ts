@@ -39,7 +39,7 @@ export function definePeers(program: Command, act: Act): void {
     .command('export')
     .description("write every seen peer in pm's lossless format (64-bit values as decimal strings)")
     .addOption(new Option('--format <format>', 'jsonl or csv').choices(['jsonl', 'csv']).default('jsonl'))
-    .option('-o, --output <file>', 'write here instead of stdout')
+    .option('-o, --output <file>', "write here instead of stdout ('-': stdout)")
     .addHelpText(
       'after',
       '\nExamples:\n  $ pm peers export > peers.jsonl\n  $ pm peers export --format csv --output peers.csv',
@@ -162,7 +162,8 @@ async function exportCommand(
   await withStorage(opts, 'reads', async (storage) => {
     const cache = new PeerCache({ storage, closeStorage: false });
     try {
-      if (o.output) {
+      // '-' is stdout, as for most tools, not a file of that name.
+      if (o.output !== undefined && o.output !== '-') {
         const count = await exportPeers(cache.iterate(), o.format, await openOutput(o.output));
         out.result(
           { exported: count, format: o.format, output: o.output },
