@@ -21,14 +21,7 @@ export function fileError(path: string, e: unknown): ImportError {
   return new ImportError('IMPORT_UNREADABLE', path, `cannot be read (${code ?? String(e)})`, { cause: e });
 }
 
-/** What a path that is no regular file is, for messages: `a folder`, `a device`... */
-export function notAFile(info: Stats): string {
-  if (info.isDirectory()) return 'a folder';
-  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
-  if (info.isFIFO()) return 'a pipe (FIFO)';
-  if (info.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
+export { notAFile } from '../file-kind.js';
 
 /** Reads the first bytes of a file (fewer if it is shorter). */
 export async function readHead(path: string, length: number): Promise<Buffer> {

@@ -5,6 +5,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, type Stats, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PmError, StorageError, type StorageFailureKind } from '../../errors.js';
+import { notAFile } from '../../file-kind.js';
 
 /**
  * What a failed statement says about a retry: a lock held by another connection may be released (busy, locked); a
@@ -73,15 +74,9 @@ function assertFileOrNothing(path: string, info: Stats | undefined): void {
     throw new StorageError('STORAGE_CANNOT_OPEN', `Cannot open SQLite storage at ${path}: it is a directory`);
   }
   if (info !== undefined && !info.isFile()) {
-    const what =
-      info.isCharacterDevice() || info.isBlockDevice()
-        ? 'a device'
-        : info.isFIFO()
-          ? 'a pipe (FIFO)'
-          : 'a socket';
     throw new StorageError(
       'STORAGE_CANNOT_OPEN',
-      `Cannot open SQLite storage at ${path}: it is ${what}, not a file`,
+      `Cannot open SQLite storage at ${path}: it is ${notAFile(info)}, not a file`,
     );
   }
 }
