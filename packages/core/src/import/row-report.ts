@@ -51,23 +51,14 @@ export class ImportReport {
         // All of them refused: unknown, rather than "has none" (which would clear known ones on merge).
         checked = { ...checked, usernames: valid.length > 0 ? valid : undefined };
       }
-      // A name listed twice in different cases is one name: kept once, as the peer cache's own writes do (the first
-      // spelling), so the record stored is the one the username index holds.
-      const names = checked.usernames;
-      if (names !== undefined && names.length > 1) {
-        const distinct = distinctNames(names);
-        if (distinct.length !== names.length) {
-          this.#repeated += names.length - distinct.length;
-          checked = { ...checked, usernames: distinct };
-        }
-      }
     }
     if (typeof checked.phone === 'string' && !isValidPhone(checked.phone)) {
       this.drop('phone');
       checked = { ...checked, phone: undefined };
     }
+    let names: readonly string[] | undefined;
     try {
-      validatePeerInput(checked, 'row');
+      names = validatePeerInput(checked, 'row').usernames;
     } catch (e) {
       if (!(e instanceof InvalidInputError)) throw e;
       const at = (e as { field?: unknown }).field;
@@ -75,6 +66,12 @@ export class ImportReport {
       const value = field === '' ? checked : (checked as unknown as Record<string, unknown>)[field];
       this.skip(new ImportRowError(this.path, location, field || undefined, value, e.message));
       return undefined;
+    }
+    // A name listed twice in different cases is one name: kept once, as the peer cache's own writes keep it (the
+    // validation's list, first spelling), so the record stored is the one the username index holds.
+    if (names !== undefined && checked.usernames !== undefined && names.length !== checked.usernames.length) {
+      this.#repeated += checked.usernames.length - names.length;
+      checked = { ...checked, usernames: names };
     }
     this.#read += 1;
     return checked;
@@ -135,17 +132,4 @@ export async function* withSummary<T>(report: ImportReport, rows: AsyncIterable<
   } finally {
     report.finish();
   }
-}
-
-/** The names without later spellings of one already listed (case-insensitive), in order. */
-function distinctNames(names: readonly string[]): readonly string[] {
-  const seen = new Set<string>();
-  const out: string[] = [];
-  for (const name of names) {
-    const lower = name.toLowerCase();
-    if (seen.has(lower)) continue;
-    seen.add(lower);
-    out.push(name);
-  }
-  return out.length === names.length ? names : out;
 }
