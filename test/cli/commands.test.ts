@@ -58,6 +58,9 @@ afterAll(async () => {
   await w?.close();
 });
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what the usage tests look for
+const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f]/;
+
 describe('pm login', () => {
   it('writes a 0600 session file and never prints the token', async () => {
     const r = await pm([...loginArgs(w), '--session', `${w.dir}/again.session`, '--json']);
@@ -263,6 +266,24 @@ describe('the pm binary', () => {
     const unknown = await pmChild(['frobnicate']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);
+  });
+
+  it('writes the control characters of a mistyped command or option as escapes, keeping its own hint', async () => {
+    // An escape sequence typed into an argument used to reach the terminal raw (here: clear the screen).
+    const command = await pm(['peers\u001b[2J\nstats']);
+    expect(command.code).toBe(2);
+    expect(command.stderr).not.toMatch(CONTROL_BUT_NEWLINE);
+    expect(command.stderr.split('\n')[0]).toBe("error: unknown command 'peers\\u001b[2J\\nstats'");
+    const option = await pm(['--jsn', 'whoami']);
+    expect(option.code).toBe(2);
+    expect(option.stderr.split('\n').slice(0, 2)).toEqual([
+      "error: unknown option '--jsn'",
+      '(Did you mean --json?)',
+    ]);
+    const value = await pm(['--timeout', '5\r\u001b[1Aok', 'whoami']);
+    expect(value.code).toBe(2);
+    expect(value.stderr).toContain("argument '5\\r\\u001b[1Aok' is invalid");
+    expect(value.stderr).not.toMatch(CONTROL_BUT_NEWLINE);
   });
 
   it('takes the global options from PM_SESSION, PM_STORAGE and PM_SERVER', async () => {

@@ -65,7 +65,7 @@ export function describeError(error: unknown, verbose: boolean): string {
       ? error.message
       : String(error);
   const line = redactSecrets(
-    error instanceof PmError ? escapeControls(message) : (message.split('\n')[0] ?? ''),
+    escapeControls(error instanceof PmError ? message : (message.split('\n')[0] ?? '')),
   );
   if (!verbose || !(error instanceof Error) || !error.stack) return line;
   let text = redactSecrets(error.stack);
@@ -78,6 +78,17 @@ export function describeError(error: unknown, verbose: boolean): string {
 }
 
 const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * A usage error as commander words it, safe for a terminal: the argument it quotes is the user's text, and a newline
+ * or an escape sequence in it (`pm $'peers\e[2J'`) was printed raw, clearing the screen or faking lines. Control
+ * characters become escapes, except commander's own line breaks: the one before its "(Did you mean …?)" hint and
+ * the one ending the message.
+ */
+export function escapeUsageError(text: string): string {
+  const end = text.endsWith('\n') ? '\n' : '';
+  return escapeControls(end ? text.slice(0, -1) : text).replace(/\\n(?=\(Did you mean )/g, '\n') + end;
+}
 
 /** Control characters as escapes: `\n`, `\r`, `\t`, else `\u00XX`. */
 function escapeControls(text: string): string {

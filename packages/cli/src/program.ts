@@ -13,6 +13,7 @@ import { defineSync } from './commands/sync.js';
 import { defineTestserver } from './commands/testserver.js';
 import { defineUser } from './commands/user.js';
 import { defineWhoami } from './commands/whoami.js';
+import { escapeUsageError } from './errors.js';
 import {
   GLOBAL_DEFAULTS,
   parseServer,
@@ -49,6 +50,7 @@ export function buildProgram(io: CliIo, capture?: (text: string) => void): Comma
   const output = {
     writeOut: capture ?? ((s: string) => io.stdout.write(s)),
     writeErr: capture ?? ((s: string) => io.stderr.write(s)),
+    outputError: (s: string, write: (s: string) => void) => write(escapeUsageError(s)),
   };
   const program = new Command()
     .name('pm')
