@@ -24,6 +24,7 @@ export class PostgresBroadcastRepository implements BroadcastRepository {
     | 'add'
     | 'claim'
     | 'release'
+    | 'releaseClaims'
     | 'sent'
     | 'skipped'
     | 'recipient'
@@ -53,6 +54,8 @@ export class PostgresBroadcastRepository implements BroadcastRepository {
         RETURNING r.user_id`,
       release: `UPDATE ${r} SET claimed_by = NULL, claimed_at = NULL
         WHERE job_id = $1 AND user_id = ANY($2::bigint[]) AND status = 'pending'`,
+      releaseClaims: `UPDATE ${r} SET claimed_by = NULL, claimed_at = NULL
+        WHERE job_id = $1 AND claimed_by = $2 AND status = 'pending'`,
       sent: `UPDATE ${r} SET status = 'sent', message_id = $3, reason = NULL, updated_at = $4, claimed_by = NULL,
         claimed_at = NULL WHERE job_id = $1 AND user_id = $2`,
       skipped: `UPDATE ${r} SET status = 'skipped', message_id = NULL, reason = $3, updated_at = $4, claimed_by = NULL,
@@ -105,6 +108,11 @@ export class PostgresBroadcastRepository implements BroadcastRepository {
     this.access.driver.assertOpen();
     if (userIds.length === 0) return;
     await this.access.write.query(this.#sql.release, [jobId, userIds]);
+  }
+
+  async releaseClaims(jobId: string, worker: string): Promise<number> {
+    this.access.driver.assertOpen();
+    return (await this.access.write.query(this.#sql.releaseClaims, [jobId, worker])).rowCount ?? 0;
   }
 
   async markSent(jobId: string, userId: bigint, messageId: number, at: number): Promise<void> {

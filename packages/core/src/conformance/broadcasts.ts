@@ -76,6 +76,24 @@ export function describeBroadcasts(s: Suite): void {
       expect(await repo().claim(JOB.id, 'alive', 2, T0 + 500, 500)).toEqual([1n, 2n]);
     });
 
+    it("gives back every pending claim of one worker, and no other worker's", async (ctx) => {
+      if (!s.provider.broadcasts) ctx.skip(`${name} keeps no broadcasts`);
+      await repo().createJob(JOB);
+      await repo().addRecipients(JOB.id, [1n, 2n, 3n, 4n, 5n]);
+      expect(await repo().claim(JOB.id, 'lost', 3, T0, 60_000)).toEqual([1n, 2n, 3n]);
+      expect(await repo().claim(JOB.id, 'other', 5, T0, 60_000)).toEqual([4n, 5n]);
+      await repo().markSent(JOB.id, 1n, 70, T0 + 1);
+      // A worker never claims its own claims again.
+      expect(await repo().claim(JOB.id, 'lost', 5, T0 + 30_000, 60_000)).toEqual([]);
+      expect(await repo().releaseClaims(JOB.id, 'lost')).toBe(2);
+      expect(await repo().releaseClaims(JOB.id, 'lost')).toBe(0);
+      expect(await repo().releaseClaims('missing', 'lost')).toBe(0);
+      expect(await repo().claim(JOB.id, 'lost', 5, T0 + 30_001, 60_000)).toEqual([2n, 3n]);
+      expect(await repo().getRecipient(JOB.id, 1n)).toMatchObject({ status: 'sent', messageId: 70 });
+      expect(await repo().releaseClaims(JOB.id, 'other')).toBe(2);
+      expect(await repo().claim(JOB.id, 'third', 5, T0 + 30_002, 60_000)).toEqual([4n, 5n]);
+    });
+
     it('marks recipients sent or skipped, counts skips by reason and releases claims', async (ctx) => {
       if (!s.provider.broadcasts) ctx.skip(`${name} keeps no broadcasts`);
       await repo().createJob(JOB);

@@ -195,6 +195,9 @@ export class Broadcast extends TypedEmitter<BroadcastEvents> {
       const want = concurrency * 2 - inFlight.size;
       const batch = want > 0 ? await repo.claim(id, worker, want, this.deps.clock.now(), leaseMs) : [];
       if (batch.length === 0 && inFlight.size === 0) {
+        // Nothing in flight, so whatever this worker still holds is a claim it lost track of (the store ran it and
+        // its answer never came): give it back and claim again, or the run would wait for it forever.
+        if ((await repo.releaseClaims(id, worker)) > 0) continue;
         const c = await repo.counts(id);
         if (c.pending === 0) break;
         // Pending recipients held by other workers (or released after a flood wait): look again shortly.

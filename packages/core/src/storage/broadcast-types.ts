@@ -53,6 +53,12 @@ export interface BroadcastRepository {
   claim(jobId: string, worker: string, limit: number, now: number, leaseMs: number): Promise<bigint[]>;
   /** Gives claims back (e.g. on a flood wait beyond the limit) so they are claimed again later. */
   release(jobId: string, userIds: readonly bigint[]): Promise<void>;
+  /**
+   * Gives back every pending recipient `worker` holds, and returns how many. For a worker with nothing in flight:
+   * what it still holds are claims it lost track of (a claim the store ran whose answer never arrived), which
+   * neither it nor, within the lease, another worker would claim again.
+   */
+  releaseClaims(jobId: string, worker: string): Promise<number>;
   markSent(jobId: string, userId: bigint, messageId: number, at: number): Promise<void>;
   markSkipped(jobId: string, userId: bigint, reason: string, at: number): Promise<void>;
   getRecipient(jobId: string, userId: bigint): Promise<BroadcastRecipient | undefined>;

@@ -110,6 +110,17 @@ export class MemoryBroadcastRepository implements BroadcastRepository {
     }
   }
 
+  async releaseClaims(jobId: string, worker: string): Promise<number> {
+    this.assertOpen();
+    let released = 0;
+    for (const r of this.table(jobId).values()) {
+      if (r.status !== 'pending' || r.claimedBy !== worker) continue;
+      r.claimedBy = null;
+      released++;
+    }
+    return released;
+  }
+
   async markSent(jobId: string, userId: bigint, messageId: number, at: number): Promise<void> {
     this.finish(jobId, userId, { status: 'sent', messageId, reason: null, updatedAt: at });
   }

@@ -90,6 +90,18 @@ export class SqliteBroadcastRepository implements BroadcastRepository {
     });
   }
 
+  async releaseClaims(jobId: string, worker: string): Promise<number> {
+    let released = 0;
+    await this.driver.write(false, () => {
+      released = this.db
+        .prepare(
+          "UPDATE broadcast_recipients SET claimed_by = NULL, claimed_at = NULL WHERE job_id = ? AND claimed_by = ? AND status = 'pending'",
+        )
+        .run(jobId, worker).changes;
+    });
+    return released;
+  }
+
   async markSent(jobId: string, userId: bigint, messageId: number, at: number): Promise<void> {
     await this.driver.write(false, () => {
       this.db
