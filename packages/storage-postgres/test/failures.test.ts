@@ -40,6 +40,8 @@ async function caught(run: () => Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection');
 }
 
+const READY_FOR_QUERY = Buffer.from([0x5a, 0, 0, 0, 5]);
+
 /**
  * A TCP proxy to the real server that can be taken down (connections cut, port refusing) and brought back, or told
  * to cut any connection whose client sends a given text (a statement the server then never sees).
@@ -51,6 +53,12 @@ class TcpProxy {
   cutOn: string | null = null;
   /** While true, what either side sends is swallowed: no answer, no notification, and no connection closes. */
   stall = false;
+  /**
+   * The next statement containing this reaches the server and runs to its end, then the connection is cut instead
+   * of its answer passed on (the client cannot tell whether it ran). Counted in `answersLost`.
+   */
+  loseAnswerTo: string | null = null;
+  answersLost = 0;
   constructor(
     readonly port: number,
     private readonly target: { host: string; port: number },
@@ -63,15 +71,33 @@ class TcpProxy {
         s.on('close', () => this.#sockets.delete(s));
         s.on('error', () => {});
       }
+      let answer: Buffer | null = null; // the answer being swallowed, when loseAnswerTo matched
       socket.on('data', (chunk: Buffer) => {
         if (this.stall) return;
         if (this.cutOn !== null && chunk.includes(this.cutOn)) {
           socket.destroy();
           upstream.destroy();
-        } else upstream.write(chunk);
+          return;
+        }
+        if (this.loseAnswerTo !== null && chunk.includes(this.loseAnswerTo)) {
+          this.loseAnswerTo = null;
+          answer = Buffer.alloc(0);
+        }
+        upstream.write(chunk);
       });
       upstream.on('data', (chunk: Buffer) => {
-        if (!this.stall) socket.write(chunk);
+        if (this.stall) return;
+        if (answer === null) {
+          socket.write(chunk);
+          return;
+        }
+        // Swallowed up to ReadyForQuery ('Z', length 5): the server has finished the statement by then.
+        answer = Buffer.concat([answer, chunk]);
+        if (answer.includes(READY_FOR_QUERY)) {
+          this.answersLost++;
+          socket.destroy();
+          upstream.destroy();
+        }
       });
     });
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
@@ -465,6 +491,26 @@ describe.skipIf(!PG_URL)('a transaction that cannot begin, take its locks or com
       await proxy.down();
     });
   }
+
+  it('stores a batch once when the answer to its COMMIT is lost and the retry runs it again', async () => {
+    const { proxy, storage } = await behindProxy('lostcommit', { retryAttempts: 3 });
+    const cache = new PeerCache({ storage, flushDelayMs: 1000 });
+    await cache.upsert(users(1, 50, 'first'));
+    await cache.flush();
+    await cache.upsert(users(1, 50, 'renamed'));
+    proxy.loseAnswerTo = 'COMMIT'; // the batch commits, and pm cannot know it did
+    await cache.flush();
+    expect(proxy.answersLost).toBe(1);
+    expect(await storage.peers.count()).toBe(50);
+    expect(await storage.usernames.resolveMany(['renamed_7', 'first_7'])).toEqual(
+      new Map([['renamed_7', 7n]]),
+    );
+    expect(await storage.history.list(7n)).toEqual([
+      { peerId: 7n, field: 'usernames', before: ['first_7'], after: ['renamed_7'], at: expect.any(Number) },
+    ]);
+    await cache.close();
+    await proxy.down();
+  });
 
   it('reports a lock another connection holds past lock_timeout as transient, after its retries', async () => {
     const schema = freshSchema('lock');
