@@ -12,6 +12,7 @@ import { CHANNEL_ID_OFFSET } from '../storage/peer-ids.js';
 import type { PeerRecord, PeerType } from '../storage/types.js';
 import { isUsername, LANG_CODE, MAX_TEXT } from '../storage/validate.js';
 import { timesConflict } from './export-schema.js';
+import type { RowWriter } from './packed-rows.js';
 import { toInt64 } from './values.js';
 
 /** A JSON string without escapes: every character but `"`, `\` and U+0000..U+001F. */
@@ -107,8 +108,6 @@ function integerOf(text: string): number {
   return value;
 }
 
-const flagValue = (text: string): number | null => (text === 'null' ? null : text === 'true' ? 1 : 0);
-
 /** The peer kind of a canonical id text (non-zero): what its type must agree with. */
 function kindAgrees(id: string, type: string): boolean {
   if (id.charCodeAt(0) !== 0x2d) return type === 'user' || type === 'bot';
@@ -118,14 +117,21 @@ function kindAgrees(id: string, type: string): boolean {
   return n > -1e12 ? type === 'chat' : type === 'channel' || type === 'supergroup';
 }
 
+/** The number a packed row's flag crosses as (NaN: null). */
+const flagNumber = (text: string): number => (text === 'null' ? Number.NaN : text === 'true' ? 1 : 0);
+
+/** A peer type's number in a packed row (packed-rows.ts). */
+const TYPE_CODES: Readonly<Record<string, number>> = { user: 0, bot: 1, chat: 2, channel: 3, supergroup: 4 };
+
 /**
  * A line in `recordToJson`'s own form whose record the import checks (`ImportReport.accept`, and the times' rules
- * of `timesConflict` against the reader's clock `now`) would take exactly as it is, appended to `out` as a packed
- * row (storage/packed-peers.ts) without building the record: returns its id as text. Undefined (nothing appended)
- * for any other line, including every line the checks would change or refuse and a few rare forms they accept (a
- * phone, an integer with a leading zero): those take the record path, which reports what is wrong.
+ * of `timesConflict` against the reader's clock `now`) would take exactly as it is, written to `out` as a packed
+ * row (storage/packed-peers.ts, in the crossing form of packed-rows.ts) without building the record or an array of
+ * its values: returns its id as text. Undefined (nothing written) for any other line, including every line the
+ * checks would change or refuse and a few rare forms they accept (a phone, an integer with a leading zero): those
+ * take the record path, which reports what is wrong.
  */
-export function packCanonicalLine(text: string, out: unknown[], now: number): string | undefined {
+export function packCanonicalLine(text: string, out: RowWriter, now: number): string | undefined {
   const m = LINE.exec(text);
   if (m === null) return undefined;
   const id = m[1] as string;
@@ -154,7 +160,7 @@ export function packCanonicalLine(text: string, out: unknown[], now: number): st
     return undefined;
   const list = m[5] as string;
   let names = '';
-  let first: string | null = null;
+  let first: string | undefined;
   if (list !== '') {
     const inner = list.slice(1, -1);
     if (inner.includes('","')) {
@@ -171,26 +177,59 @@ export function packCanonicalLine(text: string, out: unknown[], now: number): st
       first = inner.toLowerCase();
     }
   }
-  out.push(
-    id,
-    type,
-    hash ?? null,
-    m[4] === 'true' ? 1 : 0,
-    names,
-    m[6] ?? null,
-    m[7] ?? null,
-    m[8] ?? null,
-    null,
-    lang ?? null,
-    langSeen,
-    flagValue(m[12] as string),
-    flagValue(m[13] as string),
-    m[14] === 'true' ? 1 : 0,
-    photo ?? null,
-    firstSeen,
-    lastSeen,
-    lastUpdated,
-    first,
-  );
+  out.room();
+  // The texts in column order (id, accessHash, usernames, firstName, lastName, title, phone, langCode, photoId,
+  // username), then the numbers (type, min, langCodeSeenAt, premium, verified, deleted, firstSeen, lastSeen,
+  // lastUpdated): see packed-rows.ts.
+  const parts = out.parts;
+  const lengths = out.lengths;
+  let t = out.t;
+  parts.push(id);
+  lengths[t++] = id.length;
+  if (hash === undefined) lengths[t++] = -1;
+  else {
+    parts.push(hash);
+    lengths[t++] = hash.length;
+  }
+  parts.push(names);
+  lengths[t++] = names.length;
+  for (let i = 6; i <= 8; i++) {
+    const value = m[i];
+    if (value === undefined) lengths[t++] = -1;
+    else {
+      parts.push(value);
+      lengths[t++] = value.length;
+    }
+  }
+  lengths[t++] = -1; // no phone
+  if (lang === undefined) lengths[t++] = -1;
+  else {
+    parts.push(lang);
+    lengths[t++] = lang.length;
+  }
+  if (photo === undefined) lengths[t++] = -1;
+  else {
+    parts.push(photo);
+    lengths[t++] = photo.length;
+  }
+  if (first === undefined) lengths[t++] = -1;
+  else {
+    parts.push(first);
+    lengths[t++] = first.length;
+  }
+  out.t = t;
+  const numbers = out.numbers;
+  let n = out.n;
+  numbers[n++] = TYPE_CODES[type] as number;
+  numbers[n++] = m[4] === 'true' ? 1 : 0;
+  numbers[n++] = langSeen ?? Number.NaN;
+  numbers[n++] = flagNumber(m[12] as string);
+  numbers[n++] = flagNumber(m[13] as string);
+  numbers[n++] = m[14] === 'true' ? 1 : 0;
+  numbers[n++] = firstSeen;
+  numbers[n++] = lastSeen;
+  numbers[n++] = lastUpdated;
+  out.n = n;
+  out.count += 1;
   return id;
 }

@@ -5,7 +5,7 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { PACKED_WIDTH, type PeerGroup, packRecord, recordsOf } from '../storage/packed-peers.js';
+import { type PeerGroup, recordsOf } from '../storage/packed-peers.js';
 import type { PeerInput, PeerRecord } from '../storage/types.js';
 import { parseCsv } from './csv.js';
 import { ImportError, ImportRowError } from './errors.js';
@@ -19,6 +19,7 @@ import {
   recordTimesConflict,
 } from './export-schema.js';
 import { packCanonicalLine, recordFromCanonicalLine } from './jsonl-line.js';
+import { EncodedGroup, RowWriter } from './packed-rows.js';
 import { ImportReport, withSummary } from './row-report.js';
 import { fileError, notAFile, statSource } from './source-file.js';
 import type { ExportFormat, ImportOptions, ImportResult } from './types.js';
@@ -354,18 +355,14 @@ async function* readJsonlGroups(path: string, report: ImportReport, now: number)
   let packing = true;
   const last = new LastId();
   let taken = 0;
+  const rows = new RowWriter();
   for await (const { texts, lines } of fileLineGroups(path)) {
-    let values: unknown[] = [];
-    let count = 0;
     let first: string | bigint = '';
     let records: PeerRecord[] = [];
     const pending = (): PeerGroup[] => {
       const out: PeerGroup[] = [];
-      if (count > 0) {
-        out.push({ values, count, firstId: BigInt(first), lastId: BigInt(last.value as string | bigint) });
-        values = [];
-        count = 0;
-      }
+      if (rows.count > 0)
+        out.push(new EncodedGroup(rows.take(BigInt(first), BigInt(last.value as string | bigint))));
       if (records.length > 0) {
         out.push(records);
         records = [];
@@ -375,17 +372,16 @@ async function* readJsonlGroups(path: string, report: ImportReport, now: number)
     for (let i = 0; i < texts.length; i++) {
       const text = texts[i] as string;
       if (packing) {
-        const id = packCanonicalLine(text, values, now);
+        const id = packCanonicalLine(text, rows, now);
         if (id !== undefined) {
           taken += 1;
           if (last.advance(id)) {
-            if (count === 0) first = id;
-            count += 1;
+            if (rows.count === 1) first = id;
             report.taken();
             continue;
           }
           // Out of order: taken again below as a record, which ends the packing.
-          values.length -= PACKED_WIDTH;
+          rows.undo();
           taken -= 1;
         }
       }
@@ -402,9 +398,8 @@ async function* readJsonlGroups(path: string, report: ImportReport, now: number)
         continue;
       }
       if (packing && isWhole(ok) && last.advance(ok.id)) {
-        if (count === 0) first = ok.id;
-        count += 1;
-        packRecord(ok, values);
+        if (rows.count === 0) first = ok.id;
+        rows.record(ok);
         continue;
       }
       if (packing) {

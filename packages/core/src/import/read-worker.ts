@@ -4,9 +4,10 @@
  * thread has taken, so the reading of the next groups overlaps the writing of the last.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { PACKED_WIDTH, type PackedPeers, type PeerGroup } from '../storage/packed-peers.js';
+import type { PackedPeers, PeerGroup } from '../storage/packed-peers.js';
 import type { PeerInput, PeerRecord, PeerType } from '../storage/types.js';
 import { ImportError, type ImportRowError } from './errors.js';
+import { EncodedGroup, type EncodedRows, encodeRows } from './packed-rows.js';
 import { readPmExport } from './read-export.js';
 import type { ExportFormat } from './types.js';
 
@@ -26,7 +27,7 @@ export interface ReaderThreadData {
 /** What the reader thread posts. */
 export type ReaderMessage =
   | { readonly type: 'batch'; readonly values: unknown[] }
-  /** Packed rows (storage/packed-peers.ts), as {@link encodeRows} sends them. */
+  /** Packed rows (storage/packed-peers.ts) in their crossing form (packed-rows.ts). */
   | ({ readonly type: 'rows' } & EncodedRows)
   | {
       readonly type: 'skip';
@@ -90,75 +91,6 @@ function toValues(records: readonly PeerInput[]): unknown[] {
   return values;
 }
 
-/** Which values of a packed row are numbers (or null); the others are texts, 64-bit integers or null. */
-const IS_NUMBER: readonly boolean[] = Array.from({ length: PACKED_WIDTH }, (_, i) =>
-  [3, 10, 11, 12, 13, 15, 16, 17].includes(i),
-);
-const NUMBERS = IS_NUMBER.filter(Boolean).length;
-const TEXTS = PACKED_WIDTH - NUMBERS;
-
-/**
- * Packed rows as they cross to the main thread: every text of the group in one string (64-bit integers as their
- * decimal text), their lengths (-1: null) and the numbers (NaN: null) in two typed arrays whose memory moves rather
- * than being copied. Structured cloning an array of values costs per value on both threads, about as much as the
- * reading itself on the reader's side; one string and two buffers cost a copy of their bytes.
- */
-export interface EncodedRows {
-  readonly text: string;
-  readonly lengths: Int32Array;
-  readonly numbers: Float64Array;
-  readonly count: number;
-  readonly firstId: bigint;
-  readonly lastId: bigint;
-}
-
-export function encodeRows(group: PackedPeers): EncodedRows {
-  const { values, count } = group;
-  const parts: string[] = [];
-  const lengths = new Int32Array(count * TEXTS);
-  const numbers = new Float64Array(count * NUMBERS);
-  let t = 0;
-  let n = 0;
-  for (let at = 0; at < values.length; at += PACKED_WIDTH) {
-    for (let c = 0; c < PACKED_WIDTH; c++) {
-      const value = values[at + c];
-      if (IS_NUMBER[c]) numbers[n++] = value === null ? Number.NaN : (value as number);
-      else if (value === null) lengths[t++] = -1;
-      else {
-        const text = typeof value === 'string' ? value : String(value);
-        parts.push(text);
-        lengths[t++] = text.length;
-      }
-    }
-  }
-  return { text: parts.join(''), lengths, numbers, count, firstId: group.firstId, lastId: group.lastId };
-}
-
-/** The packed rows {@link encodeRows} sent. */
-export function decodeRows(rows: EncodedRows): PackedPeers {
-  const { text, lengths, numbers, count } = rows;
-  const values: unknown[] = new Array(count * PACKED_WIDTH);
-  let t = 0;
-  let n = 0;
-  let pos = 0;
-  for (let at = 0; at < values.length; at += PACKED_WIDTH) {
-    for (let c = 0; c < PACKED_WIDTH; c++) {
-      if (IS_NUMBER[c]) {
-        const number = numbers[n++] as number;
-        values[at + c] = Number.isNaN(number) ? null : number;
-      } else {
-        const length = lengths[t++] as number;
-        if (length < 0) values[at + c] = null;
-        else {
-          values[at + c] = text.slice(pos, pos + length);
-          pos += length;
-        }
-      }
-    }
-  }
-  return { values, count, firstId: rows.firstId, lastId: rows.lastId };
-}
-
 /** The records of {@link toValues}' array, as the reader handed them out. */
 export function fromValues(values: readonly unknown[]): PeerRecord[] {
   const records: PeerRecord[] = new Array(values.length / FIELDS);
@@ -215,7 +147,7 @@ export async function runReaderThread(port: MessagePort, data: ReaderThreadData)
       while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
       credits -= 1;
       if (!Array.isArray(group)) {
-        const rows = encodeRows(group as PackedPeers);
+        const rows = group instanceof EncodedGroup ? group.rows : encodeRows(group as PackedPeers);
         port.postMessage({ type: 'rows', ...rows } satisfies ReaderMessage, [
           rows.lengths.buffer as ArrayBuffer,
           rows.numbers.buffer as ArrayBuffer,

@@ -11,14 +11,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { PeerGroup } from '../storage/packed-peers.js';
 import { ImportError, type ImportErrorCode, rowErrorFromThread } from './errors.js';
+import { decodeRows } from './packed-rows.js';
 import { openPmExport } from './read-export.js';
-import {
-  decodeRows,
-  fromValues,
-  type ReaderMessage,
-  type ReaderThreadData,
-  type ThreadFailure,
-} from './read-worker.js';
+import { fromValues, type ReaderMessage, type ReaderThreadData, type ThreadFailure } from './read-worker.js';
 import type { ExportFormat, ImportOptions, ImportResult } from './types.js';
 
 /**

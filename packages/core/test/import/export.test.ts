@@ -19,6 +19,7 @@ import {
   readExport,
 } from '../../src/import/index.js';
 import { packCanonicalLine, recordFromCanonicalLine } from '../../src/import/jsonl-line.js';
+import { decodeRows, RowWriter } from '../../src/import/packed-rows.js';
 import { ImportReport } from '../../src/import/row-report.js';
 import { packRecord, unpack } from '../../src/storage/packed-peers.js';
 import type { PeerRecord, PeerType } from '../../src/storage/types.js';
@@ -302,12 +303,13 @@ describe('pm export format', () => {
             const i = at % (line.length + 1);
             line = line.slice(0, i) + piece + line.slice(i + cut);
           }
-          const row: unknown[] = [];
-          const id = packCanonicalLine(line, row, NOW);
+          const writer = new RowWriter();
+          const id = packCanonicalLine(line, writer, NOW);
           if (id === undefined) {
-            expect(row).toHaveLength(0);
+            expect([writer.count, writer.parts.length, writer.t, writer.n]).toEqual([0, 0, 0, 0]);
             return;
           }
+          const row = decodeRows(writer.take(BigInt(id), BigInt(id))).values;
           packed += 1;
           const expected = recordPath(line) as PeerRecord;
           expect(expected).toBeTypeOf('object');
@@ -344,7 +346,7 @@ describe('pm export format', () => {
       const key = field.slice(0, field.indexOf(':'));
       const line = recordToJson(plain).replace(new RegExp(`${key}:(?:"[^"]*"|\\[[^\\]]*\\]|null)`), field);
       expect(line, value).toContain(field);
-      expect(packCanonicalLine(line, [], NOW), value).toBeUndefined();
+      expect(packCanonicalLine(line, new RowWriter(), NOW), value).toBeUndefined();
     }
     // Times no store can hold: refused by the record path too, which names what is wrong.
     for (const [field, value] of [
@@ -360,14 +362,14 @@ describe('pm export format', () => {
         field,
       );
       expect(line, value).toContain(field);
-      expect(packCanonicalLine(line, [], NOW), value).toBeUndefined();
+      expect(packCanonicalLine(line, new RowWriter(), NOW), value).toBeUndefined();
       expect(recordPath(line), value).toBe('refused');
     }
     for (const edge of ['9223372036854775807', '-9223372036854775808']) {
       const line = recordToJson({ ...plain, accessHash: BigInt(edge) });
-      const row: unknown[] = [];
-      expect(packCanonicalLine(line, row, NOW)).toBe(String(plain.id));
-      expect(row[2]).toBe(edge);
+      const writer = new RowWriter();
+      expect(packCanonicalLine(line, writer, NOW)).toBe(String(plain.id));
+      expect(decodeRows(writer.take(plain.id, plain.id)).values[2]).toBe(edge);
     }
     // Times a store can hold: a language seen before the first sighting (a clock set back), a day of slack.
     for (const times of [
@@ -376,7 +378,7 @@ describe('pm export format', () => {
       { langCode: null, langCodeSeenAt: null },
     ]) {
       const line = recordToJson({ ...plain, ...times });
-      expect(packCanonicalLine(line, [], NOW), JSON.stringify(times)).toBe(String(plain.id));
+      expect(packCanonicalLine(line, new RowWriter(), NOW), JSON.stringify(times)).toBe(String(plain.id));
     }
   });
 
@@ -449,8 +451,9 @@ describe('pm export format', () => {
       expect(e.field).toBe('lastSeen');
       expect(e.message).toContain('ms since 1970');
     }
-    const packed: unknown[] = [];
+    const packed = new RowWriter();
     for (const line of lines) expect(packCanonicalLine(line, packed, Date.now())).toBeUndefined();
+    expect(packed.count).toBe(0);
 
     const csv = (await exportToBuffer([RECORD], 'csv')).toString('utf8');
     const eol = csv.includes('\r\n') ? '\r\n' : '\n';
