@@ -54,9 +54,12 @@ export const SQLITE_DEFAULTS = {
    * file go through the memory map (`mmapSizeMiB`), not this cache, so a larger one buys no lookup speed: at a
    * million peers (peers bench, CPU time, runs alternated) cold lookups by id took 8.7-10.8 µs with 8 MiB and
    * 9.1-11.7 µs with 32 MiB, and ingest of new peers stayed at 69-88k/s either way, while RSS after the ingest
-   * fell from 207 to 169-188 MiB. (64 MiB cost RSS and no CPU over 32 or 16 before that.)
+   * fell from 207 to 169-188 MiB. (64 MiB cost RSS and no CPU over 32 or 16 before that.) 4 MiB rather than 8 (1M
+   * peers, CPU time, runs alternated): the malloc heap after the ingest 10 MiB instead of 14-15, for about a fifth
+   * more bytes read with `pread` during the ingest (3.5-3.8 GB against 2.8-3.3) and no change beyond noise in ingest
+   * (63-77k/s in five runs against 67-75k/s in seven) or cold lookups. 2 MiB saved 2 MiB more for a third more reads.
    */
-  cacheSizeKiB: 8192,
+  cacheSizeKiB: 4096,
   /**
    * WAL size (pages) that triggers a checkpoint in the COMMIT, while the store is smaller than
    * `backgroundCheckpointPages` (from there the worker thread checkpoints after commits). SQLite's own default: a page

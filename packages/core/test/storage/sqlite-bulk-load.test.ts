@@ -290,7 +290,7 @@ describe.each(Object.keys(FORMS) as (keyof typeof FORMS)[])('SQLite bulk load of
         });
       });
       expect(loaded).toBeGreaterThanOrEqual(150_000n);
-      // Killed with pages of the load already written into the file (more than the 8 MiB page cache holds).
+      // Killed with pages of the load already written into the file (more than the page cache holds).
       expect(statSync(path).size).toBeGreaterThan(8 * 2 ** 20);
       const storage = await openSqliteStorage({ path });
       expect(journalMode(storage)).toBe('wal');

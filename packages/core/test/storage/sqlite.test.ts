@@ -108,10 +108,10 @@ describe('SQLite provider', () => {
     await unmapped.close();
   });
 
-  it('keeps a page cache of 8 MiB by default (reads go through the map), and the size asked for', async () => {
+  it('keeps a page cache of 4 MiB by default (reads go through the map), and the size asked for', async () => {
     const small = await openSqliteStorage({ path: file() });
     // Negative: KiB rather than pages.
-    expect(small.driver.db.pragma('cache_size', { simple: true })).toBe(-8192n);
+    expect(small.driver.db.pragma('cache_size', { simple: true })).toBe(-4096n);
     await small.close();
     const large = await openSqliteStorage({ path: file(), cacheSizeKiB: 65_536 });
     expect(large.driver.db.pragma('cache_size', { simple: true })).toBe(-65_536n);

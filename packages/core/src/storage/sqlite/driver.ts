@@ -36,7 +36,7 @@ export interface SqliteStorageOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** How long a statement waits for another connection's lock, ms. @default 5000 */
   busyTimeoutMs?: number;
-  /** SQLite page cache, KiB (reads go through the memory map, see `mmapSizeMiB`). @default 8192 */
+  /** SQLite page cache, KiB (reads go through the memory map, see `mmapSizeMiB`). @default 4096 */
   cacheSizeKiB?: number;
   /** WAL size in pages that triggers an automatic checkpoint (before the worker thread takes over). @default 1000 */
   walAutocheckpointPages?: number;
