@@ -53,9 +53,10 @@ export interface SqliteStorageOptions {
    * Bytes of the database file SQLite reads through a memory map (`PRAGMA mmap_size`), MiB: a page read is then a
    * memory access instead of a `pread` system call and a copy into the page cache. The mapped pages are the kernel's
    * cache of the file, shared and reclaimable (RssFile, not RssAnon), yet counted in the process's RSS, which grows
-   * towards the file's size as lookups of any peer map its pages in (see SQLITE_DEFAULTS.mmapSizeMiB for figures);
-   * writes still go through the page cache and the WAL. A failing disk or the file truncated by another program then
-   * ends the process (SIGBUS) on a read instead of a StorageError. 0: no map. @default 1024
+   * towards the file's size as lookups of any peer (and an ingest's reads) map its pages in (see
+   * SQLITE_DEFAULTS.mmapSizeMiB for figures); writes still go through the page cache and the WAL. A failing disk or the
+   * file truncated by another program then ends the process (SIGBUS) on a read instead of a StorageError. 0: no map.
+   * @default 1024
    */
   mmapSizeMiB?: number;
 }
