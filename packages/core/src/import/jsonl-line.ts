@@ -8,11 +8,12 @@
  * JSON's grammar (strings of characters JSON allows unescaped, integers as JSON writes them), and the tests compare
  * the two paths on arbitrary and mangled lines.
  */
+import { nameHash } from '../storage/packed-peers.js';
 import { CHANNEL_ID_OFFSET } from '../storage/peer-ids.js';
 import type { PeerRecord, PeerType } from '../storage/types.js';
 import { isUsername, LANG_CODE, MAX_TEXT } from '../storage/validate.js';
 import { timesConflict } from './export-schema.js';
-import type { RowWriter } from './packed-rows.js';
+import { type RowWriter, safeIdOf, typeCode } from './packed-rows.js';
 import { toInt64 } from './values.js';
 
 /** A JSON string without escapes: every character but `"`, `\` and U+0000..U+001F. */
@@ -120,9 +121,6 @@ function kindAgrees(id: string, type: string): boolean {
 /** The number a packed row's flag crosses as (NaN: null). */
 const flagNumber = (text: string): number => (text === 'null' ? Number.NaN : text === 'true' ? 1 : 0);
 
-/** A peer type's number in a packed row (packed-rows.ts). */
-const TYPE_CODES: Readonly<Record<string, number>> = { user: 0, bot: 1, chat: 2, channel: 3, supergroup: 4 };
-
 /**
  * A line in `recordToJson`'s own form whose record the import checks (`ImportReport.accept`, and the times' rules
  * of `timesConflict` against the reader's clock `now`) would take exactly as it is, written to `out` as a packed
@@ -178,14 +176,15 @@ export function packCanonicalLine(text: string, out: RowWriter, now: number): st
     }
   }
   out.room();
-  // The texts in column order (id, accessHash, usernames, firstName, lastName, title, phone, langCode, photoId,
-  // username), then the numbers (type, min, langCodeSeenAt, premium, verified, deleted, firstSeen, lastSeen,
-  // lastUpdated): see packed-rows.ts.
+  // The texts and numbers of packed-rows.ts, in its order.
+  const safeId = safeIdOf(id);
   const parts = out.parts;
   const lengths = out.lengths;
   let t = out.t;
-  parts.push(id);
-  lengths[t++] = id.length;
+  if (Number.isNaN(safeId)) {
+    parts.push(id);
+    lengths[t++] = id.length;
+  } else lengths[t++] = -1;
   if (hash === undefined) lengths[t++] = -1;
   else {
     parts.push(hash);
@@ -212,15 +211,19 @@ export function packCanonicalLine(text: string, out: RowWriter, now: number): st
     parts.push(photo);
     lengths[t++] = photo.length;
   }
-  if (first === undefined) lengths[t++] = -1;
-  else {
+  if (first === undefined) {
+    lengths[t++] = -1;
+    out.hashes[out.count] = 0;
+  } else {
     parts.push(first);
     lengths[t++] = first.length;
+    out.hashes[out.count] = nameHash(first);
   }
   out.t = t;
   const numbers = out.numbers;
   let n = out.n;
-  numbers[n++] = TYPE_CODES[type] as number;
+  numbers[n++] = safeId;
+  numbers[n++] = typeCode(type);
   numbers[n++] = m[4] === 'true' ? 1 : 0;
   numbers[n++] = langSeen ?? Number.NaN;
   numbers[n++] = flagNumber(m[12] as string);

@@ -3,27 +3,43 @@
  * group in one string (64-bit integers as their decimal text), their lengths (-1: null) and the numbers (NaN: null)
  * in two typed arrays whose memory moves rather than being copied. Structured cloning an array of values costs per
  * value on both threads, about as much as the reading itself on the reader's side; one string and two buffers cost a
- * copy of their bytes. A peer's type, one of five, is a number (its place in {@link TYPES}) rather than a text.
+ * copy of their bytes. A peer's type, one of five, is a number (its place in {@link TYPES}) rather than a text, and
+ * so is an id that is a safe integer (the main thread binds it as it is, no text to convert to UTF-8 and parse
+ * again). Each row also carries the hash of its lookup username (`nameHash`), which the bulk load would otherwise
+ * compute on the main thread.
  *
  * The reader writes its rows in this form from the start ({@link RowWriter}), without an array of values in between;
  * only the main thread builds the values, once, to bind them.
  */
-import { PACKED_WIDTH, type PackedPeers } from '../storage/packed-peers.js';
+import { nameHash, PACKED_WIDTH, type PackedPeers, unpack } from '../storage/packed-peers.js';
 import type { PeerRecord, PeerType } from '../storage/types.js';
 
 /** The peer types, by the number a packed row's type crosses as. */
 const TYPES: readonly PeerType[] = ['user', 'bot', 'chat', 'channel', 'supergroup'];
 
 /** The number of a peer type (its place in TYPES). */
-export const typeCode = (type: string): number => TYPES.indexOf(type as PeerType);
+export const typeCode = (type: string): number =>
+  type === 'user' ? 0 : type === 'bot' ? 1 : type === 'chat' ? 2 : type === 'channel' ? 3 : 4;
 
-/** Which values of a packed row cross as numbers (or null); the others as texts (64-bit integers too) or null. */
-const IS_NUMBER: readonly boolean[] = Array.from({ length: PACKED_WIDTH }, (_, i) =>
-  [1, 3, 10, 11, 12, 13, 15, 16, 17].includes(i),
-);
-/** Numbers and texts per row. */
-export const NUMBERS: number = IS_NUMBER.filter(Boolean).length;
-export const TEXTS: number = PACKED_WIDTH - NUMBERS;
+/**
+ * Per row, the numbers: id (NaN: not a safe integer, it is among the texts), type, min, langCodeSeenAt, premium,
+ * verified, deleted, firstSeen, lastSeen, lastUpdated (NaN: null);
+ */
+export const NUMBERS = 10;
+/**
+ * and the texts: id (-1 when it is among the numbers), accessHash, usernames, firstName, lastName, title, phone,
+ * langCode, photoId, the lookup username (-1: null).
+ */
+export const TEXTS = 10;
+
+/** The id as a number when it has at most 15 digits (a safe integer), else NaN: `id` is canonical decimal text. */
+export function safeIdOf(id: string): number {
+  const from = id.charCodeAt(0) === 0x2d ? 1 : 0;
+  if (id.length - from > 15) return Number.NaN;
+  let value = 0;
+  for (let i = from; i < id.length; i++) value = value * 10 + (id.charCodeAt(i) - 0x30);
+  return from === 1 ? -value : value;
+}
 
 export interface EncodedRows {
   readonly text: string;
@@ -31,6 +47,8 @@ export interface EncodedRows {
   readonly lengths: Int32Array;
   /** At least `count` × NUMBERS numbers. */
   readonly numbers: Float64Array;
+  /** At least `count` hashes: each row's lookup username's `nameHash` (storage/packed-peers.ts), 0 without one. */
+  readonly hashes: Int32Array;
   readonly count: number;
   readonly firstId: bigint;
   readonly lastId: bigint;
@@ -48,6 +66,7 @@ export class RowWriter {
   parts: string[] = [];
   lengths: Int32Array = new Int32Array(FIRST_ROOM * TEXTS);
   numbers: Float64Array = new Float64Array(FIRST_ROOM * NUMBERS);
+  hashes: Int32Array = new Int32Array(FIRST_ROOM);
   /** Next free place in `lengths` and `numbers`. */
   t = 0;
   n = 0;
@@ -62,6 +81,9 @@ export class RowWriter {
     const numbers = new Float64Array(this.numbers.length * 2);
     numbers.set(this.numbers);
     this.numbers = numbers;
+    const hashes = new Int32Array(this.hashes.length * 2);
+    hashes.set(this.hashes);
+    this.hashes = hashes;
   }
 
   /** Takes the last row back out. */
@@ -78,7 +100,9 @@ export class RowWriter {
   record(r: PeerRecord): void {
     this.room();
     const names = r.usernames;
-    this.#text(String(r.id));
+    const id = Number(r.id);
+    const safe = Number.isSafeInteger(id);
+    this.#text(safe ? null : String(r.id));
     this.#text(r.accessHash === null ? null : String(r.accessHash));
     this.#text(names.join(' '));
     this.#text(r.firstName);
@@ -87,9 +111,12 @@ export class RowWriter {
     this.#text(r.phone);
     this.#text(r.langCode);
     this.#text(r.photoId === null ? null : String(r.photoId));
-    this.#text(names.length > 0 ? (names[0] as string).toLowerCase() : null);
+    const first = names.length > 0 ? (names[0] as string).toLowerCase() : null;
+    this.#text(first);
+    this.hashes[this.count] = first === null ? 0 : nameHash(first);
     const numbers = this.numbers;
     let n = this.n;
+    numbers[n++] = safe ? id : Number.NaN;
     numbers[n++] = typeCode(r.type);
     numbers[n++] = r.min ? 1 : 0;
     numbers[n++] = r.langCodeSeenAt ?? Number.NaN;
@@ -117,6 +144,7 @@ export class RowWriter {
       text: this.parts.join(''),
       lengths: this.lengths,
       numbers: this.numbers,
+      hashes: this.hashes,
       count: this.count,
       firstId,
       lastId,
@@ -124,6 +152,7 @@ export class RowWriter {
     this.parts = [];
     this.lengths = new Int32Array(this.lengths.length);
     this.numbers = new Float64Array(this.numbers.length);
+    this.hashes = new Int32Array(this.hashes.length);
     this.t = 0;
     this.n = 0;
     this.count = 0;
@@ -138,11 +167,13 @@ export class RowWriter {
 export class EncodedGroup implements PackedPeers {
   #values: unknown[] | undefined;
   readonly count: number;
+  readonly nameHashes: Int32Array;
   readonly firstId: bigint;
   readonly lastId: bigint;
 
   constructor(readonly rows: EncodedRows) {
     this.count = rows.count;
+    this.nameHashes = rows.hashes;
     this.firstId = rows.firstId;
     this.lastId = rows.lastId;
   }
@@ -155,27 +186,12 @@ export class EncodedGroup implements PackedPeers {
 
 /** Packed rows in their crossing form (for groups packed as values by anything else than a {@link RowWriter}). */
 export function encodeRows(group: PackedPeers): EncodedRows {
-  const { values, count } = group;
-  const parts: string[] = [];
-  const lengths = new Int32Array(count * TEXTS);
-  const numbers = new Float64Array(count * NUMBERS);
-  let t = 0;
-  let n = 0;
-  for (let at = 0; at < values.length; at += PACKED_WIDTH) {
-    for (let c = 0; c < PACKED_WIDTH; c++) {
-      const value = values[at + c];
-      if (c === 1) numbers[n++] = typeCode(value as string);
-      else if (IS_NUMBER[c]) numbers[n++] = value === null ? Number.NaN : (value as number);
-      else if (value === null) lengths[t++] = -1;
-      else {
-        const text = typeof value === 'string' ? value : String(value);
-        parts.push(text);
-        lengths[t++] = text.length;
-      }
-    }
-  }
-  return { text: parts.join(''), lengths, numbers, count, firstId: group.firstId, lastId: group.lastId };
+  const writer = new RowWriter();
+  for (const record of unpack(group)) writer.record(record);
+  return writer.take(group.firstId, group.lastId);
 }
+
+const numberOrNull = (n: number): number | null => (Number.isNaN(n) ? null : n);
 
 /** The packed rows of their crossing form. */
 export function decodeRows(rows: EncodedRows): PackedPeers {
@@ -184,21 +200,36 @@ export function decodeRows(rows: EncodedRows): PackedPeers {
   let t = 0;
   let n = 0;
   let pos = 0;
+  const next = (): string | null => {
+    const length = lengths[t++] as number;
+    if (length < 0) return null;
+    const value = text.slice(pos, pos + length);
+    pos += length;
+    return value;
+  };
   for (let at = 0; at < values.length; at += PACKED_WIDTH) {
-    for (let c = 0; c < PACKED_WIDTH; c++) {
-      if (c === 1) values[at + c] = TYPES[numbers[n++] as number];
-      else if (IS_NUMBER[c]) {
-        const number = numbers[n++] as number;
-        values[at + c] = Number.isNaN(number) ? null : number;
-      } else {
-        const length = lengths[t++] as number;
-        if (length < 0) values[at + c] = null;
-        else {
-          values[at + c] = text.slice(pos, pos + length);
-          pos += length;
-        }
-      }
-    }
+    const id = numbers[n] as number;
+    const idText = next();
+    values[at] = Number.isNaN(id) ? idText : id;
+    values[at + 1] = TYPES[numbers[n + 1] as number];
+    values[at + 2] = next();
+    values[at + 3] = numbers[n + 2];
+    values[at + 4] = next();
+    values[at + 5] = next();
+    values[at + 6] = next();
+    values[at + 7] = next();
+    values[at + 8] = next();
+    values[at + 9] = next();
+    values[at + 10] = numberOrNull(numbers[n + 3] as number);
+    values[at + 11] = numberOrNull(numbers[n + 4] as number);
+    values[at + 12] = numberOrNull(numbers[n + 5] as number);
+    values[at + 13] = numbers[n + 6];
+    values[at + 14] = next();
+    values[at + 15] = numbers[n + 7];
+    values[at + 16] = numbers[n + 8];
+    values[at + 17] = numbers[n + 9];
+    values[at + 18] = next();
+    n += NUMBERS;
   }
-  return { values, count, firstId: rows.firstId, lastId: rows.lastId };
+  return { values, count, nameHashes: rows.hashes, firstId: rows.firstId, lastId: rows.lastId };
 }

@@ -151,6 +151,7 @@ export async function runReaderThread(port: MessagePort, data: ReaderThreadData)
         port.postMessage({ type: 'rows', ...rows } satisfies ReaderMessage, [
           rows.lengths.buffer as ArrayBuffer,
           rows.numbers.buffer as ArrayBuffer,
+          rows.hashes.buffer as ArrayBuffer,
         ]);
       } else port.postMessage({ type: 'batch', values: toValues(group) } satisfies ReaderMessage);
     }

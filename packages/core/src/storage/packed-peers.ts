@@ -4,7 +4,9 @@
  * take it apart again. A row is {@link PACKED_WIDTH} values: the record's fields in their declaration order
  * (`EXPORT_FIELDS`), with
  * - 64-bit integers (`id`, `accessHash`, `photoId`) as bigints or as their canonical decimal text (no leading zeros,
- *   no `-0`, within the signed 64-bit range), which a column of INTEGER affinity stores as the same integer;
+ *   no `-0`, within the signed 64-bit range), which a column of INTEGER affinity stores as the same integer; the id
+ *   also as a number when it is a safe integer (every user and chat id, nearly every channel id), which that column
+ *   stores as the same integer too, bound without a text to convert;
  * - flags (`min`, `premium`, `verified`, `deleted`) as 1, 0 or null;
  * - `usernames` as one space-separated text (usernames hold no spaces; '' is none);
  * - times as numbers, texts as they are;
@@ -71,7 +73,23 @@ export function packRecord(r: PeerRecord, out: unknown[]): void {
 }
 
 const int64Of = (value: unknown): bigint | null =>
-  value === null ? null : typeof value === 'bigint' ? value : BigInt(value as string);
+  value === null ? null : typeof value === 'bigint' ? value : BigInt(value as string | number);
+
+/**
+ * A 32-bit hash of a (lower-cased) username, never 0: FNV-1a over its UTF-16 code units, then murmur3's finish
+ * (one to one), which spreads the low bits. The SQLite bulk load keeps these to find the names several records claim
+ * (sqlite/repeated-names.ts); pm's export reader computes them on its own thread, beside the rows.
+ */
+export function nameHash(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h === 0 ? 1 : h;
+}
 const flagFrom = (value: unknown): boolean | null => (value === null ? null : value === 1);
 
 /** The records of packed rows, as the reader would have handed them out. */

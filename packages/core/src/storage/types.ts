@@ -344,6 +344,11 @@ export interface PackedPeers {
   /** Rows: `count` × 19 values. */
   readonly values: readonly unknown[];
   readonly count: number;
+  /**
+   * If the packer computed them: `nameHash` of each row's lookup username (0 without one), so that the writer need
+   * not (see packed-peers.ts).
+   */
+  readonly nameHashes?: Int32Array | undefined;
   /** The first row's id and the last one's; ids increase strictly from row to row. */
   readonly firstId: bigint;
   readonly lastId: bigint;

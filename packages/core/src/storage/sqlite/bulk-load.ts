@@ -176,10 +176,17 @@ function load(
      * What the rows in `values` claim besides their id: every username into `repeated`, the further ones (after the
      * first, space-separated in the `usernames` value) into the side table, and their phones counted.
      */
-    const claims = (values: readonly unknown[], ids: (row: number) => bigint): void => {
+    const claims = (
+      values: readonly unknown[],
+      hashes: Int32Array | undefined,
+      ids: (row: number) => bigint,
+    ): void => {
       for (let row = 0, at = 0; at < values.length; row++, at += COLUMNS) {
         const first = values[at + LOOKUP] as string | null;
-        if (first !== null) repeated.add(first);
+        if (first !== null) {
+          if (hashes === undefined) repeated.add(first);
+          else repeated.addHashed(first, hashes[row] as number);
+        }
         if (values[at + PHONE] !== null) phones += 1;
         const names = values[at + NAMES] as string;
         if (names.indexOf(' ') < 0) continue;
@@ -203,9 +210,9 @@ function load(
         last = group.lastId;
         const values = group.values;
         insert(values, 0, values.length);
-        claims(values, (row) => {
+        claims(values, group.nameHashes, (row) => {
           const id = values[row * COLUMNS];
-          return typeof id === 'bigint' ? id : BigInt(id as string);
+          return typeof id === 'bigint' ? id : BigInt(id as string | number);
         });
         loaded += group.count;
         continue;
@@ -217,7 +224,7 @@ function load(
         packRecord(record, values);
       }
       insert(values, 0, values.length);
-      claims(values, (row) => (group[row] as PeerRecord).id);
+      claims(values, undefined, (row) => (group[row] as PeerRecord).id);
       loaded += group.length;
     }
     for (let at = 0; at < flat.length; at += COLUMNS) insertOne.run(flat.slice(at, at + COLUMNS));

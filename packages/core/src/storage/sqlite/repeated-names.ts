@@ -1,3 +1,5 @@
+import { nameHash } from '../packed-peers.js';
+
 /**
  * Which names of a long stream may have come more than once, kept as 32-bit hashes in one typed array rather than
  * the names themselves: a name whose hash was seen before is a candidate. Every name that did come twice is one (the
@@ -6,24 +8,19 @@
  * while the rows go in, instead of reading back a whole index of a million usernames once they are in.
  */
 export class RepeatedNames {
-  /** Open addressing, linear probing; 0 is an empty slot (a hash of 0 is kept as 1). */
+  /** Open addressing, linear probing (the hash's low bits pick the slot); 0 is an empty slot (no hash is 0). */
   #slots = new Int32Array(1 << 12);
   #used = 0;
   /** Names whose hash was already there when they came (the second and later of each). */
   readonly candidates = new Set<string>();
 
   add(name: string): void {
-    // FNV-1a over the UTF-16 code units.
-    let h = 0x811c9dc5;
-    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-    // murmur3's finish, one to one: spreads the low bits, which pick the slot.
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    if (h === 0) h = 1;
-    if (this.#find(h)) this.candidates.add(name);
+    this.addHashed(name, nameHash(name));
+  }
+
+  /** {@link add} with the name's `nameHash` already computed. */
+  addHashed(name: string, hash: number): void {
+    if (this.#find(hash)) this.candidates.add(name);
   }
 
   /** Whether `h` was there; puts it there if not. */
