@@ -54,9 +54,6 @@ export interface EncodedRows {
   readonly lastId: bigint;
 }
 
-/** Rows a writer has room for at first; it doubles when full. */
-const FIRST_ROOM = 4096;
-
 /**
  * Rows written straight into their crossing form. A row is written as its texts (`lengths`/`parts`, in column order)
  * and its numbers (`numbers`): {@link packCanonicalLine} writes them itself through the public fields, after
@@ -64,13 +61,20 @@ const FIRST_ROOM = 4096;
  */
 export class RowWriter {
   parts: string[] = [];
-  lengths: Int32Array = new Int32Array(FIRST_ROOM * TEXTS);
-  numbers: Float64Array = new Float64Array(FIRST_ROOM * NUMBERS);
-  hashes: Int32Array = new Int32Array(FIRST_ROOM);
+  lengths: Int32Array;
+  numbers: Float64Array;
+  hashes: Int32Array;
   /** Next free place in `lengths` and `numbers`. */
   t = 0;
   n = 0;
   count = 0;
+
+  /** `room`: rows it has room for at first (it doubles when full). */
+  constructor(room = 1024) {
+    this.lengths = new Int32Array(room * TEXTS);
+    this.numbers = new Float64Array(room * NUMBERS);
+    this.hashes = new Int32Array(room);
+  }
 
   /** Makes room for one more row. */
   room(): void {

@@ -196,13 +196,20 @@ async function* lineGroups(
 }
 
 /**
+ * Bytes of a pm JSONL export read at a time. Small enough that neither the read buffer (malloc reuses it, where a
+ * larger one is a fresh mapping each time) nor the text decoded from it (an ordinary young object, not one of V8's
+ * large objects) costs new pages: at 1 MiB, a 1M-line import took about 190,000 more page faults on the reader thread.
+ */
+export const LINE_READ = 64 * 1024;
+
+/**
  * {@link lineGroups} of a file, split on its bytes: each read chunk up to its last line feed is decoded at once (a
  * line feed is never part of a longer UTF-8 sequence, so a line's text is the same as decoded whole), the rest
  * carried over to the next chunk; no decoder state, no string grown and cut per chunk. A leading byte-order mark is
  * dropped.
  */
 async function* fileLineGroups(path: string): AsyncGenerator<{ texts: string[]; lines: number[] }> {
-  const stream = createReadStream(path, { highWaterMark: READ_CHUNK });
+  const stream = createReadStream(path, { highWaterMark: LINE_READ });
   let carry: Buffer | undefined;
   let line = 0;
   let first = true;
@@ -355,20 +362,20 @@ async function* readJsonlGroups(path: string, report: ImportReport, now: number)
   let packing = true;
   const last = new LastId();
   let taken = 0;
-  const rows = new RowWriter();
+  const rows = new RowWriter(GROUP_ROWS);
+  let first: string | bigint = '';
+  let records: PeerRecord[] = [];
+  const pending = (): PeerGroup[] => {
+    const out: PeerGroup[] = [];
+    if (rows.count > 0)
+      out.push(new EncodedGroup(rows.take(BigInt(first), BigInt(last.value as string | bigint))));
+    if (records.length > 0) {
+      out.push(records);
+      records = [];
+    }
+    return out;
+  };
   for await (const { texts, lines } of fileLineGroups(path)) {
-    let first: string | bigint = '';
-    let records: PeerRecord[] = [];
-    const pending = (): PeerGroup[] => {
-      const out: PeerGroup[] = [];
-      if (rows.count > 0)
-        out.push(new EncodedGroup(rows.take(BigInt(first), BigInt(last.value as string | bigint))));
-      if (records.length > 0) {
-        out.push(records);
-        records = [];
-      }
-      return out;
-    };
     for (let i = 0; i < texts.length; i++) {
       const text = texts[i] as string;
       if (packing) {
@@ -378,6 +385,7 @@ async function* readJsonlGroups(path: string, report: ImportReport, now: number)
           if (last.advance(id)) {
             if (rows.count === 1) first = id;
             report.taken();
+            if (rows.count >= GROUP_ROWS) yield* pending();
             continue;
           }
           // Out of order: taken again below as a record, which ends the packing.
@@ -400,6 +408,7 @@ async function* readJsonlGroups(path: string, report: ImportReport, now: number)
       if (packing && isWhole(ok) && last.advance(ok.id)) {
         if (rows.count === 0) first = ok.id;
         rows.record(ok);
+        if (rows.count >= GROUP_ROWS) yield* pending();
         continue;
       }
       if (packing) {
@@ -408,9 +417,18 @@ async function* readJsonlGroups(path: string, report: ImportReport, now: number)
       }
       records.push(ok as PeerRecord);
     }
-    yield* pending();
+    // Records (after the packing ended) as each read's lines end; packed rows GROUP_ROWS at a time.
+    if (records.length > 0) yield* pending();
   }
+  yield* pending();
 }
+
+/**
+ * Packed rows per group: three of the bulk load's INSERTs (256 rows each), and few enough that the group's text and
+ * the writing thread's array of its values (19 per row) stay ordinary young objects in V8 rather than large ones,
+ * each of which costs fresh pages.
+ */
+const GROUP_ROWS = 768;
 
 /** CSV records in groups of this many. */
 const CSV_GROUP = 1000;

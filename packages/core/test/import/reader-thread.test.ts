@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sampleRecord } from '../../src/conformance/fixtures.js';
 import { exportPeers, ImportError, ImportRowError, importPeers } from '../../src/import/index.js';
 import { decodeRows, encodeRows, RowWriter } from '../../src/import/packed-rows.js';
+import { LINE_READ } from '../../src/import/read-export.js';
 import { threadBatches } from '../../src/import/reader-thread.js';
 import { nameHash, PACKED_WIDTH, packRecord } from '../../src/storage/packed-peers.js';
 import type { PeerRecord } from '../../src/storage/types.js';
@@ -110,7 +111,7 @@ describe('reading a pm export in a worker thread', () => {
 
   it('reads a file cut into read chunks inside a line and inside a character as the same text: BOM, CRLF, no final newline', async () => {
     const path = join(dir, 'chunks.jsonl');
-    // Lines of about 1.3 KB, half of it in 4-byte characters, past two read chunks (1 MiB each).
+    // Lines of about 1.3 KB, half of it in 4-byte characters, past many read chunks (LINE_READ bytes each).
     const records: PeerRecord[] = Array.from({ length: 2000 }, (_, i) => ({
       ...record(BigInt(i + 1)),
       firstName: `${'👋'.repeat(150)}é${i}`,
@@ -118,14 +119,15 @@ describe('reading a pm export in a worker thread', () => {
     }));
     const lineOf = (r: PeerRecord) =>
       JSON.stringify(r, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
-    let bytes = Buffer.alloc(0);
-    for (let pad = 0; pad < 8; pad++) {
-      records[0] = { ...(records[0] as PeerRecord), lastName: 'p'.repeat(pad) };
-      bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(records.map(lineOf).join('\r\n'))]);
-      // The first read ends inside a character.
-      if (((bytes[1024 * 1024] as number) & 0xc0) === 0x80) break;
-    }
-    expect((bytes[1024 * 1024] as number) & 0xc0).toBe(0x80);
+    const bytesOf = () =>
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(records.map(lineOf).join('\r\n'))]);
+    // The first read ends inside a character: the first line padded (in its last name) so that its end falls there.
+    const unpadded = bytesOf();
+    let pad = 0;
+    while (((unpadded[LINE_READ - pad] as number) & 0xc0) !== 0x80) pad += 1;
+    records[0] = { ...(records[0] as PeerRecord), lastName: 'p'.repeat(pad) };
+    const bytes = bytesOf();
+    expect((bytes[LINE_READ] as number) & 0xc0).toBe(0x80);
     writeFileSync(path, bytes);
     for (const readInWorker of [false, true]) {
       const result = await importPeers(path, { format: 'pm-jsonl', readInWorker });
