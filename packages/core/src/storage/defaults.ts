@@ -83,12 +83,16 @@ export const SQLITE_DEFAULTS = {
    * 10.4 / 14.0 µs without; RSS after those lookups 307 MiB with it (153 MiB of them the mapped file) and 155 MiB
    * without. A bot that must stay small sets `mmapSizeMiB: 0`.
    *
-   * An ingest maps pages too: before writing a new peer, pm reads whether it and its usernames are stored, through the
-   * map. Each new map (made when the file has grown, after a checkpoint of the worker thread) starts empty, so what RSS
-   * shows after an ingest depends on when the last one came. Peers bench at 1M peers, 13 runs (page cache 8 or 4 MiB),
-   * RSS after the ingest and the warming of 10,000 peers: 128-148 MiB with 0-4 MiB of the file mapped when the last map
-   * was made after those reads (9 runs), 166 MiB with 28 MiB mapped when it came between ingest and warming (1),
-   * 290-295 MiB with 148-149 MiB mapped when none came in the ingest's last second (3). Without the map: 145 and 147
+   * An ingest maps pages too: SQLite reads every page of the file through the map when it covers it, the pages a write
+   * changes included (it copies them from the map into this cache). Each new map (made after a checkpoint once the file
+   * has grown, see driver.ts) starts empty, so what RSS shows after an ingest depends on when the last one came. Peers
+   * bench at 1M peers, 13 runs (page cache 8 or 4 MiB), RSS after the ingest and the warming of 10,000 peers: 128-148
+   * MiB with 0-4 MiB of the file mapped when the last map was made after the ingest (9 runs), 166 MiB with 28 MiB
+   * mapped when it came between ingest and warming (1), 290-295 MiB with 148-149 MiB mapped when none came in the
+   * ingest's last second (3): two seconds of ingest map nearly the whole file. Reading pm's batch lookups through a
+   * second connection without the map left that unchanged (145 MiB mapped at the end of an ingest); a writing
+   * connection without the map and lookups through a mapped one did not map the file during the ingest (0 MiB in 3
+   * runs), for an ingest of 60-66k/s against 70-81k/s in the same hour. Without any map: RSS after ingest 145 and 147
    * MiB, and cold lookups by id / by username 13.0 / 16.1-18.1 µs against 6.4-8.5 / 10.0-13.0 with it (the same busy
    * machine, CPU time).
    */
