@@ -187,8 +187,9 @@ export function packCanonicalLine(text: string, out: RowWriter, now: number): st
   } else lengths[t++] = -1;
   if (hash === undefined) lengths[t++] = -1;
   else {
-    parts.push(hash);
-    lengths[t++] = hash.length;
+    // Within the signed 64-bit range (isPlainInt64).
+    out.accessHashes[out.count] = BigInt(hash);
+    lengths[t++] = -2;
   }
   parts.push(names);
   lengths[t++] = names.length;

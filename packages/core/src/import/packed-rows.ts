@@ -1,7 +1,7 @@
 /**
  * Packed rows (storage/packed-peers.ts) as they cross from the reader thread to the main thread: every text of a
  * group in one string (64-bit integers as their decimal text), their lengths (-1: null) and the numbers (NaN: null)
- * in two typed arrays whose memory moves rather than being copied. Structured cloning an array of values costs per
+ * in typed arrays whose memory moves rather than being copied, access hashes in one of 64-bit integers. Structured cloning an array of values costs per
  * value on both threads, about as much as the reading itself on the reader's side; one string and two buffers cost a
  * copy of their bytes. A peer's type, one of five, is a number (its place in {@link TYPES}) rather than a text, and
  * so is an id that is a safe integer (the main thread binds it as it is, no text to convert to UTF-8 and parse
@@ -27,8 +27,8 @@ export const typeCode = (type: string): number =>
  */
 export const NUMBERS = 10;
 /**
- * and the texts: id (-1 when it is among the numbers), accessHash, usernames, firstName, lastName, title, phone,
- * langCode, photoId, the lookup username (-1: null).
+ * and the texts: id (-1 when it is among the numbers), accessHash (-2 when it is in `accessHashes`), usernames,
+ * firstName, lastName, title, phone, langCode, photoId, the lookup username (-1: null).
  */
 export const TEXTS = 10;
 
@@ -49,6 +49,11 @@ export interface EncodedRows {
   readonly numbers: Float64Array;
   /** At least `count` hashes: each row's lookup username's `nameHash` (storage/packed-peers.ts), 0 without one. */
   readonly hashes: Int32Array;
+  /**
+   * At least `count` access hashes, where a row's text of it says so (-2): bound as a 64-bit integer, with no text
+   * to convert, copy and parse on the writing thread.
+   */
+  readonly accessHashes: BigInt64Array;
   readonly count: number;
   readonly firstId: bigint;
   readonly lastId: bigint;
@@ -64,6 +69,7 @@ export class RowWriter {
   lengths: Int32Array;
   numbers: Float64Array;
   hashes: Int32Array;
+  accessHashes: BigInt64Array;
   /** Next free place in `lengths` and `numbers`. */
   t = 0;
   n = 0;
@@ -74,6 +80,7 @@ export class RowWriter {
     this.lengths = new Int32Array(room * TEXTS);
     this.numbers = new Float64Array(room * NUMBERS);
     this.hashes = new Int32Array(room);
+    this.accessHashes = new BigInt64Array(room);
   }
 
   /** Makes room for one more row. */
@@ -88,6 +95,9 @@ export class RowWriter {
     const hashes = new Int32Array(this.hashes.length * 2);
     hashes.set(this.hashes);
     this.hashes = hashes;
+    const accessHashes = new BigInt64Array(this.accessHashes.length * 2);
+    accessHashes.set(this.accessHashes);
+    this.accessHashes = accessHashes;
   }
 
   /** Takes the last row back out. */
@@ -107,7 +117,11 @@ export class RowWriter {
     const id = Number(r.id);
     const safe = Number.isSafeInteger(id);
     this.#text(safe ? null : String(r.id));
-    this.#text(r.accessHash === null ? null : String(r.accessHash));
+    if (r.accessHash === null) this.#text(null);
+    else {
+      this.accessHashes[this.count] = r.accessHash;
+      this.lengths[this.t++] = -2;
+    }
     this.#text(names.join(' '));
     this.#text(r.firstName);
     this.#text(r.lastName);
@@ -149,6 +163,7 @@ export class RowWriter {
       lengths: this.lengths,
       numbers: this.numbers,
       hashes: this.hashes,
+      accessHashes: this.accessHashes,
       count: this.count,
       firstId,
       lastId,
@@ -157,6 +172,7 @@ export class RowWriter {
     this.lengths = new Int32Array(this.lengths.length);
     this.numbers = new Float64Array(this.numbers.length);
     this.hashes = new Int32Array(this.hashes.length);
+    this.accessHashes = new BigInt64Array(this.accessHashes.length);
     this.t = 0;
     this.n = 0;
     this.count = 0;
@@ -199,7 +215,7 @@ const numberOrNull = (n: number): number | null => (Number.isNaN(n) ? null : n);
 
 /** The packed rows of their crossing form. */
 export function decodeRows(rows: EncodedRows): PackedPeers {
-  const { text, lengths, numbers, count } = rows;
+  const { text, lengths, numbers, accessHashes, count } = rows;
   const values: unknown[] = new Array(count * PACKED_WIDTH);
   let t = 0;
   let n = 0;
@@ -211,12 +227,15 @@ export function decodeRows(rows: EncodedRows): PackedPeers {
     pos += length;
     return value;
   };
-  for (let at = 0; at < values.length; at += PACKED_WIDTH) {
+  for (let at = 0, row = 0; at < values.length; at += PACKED_WIDTH, row++) {
     const id = numbers[n] as number;
     const idText = next();
     values[at] = Number.isNaN(id) ? idText : id;
     values[at + 1] = TYPES[numbers[n + 1] as number];
-    values[at + 2] = next();
+    if (lengths[t] === -2) {
+      values[at + 2] = accessHashes[row];
+      t++;
+    } else values[at + 2] = next();
     values[at + 3] = numbers[n + 2];
     values[at + 4] = next();
     values[at + 5] = next();

@@ -152,6 +152,7 @@ export async function runReaderThread(port: MessagePort, data: ReaderThreadData)
           rows.lengths.buffer as ArrayBuffer,
           rows.numbers.buffer as ArrayBuffer,
           rows.hashes.buffer as ArrayBuffer,
+          rows.accessHashes.buffer as ArrayBuffer,
         ]);
       } else port.postMessage({ type: 'batch', values: toValues(group) } satisfies ReaderMessage);
     }

@@ -373,7 +373,7 @@ describe('pm export format', () => {
       const line = recordToJson({ ...plain, accessHash: BigInt(edge) });
       const writer = new RowWriter();
       expect(packCanonicalLine(line, writer, NOW)).toBe(String(plain.id));
-      expect(decodeRows(writer.take(plain.id, plain.id)).values[2]).toBe(edge);
+      expect(decodeRows(writer.take(plain.id, plain.id)).values[2]).toBe(BigInt(edge));
     }
     // Times a store can hold: a language seen before the first sighting (a clock set back), a day of slack.
     for (const times of [
