@@ -1,12 +1,12 @@
 /**
  * Packed rows (storage/packed-peers.ts) as they cross from the reader thread to the main thread: every text of a
- * group in one string (64-bit integers as their decimal text), their lengths (-1: null) and the numbers (NaN: null)
- * in typed arrays whose memory moves rather than being copied, access hashes in one of 64-bit integers. Structured cloning an array of values costs per
- * value on both threads, about as much as the reading itself on the reader's side; one string and two buffers cost a
- * copy of their bytes. A peer's type, one of five, is a number (its place in {@link TYPES}) rather than a text, and
- * so is an id that is a safe integer (the main thread binds it as it is, no text to convert to UTF-8 and parse
- * again). Each row also carries the hash of its lookup username (`nameHash`), which the bulk load would otherwise
- * compute on the main thread.
+ * group in one string (64-bit integers as their decimal text), their lengths (-1: null), the numbers (NaN: null) and
+ * the access hashes in typed arrays whose memory moves rather than being copied. Structured cloning an array of
+ * values costs per value on both threads, about as much as the reading itself on the reader's side; one string and a
+ * few buffers cost a copy of their bytes. A peer's type, one of five, is a number (its place in {@link TYPES})
+ * rather than a text, and so is an id that is a safe integer; an access hash is a 64-bit integer: the main thread
+ * binds them as they are, no text to convert to UTF-8, copy and parse again. Each row also carries the hash of its
+ * lookup username (`nameHash`), which the bulk load would otherwise compute on the main thread.
  *
  * The reader writes its rows in this form from the start ({@link RowWriter}), without an array of values in between;
  * only the main thread builds the values, once, to bind them.
