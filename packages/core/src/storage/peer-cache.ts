@@ -208,19 +208,25 @@ export class PeerCache {
   /** The record of a marked peer id (bigint or decimal string), or undefined if never seen. */
   async get(id: bigint | string): Promise<PeerRecord | undefined> {
     // Memory first: a record held there proves the id valid, so the hot path skips parsing it.
+    let peeked = false;
     if (typeof id === 'bigint' && !this.#closed) {
       const known = this.#peek(id);
       if (known !== undefined) return known ?? undefined;
+      peeked = true;
     }
     const key = parsePeerId(id);
     this.#assertOpen();
-    return this.#storage.peers.getNow === undefined ? this.#load(key) : this.#loadNow(key);
+    if (this.#storage.peers.getNow === undefined) return this.#load(key);
+    // Memory was asked for this very key just above (nothing ran in between): straight to the store.
+    return peeked ? this.#fetchNow(key) : this.#loadNow(key);
   }
 
   /** The current owner of a username (with or without `@`, any case), or undefined. */
   async getByUsername(username: string): Promise<PeerRecord | undefined> {
     // Memory first, with the name as given: memory holds only valid lower-case names, so a hit proves it one.
+    let asked: string | undefined;
     if (typeof username === 'string' && !this.#closed) {
+      asked = username;
       const owner = this.#ownerInMemory(username);
       if (owner === null) return undefined;
       const record = owner === undefined ? undefined : this.#peek(owner);
@@ -232,7 +238,8 @@ export class PeerCache {
     const storage = this.#storage;
     if (storage.usernames.resolveNow !== undefined && storage.peers.getNow !== undefined) {
       // Synchronous reads (SQLite, memory): the same steps as below, with nothing able to commit in between.
-      let owner = this.#ownerInMemory(name);
+      // A name given as stored (lower case, no `@`) was asked of memory above already.
+      let owner = name === asked ? undefined : this.#ownerInMemory(name);
       if (owner === undefined) {
         owner = storage.usernames.resolveNow(name) ?? null;
         this.#rememberOwnerFn(name, owner);
@@ -484,6 +491,11 @@ export class PeerCache {
   #loadNow(id: bigint): PeerRecord | undefined {
     const known = this.#peek(id);
     if (known !== undefined) return known ?? undefined;
+    return this.#fetchNow(id);
+  }
+
+  /** The store's record of an id memory does not know (asked just before), remembered. */
+  #fetchNow(id: bigint): PeerRecord | undefined {
     const stored = this.#storage.peers.getNow?.(id);
     if (stored === undefined) return undefined;
     const record = freezeRecord(stored);

@@ -9,6 +9,8 @@ export const INT64_MAX: bigint = (1n << 63n) - 1n;
 /** Channel ids are marked as `-(CHANNEL_ID_OFFSET + id)`; basic chat ids stay below it. */
 export const CHANNEL_ID_OFFSET = 1_000_000_000_000n;
 
+/** The marked id channel 0 would have, made once (a bigint expression is computed anew at every use). */
+const CHANNEL_ZERO = -CHANNEL_ID_OFFSET;
 const VALID_ID = 'expected a non-zero signed 64-bit integer as a bigint or a decimal string (e.g. 777000n)';
 const INTEGER_STRING = /^-?\d{1,20}$/;
 
@@ -58,7 +60,7 @@ export function parsePeerId(value: unknown, field?: string): bigint {
     throw new InvalidPeerIdError(value, valid, field);
   }
   // -CHANNEL_ID_OFFSET itself would be channel 0.
-  if (id === 0n || id === -CHANNEL_ID_OFFSET || id < INT64_MIN || id > INT64_MAX) {
+  if (id === 0n || id === CHANNEL_ZERO || id < INT64_MIN || id > INT64_MAX) {
     throw new InvalidPeerIdError(value, VALID_ID, field);
   }
   return id;
