@@ -97,7 +97,13 @@ export class SqliteDriver {
   #remapDue = false;
   /** A read transaction opened by {@link read} is open. */
   #reading = false;
-  /** Records a username lookup read in the current read transaction, for the `get` of its owner that follows. */
+  /**
+   * Records a username lookup read in the current read transaction, for the `get` of its owner that follows: the
+   * latest in a slot of its own (a lookup's `get` follows at once: no Map operation, each of which hashes the bigint
+   * key anew), earlier ones in a Map.
+   */
+  #keptKey: bigint | undefined;
+  #keptValue: unknown;
   readonly #kept = new Map<bigint, unknown>();
 
   constructor(options: SqliteStorageOptions) {
@@ -266,12 +272,23 @@ export class SqliteDriver {
    */
   keep(key: bigint, value: unknown): void {
     if (!this.#reading) return;
-    if (this.#kept.size >= 16) this.#kept.clear(); // a turn of many lookups: only the latest are asked for again
-    this.#kept.set(key, value);
+    if (this.#keptKey !== undefined && this.#keptKey !== key) {
+      if (this.#kept.size >= 15) this.#kept.clear(); // a turn of many lookups: only the latest are asked for again
+      this.#kept.set(this.#keptKey, this.#keptValue);
+    }
+    if (this.#kept.size !== 0) this.#kept.delete(key); // the slot holds the latest
+    this.#keptKey = key;
+    this.#keptValue = value;
   }
 
   /** The value kept for `key` in the current read transaction, once; undefined if none. */
   take(key: bigint): unknown {
+    if (this.#keptKey === key) {
+      const value = this.#keptValue;
+      this.#keptKey = undefined;
+      this.#keptValue = undefined;
+      return value;
+    }
     if (this.#kept.size === 0) return undefined;
     const value = this.#kept.get(key);
     if (value !== undefined) this.#kept.delete(key);
@@ -279,6 +296,8 @@ export class SqliteDriver {
   }
 
   #endRead(): void {
+    this.#keptKey = undefined;
+    this.#keptValue = undefined;
     this.#kept.clear();
     if (!this.#reading) return;
     this.#reading = false;
