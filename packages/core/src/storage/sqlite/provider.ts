@@ -19,14 +19,31 @@ import { SqliteUsernameRepository } from './usernames.js';
  * A repository whose every method answers SQLite's own errors (a damaged page, a full disk) as a typed
  * StorageError naming the file, never a raw SqliteError. A plain object with a wrapper per method of the
  * repository's class, made once, each calling whatever the method is at call time: a Proxy's trap on every call
- * (and a wrapper made per call before that) was a visible share of a cold lookup.
+ * (and a wrapper made per call before that) was a visible share of a cold lookup. Each wrapper is a function of its
+ * own, compiled with the method's name in it (`target.getNow(...)`): closures made from one function literal share
+ * its inline caches, so `target[key]` in them was a megamorphic lookup, several hundred instructions a cold lookup.
  */
 function guarded<T extends object>(repository: T, path: string): T {
   const wrapped: Record<string, (...args: unknown[]) => unknown> = {};
   const target = repository as unknown as Record<string, (...args: unknown[]) => unknown>;
-  const wrap =
-    (key: string) =>
-    (...args: unknown[]): unknown => {
+  const compiled = (key: string) =>
+    new Function(
+      'target',
+      'fail',
+      `return function (...args) {
+        try {
+          const result = target.${key}(...args);
+          return result instanceof Promise ? result.catch((error) => { throw fail(error); }) : result;
+        } catch (error) {
+          throw fail(error);
+        }
+      };`,
+    )(target, (error: unknown) => storageError(path, `${key}()`, error)) as (...args: unknown[]) => unknown;
+  const wrap = (key: string): ((...args: unknown[]) => unknown) =>
+    // Method names of pm's own repository classes: identifiers (anything else keeps the generic wrapper).
+    /^[A-Za-z_$][\w$]*$/.test(key)
+      ? compiled(key)
+      : (...args: unknown[]): unknown => {
       try {
         const result = (target[key] as (...a: unknown[]) => unknown)(...args);
         return result instanceof Promise
