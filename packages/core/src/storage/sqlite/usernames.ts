@@ -46,9 +46,13 @@ export class SqliteUsernameRepository implements UsernameRepository {
       .pluck();
     // The owner's whole row: the lookup by id that follows (PeerCache.getByUsername) takes it from the driver
     // instead of walking the id index and the table again. Every row holding the name, the latest picked here: an
-    // ORDER BY in SQL sorts through a temporary B-tree, a few µs per lookup, for what is nearly always one row.
+    // ORDER BY in SQL sorts through a temporary B-tree, a few µs per lookup, for what is nearly always one row. The
+    // rows are handed to the function inside an aggregate, so the statement returns one row (`get`) rather than an
+    // array of one NULL per row built by `all`.
     this.#rows = peerRows(driver);
-    this.#column = db.prepare<[string], null>(`SELECT ${PEER_ROW} FROM peers WHERE username = ?`).pluck();
+    this.#column = db
+      .prepare<[string], number>(`SELECT count(${PEER_ROW}) FROM peers WHERE username = ?`)
+      .pluck();
     const list = inList(CHUNK);
     this.#sideChunk = db.prepare<string[], { name: string; peer_id: bigint }>(
       `SELECT username_lower AS name, peer_id FROM usernames WHERE username_lower IN (${list})`,
@@ -96,7 +100,7 @@ export class SqliteUsernameRepository implements UsernameRepository {
     if (side !== undefined) return side;
     let latest: PeerRecord | undefined;
     this.#rows.reset();
-    this.#column.all(name);
+    this.#column.get(name);
     for (const record of this.#rows.take()) {
       if (latest === undefined || record.lastUpdated > latest.lastUpdated) latest = record;
     }
