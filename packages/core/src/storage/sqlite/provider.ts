@@ -44,17 +44,17 @@ function guarded<T extends object>(repository: T, path: string): T {
     /^[A-Za-z_$][\w$]*$/.test(key)
       ? compiled(key)
       : (...args: unknown[]): unknown => {
-      try {
-        const result = (target[key] as (...a: unknown[]) => unknown)(...args);
-        return result instanceof Promise
-          ? result.catch((error: unknown) => {
-              throw storageError(path, `${key}()`, error);
-            })
-          : result;
-      } catch (error) {
-        throw storageError(path, `${key}()`, error);
-      }
-    };
+          try {
+            const result = (target[key] as (...a: unknown[]) => unknown)(...args);
+            return result instanceof Promise
+              ? result.catch((error: unknown) => {
+                  throw storageError(path, `${key}()`, error);
+                })
+              : result;
+          } catch (error) {
+            throw storageError(path, `${key}()`, error);
+          }
+        };
   for (let proto = Object.getPrototypeOf(repository); proto !== null && proto !== Object.prototype; ) {
     for (const key of Object.getOwnPropertyNames(proto)) {
       if (key !== 'constructor' && !Object.hasOwn(wrapped, key) && typeof target[key] === 'function')
