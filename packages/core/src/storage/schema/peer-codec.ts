@@ -42,7 +42,8 @@ const DECODE: { readonly [D in Dialect]: Partial<Record<ColumnType, Convert>> } 
     flag: (v) => (v === null ? null : Number(v) !== 0),
     // Most peers hold one username or none: `split` goes through the runtime (about 1,000 instructions a call on Node
     // 20, a sixth of a cold lookup's own work), an array literal does not.
-    names: (v) => (v ? ((v as string).indexOf(' ') < 0 ? [v] : (v as string).split(' ')) : []),
+    // Anything but text (a damaged row) still fails in `split`, as a typed error of the read.
+    names: (v) => (v ? (typeof v === 'string' && v.indexOf(' ') < 0 ? [v] : (v as string).split(' ')) : []),
     time: number,
     json: (v) => (v === null ? null : JSON.parse(v as string)),
   },
