@@ -19,31 +19,45 @@ export const PEER_ROW_FUNCTION = 'pm_peer_row';
 
 /** The records the function built during one statement. */
 export class PeerRowSink {
-  #records: PeerRecord[] = [];
+  /**
+   * How many records the statement built: the first waits in a field of its own (a lookup builds one, and an array
+   * grown by `push` from empty allocates its backing store), all of them in `#all` once there are two.
+   */
+  #count = 0;
+  #first: PeerRecord | undefined;
+  #all: PeerRecord[] = [];
 
   /** Called by SQLite through the function, once per row. */
   readonly add = (record: PeerRecord): void => {
-    this.#records.push(record);
+    if (this.#count === 0) this.#first = record;
+    else {
+      if (this.#count === 1) this.#all = [this.#first as PeerRecord];
+      this.#all.push(record);
+    }
+    this.#count++;
   };
 
   /** Forgets what an earlier statement left (one that threw halfway, say); called before each statement. */
   reset(): void {
-    if (this.#records.length > 0) this.#records = [];
+    if (this.#count === 0) return;
+    if (this.#count > 1) this.#all = []; // handed out by take()
+    this.#count = 0;
+    this.#first = undefined;
   }
 
   /** The records built since the last reset, and a reset. */
   take(): PeerRecord[] {
-    const records = this.#records;
-    this.#records = [];
+    const count = this.#count;
+    const records = count === 0 ? [] : count === 1 ? [this.#first as PeerRecord] : this.#all;
+    this.reset();
     return records;
   }
 
   /** The one record a single-row statement built, if any, and a reset. */
   takeOne(): PeerRecord | undefined {
-    const records = this.#records;
-    if (records.length === 0) return undefined;
-    this.#records = [];
-    return records[0];
+    const first = this.#first;
+    this.reset();
+    return first;
   }
 }
 
