@@ -86,18 +86,10 @@ export class RowWriter {
   /** Makes room for one more row. */
   room(): void {
     if (this.t + TEXTS <= this.lengths.length) return;
-    const lengths = new Int32Array(this.lengths.length * 2);
-    lengths.set(this.lengths);
-    this.lengths = lengths;
-    const numbers = new Float64Array(this.numbers.length * 2);
-    numbers.set(this.numbers);
-    this.numbers = numbers;
-    const hashes = new Int32Array(this.hashes.length * 2);
-    hashes.set(this.hashes);
-    this.hashes = hashes;
-    const accessHashes = new BigInt64Array(this.accessHashes.length * 2);
-    accessHashes.set(this.accessHashes);
-    this.accessHashes = accessHashes;
+    this.lengths = doubled(this.lengths);
+    this.numbers = doubled(this.numbers);
+    this.hashes = doubled(this.hashes);
+    this.accessHashes = doubled(this.accessHashes);
   }
 
   /** Takes the last row back out. */
@@ -255,4 +247,11 @@ export function decodeRows(rows: EncodedRows): PackedPeers {
     n += NUMBERS;
   }
   return { values, count, nameHashes: rows.hashes, firstId: rows.firstId, lastId: rows.lastId };
+}
+
+/** A typed array twice as long holding `a`'s values first. */
+function doubled<T extends Int32Array | Float64Array | BigInt64Array>(a: T): T {
+  const b = new (a.constructor as new (length: number) => T)(a.length * 2);
+  b.set(a as never);
+  return b;
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sampleRecord } from '../../src/conformance/fixtures.js';
 import { InvalidPeerRecordError } from '../../src/errors.js';
 import {
   FieldError,
@@ -384,6 +385,20 @@ describe('pm export format', () => {
       const line = recordToJson({ ...plain, ...times });
       expect(packCanonicalLine(line, new RowWriter(), NOW), JSON.stringify(times)).toBe(String(plain.id));
     }
+  });
+
+  it('packs more rows than the writer was made with room for, every row kept', () => {
+    const records = [1n, 2n, 3n, 2n ** 53n + 1n, -1001234567890n].map((id, i) =>
+      sampleRecord(id, {
+        accessHash: INT64_MIN + BigInt(i),
+        usernames: i % 2 ? [`grow_${i}`, `Grow_b${i}`] : [],
+      }),
+    );
+    const writer = new RowWriter(2);
+    for (const r of records) writer.record(r);
+    const rows = decodeRows(writer.take(records[0]!.id, records[4]!.id));
+    expect(rows.count).toBe(records.length);
+    expect(unpack(rows)).toStrictEqual(records);
   });
 
   it('writes 64-bit values as decimal strings in JSON lines', async () => {
