@@ -3,7 +3,7 @@
  * middle of a batch (retried, stored once), a server that stays away (typed error, nothing of the batch stored,
  * the batch written once the server is back), a change feed that reconnects until the server is back.
  */
-import { PeerCache, type PeerInput, StorageError } from '@pm/core';
+import { PeerCache, type PeerInput, StorageError, type StorageProvider } from '@pm/core';
 import { sampleRecord } from '@pm/core/conformance';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,15 @@ const users = (from: number, n: number, tag: string): PeerInput[] =>
     usernames: [`${tag}_${from + i}`],
     firstName: `U${i}`,
   }));
+
+/** The store holds `n` peers, the batch renaming them from `first_` to `renamed_` once: one name, one history entry. */
+async function expectRenamedOnce(storage: StorageProvider, n: number): Promise<void> {
+  expect(await storage.peers.count()).toBe(n);
+  expect(await storage.usernames.resolveMany(['renamed_7', 'first_7'])).toEqual(new Map([['renamed_7', 7n]]));
+  expect(await storage.history.list(7n)).toEqual([
+    { peerId: 7n, field: 'usernames', before: ['first_7'], after: ['renamed_7'], at: expect.any(Number) },
+  ]);
+}
 
 async function caught(run: () => Promise<unknown>): Promise<unknown> {
   try {
@@ -147,13 +156,7 @@ describe.skipIf(!PG_URL)(PG_URL ? 'failing server' : SKIP_MESSAGE, () => {
     killOn.pattern = /INSERT INTO "[a-z0-9_]+"."usernames"/; // after the peer rows of the batch are written
     await cache.flush();
     expect(killOn.left).toBe(0);
-    expect(await storage.peers.count()).toBe(500);
-    expect(await storage.usernames.resolveMany(['renamed_7', 'first_7'])).toEqual(
-      new Map([['renamed_7', 7n]]),
-    );
-    expect(await storage.history.list(7n)).toEqual([
-      { peerId: 7n, field: 'usernames', before: ['first_7'], after: ['renamed_7'], at: expect.any(Number) },
-    ]);
+    await expectRenamedOnce(storage, 500);
     await cache.close();
     await pool.end();
     await admin.end();
@@ -418,13 +421,7 @@ describe.skipIf(!PG_URL)('a transaction that cannot begin, take its locks or com
     proxy.loseAnswerTo = 'COMMIT'; // the batch commits, and pm cannot know it did
     await cache.flush();
     expect(proxy.answersLost).toBe(1);
-    expect(await storage.peers.count()).toBe(50);
-    expect(await storage.usernames.resolveMany(['renamed_7', 'first_7'])).toEqual(
-      new Map([['renamed_7', 7n]]),
-    );
-    expect(await storage.history.list(7n)).toEqual([
-      { peerId: 7n, field: 'usernames', before: ['first_7'], after: ['renamed_7'], at: expect.any(Number) },
-    ]);
+    await expectRenamedOnce(storage, 50);
     await cache.close();
     await proxy.down();
   });
