@@ -31,9 +31,6 @@ export class Lru<K, V> {
   get(key: K): V | undefined {
     const value = this.#young.get(key);
     if (value !== undefined) return value;
-    // An empty old generation (a store's first half, or an LRU of one entry) costs no lookup: a bigint key is hashed
-    // anew by every Map operation.
-    if (this.#old.size === 0) return undefined;
     const old = this.#old.get(key);
     if (old !== undefined) {
       this.#old.delete(key);
@@ -50,7 +47,7 @@ export class Lru<K, V> {
   set(key: K, value: V): void {
     if (this.#young.has(key)) this.#young.set(key, value);
     else {
-      if (this.#old.size !== 0) this.#old.delete(key);
+      this.#old.delete(key);
       this.#insert(key, value);
     }
   }
@@ -67,10 +64,8 @@ export class Lru<K, V> {
 
   #insert(key: K, value: V): void {
     if (this.#young.size >= this.#half) {
-      if (this.#keepOld) {
-        this.#old = this.#young;
-        this.#young = new Map();
-      } else this.#young.clear(); // the old generation stays empty
+      this.#old = this.#keepOld ? this.#young : new Map();
+      this.#young = new Map();
     }
     this.#young.set(key, value);
   }
