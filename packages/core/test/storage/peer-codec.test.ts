@@ -2,7 +2,7 @@
  * The peer row codecs both SQL providers use, derived from the table description: every record field has its
  * column, and a record survives the trip through each dialect's row (as its driver hands values back).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PEER_COLUMNS, peerRowCodec } from '../../src/storage/schema/index.js';
 import type { PeerRecord } from '../../src/storage/types.js';
 
@@ -87,6 +87,37 @@ describe('peer row codecs', () => {
         lang_code_seen_at: record.langCodeSeenAt === null ? null : BigInt(record.langCodeSeenAt),
       };
       expect(codec.record(read)).toEqual(record);
+    }
+  });
+
+  it('builds the same values and records where the runtime refuses compiled code (loops instead)', () => {
+    const extra = [{ column: 'username', value: (r: PeerRecord) => r.usernames[0]?.toLowerCase() ?? null }];
+    const compiledCodecs = {
+      sqlite: peerRowCodec('sqlite', extra),
+      postgres: peerRowCodec('postgres', extra),
+    };
+    // As node --disallow-code-generation-from-strings refuses `new Function`.
+    vi.stubGlobal('Function', function refused() {
+      throw new EvalError('Code generation from strings disallowed for this context');
+    });
+    let looped: Record<'sqlite' | 'postgres', ReturnType<typeof peerRowCodec>>;
+    try {
+      looped = { sqlite: peerRowCodec('sqlite', extra), postgres: peerRowCodec('postgres', extra) };
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    for (const dialect of ['sqlite', 'postgres'] as const) {
+      const [a, b] = [compiledCodecs[dialect], looped[dialect]];
+      expect(b.columns).toEqual(a.columns);
+      for (const record of [full, empty]) {
+        const values = a.values(record);
+        expect(b.values(record)).toStrictEqual(values);
+        const row = Object.fromEntries(a.columns.map((c, i) => [c, values[i]]));
+        expect(b.record(row)).toStrictEqual(a.record(row));
+        expect(Object.keys(b.record(row))).toEqual(Object.keys(a.record(row)));
+        expect(b.recordOf(values)).toStrictEqual(a.recordOf(values));
+        expect(b.recordOfArgs(...values)).toStrictEqual(a.recordOfArgs(...values));
+      }
     }
   });
 });

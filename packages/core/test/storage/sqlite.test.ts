@@ -89,6 +89,26 @@ describe('SQLite provider', () => {
     await storage.close();
   });
 
+  it('works where the runtime refuses code built from strings, its errors still typed', () => {
+    // node --disallow-code-generation-from-strings (hardened hosts): pm's compiled codecs fall back to loops.
+    const fixture = join(import.meta.dirname, 'fixtures', 'without-compiled-code.ts');
+    const out = execFileSync(
+      process.execPath,
+      ['--disallow-code-generation-from-strings', '--import', 'tsx', fixture, file()],
+      { cwd: join(import.meta.dirname, '..', '..', '..', '..'), encoding: 'utf8' },
+    );
+    expect(JSON.parse(out)).toEqual({
+      refused: true,
+      accessHash: '-9223372036854775808',
+      usernames: ['No_Eval', 'second_name'],
+      firstName: 'Eve',
+      frozen: true,
+      byName: '777',
+      bySecond: '777',
+      failure: 'StorageError',
+    });
+  });
+
   it('runs in WAL mode with synchronous NORMAL by default and FULL on request', async () => {
     const normal = await openSqliteStorage({ path: file() });
     expect(normal.driver.db.pragma('journal_mode', { simple: true })).toBe('wal');

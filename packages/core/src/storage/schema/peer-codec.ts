@@ -3,6 +3,7 @@
  * ones both databases have; SQLite's `seq` and `username` are its own, written by its provider) map one to one to
  * the record's fields (`first_name` ↔ `firstName`), and each column's logical type says how its value is stored.
  */
+import { compiled } from '../../compiled.js';
 import type { PeerRecord } from '../types.js';
 import { type ColumnType, type Dialect, tableSpec } from './tables.js';
 
@@ -95,23 +96,40 @@ export function peerRowCodec(
     return `${c.field}: d[${decoders.length - 1}](${at})`;
   };
   const params = [...PEER_COLUMNS.map(param), ...extra.map((_, i) => `x[${i}](r)`)];
-  const values = new Function('e', 'x', `return (r) => [${params.join(', ')}];`)(
-    encoders,
-    extra.map((c) => c.value),
-  ) as PeerRowCodec['values'];
-  const record = new Function(
-    'd',
-    `return (row) => ({ ${PEER_COLUMNS.map((c) => field(c, `row.${c.column}`)).join(', ')} });`,
-  )(decoders) as PeerRowCodec['record'];
-  const recordOf = new Function(
-    'd',
-    `return (row) => ({ ${PEER_COLUMNS.map((c, i) => field(c, `row[${i}]`)).join(', ')} });`,
-  )(decoders) as PeerRowCodec['recordOf'];
+  const extraValues = extra.map((c) => c.value);
+  const values =
+    compiled(
+      () =>
+        new Function('e', 'x', `return (r) => [${params.join(', ')}];`)(
+          encoders,
+          extraValues,
+        ) as PeerRowCodec['values'],
+    ) ?? genericValues(dialect, extraValues);
+  const record =
+    compiled(
+      () =>
+        new Function(
+          'd',
+          `return (row) => ({ ${PEER_COLUMNS.map((c) => field(c, `row.${c.column}`)).join(', ')} });`,
+        )(decoders) as PeerRowCodec['record'],
+    ) ?? ((row: Record<string, unknown>) => genericRecord(dialect, (c) => row[c.column]));
+  const recordOf =
+    compiled(
+      () =>
+        new Function(
+          'd',
+          `return (row) => ({ ${PEER_COLUMNS.map((c, i) => field(c, `row[${i}]`)).join(', ')} });`,
+        )(decoders) as PeerRowCodec['recordOf'],
+    ) ?? ((row: readonly unknown[]) => genericRecord(dialect, (_, i) => row[i]));
   const args = PEER_COLUMNS.map((_, i) => `a${i}`);
-  const recordOfArgs = new Function(
-    'd',
-    `return (${args.join(', ')}) => ({ ${PEER_COLUMNS.map((c, i) => field(c, args[i] as string)).join(', ')} });`,
-  )(decoders) as PeerRowCodec['recordOfArgs'];
+  const recordOfArgs =
+    compiled(
+      () =>
+        new Function(
+          'd',
+          `return (${args.join(', ')}) => ({ ${PEER_COLUMNS.map((c, i) => field(c, args[i] as string)).join(', ')} });`,
+        )(decoders) as PeerRowCodec['recordOfArgs'],
+    ) ?? ((...row: unknown[]) => genericRecord(dialect, (_, i) => row[i]));
   return {
     columns: [...PEER_COLUMNS.map((c) => c.column), ...extra.map((c) => c.column)],
     values,
@@ -119,4 +137,32 @@ export function peerRowCodec(
     recordOf,
     recordOfArgs,
   };
+}
+
+/** {@link PeerRowCodec.values} as a loop over the columns, for a runtime that refuses compiled code. */
+function genericValues(
+  dialect: Dialect,
+  extra: readonly ((record: PeerRecord) => unknown)[],
+): PeerRowCodec['values'] {
+  return (r) => {
+    const out: unknown[] = [];
+    for (const c of PEER_COLUMNS) {
+      const encode = ENCODE[dialect][c.type];
+      const value = r[c.field];
+      out.push(encode === undefined ? value : encode(value));
+    }
+    for (const value of extra) out.push(value(r));
+    return out;
+  };
+}
+
+/** A record from its columns' values (`valueAt`), as the compiled decoders build it, key by key. */
+function genericRecord(dialect: Dialect, valueAt: (c: PeerColumn, i: number) => unknown): PeerRecord {
+  const record: Record<string, unknown> = {};
+  PEER_COLUMNS.forEach((c, i) => {
+    const decode = DECODE[dialect][c.type];
+    const value = valueAt(c, i);
+    record[c.field] = decode === undefined ? value : decode(value);
+  });
+  return record as unknown as PeerRecord;
 }

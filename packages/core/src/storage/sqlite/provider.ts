@@ -3,6 +3,7 @@
  * One process at a time should write a given file; for several bot processes sharing a store use PostgreSQL.
  */
 
+import { compiled } from '../../compiled.js';
 import type { PeerGroup } from '../packed-peers.js';
 import type { BulkLoadResult, StorageProvider, StorageRepositories } from '../types.js';
 import { SqliteBroadcastRepository } from './broadcasts.js';
@@ -26,7 +27,7 @@ import { SqliteUsernameRepository } from './usernames.js';
 function guarded<T extends object>(repository: T, path: string): T {
   const wrapped: Record<string, (...args: unknown[]) => unknown> = {};
   const target = repository as unknown as Record<string, (...args: unknown[]) => unknown>;
-  const compiled = (key: string) =>
+  const compiledFor = (key: string) =>
     new Function(
       'target',
       'fail',
@@ -41,20 +42,19 @@ function guarded<T extends object>(repository: T, path: string): T {
     )(target, (error: unknown) => storageError(path, `${key}()`, error)) as (...args: unknown[]) => unknown;
   const wrap = (key: string): ((...args: unknown[]) => unknown) =>
     // Method names of pm's own repository classes: identifiers (anything else keeps the generic wrapper).
-    /^[A-Za-z_$][\w$]*$/.test(key)
-      ? compiled(key)
-      : (...args: unknown[]): unknown => {
-          try {
-            const result = (target[key] as (...a: unknown[]) => unknown)(...args);
-            return result instanceof Promise
-              ? result.catch((error: unknown) => {
-                  throw storageError(path, `${key}()`, error);
-                })
-              : result;
-          } catch (error) {
-            throw storageError(path, `${key}()`, error);
-          }
-        };
+    (/^[A-Za-z_$][\w$]*$/.test(key) ? compiled(() => compiledFor(key)) : undefined) ??
+    ((...args: unknown[]): unknown => {
+      try {
+        const result = (target[key] as (...a: unknown[]) => unknown)(...args);
+        return result instanceof Promise
+          ? result.catch((error: unknown) => {
+              throw storageError(path, `${key}()`, error);
+            })
+          : result;
+      } catch (error) {
+        throw storageError(path, `${key}()`, error);
+      }
+    });
   for (let proto = Object.getPrototypeOf(repository); proto !== null && proto !== Object.prototype; ) {
     for (const key of Object.getOwnPropertyNames(proto)) {
       if (key !== 'constructor' && !Object.hasOwn(wrapped, key) && typeof target[key] === 'function')

@@ -12,6 +12,8 @@
  * only statements that compute it once per row they return use it (no ORDER BY through a sorter, which would
  * compute it for rows a LIMIT then drops).
  */
+
+import { compiled } from '../../compiled.js';
 import type { PeerRecord } from '../types.js';
 import type { SqliteDatabase } from './driver.js';
 
@@ -78,11 +80,21 @@ export function peerRowSink(
   // A function of exactly `width` parameters: better-sqlite3 registers it with that many arguments, and no
   // rest array is built per call.
   const params = Array.from({ length: width }, (_, i) => `a${i}`).join(', ');
-  const fn = new Function('make', 'add', `return (${params}) => { add(make(${params})); return null; };`)(
-    make,
-    sink.add,
-  ) as (...values: unknown[]) => null;
-  db.function(PEER_ROW_FUNCTION, { directOnly: true, safeIntegers: true, deterministic: false }, fn);
+  const options = { directOnly: true, safeIntegers: true, deterministic: false };
+  const fn = compiled(
+    () =>
+      new Function('make', 'add', `return (${params}) => { add(make(${params})); return null; };`)(
+        make,
+        sink.add,
+      ) as (...values: unknown[]) => null,
+  );
+  const add = sink.add;
+  if (fn !== undefined) db.function(PEER_ROW_FUNCTION, options, fn);
+  else
+    db.function(PEER_ROW_FUNCTION, { ...options, varargs: true }, (...values: unknown[]) => {
+      add(make(...values));
+      return null;
+    });
   sinks.set(db, sink);
   return sink;
 }
