@@ -178,49 +178,15 @@ export function packCanonicalLine(text: string, out: RowWriter, now: number): st
   out.room();
   // The texts and numbers of packed-rows.ts, in its order.
   const safeId = safeIdOf(id);
-  const parts = out.parts;
-  const lengths = out.lengths;
-  let t = out.t;
-  if (Number.isNaN(safeId)) {
-    parts.push(id);
-    lengths[t++] = id.length;
-  } else lengths[t++] = -1;
-  if (hash === undefined) lengths[t++] = -1;
-  else {
-    // Within the signed 64-bit range (isPlainInt64).
-    out.accessHashes[out.count] = BigInt(hash);
-    lengths[t++] = -2;
-  }
-  parts.push(names);
-  lengths[t++] = names.length;
-  for (let i = 6; i <= 8; i++) {
-    const value = m[i];
-    if (value === undefined) lengths[t++] = -1;
-    else {
-      parts.push(value);
-      lengths[t++] = value.length;
-    }
-  }
-  lengths[t++] = -1; // no phone
-  if (lang === undefined) lengths[t++] = -1;
-  else {
-    parts.push(lang);
-    lengths[t++] = lang.length;
-  }
-  if (photo === undefined) lengths[t++] = -1;
-  else {
-    parts.push(photo);
-    lengths[t++] = photo.length;
-  }
-  if (first === undefined) {
-    lengths[t++] = -1;
-    out.hashes[out.count] = 0;
-  } else {
-    parts.push(first);
-    lengths[t++] = first.length;
-    out.hashes[out.count] = nameHash(first);
-  }
-  out.t = t;
+  out.text(Number.isNaN(safeId) ? id : null);
+  out.accessHash(hash === undefined ? null : BigInt(hash)); // within the signed 64-bit range (isPlainInt64)
+  out.text(names);
+  for (let i = 6; i <= 8; i++) out.text(m[i]);
+  out.text(null); // no phone
+  out.text(lang);
+  out.text(photo);
+  out.text(first);
+  out.hashes[out.count] = first === undefined ? 0 : nameHash(first);
   const numbers = out.numbers;
   let n = out.n;
   numbers[n++] = safeId;

@@ -108,21 +108,17 @@ export class RowWriter {
     const names = r.usernames;
     const id = Number(r.id);
     const safe = Number.isSafeInteger(id);
-    this.#text(safe ? null : String(r.id));
-    if (r.accessHash === null) this.#text(null);
-    else {
-      this.accessHashes[this.count] = r.accessHash;
-      this.lengths[this.t++] = -2;
-    }
-    this.#text(names.join(' '));
-    this.#text(r.firstName);
-    this.#text(r.lastName);
-    this.#text(r.title);
-    this.#text(r.phone);
-    this.#text(r.langCode);
-    this.#text(r.photoId === null ? null : String(r.photoId));
+    this.text(safe ? null : String(r.id));
+    this.accessHash(r.accessHash);
+    this.text(names.join(' '));
+    this.text(r.firstName);
+    this.text(r.lastName);
+    this.text(r.title);
+    this.text(r.phone);
+    this.text(r.langCode);
+    this.text(r.photoId === null ? null : String(r.photoId));
     const first = names.length > 0 ? (names[0] as string).toLowerCase() : null;
-    this.#text(first);
+    this.text(first);
     this.hashes[this.count] = first === null ? 0 : nameHash(first);
     const numbers = this.numbers;
     let n = this.n;
@@ -140,8 +136,18 @@ export class RowWriter {
     this.count += 1;
   }
 
-  #text(value: string | null): void {
-    if (value === null) this.lengths[this.t++] = -1;
+  /** Appends a row's access hash, in `accessHashes` (its text's length says so: -2); null or undefined: none. */
+  accessHash(value: bigint | null | undefined): void {
+    if (value === null || value === undefined) this.lengths[this.t++] = -1;
+    else {
+      this.accessHashes[this.count] = value;
+      this.lengths[this.t++] = -2;
+    }
+  }
+
+  /** Appends a row's next text (null or undefined: none). */
+  text(value: string | null | undefined): void {
+    if (value === null || value === undefined) this.lengths[this.t++] = -1;
     else {
       this.parts.push(value);
       this.lengths[this.t++] = value.length;
