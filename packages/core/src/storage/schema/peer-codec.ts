@@ -129,7 +129,7 @@ export function peerRowCodec(
           'd',
           `return (${args.join(', ')}) => ({ ${PEER_COLUMNS.map((c, i) => field(c, args[i] as string)).join(', ')} });`,
         )(decoders) as PeerRowCodec['recordOfArgs'],
-    ) ?? ((...row: unknown[]) => genericRecord(dialect, (_, i) => row[i]));
+    ) ?? ((...row: unknown[]) => recordOf(row));
   return {
     columns: [...PEER_COLUMNS.map((c) => c.column), ...extra.map((c) => c.column)],
     values,

@@ -27,6 +27,7 @@ import { SqliteUsernameRepository } from './usernames.js';
 function guarded<T extends object>(repository: T, path: string): T {
   const wrapped: Record<string, (...args: unknown[]) => unknown> = {};
   const target = repository as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const failOf = (key: string) => (error: unknown) => storageError(path, `${key}()`, error);
   const compiledFor = (key: string) =>
     new Function(
       'target',
@@ -39,22 +40,26 @@ function guarded<T extends object>(repository: T, path: string): T {
           throw fail(error);
         }
       };`,
-    )(target, (error: unknown) => storageError(path, `${key}()`, error)) as (...args: unknown[]) => unknown;
-  const wrap = (key: string): ((...args: unknown[]) => unknown) =>
-    // Method names of pm's own repository classes: identifiers (anything else keeps the generic wrapper).
-    (/^[A-Za-z_$][\w$]*$/.test(key) ? compiled(() => compiledFor(key)) : undefined) ??
-    ((...args: unknown[]): unknown => {
+    )(target, failOf(key)) as (...args: unknown[]) => unknown;
+  // The same wrapper without code built from strings (a runtime that refuses it: compiled.ts).
+  const generic = (key: string) => {
+    const fail = failOf(key);
+    return (...args: unknown[]): unknown => {
       try {
         const result = (target[key] as (...a: unknown[]) => unknown)(...args);
         return result instanceof Promise
           ? result.catch((error: unknown) => {
-              throw storageError(path, `${key}()`, error);
+              throw fail(error);
             })
           : result;
       } catch (error) {
-        throw storageError(path, `${key}()`, error);
+        throw fail(error);
       }
-    });
+    };
+  };
+  const wrap = (key: string): ((...args: unknown[]) => unknown) =>
+    // Method names of pm's own repository classes: identifiers (anything else keeps the generic wrapper).
+    (/^[A-Za-z_$][\w$]*$/.test(key) ? compiled(() => compiledFor(key)) : undefined) ?? generic(key);
   for (let proto = Object.getPrototypeOf(repository); proto !== null && proto !== Object.prototype; ) {
     for (const key of Object.getOwnPropertyNames(proto)) {
       if (key !== 'constructor' && !Object.hasOwn(wrapped, key) && typeof target[key] === 'function')
