@@ -48,7 +48,7 @@ function markdown(header: readonly string[], lines: readonly (readonly string[])
   return [row(header), rule, ...lines.map(row)].join('\n');
 }
 
-/** pm's own rows first (SQLite, its floor, memory), then the other libraries in the order they were measured. */
+/** pm's own rows first (SQLite, its floor, memory), the lookup floor, then the other libraries in the order they were measured. */
 export function orderSubjects(rows: readonly { readonly subject?: string | undefined }[]): string[] {
   const first = [
     'pm sqlite',
@@ -56,6 +56,7 @@ export function orderSubjects(rows: readonly { readonly subject?: string | undef
     'pm sqlite, no mmap',
     'bare better-sqlite3 (pm schema)',
     'pm memory',
+    'plain Map (lookup floor)',
   ];
   const seen = [...new Set(rows.map((r) => r.subject).filter((s): s is string => s !== undefined))];
   return [...first.filter((s) => seen.includes(s)), ...seen.filter((s) => !first.includes(s))];

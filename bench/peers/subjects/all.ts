@@ -13,6 +13,7 @@ const LOADERS: Record<string, () => Promise<Subject>> = {
   'gramjs StoreSession': async () => (await import('./gramjs.js')).gramStore,
   'mtcute SqliteStorage': async () => (await import('./mtcute.js')).mtcuteSqlite,
   'telethon .session (replayed)': async () => (await import('./telethon.js')).telethonSession,
+  'plain Map (lookup floor)': async () => (await import('./floor.js')).plainMap,
 };
 
 /** Measured only when named (`pnpm bench --subjects=...`): variants for a closer look. */
