@@ -76,6 +76,16 @@ export function rssBreakdown(storeDir: string): string | null {
   ].join(', ');
 }
 
+/**
+ * Resident bytes of the files under `storeDir` mapped into the process (a SQLite store read through mmap): the
+ * kernel's file cache, shared and dropped under memory pressure, but counted in RSS. 0 where /proc is not there.
+ */
+export function mappedStoreBytes(storeDir: string): number {
+  let kib = 0;
+  for (const m of smapsByName()) if (m.name.startsWith(storeDir)) kib += m.rssKiB - m.anonKiB;
+  return kib * 1024;
+}
+
 /** A multi-line report of the process's memory, for a closer look (`PM_BENCH_MEMORY=1`). */
 export function memoryReport(): string {
   const lines: string[] = [];

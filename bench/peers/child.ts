@@ -22,7 +22,7 @@ import {
   timeOnce,
   timeRounds,
 } from '../lib/measure.js';
-import { memoryReport, rssBreakdown } from '../lib/memory.js';
+import { mappedStoreBytes, memoryReport, rssBreakdown } from '../lib/memory.js';
 import { batchAt, idAt, pickIds, sightingOf, usernameOf } from './data.js';
 import type { ChildFigure, ChildResult, Lookups, OpenStore, Subject } from './subject.js';
 import { loadSubject } from './subjects/all.js';
@@ -222,6 +222,14 @@ async function measure(subject: Subject, n: number, dir: string, quick: boolean)
     unit: 'MiB',
     ...(parts ? { notes: parts } : {}),
   };
+  const withoutStore = (rss: number, notes: string): ChildFigure => {
+    const value = (rss - mappedStoreBytes(dir)) / 2 ** 20;
+    return { min: value, median: value, runs: 1, unit: 'MiB', notes };
+  };
+  figures['RSS after ingest, mapped store left out'] = withoutStore(
+    after.rss,
+    "RSS after ingest less the store's file pages mapped in (the kernel's file cache, shared and reclaimable): the process's own memory and its code",
+  );
   const perPeer = (after.rss - before.rss) / n;
   figures['memory per cached peer (RSS growth)'] = {
     min: perPeer,
@@ -279,6 +287,10 @@ async function measure(subject: Subject, n: number, dir: string, quick: boolean)
     notes:
       `after the lookups and re-sightings above (${coldIds.length.toLocaleString('en')} cold ids among them), GC. ${rssBreakdown(dir) ?? ''}`.trim(),
   };
+  figures['RSS after lookups, mapped store left out'] = withoutStore(
+    later.rss,
+    "RSS after lookups less the store's file pages mapped in: the process's own memory and its code",
+  );
   await store.close();
 
   // More ingest runs on fresh stores, after the memory figures were taken.
