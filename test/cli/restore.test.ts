@@ -3,17 +3,21 @@
  * the per-batch merge path leaves, whatever the file holds (duplicate ids, usernames and phones claimed twice, parts
  * out of order, records that are not whole).
  */
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   exportPeers,
+  type ImportRowError,
   importPeers,
   openSqliteStorage,
   type PeerInput,
   type PeerRecord,
   type SqliteStorageProvider,
+  type StorageProvider,
 } from '@pm/core';
+import { openPostgresStorage } from '@pm/storage-postgres';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { restorePeers } from '../../packages/cli/src/peers/restore.js';
@@ -235,6 +239,62 @@ describe('restorePeers', () => {
       const owners = await storage.usernames.resolveMany(['hana_b', 'hana_nft', 'ivan']);
       expect([...owners.values()]).toEqual([9n, 9n, 10n]);
       await storage.close();
+    }
+  });
+
+  it('sets aside a line with NUL in a name and stores the others, the same in SQLite and PostgreSQL', async () => {
+    const records = [1n, 2n, 3n].map((id) =>
+      toRecord({
+        id,
+        usernames: [NAMES[Number(id)] as string],
+        phone: null,
+        firstName: 'A',
+        lastSeen: 2,
+        lastUpdated: 2,
+        min: false,
+      }),
+    );
+    const file = join(dir, 'nul.jsonl');
+    await exportPeers(records, 'jsonl', createWriteStream(file));
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines[1] = (lines[1] as string).replace('"firstName":"A"', '"firstName":"A\\u0000n"');
+    writeFileSync(file, lines.join('\n'));
+    const stores: [string, () => Promise<StorageProvider>, (s: StorageProvider) => Promise<void>][] = [
+      ['sqlite', () => openSqliteStorage({ path: join(dir, `nul-${++n}.db`) }), (s) => s.close()],
+    ];
+    const url = process.env.PM_TEST_POSTGRES_URL;
+    if (url !== undefined) {
+      const schema = `pm_restore_nul_${randomBytes(4).toString('hex')}`;
+      stores.push([
+        'postgres',
+        () => openPostgresStorage({ url, schema }),
+        async (s) => {
+          await (s as Awaited<ReturnType<typeof openPostgresStorage>>).driver.read(
+            `DROP SCHEMA IF EXISTS "${schema}" CASCADE`,
+          );
+          await s.close();
+        },
+      ]);
+    }
+    for (const [name, openStore, closeStore] of stores) {
+      for (const readInWorker of [false, true]) {
+        const storage = await openStore();
+        try {
+          const skipped: ImportRowError[] = [];
+          const result = await importPeers(file, { readInWorker, onSkip: (e) => skipped.push(e) });
+          expect(await restorePeers(storage, result), name).toEqual({ restored: 2, merged: 0 });
+          expect(
+            skipped.map((e) => [e.location, e.field]),
+            name,
+          ).toEqual([['line 2', 'firstName']]);
+          expect(skipped[0]?.message, name).toContain('expected text without U+0000 (NUL)');
+          expect(await storage.peers.get(2n), name).toBeUndefined();
+          expect((await storage.peers.getMany([1n, 3n])).size, name).toBe(2);
+          expect(await storage.peers.count(), name).toBe(2);
+        } finally {
+          await closeStore(storage);
+        }
+      }
     }
   });
 });

@@ -1,4 +1,4 @@
-/** Conformance: iteration and deletion, 64-bit edge values, bad input, text normalisation and records the store refuses. */
+/** Conformance: iteration and deletion, 64-bit edge values, bad input, text (lone surrogates, NUL) and records the store refuses. */
 import { describe, expect, it } from 'vitest';
 import {
   InvalidAccessHashError,
@@ -195,8 +195,8 @@ export function describeEdges(s: Suite): void {
   });
 
   describe('text', () => {
-    it('stores NUL and lone surrogates the same way everywhere, so a sighting compares equal after a reopen', async () => {
-      const sighting = user(ANN, { firstName: 'A\0nn\uD83D', lastName: '\uDE00 Lee 😀', title: null });
+    it('stores lone surrogates the same way everywhere, so a sighting compares equal after a reopen', async () => {
+      const sighting = user(ANN, { firstName: 'Ann\uD83D', lastName: '\uDE00 Lee 😀', title: null });
       const [first] = await s.cache.upsert([sighting]);
       expect(first?.record).toMatchObject({ firstName: 'Ann\uFFFD', lastName: '\uFFFD Lee 😀' });
       expect(await fromStorage(ANN)).toMatchObject({ firstName: 'Ann\uFFFD', lastName: '\uFFFD Lee 😀' });
@@ -212,6 +212,40 @@ export function describeEdges(s: Suite): void {
         expect(reopened?.changes).toEqual([]);
       }
       expect(await s.cache.history(ANN)).toEqual([]);
+    });
+
+    it('refuses NUL in any text of a record the same way everywhere, naming the field and the peer, and loses nothing else', async () => {
+      // Sightings waiting to be written when the refused batch comes: every one of them is written after it.
+      const waiting = [
+        user(BOB, { firstName: 'Bob', usernames: ['bob_nul'] }),
+        { id: CHANNEL, type: 'channel' as const, accessHash: 3n, title: 'News' },
+      ];
+      await s.cache.upsert(waiting);
+      const cases: [Partial<PeerInput>, ErrorClass, string][] = [
+        [{ firstName: 'A\0n' }, InvalidPeerRecordError, 'records[1].firstName'],
+        [{ lastName: '\0' }, InvalidPeerRecordError, 'records[1].lastName'],
+        [{ title: 'T\0' }, InvalidPeerRecordError, 'records[1].title'],
+        [{ usernames: ['ann_nul', 'a\0nn'] }, InvalidUsernameError, 'records[1].usernames[1]'],
+        [{ phone: '555\u00000001' }, InvalidPhoneError, 'records[1].phone'],
+        [{ langCode: 'e\0n' }, InvalidPeerRecordError, 'records[1].langCode'],
+      ];
+      for (const [fields, type, field] of cases) {
+        const error = await expectError(
+          () => s.cache.upsert([user(3n, { firstName: 'Good' }), user(ANN, fields)]),
+          type,
+          `at ${field}: expected text without U+0000 (NUL)`,
+        );
+        expect(error.message).toContain(`(peer ${ANN})`);
+        expect(error).toMatchObject({ field });
+      }
+      await s.cache.flush();
+      // The refused batch wrote nothing (validated whole first); what was waiting before it is all stored.
+      expect(await fromStorage(ANN)).toBeUndefined();
+      expect(await fromStorage(3n)).toBeUndefined();
+      expect(await fromStorage(BOB)).toMatchObject({ firstName: 'Bob', usernames: ['bob_nul'] });
+      expect(await fromStorage(CHANNEL)).toMatchObject({ title: 'News', accessHash: 3n });
+      expect(await s.provider.peers.count()).toBe(2);
+      expect((await s.cache.getByUsername('bob_nul'))?.id).toBe(BOB);
     });
   });
 

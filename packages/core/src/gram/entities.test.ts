@@ -1,5 +1,6 @@
 import bigInt from 'big-integer';
 import { Api } from 'telegram';
+import { BinaryReader } from 'telegram/extensions/index.js';
 import { describe, expect, it } from 'vitest';
 import { createMemoryStorage } from '../storage/memory/index.js';
 import { PeerCache } from '../storage/peer-cache.js';
@@ -182,6 +183,59 @@ describe('peerInputFromGram', () => {
       type: 'chat',
       deleted: true,
     });
+  });
+
+  it('replaces NUL in every name and title Telegram sends with U+FFFD, keeping the peer and its hash', () => {
+    const full = new Api.User({ id: bigInt(7), accessHash: bigInt(77), firstName: 'A\0n', lastName: '\0\0' });
+    expect(peerInputFromGram(full)).toMatchObject({
+      accessHash: 77n,
+      firstName: 'A\uFFFDn',
+      lastName: '\uFFFD\uFFFD',
+    });
+    const min = new Api.User({
+      id: bigInt(7),
+      accessHash: bigInt(78),
+      min: true,
+      firstName: '\0',
+      lastName: 'L\0',
+    });
+    expect(peerInputFromGram(min)).toMatchObject({ firstName: '\uFFFD', lastName: 'L\uFFFD' });
+    const chats = [
+      new Api.Channel({
+        id: bigInt(5),
+        accessHash: bigInt(55),
+        title: 'N\0ws',
+        photo: new Api.ChatPhotoEmpty(),
+        date: 0,
+      }),
+      new Api.ChannelForbidden({ id: bigInt(5), accessHash: bigInt(55), title: 'N\0ws' }),
+      new Api.Chat({
+        id: bigInt(6),
+        title: 'N\0ws',
+        photo: new Api.ChatPhotoEmpty(),
+        participantsCount: 2,
+        date: 1,
+        version: 1,
+      }),
+      new Api.ChatForbidden({ id: bigInt(6), title: 'N\0ws' }),
+    ];
+    for (const chat of chats) expect(peerInputFromGram(chat)?.title, chat.className).toBe('N\uFFFDws');
+    // As GramJS decodes it from the wire: a TL string holding a 0 byte arrives as U+0000.
+    const decoded = new BinaryReader(full.getBytes()).tgReadObject() as Api.User;
+    expect(decoded.firstName).toBe('A\0n');
+    expect(peerInputFromGram(decoded)).toMatchObject({ firstName: 'A\uFFFDn' });
+  });
+
+  it('stores a user whose name Telegram sent with NUL, where the same record from anyone else is refused', async () => {
+    const cache = new PeerCache({ storage: createMemoryStorage() });
+    const [result] = await cache.upsert(
+      peerInputsFromGram([new Api.User({ id: bigInt(7), accessHash: bigInt(77), firstName: 'A\0n' })]),
+    );
+    expect(result?.record).toMatchObject({ id: 7n, accessHash: 77n, firstName: 'A\uFFFDn' });
+    await expect(cache.upsert([{ id: 8n, accessHash: 88n, firstName: 'A\0n' }])).rejects.toThrow(
+      'expected text without U+0000 (NUL), which not every store can hold (peer 8)',
+    );
+    await cache.close();
   });
 
   it('skips objects that are not users or chats', () => {

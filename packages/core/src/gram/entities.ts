@@ -7,7 +7,7 @@
  */
 import { markId } from '../storage/peer-ids.js';
 import type { InputPeerDescriptor, PeerInput, PeerType } from '../storage/types.js';
-import { Api, toBigInteger, toBigint } from './tl.js';
+import { Api, textFromTl, toBigInteger, toBigint } from './tl.js';
 
 /** Every active username: `username` (the main one) first, then the active ones of `usernames` (collectible). */
 function usernamesOf(main: string | undefined, list: readonly Api.TypeUsername[] | undefined): string[] {
@@ -47,8 +47,8 @@ function fromUser(u: Api.User): PeerInput {
       accessHash: hashOf(u.accessHash),
       min: true,
       usernames: names.length > 0 ? names : undefined,
-      firstName: u.firstName,
-      lastName: u.lastName,
+      firstName: textFromTl(u.firstName),
+      lastName: textFromTl(u.lastName),
       phone: u.phone || undefined,
       langCode: u.langCode || undefined,
       deleted: u.deleted ? true : undefined,
@@ -63,8 +63,8 @@ function fromUser(u: Api.User): PeerInput {
     min: false,
     // A deleted account frees its usernames; its last known names stay on record.
     usernames: deleted ? [] : names,
-    firstName: deleted ? undefined : (u.firstName ?? null),
-    lastName: deleted ? undefined : (u.lastName ?? null),
+    firstName: deleted ? undefined : (textFromTl(u.firstName) ?? null),
+    lastName: deleted ? undefined : (textFromTl(u.lastName) ?? null),
     phone: u.phone || undefined,
     langCode: u.langCode || undefined,
     premium: Boolean(u.premium),
@@ -83,7 +83,7 @@ function fromChannel(c: Api.Channel): PeerInput {
     accessHash: hashOf(c.accessHash),
     min,
     usernames: min && names.length === 0 ? undefined : names,
-    title: c.title,
+    title: textFromTl(c.title),
     verified: min ? undefined : Boolean(c.verified),
     photoId: photoIdOf(c.photo),
   };
@@ -103,19 +103,19 @@ export function peerInputFromGram(entity: unknown): PeerInput | undefined {
       id: markId('channel', toBigint(entity.id)),
       type,
       accessHash: toBigint(entity.accessHash),
-      title: entity.title,
+      title: textFromTl(entity.title),
     };
   }
   if (entity instanceof Api.Chat) {
     return {
       id: markId('chat', toBigint(entity.id)),
       type: 'chat',
-      title: entity.title,
+      title: textFromTl(entity.title),
       photoId: photoIdOf(entity.photo),
     };
   }
   if (entity instanceof Api.ChatForbidden)
-    return { id: markId('chat', toBigint(entity.id)), type: 'chat', title: entity.title };
+    return { id: markId('chat', toBigint(entity.id)), type: 'chat', title: textFromTl(entity.title) };
   if (entity instanceof Api.ChatEmpty)
     return { id: markId('chat', toBigint(entity.id)), type: 'chat', deleted: true };
   return undefined;

@@ -55,3 +55,13 @@ export function toBigint(v: bigInt.BigInteger | number | string | bigint | undef
 export function toBigInteger(v: bigint): bigInt.BigInteger {
   return bigInt(v.toString());
 }
+
+/**
+ * A name or title of a TL object as pm keeps it: U+0000, which GramJS decodes as sent and which not every store can
+ * hold, becomes U+FFFD. From anyone else a peer record holding it is refused (storage/validate.ts, `NUL_RULE`), but
+ * a live peer is never lost for one character: its access hash matters more. Every TL name and title that becomes a
+ * sighting (entities.ts, the `userName` update of updates.ts) passes here.
+ */
+export function textFromTl<T extends string | undefined>(text: T): T {
+  return (text?.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text) as T;
+}

@@ -6,7 +6,7 @@ import type {
   SequencedUpdate,
   UpdateState,
 } from '../updates/types.js';
-import { Api, toBigint } from './tl.js';
+import { Api, textFromTl, toBigint } from './tl.js';
 
 /** Marked peer id as Telegram clients write it: users as is, basic chats negated, channels -100…. */
 export function markedPeerId(peer: Api.TypePeer): bigint {
@@ -100,8 +100,8 @@ export function mapUpdate(u: Api.TypeUpdate): SequencedUpdate {
       update: {
         type: 'userName',
         userId: toBigint(u.userId),
-        firstName: u.firstName,
-        lastName: u.lastName,
+        firstName: textFromTl(u.firstName),
+        lastName: textFromTl(u.lastName),
         usernames: usernamesOf(u.usernames),
       },
       seq: { box: 'none' },

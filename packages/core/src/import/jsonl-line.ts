@@ -16,7 +16,10 @@ import { timesConflict } from './export-schema.js';
 import { type RowWriter, safeIdOf, typeCode } from './packed-rows.js';
 import { toInt64 } from './values.js';
 
-/** A JSON string without escapes: every character but `"`, `\` and U+0000..U+001F. */
+/**
+ * A JSON string without escapes: every character but `"`, `\` and U+0000..U+001F. So a text holding U+0000 (raw, or
+ * escaped as JSON writes it) never takes a fast path: the record path refuses it (storage/validate.ts, `NUL_RULE`).
+ */
 const CHARS = '[^"\\\\\\x00-\\x1f]*';
 const STRING = `"(${CHARS})"`;
 const INT64 = '"(-?\\d{1,20})"';

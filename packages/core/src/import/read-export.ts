@@ -362,7 +362,6 @@ class LastId {
 async function* readJsonlGroups(path: string, report: ImportReport, now: number): AsyncGenerator<PeerGroup> {
   let packing = true;
   const last = new LastId();
-  let taken = 0;
   const rows = new RowWriter(GROUP_ROWS);
   let first: string | bigint = '';
   let records: PeerRecord[] = [];
@@ -382,7 +381,6 @@ async function* readJsonlGroups(path: string, report: ImportReport, now: number)
       if (packing) {
         const id = packCanonicalLine(text, rows, now);
         if (id !== undefined) {
-          taken += 1;
           if (last.advance(id)) {
             if (rows.count === 1) first = id;
             report.taken();
@@ -391,7 +389,6 @@ async function* readJsonlGroups(path: string, report: ImportReport, now: number)
           }
           // Out of order: taken again below as a record, which ends the packing.
           rows.undo();
-          taken -= 1;
         }
       }
       const record = recordOfLine(text, lines[i] as number, path, now);
@@ -400,8 +397,7 @@ async function* readJsonlGroups(path: string, report: ImportReport, now: number)
         report.skip(record);
         continue;
       }
-      taken += 1;
-      const ok = report.accept(record, `record ${taken}`);
+      const ok = report.accept(record, `line ${lines[i] as number}`);
       if (ok === undefined) {
         yield* pending();
         continue;

@@ -58,10 +58,14 @@ export function normalizeUsernameQuery(name: unknown): string {
   return checkUsername(bare, undefined).toLowerCase();
 }
 
-/** Digits-only phone for lookups; throws {@link InvalidPhoneError}. */
-export function normalizePhone(phone: unknown, field?: string): string {
+/**
+ * Digits-only phone for lookups; throws {@link InvalidPhoneError}. `id`: the peer whose phone it is, named when the
+ * phone holds U+0000.
+ */
+export function normalizePhone(phone: unknown, field?: string, id?: bigint): string {
   const digits = typeof phone === 'string' ? phone.replace(PHONE_SEPARATORS, '') : undefined;
-  if (digits === undefined || !PHONE.test(digits)) throw new InvalidPhoneError(phone, PHONE_RULE, field);
+  if (digits === undefined || !PHONE.test(digits))
+    throw new InvalidPhoneError(phone, ruleFor(phone, PHONE_RULE, id), field);
   return digits;
 }
 
@@ -85,9 +89,9 @@ export function isUsername(name: string): boolean {
   return previous !== 0x5f;
 }
 
-function checkUsername(name: unknown, field: string | undefined): string {
+function checkUsername(name: unknown, field: string | undefined, id?: bigint): string {
   if (typeof name !== 'string' || !isUsername(name)) {
-    throw new InvalidUsernameError(name, USERNAME_RULE, field);
+    throw new InvalidUsernameError(name, ruleFor(name, USERNAME_RULE, id), field);
   }
   return name;
 }
@@ -104,40 +108,54 @@ function checkInt64(value: unknown, at: string, name: string, nullable: boolean)
   return value;
 }
 
+/**
+ * Why a text holding U+0000 is refused: PostgreSQL text cannot hold it, so one store would keep what another
+ * refuses. Every text of a peer record is checked for it (names and title here; usernames, phone and language code
+ * by their own rules, none of which allows it), and the error names the field and the peer. Telegram's own data
+ * (gram/tl.ts, `textFromTl`) has U+0000 replaced before it gets here: a live peer is never refused for a character.
+ */
+export const NUL_RULE = 'expected text without U+0000 (NUL), which not every store can hold';
+
+/**
+ * The rule a refused text breaks: {@link NUL_RULE}, naming the peer, when it holds U+0000, else `rule`. Asked only
+ * once a value is refused, so the check costs nothing on the way of a good one.
+ */
+function ruleFor(value: unknown, rule: string, id: bigint | undefined): string {
+  if (typeof value !== 'string' || !value.includes('\0')) return rule;
+  return id === undefined ? NUL_RULE : `${NUL_RULE} (peer ${id})`;
+}
+
 /** A UTF-16 surrogate without its other half. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
  * What a name or title can hold, the same in every store. Telegram sends text as UTF-8, which GramJS decodes with
  * U+FFFD for any invalid sequence, so a lone UTF-16 surrogate never comes from Telegram: it becomes U+FFFD here as
- * it would have there (SQLite and PostgreSQL would otherwise each mangle it their own way). U+0000 cannot be
- * stored in PostgreSQL text and Telegram strips control characters from names: it is removed. Everything else is
- * kept as given (no Unicode normalisation: Telegram keeps names byte for byte).
+ * it would have there (SQLite and PostgreSQL would otherwise each mangle it their own way). Everything else is kept
+ * as given (no Unicode normalisation: Telegram keeps names byte for byte). A text holding U+0000 never gets here:
+ * the validation refuses it ({@link NUL_RULE}).
  */
 export function normalizeText(value: string): string {
-  // Nearly every name holds neither: one pass to find out, the replacements only when needed.
-  let plain = true;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c === 0 || (c >= 0xd800 && c <= 0xdfff)) {
-      plain = false;
-      break;
-    }
-  }
-  if (plain) return value;
-  const clean = value.includes('\0') ? value.replaceAll('\0', '') : value;
-  return clean.replace(LONE_SURROGATE, '\uFFFD');
+  return value.replace(LONE_SURROGATE, '\uFFFD');
 }
 
-function checkText(value: unknown, at: string, name: string): string | null | undefined {
+function checkText(value: unknown, at: string, name: string, id: bigint): string | null | undefined {
   if (value === undefined || value === null) return value;
-  if (typeof value === 'string') value = normalizeText(value);
   if (typeof value !== 'string' || value.length > MAX_TEXT) {
     throw new InvalidPeerRecordError(
       value,
       `expected a string of at most ${MAX_TEXT} characters, or null`,
       `${at}.${name}`,
     );
+  }
+  // Nearly every name holds neither NUL nor a surrogate: one pass to find out, the rest only when needed.
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0 || (c >= 0xd800 && c <= 0xdfff)) {
+      if (value.includes('\0'))
+        throw new InvalidPeerRecordError(value, `${NUL_RULE} (peer ${id})`, `${at}.${name}`);
+      return normalizeText(value);
+    }
   }
   return value;
 }
@@ -189,7 +207,7 @@ export function validatePeerInput(input: PeerInput, at: string): ValidPeerInput 
     for (let i = 0; i < names.length; i++) {
       const name = names[i];
       // The field is named only when the name is refused (building it for every name costs on a hot path).
-      if (typeof name !== 'string' || !isUsername(name)) checkUsername(name, `${at}.usernames[${i}]`);
+      if (typeof name !== 'string' || !isUsername(name)) checkUsername(name, `${at}.usernames[${i}]`, id);
       const valid = name as string;
       if (seen === undefined) usernames.push(valid);
       else {
@@ -204,12 +222,12 @@ export function validatePeerInput(input: PeerInput, at: string): ValidPeerInput 
   const phone =
     input.phone === undefined || input.phone === null
       ? input.phone
-      : normalizePhone(input.phone, `${at}.phone`);
+      : normalizePhone(input.phone, `${at}.phone`, id);
   const langCode = input.langCode ?? undefined;
   if (langCode !== undefined && (typeof langCode !== 'string' || !LANG_CODE.test(langCode))) {
     throw new InvalidPeerRecordError(
       langCode,
-      'expected a language code such as "en" or "pt-br"',
+      ruleFor(langCode, 'expected a language code such as "en" or "pt-br"', id),
       `${at}.langCode`,
     );
   }
@@ -220,9 +238,9 @@ export function validatePeerInput(input: PeerInput, at: string): ValidPeerInput 
     accessHash,
     min: input.min ?? false,
     usernames,
-    firstName: checkText(input.firstName, at, 'firstName'),
-    lastName: checkText(input.lastName, at, 'lastName'),
-    title: checkText(input.title, at, 'title'),
+    firstName: checkText(input.firstName, at, 'firstName', id),
+    lastName: checkText(input.lastName, at, 'lastName', id),
+    title: checkText(input.title, at, 'title', id),
     phone,
     langCode,
     premium: checkFlag(input.premium, at, 'premium', true),

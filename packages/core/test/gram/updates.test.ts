@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Api, bigInt } from '../../src/gram/tl.js';
-import { mapDifference, mapIncoming, markedPeerId } from '../../src/gram/updates.js';
+import { mapDifference, mapIncoming, mapUpdate, markedPeerId } from '../../src/gram/updates.js';
 
 const big = (n: bigint) => bigInt(n.toString());
 const userId = 9007199254740993n; // > 2^53: must survive exactly
@@ -120,6 +120,19 @@ describe('gram update mapping', () => {
           seq: { box: 'none' },
         },
       ],
+    });
+  });
+
+  it('replaces NUL in the names of a rename with U+FFFD', () => {
+    const got = mapUpdate(
+      new Api.UpdateUserName({ userId: big(userId), firstName: 'A\0n', lastName: '\0', usernames: [] }),
+    );
+    expect(got.update).toEqual({
+      type: 'userName',
+      userId,
+      firstName: 'A\uFFFDn',
+      lastName: '\uFFFD',
+      usernames: [],
     });
   });
 

@@ -189,6 +189,8 @@ describe('pm export format', () => {
       '{',
       'null',
       '\u0001',
+      '\u0000',
+      '\\u0000',
       '1e3',
       '.5',
       '[',
@@ -254,7 +256,23 @@ describe('pm export format', () => {
       const accepted = new ImportReport('x', [], () => {}).accept(record, 'record 1');
       return accepted === undefined ? 'refused' : accepted === record ? record : 'changed';
     };
-    const pieces = fc.constantFrom('"', '\\', ',', ' ', '0', '-', '9', '}', 'null', '\u0001', '_', 'A', '.5');
+    const pieces = fc.constantFrom(
+      '"',
+      '\\',
+      ',',
+      ' ',
+      '0',
+      '-',
+      '9',
+      '}',
+      'null',
+      '\u0001',
+      '\u0000',
+      '\\u0000',
+      '_',
+      'A',
+      '.5',
+    );
     const username = fc.stringMatching(/^[A-Za-z][A-Za-z0-9]{2,12}$/);
     // Records as a bot's export holds them (plain names, kinds agreeing with ids), which the packer takes.
     const plainRecord = fc
@@ -352,6 +370,20 @@ describe('pm export format', () => {
       const line = recordToJson(plain).replace(new RegExp(`${key}:(?:"[^"]*"|\\[[^\\]]*\\]|null)`), field);
       expect(line, value).toContain(field);
       expect(packCanonicalLine(line, new RowWriter(), NOW), value).toBeUndefined();
+    }
+    // U+0000 in any text, escaped as JSON writes it or raw: the record path refuses the line, and so the packer.
+    for (const [field, value] of [
+      ['"firstName":"A\\u0000n"', 'NUL in a first name'],
+      ['"lastName":"\\u0000"', 'NUL alone in a last name'],
+      ['"title":"T\\u0000"', 'NUL in a title'],
+      ['"firstName":"A\u0000n"', 'a raw NUL in a first name'],
+      ['"langCode":"e\\u0000n"', 'NUL in a language code'],
+    ] as const) {
+      const key = field.slice(0, field.indexOf(':'));
+      const line = recordToJson(plain).replace(new RegExp(`${key}:(?:"[^"]*"|null)`), field);
+      expect(line, value).toContain(field);
+      expect(packCanonicalLine(line, new RowWriter(), NOW), value).toBeUndefined();
+      expect(recordPath(line), value).toBe('refused');
     }
     // Times no store can hold: refused by the record path too, which names what is wrong.
     for (const [field, value] of [
@@ -650,6 +682,30 @@ describe('pm export files', () => {
     const result = await importPeers(path);
     expect(await collect(result.records)).toStrictEqual([RECORD]);
     expect(result.notes).toContain(`1 records read, 1 rows skipped from ${path}`);
+  });
+
+  it('sets aside a line with NUL in a name, naming its line, the field and the peer, and imports the others, on either thread', async () => {
+    const base: PeerRecord = { ...RECORD, firstName: 'Alice', phone: null }; // one the line packer takes
+    const records = [1n, 2n, 3n, 4n].map((id) => ({ ...base, id, usernames: [`alice_${id}`] }));
+    const lines = records.map(recordToJson);
+    // Line 2 as JSON escapes it; line 4 in a form the packer leaves to the record path (a space after a colon).
+    lines[1] = (lines[1] as string).replace('"firstName":"Alice"', '"firstName":"A\\u0000lice"');
+    lines[3] = (lines[3] as string).replace('"title":null', '"title": "T\\u0000"');
+    const path = join(dir, 'nul.jsonl');
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    for (const readInWorker of [false, true]) {
+      const skipped: ImportRowError[] = [];
+      const result = await importPeers(path, { readInWorker, onSkip: (e) => skipped.push(e) });
+      expect(await collect(result.records)).toStrictEqual([records[0], records[2]]);
+      expect(skipped.map((e) => [e.location, e.field, e.value])).toEqual([
+        ['line 2', 'firstName', '"A\\u0000lice"'],
+        ['line 4', 'title', '"T\\u0000"'],
+      ]);
+      expect(skipped[0]?.message).toContain('expected text without U+0000 (NUL)');
+      expect(skipped[0]?.message).toContain('(peer 2)');
+      expect(skipped[1]?.message).toContain('(peer 4)');
+      expect(result.notes).toContain(`2 records read, 2 rows skipped from ${path}`);
+    }
   });
 
   it('reads a CSV written with LF line ends and a byte-order mark', async () => {
