@@ -122,20 +122,12 @@ export function readPmExport(
   return openPmExport(path, format, (notes) => {
     const report = new ImportReport(path, notes, options.onSkip);
     if (format === 'jsonl') return withSummary(report, readJsonlGroups(path, report, now()));
-    const groups = readExportBatches(path, format, { onSkip: (e) => report.skip(e), now });
-    async function* accepted(): AsyncGenerator<PeerRecord[]> {
-      let line = 0;
-      for await (const group of groups) {
-        const out: PeerRecord[] = [];
-        for (const record of group) {
-          line += 1;
-          const ok = report.accept(record, `record ${line}`);
-          if (ok !== undefined) out.push(ok as PeerRecord);
-        }
-        if (out.length > 0) yield out;
-      }
-    }
-    return withSummary(report, accepted());
+    const accept = (record: PeerRecord, line: number): PeerRecord | undefined =>
+      report.accept(record, `line ${line}`) as PeerRecord | undefined;
+    return withSummary(
+      report,
+      readCsv(textChunks(path, path), path, now(), (e) => report.skip(e), accept),
+    );
   });
 }
 
@@ -430,23 +422,30 @@ const GROUP_ROWS = 768;
 /** CSV records in groups of this many. */
 const CSV_GROUP = 1000;
 
+/**
+ * CSV records in groups; `accept` (the import's checks, given the row's line) returns the record to hand out, or
+ * undefined when it sets the row aside.
+ */
 async function* readCsv(
   chunks: AsyncIterable<string>,
   path: string,
   now: number,
   fail: (error: ImportRowError) => void,
+  accept?: (record: PeerRecord, line: number) => PeerRecord | undefined,
 ): AsyncGenerator<PeerRecord[]> {
   let group: PeerRecord[] = [];
-  for await (const record of readCsvRecords(chunks, path, now)) {
-    if (record instanceof ImportRowError) {
+  for await (const row of readCsvRecords(chunks, path, now)) {
+    if (row instanceof ImportRowError) {
       // Records before a bad row are handed out before it is reported, as they come in the file.
       if (group.length > 0) {
         yield group;
         group = [];
       }
-      fail(record);
+      fail(row);
       continue;
     }
+    const record = accept === undefined ? row.record : accept(row.record, row.line);
+    if (record === undefined) continue;
     group.push(record);
     if (group.length >= CSV_GROUP) {
       yield group;
@@ -456,12 +455,12 @@ async function* readCsv(
   if (group.length > 0) yield group;
 }
 
-/** Each row as a record, or the error that sets it aside. */
+/** Each row as a record with the line it starts on, or the error that sets it aside. */
 async function* readCsvRecords(
   chunks: AsyncIterable<string>,
   path: string,
   now: number,
-): AsyncGenerator<PeerRecord | ImportRowError> {
+): AsyncGenerator<{ record: PeerRecord; line: number } | ImportRowError> {
   let columns: ExportField[] | undefined;
   for await (const row of parseCsv(chunks)) {
     const location = `line ${row.line}`;
@@ -508,7 +507,9 @@ async function* readCsvRecords(
     const record: Record<string, unknown> = {};
     for (const field of EXPORT_FIELDS) record[field] = out[field];
     const conflict = recordTimesConflict(record as unknown as PeerRecord, now);
-    yield conflict === undefined ? (record as unknown as PeerRecord) : rowError(path, location, conflict);
+    yield conflict === undefined
+      ? { record: record as unknown as PeerRecord, line: row.line }
+      : rowError(path, location, conflict);
   }
 }
 

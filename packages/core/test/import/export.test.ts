@@ -684,7 +684,7 @@ describe('pm export files', () => {
     expect(result.notes).toContain(`1 records read, 1 rows skipped from ${path}`);
   });
 
-  it('sets aside a line with NUL in a name, naming its line, the field and the peer, and imports the others, on either thread', async () => {
+  it('sets aside a line with NUL in a name, naming its line, the field and the peer, and imports the others, JSONL or CSV, on either thread', async () => {
     const base: PeerRecord = { ...RECORD, firstName: 'Alice', phone: null }; // one the line packer takes
     const records = [1n, 2n, 3n, 4n].map((id) => ({ ...base, id, usernames: [`alice_${id}`] }));
     const lines = records.map(recordToJson);
@@ -705,6 +705,28 @@ describe('pm export files', () => {
       expect(skipped[0]?.message).toContain('(peer 2)');
       expect(skipped[1]?.message).toContain('(peer 4)');
       expect(result.notes).toContain(`2 records read, 2 rows skipped from ${path}`);
+    }
+    // In a CSV, named by the line its row starts on (after the header, and a first row of two lines).
+    const rows = [
+      { ...(records[0] as PeerRecord), lastName: 'two\nlines' },
+      { ...(records[1] as PeerRecord), firstName: 'A\0lice' },
+      records[2] as PeerRecord,
+      { ...(records[3] as PeerRecord), title: 'T\0' },
+    ];
+    const csv = join(dir, 'nul.csv');
+    await exportPeers(rows, 'csv', createWriteStream(csv));
+    for (const readInWorker of [false, true]) {
+      const skipped: ImportRowError[] = [];
+      const result = await importPeers(csv, { readInWorker, onSkip: (e) => skipped.push(e) });
+      expect(await collect(result.records)).toStrictEqual([rows[0], rows[2]]);
+      expect(skipped.map((e) => [e.location, e.field, e.value])).toEqual([
+        ['line 4', 'firstName', '"A\\u0000lice"'],
+        ['line 6', 'title', '"T\\u0000"'],
+      ]);
+      expect(skipped[1]?.message).toContain(
+        'expected text without U+0000 (NUL), which not every store can hold (peer 4)',
+      );
+      expect(result.notes).toContain(`2 records read, 2 rows skipped from ${csv}`);
     }
   });
 
