@@ -4,8 +4,8 @@ import type { UserHandle } from '@pm/testserver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   API_HASH,
-  API_ID,
   eventually,
+  globalArgs,
   json,
   loginArgs,
   pm,
@@ -183,17 +183,9 @@ describe('commands that only read the store', () => {
   it('find the store pm login created, empty, where they read it', async () => {
     const store = `${w.dir}/after-login/bot.db`;
     const session = `${w.dir}/after-login.session`;
-    const globals = ['--server', w.server, '--session', session, '--storage', `sqlite:${store}`];
-    const login = await pm([
-      ...globals,
-      'login',
-      '--api-id',
-      API_ID,
-      '--api-hash',
-      API_HASH,
-      '--token',
-      w.bot.token,
-    ]);
+    const place = { ...w, session, storage: `sqlite:${store}` };
+    const globals = globalArgs(place);
+    const login = await pm(loginArgs(place));
     expect(login.code, login.stderr).toBe(0);
     expect((await stat(store)).isFile()).toBe(true);
     const who = await pm([...globals, 'whoami', '--json']);

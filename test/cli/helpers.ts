@@ -84,13 +84,28 @@ export function pmChild(
   });
 }
 
-export interface World {
-  readonly tg: TestServer;
-  readonly bot: BotHandle;
+/** Where a `pm` run logs in and keeps its data (the global options --server, --session, --storage), and as whom. */
+export interface Place {
   readonly server: string;
-  readonly dir: string;
   readonly session: string;
   readonly storage: string;
+  readonly bot: { readonly token: string };
+}
+
+/** The global options pointing at `place`: --server, --session, --storage. */
+export function globalArgs(place: Place): string[] {
+  return ['--server', place.server, '--session', place.session, '--storage', place.storage];
+}
+
+/** `pm login` at `place` with the test API credentials, as its bot unless another token is given. */
+export function loginArgs(place: Place, token = place.bot.token): string[] {
+  return [...globalArgs(place), 'login', '--api-id', API_ID, '--api-hash', API_HASH, '--token', token];
+}
+
+export interface World extends Place {
+  readonly tg: TestServer;
+  readonly bot: BotHandle;
+  readonly dir: string;
   /** The global options pointing at this world: --server, --session, --storage. */
   readonly globals: string[];
   close(): Promise<void>;
@@ -110,16 +125,12 @@ export async function startWorld(): Promise<World> {
     dir,
     session,
     storage,
-    globals: ['--server', server, '--session', session, '--storage', storage],
+    globals: globalArgs({ server, session, storage, bot }),
     close: async () => {
       await tg.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-export function loginArgs(w: World, token = w.bot.token): string[] {
-  return [...w.globals, 'login', '--api-id', API_ID, '--api-hash', API_HASH, '--token', token];
 }
 
 /** Waits until `check` passes, polling briefly (updates travel over TCP). */

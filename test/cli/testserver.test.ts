@@ -3,7 +3,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { API_HASH, API_ID, json, PM_BIN, pm, pmChild } from './helpers.js';
+import { globalArgs, json, loginArgs, PM_BIN, pm, pmChild } from './helpers.js';
 
 let child: ChildProcessWithoutNullStreams | undefined;
 let dir: string | undefined;
@@ -40,24 +40,9 @@ describe('pm testserver', () => {
     expect(info.bot.token).toMatch(/^\d+:/);
 
     const session = join(dir, 'ts.session');
-    const globals = [
-      '--server',
-      info.server,
-      '--session',
-      session,
-      '--storage',
-      `sqlite:${join(dir, 'ts.db')}`,
-    ];
-    const login = await pmChild([
-      ...globals,
-      'login',
-      '--api-id',
-      API_ID,
-      '--api-hash',
-      API_HASH,
-      '--token',
-      info.bot.token,
-    ]);
+    const place = { server: info.server, session, storage: `sqlite:${join(dir, 'ts.db')}`, bot: info.bot };
+    const globals = globalArgs(place);
+    const login = await pmChild(loginArgs(place));
     expect(login.code).toBe(0);
     expect(login.stdout).toMatch(/^Logged in as @pm_test_bot/);
     expect((await stat(session)).mode & 0o777).toBe(0o600);

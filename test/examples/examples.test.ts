@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { registerTestServerKey, TestServer } from '@pm/testserver';
 import { describe, expect, it } from 'vitest';
-import { API_HASH, API_ID, pm } from '../cli/helpers.js';
+import { loginArgs, pm } from '../cli/helpers.js';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -70,21 +70,7 @@ describe('examples/greeter-bot.ts', () => {
       const bot = tg.createBot({ username: 'greeter_ex_bot' });
       const session = join(dir, 'bot.session');
       const server = `${tg.host}:${tg.port}`;
-      const login = await pm([
-        '--server',
-        server,
-        '--session',
-        session,
-        '--storage',
-        'memory',
-        'login',
-        '--api-id',
-        API_ID,
-        '--api-hash',
-        API_HASH,
-        '--token',
-        bot.token,
-      ]);
+      const login = await pm(loginArgs({ server, session, storage: 'memory', bot }));
       expect(login.code).toBe(0);
       const tsx = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
       const child = spawn(process.execPath, ['--import', tsx, join(ROOT, 'examples', 'greeter-bot.ts')], {
