@@ -24,6 +24,24 @@ describe('pm --timeout', () => {
     expect(took).toBeLessThan(20_000); // the default (60 s) would still be waiting
   });
 
+  it('bounds pm login too: exit 1 within the deadline, CONNECTION_LOST', async () => {
+    const started = Date.now();
+    const r = await pm([
+      '--timeout',
+      '1',
+      '--json',
+      ...loginArgs({ ...w, session: `${w.dir}/later.session` }),
+    ]);
+    const took = Date.now() - started;
+    expect(r.code).toBe(1);
+    expect(json(r)).toMatchObject({
+      ok: false,
+      error: 'CONNECTION_LOST',
+      message: expect.stringMatching(/cannot reach Telegram at 127\.0\.0\.1:\d+ within 1000 ms/),
+    });
+    expect(took).toBeLessThan(20_000); // the default (60 s) would still be waiting
+  });
+
   it('answers --json with CONNECTION_LOST', async () => {
     const r = await pm([...w.globals, '--timeout', '0.5', '--json', 'send', '@nobody_here', 'hi']);
     expect(r.code).toBe(1);

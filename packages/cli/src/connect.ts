@@ -76,7 +76,7 @@ export async function withStorage<T>(
 }
 
 /** `--timeout` as the client's deadlines: each call, and each connection attempt (10 s at most, as by default). */
-function connectionDeadlines(seconds: number | undefined): ConnectionOptions | undefined {
+export function connectionDeadlines(seconds: number | undefined): ConnectionOptions | undefined {
   if (seconds === undefined) return undefined;
   const ms = Math.round(seconds * 1000);
   return { callTimeoutMs: ms, connectTimeoutMs: Math.min(ms, CONNECTION_DEFAULTS.connectTimeoutMs) };

@@ -6,7 +6,7 @@
 import { createBotSession, openStorage, PmError, validateCredentials } from '@pm/core';
 import type { Command } from 'commander';
 import type { Act, CommandEnv } from '../command.js';
-import { prepareServer } from '../connect.js';
+import { connectionDeadlines, prepareServer } from '../connect.js';
 import { CommandFailed, UsageError } from '../errors.js';
 import { prompt } from '../prompt.js';
 
@@ -61,6 +61,7 @@ export async function login({ io, opts, out }: CommandEnv, _args: string[], o: L
       botToken: creds.token,
       sessionPath: opts.session,
       server: opts.server,
+      connection: connectionDeadlines(opts.timeout),
     });
   } catch (e) {
     // A refusal by the server (wrong token, api id unknown to Telegram, network) is a failure (1).

@@ -1,4 +1,5 @@
 import { PmClient } from '../client.js';
+import type { ConnectionOptions } from '../connection/index.js';
 import type { ServerAddress } from '../gram/options.js';
 import { validateCredentials } from '../session/credentials.js';
 import { writeSessionFile } from '../session/session-file.js';
@@ -13,6 +14,8 @@ export interface CreateSessionOptions {
   readonly server?: ServerAddress | undefined;
   /** @default 'memory' — the session file alone is the product of a login */
   readonly storage?: string | undefined;
+  /** Deadlines of the connection and of the login call. @default CONNECTION_DEFAULTS */
+  readonly connection?: ConnectionOptions | undefined;
 }
 
 /**
@@ -26,6 +29,7 @@ export async function createBotSession(opts: CreateSessionOptions): Promise<Me> 
     apiHash,
     storage: opts.storage ?? 'memory',
     server: opts.server,
+    connection: opts.connection,
   });
   try {
     const me = await client.loginAsBot(token);
