@@ -3,7 +3,13 @@ export type {
   CallbackAnswerResult,
   CallbackQueryEvent,
 } from './callbacks/callback-query.js';
-export { type CreateSessionOptions, createBotSession } from './client/create-bot-session.js';
+export {
+  type BotLogin,
+  type CreateSessionOptions,
+  createBotSession,
+  type LoginBotOptions,
+  loginBot,
+} from './client/create-bot-session.js';
 export {
   type CallTimeout,
   CLIENT_DEFAULTS,
@@ -78,6 +84,8 @@ export {
   readSessionFile,
   type SessionData,
   SessionFileError,
+  type StagedSessionFile,
+  stageSessionFile,
   writeSessionFile,
 } from './session/session-file.js';
 export * from './storage/index.js';

@@ -3,7 +3,7 @@
  * the token. Credentials come from flags, then the environment (PM_API_ID, PM_API_HASH, PM_BOT_TOKEN), then
  * prompts on a terminal (the hash and the token are not echoed). `scripts/login.ts` (`pnpm bot-login`) runs this.
  */
-import { createBotSession, openStorage, PmError, validateCredentials } from '@pm/core';
+import { loginBot, openStorage, PmError, stageSessionFile, validateCredentials } from '@pm/core';
 import type { Command } from 'commander';
 import type { Act, CommandEnv } from '../command.js';
 import { connectionDeadlines, prepareServer } from '../connect.js';
@@ -50,28 +50,42 @@ export async function login({ io, opts, out }: CommandEnv, _args: string[], o: L
   // A malformed api id, hash or token is a usage error (2), named before any network call; the api id as typed.
   const creds = validateCredentials(apiId.trim(), apiHash.trim(), token);
   prepareServer(opts);
-  // The store the other commands use is created here (empty: the login itself runs on a memory store), so that the
-  // commands that only read it, which refuse a store that does not exist, find it after a login.
-  const storage = await openStorage(opts.storage);
-  let me: Awaited<ReturnType<typeof createBotSession>>;
-  try {
-    me = await createBotSession({
+  // Nothing is written before the server accepted the login (it runs on a memory store): a wrong token, an api id
+  // unknown to Telegram or a network failure leaves the disk as it was. A refusal is a failure (1).
+  const { me, session } = await refusalFails(() =>
+    loginBot({
       apiId: creds.apiId,
       apiHash: creds.apiHash,
       botToken: creds.token,
-      sessionPath: opts.session,
       server: opts.server,
       connection: connectionDeadlines(opts.timeout),
-    });
-  } catch (e) {
-    // A refusal by the server (wrong token, api id unknown to Telegram, network) is a failure (1).
-    if (e instanceof PmError) throw new CommandFailed(e.code, e.message);
-    throw e;
-  } finally {
+    }),
+  );
+  // Then the session file, staged (written in full beside its path, not yet in place), and the store the other
+  // commands use, created here (empty) so that the commands that only read it, which refuse a store that does not
+  // exist, find it after a login. If the store cannot be opened the staged file goes and the session at the path,
+  // if any, is untouched; once it is, the file is put in place.
+  const staged = await refusalFails(() => stageSessionFile(opts.session, session));
+  try {
+    const storage = await openStorage(opts.storage);
     await storage.close();
+  } catch (e) {
+    await staged.discard();
+    throw e;
   }
+  await refusalFails(() => staged.commit());
   out.result(
     { id: me.id, username: me.username ?? null, session: opts.session },
     `Logged in as @${me.username ?? '(no username)'} (id ${me.id}). Session written to ${opts.session}`,
   );
+}
+
+/** pm's own errors of the login (the server's refusal, the network, a session path that cannot be written): exit 1. */
+async function refusalFails<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (e) {
+    if (e instanceof PmError) throw new CommandFailed(e.code, e.message);
+    throw e;
+  }
 }

@@ -1,5 +1,5 @@
-import { chmod, type FileHandle, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { chmod, type FileHandle, mkdir, open, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { PmError } from '../errors.js';
 
 /**
@@ -108,9 +108,29 @@ function validKeyLength(bytes: number): boolean {
  * folder, a folder that cannot be made) is a {@link SessionFileError} naming it; no temp file is left behind.
  */
 export async function writeSessionFile(path: string, data: SessionData): Promise<void> {
+  await (await stageSessionFile(path, data)).commit();
+}
+
+/** A session file written but not yet in place: see {@link stageSessionFile}. */
+export interface StagedSessionFile {
+  /** Puts the file in place (replacing the one there); after a failure (a SessionFileError) nothing is left. */
+  commit(): Promise<void>;
+  /** Removes what staging made (the temp file, the folders made for it); the path is as it was before. */
+  discard(): Promise<void>;
+}
+
+/**
+ * The first half of {@link writeSessionFile}: makes the folder and writes the whole file (mode 0600, synced) to a
+ * temp file beside the path, so that what can fail has failed, but the file at the path (if any) is untouched until
+ * {@link StagedSessionFile.commit}. For a command that creates something else with the session and must leave the
+ * disk as it was when that fails (`pm login` and its store). A path that cannot hold a session is a
+ * {@link SessionFileError} naming it, and nothing is left behind.
+ */
+export async function stageSessionFile(path: string, data: SessionData): Promise<StagedSessionFile> {
   const dir = dirname(path);
+  let made: string | undefined;
   try {
-    await mkdir(dir, { recursive: true });
+    made = await mkdir(dir, { recursive: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new SessionFileError(
@@ -121,7 +141,24 @@ export async function writeSessionFile(path: string, data: SessionData): Promise
     );
   }
   const tmp = `${path}.${process.pid}.tmp`;
+  const discard = async (): Promise<void> => {
+    await unlink(tmp).catch(() => {});
+    await removeMadeFolders(dir, made);
+  };
+  const failed = async (e: unknown): Promise<never> => {
+    await discard();
+    if (e instanceof SessionFileError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new SessionFileError(
+      path,
+      code === 'EISDIR' ? 'is a folder, expected a session file' : `cannot be written (${code})`,
+    );
+  };
   try {
+    // A folder at the path would fail only the rename: found now, before the caller creates anything else.
+    if ((await stat(path).catch(() => undefined))?.isDirectory()) {
+      throw new SessionFileError(path, 'is a folder, expected a session file');
+    }
     const fh = await open(tmp, 'w', 0o600);
     try {
       await fh.writeFile(`${JSON.stringify(data, null, 2)}\n`);
@@ -130,13 +167,31 @@ export async function writeSessionFile(path: string, data: SessionData): Promise
       await fh.close();
     }
     await chmod(tmp, 0o600);
-    await rename(tmp, path);
   } catch (e) {
-    await unlink(tmp).catch(() => {});
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new SessionFileError(
-      path,
-      code === 'EISDIR' ? 'is a folder, expected a session file' : `cannot be written (${code})`,
-    );
+    return failed(e);
+  }
+  return {
+    commit: async () => {
+      try {
+        await rename(tmp, path);
+      } catch (e) {
+        await failed(e);
+      }
+    },
+    discard,
+  };
+}
+
+/** Removes the folders `mkdir -p` made for `dir` (`made` is the topmost), deepest first, each only if empty. */
+async function removeMadeFolders(dir: string, made: string | undefined): Promise<void> {
+  if (made === undefined) return;
+  const top = resolve(made);
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    try {
+      await rmdir(d);
+    } catch {
+      return;
+    }
+    if (d === top || dirname(d) === d) return;
   }
 }
