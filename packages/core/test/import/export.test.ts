@@ -110,6 +110,23 @@ const plainTimes = (
   };
 };
 
+/** Pieces that damage a JSON line where they land: quotes, escapes, separators, digits, control characters, NUL. */
+const DAMAGE = ['"', '\\', ',', ' ', '0', '-', '}', 'null', '\u0001', '\u0000', '\\u0000', '.5'];
+
+/** Up to two edits of a line, each cutting up to 3 characters at a place and putting a piece there. */
+const lineEdits = (...morePieces: string[]): fc.Arbitrary<[number, number, string][]> =>
+  fc.array(fc.tuple(fc.nat(), fc.nat(3), fc.constantFrom(...DAMAGE, ...morePieces)), { maxLength: 2 });
+
+/** `line` with the edits of `lineEdits` made, in order. */
+function edited(line: string, edits: readonly (readonly [number, number, string])[]): string {
+  let out = line;
+  for (const [at, cut, piece] of edits) {
+    const i = at % (out.length + 1);
+    out = out.slice(0, i) + piece + out.slice(i + cut);
+  }
+  return out;
+}
+
 /** Everything `exportPeers` wrote, as bytes. */
 async function exportToBuffer(records: readonly PeerRecord[], format: ExportFormat): Promise<Buffer> {
   const out = new PassThrough();
@@ -178,24 +195,6 @@ describe('pm export format', () => {
         return 'refused';
       }
     };
-    const pieces = fc.constantFrom(
-      '"',
-      '\\',
-      ',',
-      ' ',
-      '0',
-      '-',
-      '}',
-      '{',
-      'null',
-      '\u0001',
-      '\u0000',
-      '\\u0000',
-      '1e3',
-      '.5',
-      '[',
-      ']',
-    );
     // Records as bots mostly see them (plain text, times as integers), which take the fast path, and arbitrary ones.
     const plainText = fc.option(fc.stringMatching(/^[A-Za-z0-9 é👋]{0,12}$/u), { nil: null });
     const plainRecord = fc
@@ -214,14 +213,10 @@ describe('pm export format', () => {
     fc.assert(
       fc.property(
         fc.oneof({ arbitrary: plainRecord, weight: 3 }, { arbitrary: peerRecord, weight: 1 }),
-        fc.array(fc.tuple(fc.nat(), fc.nat(3), pieces), { maxLength: 2 }),
+        lineEdits('{', '1e3', '[', ']'),
         (record, edits) => {
-          let line = recordToJson(record);
-          expect(general(line)).toStrictEqual(record);
-          for (const [at, cut, piece] of edits) {
-            const i = at % (line.length + 1);
-            line = line.slice(0, i) + piece + line.slice(i + cut);
-          }
+          expect(general(recordToJson(record))).toStrictEqual(record);
+          const line = edited(recordToJson(record), edits);
           const read = recordFromCanonicalLine(line);
           if (read !== undefined) {
             fast += 1;
@@ -256,23 +251,6 @@ describe('pm export format', () => {
       const accepted = new ImportReport('x', [], () => {}).accept(record, 'record 1');
       return accepted === undefined ? 'refused' : accepted === record ? record : 'changed';
     };
-    const pieces = fc.constantFrom(
-      '"',
-      '\\',
-      ',',
-      ' ',
-      '0',
-      '-',
-      '9',
-      '}',
-      'null',
-      '\u0001',
-      '\u0000',
-      '\\u0000',
-      '_',
-      'A',
-      '.5',
-    );
     const username = fc.stringMatching(/^[A-Za-z][A-Za-z0-9]{2,12}$/);
     // Records as a bot's export holds them (plain names, kinds agreeing with ids), which the packer takes.
     const plainRecord = fc
@@ -315,13 +293,9 @@ describe('pm export format', () => {
           { arbitrary: peerRecord, weight: 1 },
           { arbitrary: anyTimes, weight: 1 },
         ),
-        fc.array(fc.tuple(fc.nat(), fc.nat(3), pieces), { maxLength: 2 }),
+        lineEdits('9', '_', 'A'),
         (record, edits) => {
-          let line = recordToJson(record);
-          for (const [at, cut, piece] of edits) {
-            const i = at % (line.length + 1);
-            line = line.slice(0, i) + piece + line.slice(i + cut);
-          }
+          const line = edited(recordToJson(record), edits);
           const writer = new RowWriter();
           const id = packCanonicalLine(line, writer, NOW);
           if (id === undefined) {
