@@ -13,7 +13,14 @@ import {
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { INT64_MAX, INT64_MIN, openStorage, PeerCache, type PeerInput } from '@pm/core';
+import {
+  INT64_MAX,
+  INT64_MIN,
+  openStorage,
+  PeerCache,
+  type PeerInput,
+  type SqliteStorageProvider,
+} from '@pm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALICE, buildPyrogram, buildTelethon, PEERS } from '../../packages/core/test/import/fixtures.js';
 import { json, PM_BIN, pm } from './helpers.js';
@@ -153,6 +160,9 @@ describe('pm peers check', () => {
     expect(damaged.code).toBe(1);
     expect(damaged.stderr).toContain('is damaged');
     expect(damaged.stderr).not.toMatch(/SqliteError|\n\s+at /);
+    expect(damaged.stderr).toContain(
+      '`pm peers export --salvage -o saved.jsonl` saves the peers still readable',
+    );
     const asJson = await pm(['--storage', `sqlite:${path}`, 'peers', 'check', '--json']);
     expect(asJson.code).toBe(1);
     expect(json(asJson)).toMatchObject({ ok: false, error: 'STORAGE_DAMAGED' });
@@ -173,6 +183,7 @@ describe('pm peers check', () => {
       expect(message).toMatch(/is damaged: 1 problem found: the store cannot be opened: .*malformed/);
       // Not a pointer back to the check that was just run.
       expect(message).not.toContain('`pm peers check` reports');
+      expect(message).toContain('pm can salvage nothing');
       if (asJson)
         expect(json(r)).toMatchObject({
           ok: false,
@@ -180,6 +191,113 @@ describe('pm peers check', () => {
           problems: [expect.any(String)],
         });
     }
+  });
+});
+
+describe('pm peers export --salvage', () => {
+  const many: PeerInput[] = Array.from({ length: 3000 }, (_, i) => ({
+    id: BigInt(((i * 7919) % 3000) + 1) * 1000n,
+    type: 'user',
+    accessHash: -(BigInt(i) << 40n) - 1n,
+    firstName: `Salvaged ${i}`,
+    usernames: [`salvaged_${i}`],
+  }));
+  /** A store of `many`, its records as `pm peers export` writes them (sound), and the pages of its peers table. */
+  async function damagedStore(name: string): Promise<{ path: string; lines: Set<string> }> {
+    const path = join(dir, name);
+    await seed(`sqlite:${path}`, many);
+    const exported = await pm(['--storage', `sqlite:${path}`, 'peers', 'export']);
+    expect(exported.code, exported.stderr).toBe(0);
+    const storage = (await openStorage(`sqlite:${path}`)) as SqliteStorageProvider;
+    const leaves = (
+      storage.driver.db
+        .prepare("SELECT pageno FROM dbstat WHERE name = 'peers' AND pagetype = 'leaf' ORDER BY pageno")
+        .raw()
+        .all() as [bigint][]
+    ).map(([p]) => Number(p));
+    await storage.close();
+    expect(leaves.length).toBeGreaterThan(10);
+    const fd = openSync(path, 'r+');
+    for (const p of [leaves[3], leaves[4], leaves[9]] as number[])
+      writeSync(fd, Buffer.alloc(4096, 0xff), 0, 4096, (p - 1) * 4096);
+    closeSync(fd);
+    return { path, lines: new Set(exported.stdout.trim().split('\n')) };
+  }
+
+  it('writes every peer still readable to the file, names the lost ones and exits 1; the file imports', async () => {
+    const { path, lines } = await damagedStore('salvage-file.db');
+    const plain = await pm(['--storage', `sqlite:${path}`, 'peers', 'export']);
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toContain('`pm peers export --salvage` saves the peers still readable');
+    const saved = join(dir, 'saved.jsonl');
+    const r = await pm([
+      '--storage',
+      `sqlite:${path}`,
+      'peers',
+      'export',
+      '--salvage',
+      '-o',
+      saved,
+      '--json',
+    ]);
+    expect(r.code).toBe(1);
+    const report = json(r) as { exported: number; lostPeers: number; lostIds: string[]; damaged: unknown[] };
+    expect(report).toMatchObject({ ok: false, error: 'STORAGE_DAMAGED', format: 'jsonl', output: saved });
+    const got = readFileSync(saved, 'utf8').trim().split('\n');
+    // Each line as the sound store exported it; the lost ones are exactly those not written.
+    for (const line of got) expect(lines.has(line)).toBe(true);
+    expect(got.length).toBe(report.exported);
+    expect(report.lostPeers).toBe(many.length - got.length);
+    expect(report.lostPeers).toBeGreaterThan(0);
+    expect(report.damaged).toHaveLength(2);
+    const written = new Set(got.map((l) => (JSON.parse(l) as { id: string }).id));
+    const lost = many.map((p) => String(p.id)).filter((id) => !written.has(id));
+    expect(new Set(report.lostIds)).toStrictEqual(new Set(lost));
+    expect(report.lostIds).toHaveLength(lost.length);
+    const imported = await pm([
+      '--storage',
+      `sqlite:${join(dir, 'salvage-new.db')}`,
+      'peers',
+      'import',
+      saved,
+    ]);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout).toContain(`imported ${got.length} peers`);
+  });
+
+  it('keeps stdout the records alone when writing there: the loss goes to stderr, exit 1', async () => {
+    const { path, lines } = await damagedStore('salvage-stdout.db');
+    const r = await pm(['--storage', `sqlite:${path}`, 'peers', 'export', '--salvage', '--json']);
+    expect(r.code).toBe(1);
+    const got = r.stdout.trim().split('\n');
+    for (const line of got) expect(lines.has(line)).toBe(true);
+    expect(got.length).toBeGreaterThan(many.length / 2);
+    expect(r.stderr).toMatch(
+      /^pm: salvaged \d+ peers \(jsonl\) from sqlite:.*which is damaged: 2 damaged parts of the peers table, holding \d+ peers \(ids /,
+    );
+  });
+
+  it('exports a sound store whole with exit 0, and refuses a store with no salvage as a usage error', async () => {
+    const r = await pm(['--storage', source, 'peers', 'export', '--salvage']);
+    expect(r.code, r.stderr).toBe(0);
+    const plain = await pm(['--storage', source, 'peers', 'export']);
+    expect(new Set(r.stdout.trim().split('\n'))).toStrictEqual(new Set(plain.stdout.trim().split('\n')));
+    expect(r.stderr).toBe('salvaged 6 peers (jsonl): nothing was damaged\n');
+    const memory = await pm(['--storage', 'memory', 'peers', 'export', '--salvage', '--json']);
+    expect(memory.code).toBe(2);
+    expect(json(memory)).toMatchObject({ ok: false, error: 'USAGE' });
+  });
+
+  it('says nothing can be salvaged when the damage is in the schema, exit 1', async () => {
+    const path = join(dir, 'salvage-schema.db');
+    await seed(`sqlite:${path}`, EDGE_PEERS);
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.alloc(4096 * 2, 0xab), 0, 4096 * 2, 4096);
+    closeSync(fd);
+    const r = await pm(['--storage', `sqlite:${path}`, 'peers', 'export', '--salvage', '--json']);
+    expect(r.code).toBe(1);
+    expect(json(r)).toMatchObject({ ok: false, error: 'STORAGE_DAMAGED' });
+    expect((json(r) as { message: string }).message).toMatch(/cannot be opened .*pm can salvage nothing/);
   });
 });
 

@@ -9,15 +9,18 @@ import {
   IMPORT_FORMATS,
   type ImportFormat,
   importPeers,
+  openStorage,
   PeerCache,
   type PeerType,
   redactSecrets,
+  type SalvageReport,
   StorageError,
+  type StorageProvider,
 } from '@pm/core';
 import { type Command, Option } from 'commander';
 import type { Act, CommandEnv } from '../command.js';
 import { withStorage } from '../connect.js';
-import { CommandFailed } from '../errors.js';
+import { AlreadyReported, CommandFailed, EXIT_FAILURE, UsageError } from '../errors.js';
 import { plural, renderTable } from '../format.js';
 import { restorePeers } from '../peers/restore.js';
 
@@ -40,11 +43,16 @@ export function definePeers(program: Command, act: Act): void {
     .description("write every seen peer in pm's lossless format (64-bit values as decimal strings)")
     .addOption(new Option('--format <format>', 'jsonl or csv').choices(['jsonl', 'csv']).default('jsonl'))
     .option('-o, --output <file>', "write here instead of stdout ('-': stdout)")
+    .option(
+      '--salvage',
+      'read a damaged SQLite store past its damage: every peer still readable is written, the rest named; exit 1 if any was lost',
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ pm peers export > peers.jsonl\n  $ pm peers export --format csv --output peers.csv',
+      '\nExamples:\n  $ pm peers export > peers.jsonl\n  $ pm peers export --format csv --output peers.csv\n' +
+        '  $ pm peers export --salvage --storage sqlite:damaged.db -o saved.jsonl; pm peers import saved.jsonl --storage sqlite:new.db',
     )
-    .action(act<{ format: ExportFormat; output?: string }>(exportCommand));
+    .action(act<{ format: ExportFormat; output?: string; salvage?: boolean }>(exportCommand));
   peers
     .command('import <source>')
     .description(
@@ -127,11 +135,14 @@ async function stats({ opts, out }: CommandEnv): Promise<void> {
 }
 
 async function check({ opts, out }: CommandEnv): Promise<void> {
-  const damaged = (problems: readonly string[]): CommandFailed => {
+  const damaged = (problems: readonly string[], opened = true): CommandFailed => {
     const shown = problems.slice(0, 5).join('; ') + (problems.length > 5 ? '; ...' : '');
+    const next = opened
+      ? '`pm peers export --salvage -o saved.jsonl` saves the peers still readable'
+      : "pm can salvage nothing from it; SQLite's own `sqlite3 <file> .recover` reads below the schema";
     return new CommandFailed(
       'STORAGE_DAMAGED',
-      `${opts.storage} is damaged: ${plural(problems.length, 'problem')} found: ${shown}`,
+      `${redactSecrets(opts.storage)} is damaged: ${plural(problems.length, 'problem')} found: ${shown}; ${next}`,
       { problems },
     );
   };
@@ -142,23 +153,25 @@ async function check({ opts, out }: CommandEnv): Promise<void> {
       const problems = await storage.check();
       if (problems.length > 0) throw damaged(problems);
       out.result(
-        { storage: opts.storage, problems: [] },
-        `${opts.storage}: integrity check ok, no damage found`,
+        { storage: redactSecrets(opts.storage), problems: [] },
+        `${redactSecrets(opts.storage)}: integrity check ok, no damage found`,
       );
     });
   } catch (e) {
     // Damaged where opening reads (the schema): that is what the check found, not a pointer back to the check.
     if (!(e instanceof StorageError) || e.code !== 'STORAGE_DAMAGED') throw e;
     const cause = e.cause instanceof Error ? e.cause.message : e.message;
-    throw damaged([`the store cannot be opened: ${cause}`]);
+    throw damaged([`the store cannot be opened: ${cause}`], false);
   }
 }
 
 async function exportCommand(
-  { opts, out, io }: CommandEnv,
+  env: CommandEnv,
   _args: string[],
-  o: { format: ExportFormat; output?: string },
+  o: { format: ExportFormat; output?: string; salvage?: boolean },
 ): Promise<void> {
+  const { opts, out, io } = env;
+  if (o.salvage) return salvageCommand(env, o);
   await withStorage(opts, 'reads', async (storage) => {
     const cache = new PeerCache({ storage, closeStorage: false });
     try {
@@ -178,6 +191,109 @@ async function exportCommand(
       await cache.close();
     }
   });
+}
+
+/**
+ * `pm peers export --salvage`: the records a damaged store still holds, in the order first stored (storage's
+ * `salvagePeers`), then what was lost. Loss is a failure (exit 1) after the records are written: with `--output`
+ * reported as any failure, to stdout the report goes to stderr so that the records stay a clean stream.
+ */
+async function salvageCommand(
+  { opts, out, io }: CommandEnv,
+  o: { format: ExportFormat; output?: string },
+): Promise<void> {
+  const toFile = o.output !== undefined && o.output !== '-';
+  let storage: StorageProvider;
+  try {
+    storage = await openStorage(opts.storage, { create: false });
+  } catch (e) {
+    if (!(e instanceof StorageError) || e.code !== 'STORAGE_DAMAGED') throw e;
+    const cause = e.cause instanceof Error ? e.cause.message : e.message;
+    throw new CommandFailed(
+      'STORAGE_DAMAGED',
+      `${redactSecrets(opts.storage)} cannot be opened (${cause}): the damage is in what SQLite reads first (the schema), so pm can salvage nothing; SQLite's own \`sqlite3 <file> .recover\` reads below it`,
+    );
+  }
+  try {
+    if (storage.salvagePeers === undefined)
+      throw new UsageError(
+        `--salvage reads past damage in a SQLite store; ${storage.name} storage has no such path (export without it)`,
+      );
+    let report: SalvageReport | undefined;
+    const records = storage.salvagePeers((done) => {
+      report = done;
+    });
+    const stream = toFile ? await openOutput(o.output as string) : io.stdout;
+    const count = await exportPeers(records, o.format, stream, toFile ? {} : { end: false });
+    if (report === undefined) throw new Error('the salvage ended without its report');
+    const found = salvageSummary(report);
+    const where = toFile ? ` to ${o.output}` : '';
+    const details = {
+      exported: count,
+      format: o.format,
+      ...(toFile ? { output: o.output } : {}),
+      ...found.details,
+    };
+    if (found.lost === 0) {
+      const text = `salvaged ${plural(count, 'peer')}${where} (${o.format}): nothing was damaged`;
+      if (toFile) out.result(details, text);
+      else io.stderr.write(`${text}\n`);
+      return;
+    }
+    const message = `salvaged ${plural(count, 'peer')}${where} (${o.format}) from ${redactSecrets(opts.storage)}, which is damaged: ${found.text}`;
+    if (toFile) throw new CommandFailed('STORAGE_DAMAGED', message, details);
+    io.stderr.write(`pm: ${message}\n`);
+    throw new AlreadyReported(EXIT_FAILURE);
+  } finally {
+    await storage.close();
+  }
+}
+
+/** What a salvage lost, in words and for `--json`. */
+function salvageSummary(report: SalvageReport): {
+  lost: number;
+  text: string;
+  details: Record<string, unknown>;
+} {
+  const stretches = report.losses.filter((l) => l.kind === 'damaged');
+  const setAside = report.losses.filter((l) => l.kind === 'record');
+  const lostRows = report.lostIds?.count;
+  const lost = stretches.length + setAside.length;
+  const parts: string[] = [];
+  if (stretches.length > 0) {
+    const named = report.lostIds?.ids ?? [];
+    parts.push(
+      `${plural(stretches.length, 'damaged part')} of the peers table${
+        lostRows === undefined
+          ? ' (which peers they held is unknown: the id index cannot be read either)'
+          : `, holding ${report.lostIds?.complete ? '' : 'at least '}${plural(lostRows, 'peer')}${named.length > 0 ? ` (ids ${named.slice(0, 10).join(', ')}${lostRows > 10 ? ', ...' : ''})` : ''}${report.lostIds?.complete ? '' : ' (the id index is damaged too: it cannot name them all)'}`
+      }`,
+    );
+  }
+  if (setAside.length > 0)
+    parts.push(
+      `${plural(setAside.length, 'row')} set aside as no valid record (${setAside
+        .slice(0, 5)
+        .map((l) => `peer ${l.id}: ${l.reason}`)
+        .join('; ')}${setAside.length > 5 ? '; ...' : ''})`,
+    );
+  return {
+    lost,
+    text: parts.join('; '),
+    details: {
+      damaged: stretches.map((l) => ({
+        fromSeq: String(l.fromSeq),
+        throughSeq: String(l.throughSeq),
+        unread: l.unread === null ? null : String(l.unread),
+        reason: l.reason,
+      })),
+      lostPeers: lostRows ?? null,
+      /** Whether lostPeers counts every peer lost (false: the id index is damaged too, more may be lost). */
+      lostPeersComplete: report.lostIds?.complete ?? null,
+      lostIds: (report.lostIds?.ids ?? []).map(String),
+      setAside: setAside.map((l) => ({ id: String(l.id), reason: l.reason })),
+    },
+  };
 }
 
 /** The export's file, created (or emptied); a path that cannot be written is a CommandFailed naming it. */

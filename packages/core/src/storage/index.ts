@@ -58,6 +58,8 @@ export type {
   PeerRecord,
   PeerRepository,
   PeerType,
+  SalvageLoss,
+  SalvageReport,
   StorageProvider,
   StorageRepositories,
   TrackedField,

@@ -323,6 +323,12 @@ export interface StorageProvider extends StorageRepositories {
    */
   check?(): Promise<string[]>;
   /**
+   * Reads every peer record that can still be read from a damaged store, past the damage, in the order first stored
+   * (SQLite: the table's own B-tree, each row on a sound page; see sqlite/salvage.ts); when the iteration ends,
+   * `done` gets what was lost. A sound store gives every record. Absent when the provider has no such path.
+   */
+  salvagePeers?(done: (report: SalvageReport) => void): AsyncIterable<PeerRecord>;
+  /**
    * Loads whole records, ids strictly increasing, into a store that holds no peers and no usernames, as one
    * transaction with the indexes built once at the end (SQLite). Resolves to undefined, having read nothing from
    * `batches`, when the store is not empty; then write through the peer cache. If `batches` or the load fails, the
@@ -366,4 +372,41 @@ export interface BulkLoadResult {
    * not in the store: merge them (through the peer cache) after the load, as any other sighting.
    */
   readonly deferred: PeerRecord[];
+}
+
+/** What a salvage could not read. */
+export type SalvageLoss =
+  /**
+   * Rows stored at `seq`s (SQLite: the row's place in its table) `fromSeq..throughSeq` (inclusive) sit on damaged pages; `rows` of them were read on their
+   * own past the damage and are among the records, `unread` seqs could not be read (some may have held no row).
+   */
+  | {
+      readonly kind: 'damaged';
+      readonly fromSeq: bigint;
+      readonly throughSeq: bigint;
+      /** Null when the stretch was too long to read seq by seq (a damaged root page). */
+      readonly unread: bigint | null;
+      readonly reason: string;
+    }
+  /** A row that could be read but not decoded into a record. */
+  | { readonly kind: 'record'; readonly id: bigint; readonly reason: string };
+
+/** What a salvage found, when it ended. */
+export interface SalvageReport {
+  /** Records read and handed out. */
+  readonly records: number;
+  /** Each damaged stretch and each row set aside, in the order met. */
+  readonly losses: readonly SalvageLoss[];
+  /**
+   * Ids of the rows lost on damaged pages, as the `peers_id` index still maps them (at most 1000 named), and how
+   * many the index maps in all; undefined when nothing was lost or the index cannot be read either.
+   */
+  readonly lostIds?:
+    | {
+        readonly count: number;
+        readonly ids: readonly bigint[];
+        /** False when the index is damaged too: more peers may be lost than it names. */
+        readonly complete: boolean;
+      }
+    | undefined;
 }

@@ -136,7 +136,7 @@ export function storageError(path: string, what: string, error: unknown): Storag
   if (typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code)) {
     return new StorageError(
       'STORAGE_DAMAGED',
-      `SQLite storage ${path} is damaged (${message}) during ${what}; \`pm peers check\` reports what is broken`,
+      `SQLite storage ${path} is damaged (${message}) during ${what}; \`pm peers check\` reports what is broken, \`pm peers export --salvage\` saves the peers still readable`,
       { cause: error, kind: 'store' },
     );
   }

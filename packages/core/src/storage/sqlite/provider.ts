@@ -5,7 +5,13 @@
 
 import { compiled } from '../../compiled.js';
 import type { PeerGroup } from '../packed-peers.js';
-import type { BulkLoadResult, StorageProvider, StorageRepositories } from '../types.js';
+import type {
+  BulkLoadResult,
+  PeerRecord,
+  SalvageReport,
+  StorageProvider,
+  StorageRepositories,
+} from '../types.js';
 import { SqliteBroadcastRepository } from './broadcasts.js';
 import { bulkLoadPeers } from './bulk-load.js';
 import { SqliteDialogRepository } from './dialogs.js';
@@ -13,6 +19,7 @@ import { SqliteDriver, type SqliteStorageOptions } from './driver.js';
 import { storageError } from './errors.js';
 import { SqliteHistoryRepository } from './history.js';
 import { SqlitePeerRepository } from './peers.js';
+import { salvagePeers } from './salvage.js';
 import { SqliteKeyValueRepository } from './state.js';
 import { SqliteUsernameRepository } from './usernames.js';
 
@@ -125,8 +132,14 @@ export class SqliteStorageProvider implements StorageProvider {
     } catch (error) {
       const damaged = storageError(this.driver.path, 'integrity_check', error);
       if (damaged.code !== 'STORAGE_DAMAGED') throw damaged;
-      return [damaged.message];
+      // Damage that stops the check itself: what SQLite said is all there is to report.
+      return [`integrity_check stopped: ${error instanceof Error ? error.message : String(error)}`];
     }
+  }
+
+  /** See {@link StorageProvider.salvagePeers} and salvage.ts. */
+  salvagePeers(done: (report: SalvageReport) => void): AsyncIterable<PeerRecord> {
+    return salvagePeers(this.driver, done);
   }
 
   transaction<T>(fn: (tx: StorageRepositories) => Promise<T>): Promise<T> {
