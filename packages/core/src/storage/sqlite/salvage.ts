@@ -6,8 +6,8 @@
  * fails because SQLite finds a page damaged (SQLITE_CORRUPT), the rows past it are found by galloping (the first
  * `seq` after which a row reads again) and every `seq` up to there is then read on its own, so the only rows lost
  * are those on damaged pages (a leaf, or an interior page and the leaves under it). A row that reads but does not
- * decode into a record pm would take (validate.ts) is set aside by its id. Anything else (the file gone, an I/O error) fails as any read does.
- * Lost rows are named by id where the `peers_id` index still maps them (a scan of the index alone).
+ * decode into a record pm would take (validate.ts) is set aside by its id. Anything else (the file gone, an I/O
+ * error) fails as any read does. Lost rows are named by id where the `peers_id` index still maps them.
  */
 import type { PeerRecord, SalvageLoss, SalvageReport } from '../types.js';
 import { validatePeerInput } from '../validate.js';
