@@ -5,6 +5,7 @@ import {
   existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -417,6 +418,59 @@ describe('pm peers export and import', () => {
     expect(existsSync(join(dir, 'no-such-folder'))).toBe(false);
   });
 
+  it('puts an export file in place whole or not at all: a failed export leaves the earlier file as it was', async () => {
+    const path = join(dir, 'half.db');
+    await seed(
+      `sqlite:${path}`,
+      Array.from({ length: 3000 }, (_, i) => ({ id: BigInt(i + 1), accessHash: 1n, firstName: `Half ${i}` })),
+    );
+    const output = join(dir, 'half.jsonl');
+    const first = await pm(['--storage', `sqlite:${path}`, 'peers', 'export', '-o', output]);
+    expect(first.code, first.stderr).toBe(0);
+    const before = readFileSync(output, 'utf8');
+    expect(before.trim().split('\n')).toHaveLength(3000);
+    // Damage past the first pages: the export reads some records, then fails.
+    const size = statSync(path).size;
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.alloc(4096 * 4, 0x5a), 0, 4096 * 4, Math.floor((size * 0.7) / 4096) * 4096);
+    closeSync(fd);
+    const r = await pm(['--storage', `sqlite:${path}`, 'peers', 'export', '-o', output, '--json']);
+    expect(r.code).toBe(1);
+    expect(json(r)).toMatchObject({ ok: false, error: 'STORAGE_DAMAGED' });
+    expect(readFileSync(output, 'utf8')).toBe(before);
+    expect(readdirSync(dir).filter((f) => f.includes('.partial'))).toEqual([]);
+  });
+
+  it('names a device that is full, to -o or as stdout, exit 1 (EXPORT_UNWRITABLE), never a bare errno', async () => {
+    if (!existsSync('/dev/full')) return;
+    const r = await pm(['--storage', source, 'peers', 'export', '-o', '/dev/full', '--json']);
+    expect(r.code).toBe(1);
+    expect(json(r)).toEqual({
+      ok: false,
+      error: 'EXPORT_UNWRITABLE',
+      message: 'cannot write the export to /dev/full: no space left on the device (ENOSPC)',
+      output: '/dev/full',
+    });
+    // As `pm peers export > /dev/full`.
+    const full = openSync('/dev/full', 'w');
+    try {
+      const child = spawn(process.execPath, [PM_BIN, '--storage', source, 'peers', 'export'], {
+        stdio: ['ignore', full, 'pipe'],
+      });
+      let stderr = '';
+      child.stderr?.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const [code] = await once(child, 'close');
+      expect(code).toBe(1);
+      expect(stderr).toBe(
+        'pm peers export: cannot write the export to stdout: no space left on the device (ENOSPC)\n',
+      );
+    } finally {
+      closeSync(full);
+    }
+  });
+
   it('fails (exit 1) in one line, never a stack, when the reader of its output goes away (EPIPE)', async () => {
     const path = join(dir, 'many.db');
     await seed(
@@ -431,7 +485,7 @@ describe('pm peers export and import', () => {
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let stderr = '';
-      child.stderr.on('data', (c: Buffer) => {
+      child.stderr?.on('data', (c: Buffer) => {
         stderr += c.toString('utf8');
       });
       child.stdout.once('data', () => child.stdout.destroy());

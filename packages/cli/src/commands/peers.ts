@@ -1,11 +1,8 @@
 /**
  * `pm peers stats|check|export|import`: the seen-users cache, offline (the storage alone, no session, no network).
  */
-import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import {
   type ExportFormat,
-  exportPeers,
   IMPORT_FORMATS,
   type ImportFormat,
   importPeers,
@@ -22,6 +19,7 @@ import type { Act, CommandEnv } from '../command.js';
 import { withStorage } from '../connect.js';
 import { AlreadyReported, CommandFailed, EXIT_FAILURE, UsageError } from '../errors.js';
 import { plural, renderTable } from '../format.js';
+import { writeExport } from '../peers/export-output.js';
 import { restorePeers } from '../peers/restore.js';
 
 export function definePeers(program: Command, act: Act): void {
@@ -176,17 +174,15 @@ async function exportCommand(
     const cache = new PeerCache({ storage, closeStorage: false });
     try {
       // '-' is stdout, as for most tools, not a file of that name.
-      if (o.output !== undefined && o.output !== '-') {
-        const count = await exportPeers(cache.iterate(), o.format, await openOutput(o.output));
+      const toFile = o.output !== undefined && o.output !== '-';
+      const count = await writeExport(cache.iterate(), o.format, o.output, io.stdout);
+      if (toFile)
         out.result(
           { exported: count, format: o.format, output: o.output },
           `exported ${plural(count, 'peer')} to ${o.output} (${o.format})`,
         );
-      } else {
-        // The records are the output; with --json the summary would corrupt them, so it goes to stderr.
-        const count = await exportPeers(cache.iterate(), o.format, io.stdout, { end: false });
-        io.stderr.write(`exported ${plural(count, 'peer')} (${o.format})\n`);
-      }
+      // The records are the output; with --json the summary would corrupt them, so it goes to stderr.
+      else io.stderr.write(`exported ${plural(count, 'peer')} (${o.format})\n`);
     } finally {
       await cache.close();
     }
@@ -223,8 +219,7 @@ async function salvageCommand(
     const records = storage.salvagePeers((done) => {
       report = done;
     });
-    const stream = toFile ? await openOutput(o.output as string) : io.stdout;
-    const count = await exportPeers(records, o.format, stream, toFile ? {} : { end: false });
+    const count = await writeExport(records, o.format, o.output, io.stdout);
     if (report === undefined) throw new Error('the salvage ended without its report');
     const found = salvageSummary(report);
     const where = toFile ? ` to ${o.output}` : '';
@@ -294,28 +289,6 @@ function salvageSummary(report: SalvageReport): {
       setAside: setAside.map((l) => ({ id: String(l.id), reason: l.reason })),
     },
   };
-}
-
-/** The export's file, created (or emptied); a path that cannot be written is a CommandFailed naming it. */
-async function openOutput(path: string): Promise<WriteStream> {
-  const stream = createWriteStream(path);
-  try {
-    await once(stream, 'open');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' || code === 'ENOTDIR'
-        ? 'its folder does not exist'
-        : code === 'EISDIR'
-          ? 'it is a folder'
-          : code === 'EACCES' || code === 'EPERM'
-            ? 'permission denied'
-            : (code ?? String(e));
-    throw new CommandFailed('EXPORT_UNWRITABLE', `cannot write the export to ${path}: ${why}`, {
-      output: path,
-    });
-  }
-  return stream;
 }
 
 async function importCommand(

@@ -1,7 +1,6 @@
 /**
  * Writes peer records in pm's export format (see export-schema.ts), streaming, with backpressure.
  */
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { InvalidInputError } from '../errors.js';
@@ -45,6 +44,23 @@ export async function exportPeers(
   options: ExportOptions = {},
 ): Promise<number> {
   checkExportFormat(format);
+  // A failing output's error reaches the write that meets it (see write()); its 'error' event, unheard, would be
+  // thrown out of the process instead.
+  const heard = (): void => {};
+  out.on('error', heard);
+  try {
+    return await writeAll(records, format, out, options);
+  } finally {
+    out.off('error', heard);
+  }
+}
+
+async function writeAll(
+  records: AsyncIterable<PeerRecord> | Iterable<PeerRecord>,
+  format: ExportFormat,
+  out: Writable,
+  options: ExportOptions,
+): Promise<number> {
   let pending = format === 'csv' ? `${CSV_HEADER}\r\n` : '';
   let count = 0;
   for await (const record of records) {
@@ -67,6 +83,13 @@ export async function exportPeers(
   return count;
 }
 
-async function write(out: Writable, text: string): Promise<void> {
-  if (!out.write(text, 'utf8')) await once(out, 'drain');
+/**
+ * Hands `text` to `out` and waits until it is written: the callback of `write` is called in every case (with the
+ * error of a stream that failed or was destroyed before), so a failing output rejects here and never leaves the
+ * export waiting for a 'drain' that will not come.
+ */
+function write(out: Writable, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    out.write(text, 'utf8', (error) => (error ? reject(error) : resolve()));
+  });
 }

@@ -407,6 +407,25 @@ describe('pm export format', () => {
     expect(unpack(rows)).toStrictEqual(records);
   });
 
+  it("rejects with the output's error, never waits forever, when the output fails or was destroyed", async () => {
+    const many = Array.from({ length: 5000 }, (_, i) => ({ ...RECORD, id: BigInt(i + 1) }));
+    // A disk that fails on the second batch, with no 'error' listener of the caller's own.
+    let writes = 0;
+    const failing = new Writable({
+      highWaterMark: 1 << 20,
+      write(_chunk, _encoding, callback) {
+        writes += 1;
+        callback(writes > 1 ? Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }) : null);
+      },
+    });
+    await expect(exportPeers(many, 'jsonl', failing)).rejects.toMatchObject({ code: 'EIO' });
+    const destroyed = new Writable({ write: (_c, _e, callback) => callback() });
+    destroyed.destroy();
+    await expect(exportPeers(many, 'csv', destroyed, { end: false })).rejects.toMatchObject({
+      code: 'ERR_STREAM_DESTROYED',
+    });
+  });
+
   it('writes 64-bit values as decimal strings in JSON lines', async () => {
     const line = (await exportToBuffer([RECORD], 'jsonl')).toString('utf8');
     expect(line.endsWith('\n')).toBe(true);
