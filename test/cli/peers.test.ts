@@ -274,7 +274,7 @@ describe('pm peers export --salvage', () => {
     for (const line of got) expect(lines.has(line)).toBe(true);
     expect(got.length).toBeGreaterThan(many.length / 2);
     expect(r.stderr).toMatch(
-      /^pm: salvaged \d+ peers \(jsonl\) from sqlite:.*which is damaged: 2 damaged parts of the peers table, holding \d+ peers \(ids /,
+      /^pm peers export: salvaged \d+ peers \(jsonl\) from sqlite:.*which is damaged: 2 damaged parts of the peers table, holding \d+ peers \(ids /,
     );
   });
 

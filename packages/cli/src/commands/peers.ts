@@ -237,7 +237,7 @@ async function salvageCommand(
     }
     const message = `salvaged ${plural(count, 'peer')}${where} (${o.format}) from ${redactSecrets(opts.storage)}, which is damaged: ${found.text}`;
     if (toFile) throw new CommandFailed('STORAGE_DAMAGED', message, details);
-    io.stderr.write(`pm: ${message}\n`);
+    io.stderr.write(`pm peers export: ${message}\n`);
     throw new AlreadyReported(EXIT_FAILURE);
   } finally {
     await storage.close();
