@@ -51,6 +51,16 @@ const EDGE_PEERS: PeerInput[] = [
   { id: -1001987654321n, type: 'supergroup', accessHash: -123n, min: true, title: 'Group' },
 ];
 
+/** Overwrites `count` 4 KiB pages of a store from page `first` (1-based) with `fill`, as a bad sector would. */
+function overwrite(path: string, first: number, count: number, fill: number): void {
+  const fd = openSync(path, 'r+');
+  try {
+    writeSync(fd, Buffer.alloc(4096 * count, fill), 0, 4096 * count, (first - 1) * 4096);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 async function seed(storage: string, ...batches: PeerInput[][]): Promise<void> {
   const cache = new PeerCache({ storage: await openStorage(storage) });
   for (const batch of batches) await cache.upsert(batch);
@@ -154,9 +164,7 @@ describe('pm peers check', () => {
       })),
     );
     const size = statSync(path).size;
-    const fd = openSync(path, 'r+');
-    writeSync(fd, Buffer.alloc(4096 * 4, 0x5a), 0, 4096 * 4, Math.floor(size / 2 / 4096) * 4096);
-    closeSync(fd);
+    overwrite(path, Math.floor(size / 2 / 4096) + 1, 4, 0x5a);
     const damaged = await pm(['--storage', `sqlite:${path}`, 'peers', 'check']);
     expect(damaged.code).toBe(1);
     expect(damaged.stderr).toContain('is damaged');
@@ -174,9 +182,7 @@ describe('pm peers check', () => {
     const path = join(dir, 'damaged-schema.db');
     await seed(`sqlite:${path}`, EDGE_PEERS);
     // Pages 2 and 3: the schema's continuation and the first tables, which opening the store reads.
-    const fd = openSync(path, 'r+');
-    writeSync(fd, Buffer.alloc(4096 * 2, 0xab), 0, 4096 * 2, 4096);
-    closeSync(fd);
+    overwrite(path, 2, 2, 0xab);
     for (const asJson of [true, false]) {
       const r = await pm(['--storage', `sqlite:${path}`, 'peers', 'check', ...(asJson ? ['--json'] : [])]);
       expect(r.code).toBe(1);
@@ -218,10 +224,7 @@ describe('pm peers export --salvage', () => {
     ).map(([p]) => Number(p));
     await storage.close();
     expect(leaves.length).toBeGreaterThan(10);
-    const fd = openSync(path, 'r+');
-    for (const p of [leaves[3], leaves[4], leaves[9]] as number[])
-      writeSync(fd, Buffer.alloc(4096, 0xff), 0, 4096, (p - 1) * 4096);
-    closeSync(fd);
+    for (const p of [leaves[3], leaves[4], leaves[9]] as number[]) overwrite(path, p, 1, 0xff);
     return { path, lines: new Set(exported.stdout.trim().split('\n')) };
   }
 
@@ -292,9 +295,7 @@ describe('pm peers export --salvage', () => {
   it('says nothing can be salvaged when the damage is in the schema, exit 1', async () => {
     const path = join(dir, 'salvage-schema.db');
     await seed(`sqlite:${path}`, EDGE_PEERS);
-    const fd = openSync(path, 'r+');
-    writeSync(fd, Buffer.alloc(4096 * 2, 0xab), 0, 4096 * 2, 4096);
-    closeSync(fd);
+    overwrite(path, 2, 2, 0xab); // the schema's continuation, which opening reads
     const r = await pm(['--storage', `sqlite:${path}`, 'peers', 'export', '--salvage', '--json']);
     expect(r.code).toBe(1);
     expect(json(r)).toMatchObject({ ok: false, error: 'STORAGE_DAMAGED' });
@@ -431,9 +432,7 @@ describe('pm peers export and import', () => {
     expect(before.trim().split('\n')).toHaveLength(3000);
     // Damage past the first pages: the export reads some records, then fails.
     const size = statSync(path).size;
-    const fd = openSync(path, 'r+');
-    writeSync(fd, Buffer.alloc(4096 * 4, 0x5a), 0, 4096 * 4, Math.floor((size * 0.7) / 4096) * 4096);
-    closeSync(fd);
+    overwrite(path, Math.floor((size * 0.7) / 4096) + 1, 4, 0x5a);
     const r = await pm(['--storage', `sqlite:${path}`, 'peers', 'export', '-o', output, '--json']);
     expect(r.code).toBe(1);
     expect(json(r)).toMatchObject({ ok: false, error: 'STORAGE_DAMAGED' });
