@@ -46,7 +46,8 @@ describe('PmClient: editing, deleting, callback buttons', () => {
       ok: false,
       reason: 'editTimeExpired',
     });
-    expect(await client.edit('@never_seen_user', 1, 'x')).toEqual({ ok: false, reason: 'notSeen' });
+    expect(await client.edit('@never_seen_user', 1, 'x')).toEqual({ ok: false, reason: 'notFound' });
+    expect(await client.edit(123456789n, 1, 'x')).toEqual({ ok: false, reason: 'notSeen' });
   });
 
   it('deletes its messages and says how many went', async () => {

@@ -169,11 +169,14 @@ describe('blocks and the typing probe', () => {
     expect(await client.canMessage(eve.id)).toEqual({ ok: true });
   });
 
-  it('answers notStarted for a user seen but never started, and notSeen for an unknown id', async () => {
+  it('answers notStarted for a user seen but never started, notSeen for an unknown id, notFound for a username nobody has, notAUser for a channel', async () => {
     const fay = tg.createUser({ firstName: 'Fay', username: 'fay_pm' });
     await client.resolveUser('@fay_pm');
     expect(await client.canMessage('@fay_pm')).toEqual({ ok: false, reason: 'notStarted' });
     expect(await client.canMessage(fay.id + 1000n)).toEqual({ ok: false, reason: 'notSeen' });
+    expect(await client.canMessage('@nobody_has_this')).toEqual({ ok: false, reason: 'notFound' });
+    tg.createChannel({ title: 'Fay news', username: 'fay_news', bot: tg.bots()[0]! });
+    expect(await client.canMessage('@fay_news')).toEqual({ ok: false, reason: 'notAUser' });
   });
 
   it('answers isBot for another bot without a network call, and deactivated for a deleted account', async () => {

@@ -71,6 +71,7 @@ describe('send', () => {
     expect(tg.stats().rpc['messages.SendMessage'] ?? 0).toBe(before);
     expect(await client.send(gone.id, 'x')).toMatchObject({ ok: false, reason: 'deactivated' });
     expect(await client.send(123456789n, 'x')).toEqual({ ok: false, reason: 'notSeen' });
+    expect(await client.send('@nobody_has_this', 'x')).toEqual({ ok: false, reason: 'notFound' });
     expect(tg.inbox(blocker)).toHaveLength(0);
   });
 

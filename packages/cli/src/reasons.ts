@@ -10,6 +10,8 @@ export const REASON_TEXT: Readonly<Record<SendFailureReason, string>> = {
   deactivated: 'the account was deleted',
   isBot: 'bots cannot message bots',
   notSeen: 'the bot has not seen this user (no access hash)',
+  notFound: 'nobody has this username',
+  notAUser: 'it is a chat or channel, not a user',
   floodWait: 'Telegram asks to wait',
   tooLong: 'the text is longer than 4096 characters',
   empty: 'the text is empty',

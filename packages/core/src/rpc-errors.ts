@@ -114,7 +114,12 @@ export type SendFailureReason =
   | 'notStarted'
   | 'deactivated'
   | 'isBot'
+  /** The bot has not seen this user: no access hash to address them (or only a min one). */
   | 'notSeen'
+  /** Nobody has the username given (USERNAME_NOT_OCCUPIED): there is no one to message. */
+  | 'notFound'
+  /** The reference names a chat or channel, not a user. */
+  | 'notAUser'
   | 'tooLong'
   | 'empty'
   | 'floodWait'
@@ -151,6 +156,8 @@ export type EditFailureReason =
   | 'tooLong'
   | 'empty'
   | 'notSeen'
+  | 'notFound'
+  | 'notAUser'
   | 'floodWait'
   | 'network'
   | 'failed';

@@ -1,5 +1,5 @@
 import { PmError } from '../errors.js';
-import { NotAUserError, PeerNotFoundError, PeerNotSeenError } from '../peers/errors.js';
+import { unresolvedReason } from '../peers/errors.js';
 import {
   FloodWaitError,
   type RpcCallError,
@@ -34,9 +34,8 @@ export async function canMessage(deps: ProbeDeps): Promise<CanMessageResult> {
   try {
     user = await deps.resolveUser();
   } catch (e) {
-    if (e instanceof PeerNotSeenError || e instanceof PeerNotFoundError)
-      return { ok: false, reason: 'notSeen' };
-    if (e instanceof NotAUserError) return { ok: false, reason: 'notSeen' };
+    const unresolved = unresolvedReason(e);
+    if (unresolved !== undefined) return { ok: false, reason: unresolved };
     throw e;
   }
   if (user.type === 'bot') return { ok: false, reason: 'isBot' };

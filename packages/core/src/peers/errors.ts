@@ -19,6 +19,18 @@ export class PeerNotFoundError extends PmError {
   }
 }
 
+/**
+ * Why a reference gave nothing to act on, as a send, probe or edit reason: the bot has not seen that id (no access
+ * hash), nobody has that username, or it names a chat or channel where a user was expected. Undefined for any
+ * other error.
+ */
+export function unresolvedReason(e: unknown): 'notSeen' | 'notFound' | 'notAUser' | undefined {
+  if (e instanceof PeerNotSeenError) return 'notSeen';
+  if (e instanceof PeerNotFoundError) return 'notFound';
+  if (e instanceof NotAUserError) return 'notAUser';
+  return undefined;
+}
+
 /** The reference names a chat or channel where a user was expected. */
 export class NotAUserError extends PmError {
   constructor(

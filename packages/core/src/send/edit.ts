@@ -1,6 +1,6 @@
 import { PmError, SessionInvalidError } from '../errors.js';
 import type { FormattedText, InlineButton, ParseMode } from '../gram/format.js';
-import { NotAUserError, PeerNotFoundError, PeerNotSeenError } from '../peers/errors.js';
+import { unresolvedReason } from '../peers/errors.js';
 import type { PeerRef } from '../peers/peer-ref.js';
 import { type EditFailureReason, editFailureReason } from '../rpc-errors.js';
 import type { InputPeerDescriptor, PeerRecord } from '../storage/types.js';
@@ -67,9 +67,8 @@ export async function editMessage(
     const peer = await deps.resolvePeer(ref);
     input0 = await deps.inputPeerFor(peer.id);
   } catch (e) {
-    if (e instanceof PeerNotSeenError || e instanceof PeerNotFoundError || e instanceof NotAUserError) {
-      return { ok: false, reason: 'notSeen' };
-    }
+    const unresolved = unresolvedReason(e);
+    if (unresolved !== undefined) return { ok: false, reason: unresolved };
     return refused(e);
   }
   if (!input0 || input0.min) return { ok: false, reason: 'notSeen' };

@@ -3,7 +3,7 @@ import { backoffDelay } from '../connection/options.js';
 import type { DialogService } from '../dialogs/dialog-service.js';
 import { ConnectionLostError, NetworkError, PmError, SessionInvalidError } from '../errors.js';
 import type { FormattedText, InlineButton, ParseMode } from '../gram/format.js';
-import { NotAUserError, PeerNotFoundError, PeerNotSeenError } from '../peers/errors.js';
+import { unresolvedReason } from '../peers/errors.js';
 import type { PeerRef } from '../peers/peer-ref.js';
 import { retry } from '../retry.js';
 import {
@@ -114,9 +114,8 @@ export class Sender {
     try {
       peer = await this.deps.resolvePeer(ref);
     } catch (e) {
-      if (e instanceof PeerNotSeenError || e instanceof PeerNotFoundError || e instanceof NotAUserError) {
-        return { ok: false, reason: 'notSeen' };
-      }
+      const unresolved = unresolvedReason(e);
+      if (unresolved !== undefined) return { ok: false, reason: unresolved };
       if (e instanceof ConnectionLostError) return { ok: false, reason: 'network', error: e };
       throw e;
     }
