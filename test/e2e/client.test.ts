@@ -47,6 +47,28 @@ describe('PmClient login', () => {
     expect(client.me.username).toBe('pm_test_bot');
   });
 
+  it('ends loops over events() and rejects once() when it disconnects, so code after them runs', async () => {
+    client = await connectBot(tg, bot.token);
+    const started = client.events('dialogStarted');
+    const ann = tg.createUser({ firstName: 'Ann', username: 'ann_ends' });
+    ann.start();
+    const next = client.once('blocked');
+    const loop = (async () => {
+      const seen: bigint[] = [];
+      for await (const e of started) seen.push(e.user.id);
+      return seen;
+    })();
+    await eventually(async () => expect(await client.dialogs.get(ann.id)).toBeDefined());
+    await client.disconnect();
+    // The event that came before the disconnect is still handed out, then the loop ends.
+    expect(await loop).toEqual([ann.id]);
+    await expect(next).rejects.toMatchObject({ code: 'CONNECTION_LOST', reason: 'stopped' });
+    await expect(client.once('dialogStarted')).rejects.toMatchObject({ reason: 'stopped' });
+    const after: unknown[] = [];
+    for await (const e of client.events('profileChanged')) after.push(e);
+    expect(after).toEqual([]);
+  });
+
   it('refuses a wrong token with a typed error that does not repeat the token', async () => {
     client = await connectBot(tg, undefined);
     const wrong = `${bot.id}:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`;

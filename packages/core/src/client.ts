@@ -19,6 +19,7 @@ import { type ConnectionState, logConnectionState, withTimeout } from './connect
 import { type CanMessageResult, canMessage } from './dialogs/can-message.js';
 import { countDialogs, type DialogFilter, iterateDialogs } from './dialogs/dialog-list.js';
 import type { DialogInfo, DialogVia } from './dialogs/dialog-service.js';
+import { ConnectionLostError } from './errors.js';
 import { type GramConnection, openGram, type SelfInfo } from './gram/connection.js';
 import { type PeerRef, parsePeerRef } from './peers/peer-ref.js';
 import { type LanguageInfo, languageOf, type Profile } from './profiles/profile.js';
@@ -153,11 +154,18 @@ export class PmClient {
     return this.#parts.emitter.on(name, listener);
   }
 
-  once<K extends keyof PmEvents>(name: K): Promise<PmEvents[K]> {
-    return this.#parts.emitter.once(name);
+  /**
+   * The next event of this name. Rejects with the `signal`'s reason when it aborts, and with
+   * ConnectionLostError('stopped') when the client disconnects first.
+   */
+  once<K extends keyof PmEvents>(name: K, opts?: { signal?: AbortSignal }): Promise<PmEvents[K]> {
+    return this.#parts.emitter.once(name, opts);
   }
 
-  /** `for await (const e of client.events('dialogStarted')) …` */
+  /**
+   * `for await (const e of client.events('dialogStarted')) …`: ends on `signal`, on `break`, and when the client
+   * disconnects (after the events it buffered), so the code after the loop runs.
+   */
   events<K extends keyof PmEvents>(
     name: K,
     opts?: { signal?: AbortSignal },
@@ -330,6 +338,16 @@ export class PmClient {
       await this.#parts.ingest.idle().catch(() => {});
       this.#detachPeerCache?.();
       await this.peers.close();
+      // No event comes after this: loops over events() end, once() rejects instead of waiting for good.
+      this.#parts.emitter.close(
+        () =>
+          new ConnectionLostError(
+            'event',
+            'stopped',
+            undefined,
+            'the client was disconnected before the event came',
+          ),
+      );
     }
   }
 

@@ -14,6 +14,10 @@ export type Listener<T> = (event: T) => void | Promise<void>;
 
 export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
   private readonly listeners = new Map<keyof Events, Set<Listener<never>>>();
+  /** What ends the waits still open when the emitter closes: each iterator's finish, each once()'s rejection. */
+  private readonly waits = new Set<() => void>();
+  /** Set by {@link close}: the error a once() gets from now on. */
+  private closedWith: (() => Error) | undefined;
 
   /** `scope`: where listeners run, so code can tell it is called from one of them (see HandlerScope). */
   constructor(
@@ -31,13 +35,44 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
     return () => this.off(name, listener);
   }
 
-  once<K extends keyof Events>(name: K): Promise<Events[K]> {
-    return new Promise((resolve) => {
-      const off = this.on(name, (e) => {
+  /**
+   * The next event of this name. Rejects with the `signal`'s reason when it aborts, and with the close error when
+   * the emitter closes ({@link close}; the client's disconnect) first: never left pending for good.
+   */
+  once<K extends keyof Events>(name: K, opts: { signal?: AbortSignal } = {}): Promise<Events[K]> {
+    if (this.closedWith !== undefined) return Promise.reject(this.closedWith());
+    if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
+    return new Promise((resolve, reject) => {
+      const settle = (): void => {
         off();
+        this.waits.delete(onClose);
+        opts.signal?.removeEventListener('abort', onAbort);
+      };
+      const off = this.on(name, (e) => {
+        settle();
         resolve(e);
       });
+      const onAbort = (): void => {
+        settle();
+        reject(opts.signal?.reason);
+      };
+      const onClose = (): void => {
+        settle();
+        reject(this.closedWith?.());
+      };
+      this.waits.add(onClose);
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /**
+   * No more events will come (the client disconnected): every `events()` iterator ends once it has handed out what
+   * it buffered, every pending and later `once()` rejects with `error()`. Listeners of `on()` stay, unheard.
+   */
+  close(error: () => Error): void {
+    if (this.closedWith !== undefined) return;
+    this.closedWith = error;
+    for (const end of [...this.waits]) end();
   }
 
   off<K extends keyof Events>(name: K, listener: Listener<Events[K]>): void {
@@ -65,7 +100,7 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
 
   /**
    * An async iterable of one event. Events are buffered from the moment this is called (up to `bufferSize`,
-   * oldest dropped beyond); `signal` or a `break` ends it.
+   * oldest dropped beyond); `signal`, a `break` or the emitter's {@link close} ends it.
    */
   events<K extends keyof Events>(
     name: K,
@@ -83,8 +118,14 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
     const finish = () => {
       done = true;
       off();
+      this.waits.delete(finish);
+      opts.signal?.removeEventListener('abort', finish);
       wake?.();
     };
+    if (this.closedWith !== undefined) {
+      done = true;
+      off();
+    } else this.waits.add(finish);
     opts.signal?.addEventListener('abort', finish, { once: true });
     const it: AsyncIterableIterator<Events[K]> = {
       async next(): Promise<IteratorResult<Events[K]>> {

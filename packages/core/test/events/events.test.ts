@@ -37,6 +37,35 @@ describe('TypedEmitter', () => {
     expect(em.listenerCount('tick')).toBe(0);
   });
 
+  it('on close, ends every iterable after what it buffered and rejects every once(), now and later', async () => {
+    const em = new TypedEmitter<E>();
+    const it = em.events('tick');
+    const pending = em.once('other');
+    await em.emit('tick', 1);
+    em.close(() => new Error('closed'));
+    const got: number[] = [];
+    for await (const n of it) got.push(n);
+    expect(got).toEqual([1]);
+    await expect(pending).rejects.toThrow('closed');
+    await expect(em.once('tick')).rejects.toThrow('closed');
+    const late: number[] = [];
+    for await (const n of em.events('tick')) late.push(n);
+    expect(late).toEqual([]);
+    expect(em.listenerCount('tick') + em.listenerCount('other')).toBe(0);
+  });
+
+  it('rejects once() with the reason of its signal, and resolves it with the event otherwise', async () => {
+    const em = new TypedEmitter<E>();
+    const ac = new AbortController();
+    const aborted = em.once('tick', { signal: ac.signal });
+    ac.abort(new Error('gave up'));
+    await expect(aborted).rejects.toThrow('gave up');
+    const next = em.once('tick', { signal: new AbortController().signal });
+    await em.emit('tick', 7);
+    await expect(next).resolves.toBe(7);
+    expect(em.listenerCount('tick')).toBe(0);
+  });
+
   it('ends the iterable when the signal aborts', async () => {
     const em = new TypedEmitter<E>();
     const ac = new AbortController();
