@@ -334,20 +334,23 @@ export class PmClient {
       // First the connection: a call still waiting for a reconnect settles at once (ConnectionLostError).
       await this.#gram?.disconnect();
     } finally {
-      await this.#parts.updates.stop();
-      await this.#parts.ingest.idle().catch(() => {});
-      this.#detachPeerCache?.();
-      await this.peers.close();
-      // No event comes after this: loops over events() end, once() rejects instead of waiting for good.
-      this.#parts.emitter.close(
-        () =>
-          new ConnectionLostError(
-            'event',
-            'stopped',
-            undefined,
-            'the client was disconnected before the event came',
-          ),
-      );
+      try {
+        await this.#parts.updates.stop();
+        await this.#parts.ingest.idle().catch(() => {});
+        this.#detachPeerCache?.();
+        await this.peers.close();
+      } finally {
+        // No event comes after this (even when the last write failed): loops over events() end, once() rejects.
+        this.#parts.emitter.close(
+          () =>
+            new ConnectionLostError(
+              'event',
+              'stopped',
+              undefined,
+              'the client was disconnected before the event came',
+            ),
+        );
+      }
     }
   }
 
