@@ -6,6 +6,7 @@ import {
   type DialogStartedEvent,
   InvalidPeerRefError,
   openSqliteStorage,
+  openStorage,
   PeerCache,
   PeerNotFoundError,
   PeerNotSeenError,
@@ -67,6 +68,36 @@ describe('PmClient login', () => {
     const after: unknown[] = [];
     for await (const e of client.events('profileChanged')) after.push(e);
     expect(after).toEqual([]);
+  });
+
+  it('rejects a disconnect whose last write fails, and writes the peers when it is called again', async () => {
+    const inner = await openStorage('memory');
+    let failing = true;
+    let closed = false;
+    const storage = new Proxy(inner, {
+      get(target, key) {
+        if (key === 'transaction' && failing) return async () => Promise.reject(new Error('disk full'));
+        if (key === 'close')
+          return async () => {
+            closed = true;
+          };
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    client = await connectBot(tg, bot.token, { storage });
+    client.on('error', () => {});
+    const ann = tg.createUser({ firstName: 'Ann', username: 'ann_retry' });
+    ann.start();
+    await eventually(async () => expect((await client.peers.get(ann.id))?.firstName).toBe('Ann'));
+    await expect(client.disconnect()).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
+    expect(await inner.peers.get(ann.id)).toBeUndefined();
+    expect(closed).toBe(false);
+    failing = false;
+    await client.disconnect();
+    expect((await inner.peers.get(ann.id))?.firstName).toBe('Ann');
+    expect(closed).toBe(true);
+    await client.disconnect(); // once written and closed: nothing more to do
   });
 
   it('refuses a wrong token with a typed error that does not repeat the token', async () => {

@@ -326,9 +326,13 @@ export class PmClient {
     return this.#parts.updates.start();
   }
 
-  /** Stops updates, flushes the peer cache, disconnects and closes the storage. Idempotent. */
+  /**
+   * Stops updates, flushes the peer cache, disconnects and closes the storage. Idempotent; when the last write of
+   * the peer cache failed (the disconnect rejected with it), calling it again tries that write again.
+   */
   async disconnect(): Promise<void> {
-    if (this.#closed) return;
+    // Closing a closed peer cache does nothing; one whose final flush failed still holds the peers to write.
+    if (this.#closed) return this.peers.close();
     this.#closed = true;
     try {
       // First the connection: a call still waiting for a reconnect settles at once (ConnectionLostError).
