@@ -1,14 +1,17 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import {
+  chmodSync,
   closeSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeSync,
 } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -438,6 +441,15 @@ describe('pm peers export and import', () => {
     expect(json(r)).toMatchObject({ ok: false, error: 'STORAGE_DAMAGED' });
     expect(readFileSync(output, 'utf8')).toBe(before);
     expect(readdirSync(dir).filter((f) => f.includes('.partial'))).toEqual([]);
+    // Through a symbolic link, the file it points to is the export, and the link stays a link; it keeps its mode.
+    chmodSync(output, 0o600);
+    const link = join(dir, 'half-link.jsonl');
+    symlinkSync(output, link);
+    const viaLink = await pm(['--storage', source, 'peers', 'export', '-o', link]);
+    expect(viaLink.code, viaLink.stderr).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(statSync(output).mode & 0o777).toBe(0o600);
+    expect(readFileSync(output, 'utf8').trim().split('\n')).toHaveLength(6);
   });
 
   it('names a device that is full, to -o or as stdout, exit 1 (EXPORT_UNWRITABLE), never a bare errno', async () => {

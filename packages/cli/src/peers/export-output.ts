@@ -3,11 +3,12 @@
  *
  * A file is written beside its path under a temporary name, synced and renamed over the path at the end: an export
  * that fails part way (disk full, an I/O error, a store that fails to read) leaves no half file at the path, and an
- * earlier export there stays as it was. A path that is not a regular file (a device such as /dev/stdout, a FIFO) is
- * written in place. A write that fails is a CommandFailed naming the output and why, never a bare errno.
+ * earlier export there stays as it was (the new file takes its permissions). A path that is not a regular file (a
+ * device such as /dev/stdout, a FIFO) is written in place; through a symbolic link to a file, the file it points
+ * to is replaced. A write that fails is a CommandFailed naming the output and why, never a bare errno.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { type ExportFormat, exportPeers, type PeerRecord } from '@pm/core';
@@ -65,9 +66,13 @@ export async function writeExport(
   const existing = await stat(path).catch(() => undefined);
   if (existing?.isDirectory()) throw unwritable(path, 'EISDIR', '');
   const inPlace = existing !== undefined && !existing.isFile();
-  const target = inPlace ? path : join(dirname(path), `.${basename(path)}.${process.pid}.partial`);
+  // A symbolic link to a file: the file it points to is replaced, the link stays.
+  const final = existing?.isFile() ? await realpath(path) : path;
+  const target = inPlace ? path : join(dirname(final), `.${basename(final)}.${process.pid}.partial`);
   const stream = await openStream(target, path, inPlace);
   try {
+    // An export holds phones and access hashes: a file the user had made private stays so.
+    if (!inPlace && existing !== undefined) await chmod(target, existing.mode & 0o7777);
     const count = await exportPeers(records, format, stream);
     if (!inPlace) {
       const handle = await open(target, 'r+');
@@ -76,7 +81,7 @@ export async function writeExport(
       } finally {
         await handle.close();
       }
-      await rename(target, path);
+      await rename(target, final);
     }
     return count;
   } catch (e) {
