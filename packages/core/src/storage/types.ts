@@ -377,8 +377,9 @@ export interface BulkLoadResult {
 /** What a salvage could not read. */
 export type SalvageLoss =
   /**
-   * Rows stored at `seq`s (SQLite: the row's place in its table) `fromSeq..throughSeq` (inclusive) sit on damaged pages; `rows` of them were read on their
-   * own past the damage and are among the records, `unread` seqs could not be read (some may have held no row).
+   * Rows stored at `seq`s `fromSeq..throughSeq` (inclusive; SQLite: the row's place in its table) sit on or beside
+   * damaged pages: each was then read on its own, those that read are among the records, and `unread` seqs could
+   * not be read (some may have held no row).
    */
   | {
       readonly kind: 'damaged';

@@ -97,6 +97,12 @@ function errnoText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** SQLite found the file damaged (SQLITE_CORRUPT…, SQLITE_NOTADB…): what STORAGE_DAMAGED stands for. */
+export function isSqliteDamage(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code);
+}
+
 /** Any failure while opening, as a typed StorageError naming the path. */
 export function openError(path: string, error: unknown): PmError {
   if (error instanceof PmError) return error;
@@ -108,8 +114,7 @@ export function openError(path: string, error: unknown): PmError {
       { cause: error },
     );
   }
-  if (typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code))
-    return storageError(path, 'open', error);
+  if (isSqliteDamage(error)) return storageError(path, 'open', error);
   if (typeof code === 'string' && /^SQLITE_(READONLY|CANTOPEN|PERM|AUTH)/.test(code)) {
     return new StorageError(
       'STORAGE_CANNOT_OPEN',
@@ -132,8 +137,7 @@ export function openError(path: string, error: unknown): PmError {
 export function storageError(path: string, what: string, error: unknown): StorageError {
   if (error instanceof StorageError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code)) {
+  if (isSqliteDamage(error)) {
     return new StorageError(
       'STORAGE_DAMAGED',
       `SQLite storage ${path} is damaged (${message}) during ${what}; \`pm peers check\` reports what is broken, \`pm peers export --salvage\` saves the peers still readable`,

@@ -12,7 +12,7 @@
 import type { PeerRecord, SalvageLoss, SalvageReport } from '../types.js';
 import { validatePeerInput } from '../validate.js';
 import type { SqliteDriver } from './driver.js';
-import { storageError } from './errors.js';
+import { isSqliteDamage, storageError } from './errors.js';
 import { fromRow, PEER_SELECT, type PeerRow } from './peers.js';
 
 const SEQ_MAX = 2n ** 63n - 1n;
@@ -24,15 +24,37 @@ const MAX_STRETCH = 1n << 22n;
 /** At most this many lost ids are named (the count is always whole). */
 const MAX_NAMED = 1000;
 
-/** True for SQLite's own "this file is damaged" failures, which a salvage reads past. */
-function isDamage(error: unknown): boolean {
-  return storageError('', '', error).code === 'STORAGE_DAMAGED';
-}
-
 const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 class Damage {
   constructor(readonly reason: string) {}
+}
+
+/**
+ * What `run` read, or the Damage SQLite found on its way (a salvage reads past it); any other failure is thrown as
+ * the typed error of a read of the store.
+ */
+function tryRead<T>(driver: SqliteDriver, run: () => T): T | Damage {
+  try {
+    driver.read();
+    return run();
+  } catch (error) {
+    if (isSqliteDamage(error)) return new Damage(reasonOf(error));
+    throw storageError(driver.path, 'salvage', error);
+  }
+}
+
+/**
+ * Past damage met after `from`: probes from + 1, from + 2, from + 4… (capped at `max`, which is not probed) until one
+ * reads; that point and what it read (undefined at `max`).
+ */
+function gallop<T>(from: bigint, max: bigint, probe: (at: bigint) => T | Damage): { at: bigint; read?: T } {
+  for (let step = 1n; ; step *= 2n) {
+    const at = from + step >= max ? max : from + step;
+    if (at === max) return { at };
+    const read = probe(at);
+    if (!(read instanceof Damage)) return { at, read };
+  }
 }
 
 /**
@@ -50,18 +72,6 @@ export async function* salvagePeers(
     )
     .raw();
   const at = db.prepare<[bigint], PeerRow>(`SELECT seq, ${PEER_SELECT} FROM peers WHERE seq = ?`).raw();
-  const fail = (error: unknown): never => {
-    throw storageError(driver.path, 'salvage', error);
-  };
-  /** Rows read, or why SQLite found the page damaged. */
-  const read = (run: () => PeerRow[]): PeerRow[] | Damage => {
-    try {
-      driver.read();
-      return run();
-    } catch (error) {
-      return isDamage(error) ? new Damage(reasonOf(error)) : fail(error);
-    }
-  };
   const losses: SalvageLoss[] = [];
   const damaged: [bigint, bigint][] = [];
   let records = 0;
@@ -85,7 +95,7 @@ export async function* salvagePeers(
   let singly = 0;
   for (;;) {
     const limit = singly > 0 ? 1 : BATCH;
-    const rows = read(() => after.all(cursor, limit));
+    const rows = tryRead(driver, () => after.all(cursor, limit));
     if (!(rows instanceof Damage)) {
       for (const row of rows) {
         cursor = row[0] as bigint;
@@ -102,17 +112,12 @@ export async function* salvagePeers(
     }
     // The row after `cursor` sits on a damaged page. Gallop to a seq after which a row reads again (past the
     // last row there is none to read, so this ends), then read each seq before it on its own.
-    let step = 1n;
-    let end = cursor + step;
-    while (end < SEQ_MAX && read(() => after.all(end, 1)) instanceof Damage) {
-      step *= 2n;
-      end = cursor + step > SEQ_MAX ? SEQ_MAX : cursor + step;
-    }
+    const { at: end } = gallop(cursor, SEQ_MAX, (seq) => tryRead(driver, () => after.all(seq, 1)));
     const from = cursor + 1n;
     let unread: bigint | null = 0n;
     if (end - cursor <= MAX_STRETCH) {
       for (let seq = from; seq <= end; seq++) {
-        const one = read(() => at.all(seq));
+        const one = tryRead(driver, () => at.all(seq));
         if (one instanceof Damage) {
           unread += 1n;
           continue;
@@ -159,17 +164,10 @@ function lostIds(driver: SqliteDriver, stretches: readonly [bigint, bigint][]): 
   const row = db.prepare<[bigint], PeerRow>('SELECT seq FROM peers WHERE seq = ?').raw();
   const entries = db
     .prepare<[bigint], [bigint, bigint]>(
-      'SELECT id, seq FROM peers INDEXED BY peers_id WHERE id > ? ORDER BY id LIMIT 512',
+      `SELECT id, seq FROM peers INDEXED BY peers_id WHERE id > ? ORDER BY id LIMIT ${BATCH}`,
     )
     .raw();
-  const readsAfter = (id: bigint): [bigint, bigint][] | undefined => {
-    try {
-      return entries.all(id);
-    } catch (error) {
-      if (isDamage(error)) return undefined;
-      throw storageError(driver.path, 'salvage', error);
-    }
-  };
+  const readsAfter = (id: bigint): [bigint, bigint][] | Damage => tryRead(driver, () => entries.all(id));
   const ids: bigint[] = [];
   let count = 0;
   let complete = true;
@@ -177,28 +175,22 @@ function lostIds(driver: SqliteDriver, stretches: readonly [bigint, bigint][]): 
   let cursor = ID_MIN;
   for (;;) {
     let batch = readsAfter(cursor);
-    if (batch === undefined) {
+    if (batch instanceof Damage) {
       complete = false;
-      let step = 1n;
-      while (batch === undefined && cursor + step < ID_MAX) {
-        batch = readsAfter(cursor + step);
-        step *= 2n;
-      }
-      if (batch === undefined) break;
+      const past = gallop(cursor, ID_MAX, readsAfter).read;
+      if (past === undefined) break;
+      batch = past;
     }
     readAny = true;
     for (const [id, seq] of batch) {
       cursor = id;
       if (!within(stretches, seq)) continue;
-      try {
-        if (row.all(seq).length > 0) continue; // read on its own: not lost
-      } catch {
-        // on a damaged page: lost
-      }
+      const one = tryRead(driver, () => row.all(seq));
+      if (!(one instanceof Damage) && one.length > 0) continue; // read on its own: not lost
       count += 1;
       if (ids.length < MAX_NAMED) ids.push(id);
     }
-    if (batch.length < 512) break;
+    if (batch.length < BATCH) break;
   }
   if (!readAny) return undefined;
   ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
