@@ -19,7 +19,7 @@ import type { Act, CommandEnv } from '../command.js';
 import { withStorage } from '../connect.js';
 import { AlreadyReported, CommandFailed, EXIT_FAILURE, UsageError } from '../errors.js';
 import { plural, renderTable } from '../format.js';
-import { writeExport } from '../peers/export-output.js';
+import { toStdout, writeExport } from '../peers/export-output.js';
 import { restorePeers } from '../peers/restore.js';
 
 export function definePeers(program: Command, act: Act): void {
@@ -132,12 +132,22 @@ async function stats({ opts, out }: CommandEnv): Promise<void> {
   });
 }
 
+/** What to say when the damage is where opening a store reads (its schema): nothing past it can be reached. */
+const NOTHING_TO_SALVAGE =
+  "pm can salvage nothing from it; SQLite's own `sqlite3 <file> .recover` reads below the schema";
+
+/** The cause of a store refused at opening because it is damaged; any other failure is thrown on. */
+function damagedAtOpen(e: unknown): string {
+  if (!(e instanceof StorageError) || e.code !== 'STORAGE_DAMAGED') throw e;
+  return e.cause instanceof Error ? e.cause.message : e.message;
+}
+
 async function check({ opts, out }: CommandEnv): Promise<void> {
   const damaged = (problems: readonly string[], opened = true): CommandFailed => {
     const shown = problems.slice(0, 5).join('; ') + (problems.length > 5 ? '; ...' : '');
     const next = opened
       ? '`pm peers export --salvage -o saved.jsonl` saves the peers still readable'
-      : "pm can salvage nothing from it; SQLite's own `sqlite3 <file> .recover` reads below the schema";
+      : NOTHING_TO_SALVAGE;
     return new CommandFailed(
       'STORAGE_DAMAGED',
       `${redactSecrets(opts.storage)} is damaged: ${plural(problems.length, 'problem')} found: ${shown}; ${next}`,
@@ -157,9 +167,7 @@ async function check({ opts, out }: CommandEnv): Promise<void> {
     });
   } catch (e) {
     // Damaged where opening reads (the schema): that is what the check found, not a pointer back to the check.
-    if (!(e instanceof StorageError) || e.code !== 'STORAGE_DAMAGED') throw e;
-    const cause = e.cause instanceof Error ? e.cause.message : e.message;
-    throw damaged([`the store cannot be opened: ${cause}`], false);
+    throw damaged([`the store cannot be opened: ${damagedAtOpen(e)}`], false);
   }
 }
 
@@ -173,10 +181,8 @@ async function exportCommand(
   await withStorage(opts, 'reads', async (storage) => {
     const cache = new PeerCache({ storage, closeStorage: false });
     try {
-      // '-' is stdout, as for most tools, not a file of that name.
-      const toFile = o.output !== undefined && o.output !== '-';
       const count = await writeExport(cache.iterate(), o.format, o.output, io.stdout);
-      if (toFile)
+      if (!toStdout(o.output))
         out.result(
           { exported: count, format: o.format, output: o.output },
           `exported ${plural(count, 'peer')} to ${o.output} (${o.format})`,
@@ -198,16 +204,14 @@ async function salvageCommand(
   { opts, out, io }: CommandEnv,
   o: { format: ExportFormat; output?: string },
 ): Promise<void> {
-  const toFile = o.output !== undefined && o.output !== '-';
+  const toFile = !toStdout(o.output);
   let storage: StorageProvider;
   try {
     storage = await openStorage(opts.storage, { create: false });
   } catch (e) {
-    if (!(e instanceof StorageError) || e.code !== 'STORAGE_DAMAGED') throw e;
-    const cause = e.cause instanceof Error ? e.cause.message : e.message;
     throw new CommandFailed(
       'STORAGE_DAMAGED',
-      `${redactSecrets(opts.storage)} cannot be opened (${cause}): the damage is in what SQLite reads first (the schema), so pm can salvage nothing; SQLite's own \`sqlite3 <file> .recover\` reads below it`,
+      `${redactSecrets(opts.storage)} cannot be opened (${damagedAtOpen(e)}): ${NOTHING_TO_SALVAGE}`,
     );
   }
   try {

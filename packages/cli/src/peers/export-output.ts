@@ -42,6 +42,10 @@ function unwritable(output: string, code: string, after: string): CommandFailed 
   );
 }
 
+/** Whether an export given this `-o` writes to stdout: none given, or '-' (as for most tools, not a file named so). */
+export const toStdout = (path: string | undefined): path is undefined | '-' =>
+  path === undefined || path === '-';
+
 /**
  * Writes `records` to the file `path` (see the module comment) or, when `path` is undefined or '-', to `stdout`
  * (left open). Resolves to the number written; rejects with CommandFailed('EXPORT_UNWRITABLE') when the output
@@ -54,7 +58,7 @@ export async function writeExport(
   path: string | undefined,
   stdout: Writable,
 ): Promise<number> {
-  if (path === undefined || path === '-') {
+  if (toStdout(path)) {
     try {
       return await exportPeers(records, format, stdout, { end: false });
     } catch (e) {
