@@ -33,7 +33,8 @@ afterAll(async () => {
 /** Every way the secrets of this session could be spelled in a dump (compared with whitespace removed). */
 function secretSpellings(): Record<string, string> {
   const key = Buffer.from(session.authKey, 'base64');
-  expect(key).toHaveLength(256);
+  // GramJS keeps g_ab's minimal bytes: 256 long, or 255 for the one key in 256 whose first byte is zero.
+  expect([255, 256]).toContain(key.length);
   const head = key.subarray(0, 12);
   return {
     'api hash': API_HASH,
