@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   BotTokenInvalidError,
+  type ClientErrorEvent,
   type DialogStartedEvent,
+  EventsDroppedError,
   InvalidPeerRefError,
   openSqliteStorage,
   openStorage,
@@ -68,6 +70,33 @@ describe('PmClient login', () => {
     const after: unknown[] = [];
     for await (const e of client.events('profileChanged')) after.push(e);
     expect(after).toEqual([]);
+  });
+
+  it('tells a loop over events() that fell bufferSize behind, as an error event and a count, and keeps the newest', async () => {
+    client = await connectBot(tg, bot.token);
+    const errors: ClientErrorEvent[] = [];
+    client.on('error', (e) => {
+      errors.push(e);
+    });
+    const started = client.events('dialogStarted', { bufferSize: 2 });
+    const users = ['a', 'b', 'c', 'd', 'e'].map((n) =>
+      tg.createUser({ firstName: n, username: `behind_${n}` }),
+    );
+    for (const u of users) u.start();
+    await eventually(async () => expect(await client.dialogs.get(users[4]!.id)).toBeDefined());
+    await client.idle();
+    expect(started.dropped).toBe(3);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.where).toBe("events('dialogStarted')");
+    expect(errors[0]!.error).toBeInstanceOf(EventsDroppedError);
+    expect(errors[0]!.error).toMatchObject({ code: 'EVENTS_DROPPED', event: 'dialogStarted', bufferSize: 2 });
+    const kept: (string | null)[] = [];
+    for await (const e of started) {
+      kept.push(e.user.firstName);
+      if (kept.length === 2) break;
+    }
+    expect(kept).toEqual(['d', 'e']);
+    expect(() => client.events('dialogStarted', { bufferSize: 0 })).toThrow(RangeError);
   });
 
   it('rejects a disconnect whose last write fails, and writes the peers when it is called again', async () => {

@@ -20,6 +20,7 @@ import { type CanMessageResult, canMessage } from './dialogs/can-message.js';
 import { countDialogs, type DialogFilter, iterateDialogs } from './dialogs/dialog-list.js';
 import type { DialogInfo, DialogVia } from './dialogs/dialog-service.js';
 import { ConnectionLostError } from './errors.js';
+import type { EventStream } from './events.js';
 import { type GramConnection, openGram, type SelfInfo } from './gram/connection.js';
 import { type PeerRef, parsePeerRef } from './peers/peer-ref.js';
 import { type LanguageInfo, languageOf, type Profile } from './profiles/profile.js';
@@ -164,12 +165,15 @@ export class PmClient {
 
   /**
    * `for await (const e of client.events('dialogStarted')) …`: ends on `signal`, on `break`, and when the client
-   * disconnects (after the events it buffered), so the code after the loop runs.
+   * disconnects (after the events it buffered), so the code after the loop runs. Events wait for the loop in a
+   * buffer of `bufferSize` (10,000; `Infinity` for no bound): a loop that falls further behind loses the oldest,
+   * counted in the stream's `dropped`, logged, and told once per burst as an `error` event (EventsDroppedError).
+   * `client.on()` never drops: a slow listener holds the updates behind it back instead.
    */
   events<K extends keyof PmEvents>(
     name: K,
-    opts?: { signal?: AbortSignal },
-  ): AsyncIterableIterator<PmEvents[K]> {
+    opts?: { signal?: AbortSignal | undefined; bufferSize?: number | undefined },
+  ): EventStream<PmEvents[K]> {
     return this.#parts.emitter.events(name, opts);
   }
 

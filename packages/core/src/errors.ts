@@ -41,6 +41,26 @@ export function describeValue(value: unknown): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
+/**
+ * A loop over `client.events(name)` fell `bufferSize` events behind and lost the oldest ones (told through the
+ * client's `error` event when the first one goes; the stream's `dropped` counts them all). Handle events faster,
+ * raise `bufferSize` (or pass `Infinity`), or use `client.on(name, …)`, whose slow listeners hold updates back
+ * instead.
+ */
+export class EventsDroppedError extends PmError {
+  declare readonly code: 'EVENTS_DROPPED';
+  constructor(
+    /** The event whose loop fell behind, e.g. 'dialogStarted'. */
+    readonly event: string,
+    readonly bufferSize: number,
+  ) {
+    super(
+      'EVENTS_DROPPED',
+      `a loop over events('${event}') fell ${bufferSize} events behind: its oldest ${event} events are being dropped (handle them faster, raise bufferSize, or use on('${event}', …), which holds updates back instead)`,
+    );
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Storage and peer cache
 // ---------------------------------------------------------------------------------------------------------------

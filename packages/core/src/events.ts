@@ -8,9 +8,28 @@
  * slow handler applies back-pressure instead of piling up work. A throwing listener is reported to `onError` and
  * does not stop the others.
  */
+import Denque from 'denque';
 import type { HandlerScope } from './handler-scope.js';
 
 export type Listener<T> = (event: T) => void | Promise<void>;
+
+/** How many events an `events()` loop may fall behind before the oldest are dropped. */
+export const DEFAULT_EVENT_BUFFER = 10_000;
+
+/** What `events()` returns: an async iterator of one event that also counts what it had to drop. */
+export interface EventStream<T> extends AsyncIterableIterator<T> {
+  /** Events dropped (the oldest first) because the loop was `bufferSize` events behind: 0 for a loop that keeps up. */
+  readonly dropped: number;
+}
+
+/** An `events()` loop fell behind: the first drop of a burst (`caughtUp: false`), or the burst's end. */
+export interface DropBurst {
+  /** Dropped in this burst: 1 when it starts, all of them when the loop has caught up. */
+  readonly dropped: number;
+  readonly bufferSize: number;
+  /** The loop has emptied its buffer again: nothing more is dropped until it falls behind anew. */
+  readonly caughtUp: boolean;
+}
 
 export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
   private readonly listeners = new Map<keyof Events, Set<Listener<never>>>();
@@ -19,10 +38,15 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
   /** Set by {@link close}: the error a once() gets from now on. */
   private closedWith: (() => Error) | undefined;
 
-  /** `scope`: where listeners run, so code can tell it is called from one of them (see HandlerScope). */
+  /**
+   * `scope`: where listeners run, so code can tell it is called from one of them (see HandlerScope). `onDropped`:
+   * hears when an {@link events} loop falls `bufferSize` events behind and its oldest events are dropped (once at
+   * the first drop, `caughtUp: false`, and once when the loop has emptied its buffer again, `caughtUp: true`).
+   */
   constructor(
     private readonly onError: (error: unknown, event: keyof Events) => void = () => {},
     private readonly scope?: HandlerScope,
+    private readonly onDropped: (event: keyof Events, burst: DropBurst) => void = () => {},
   ) {}
 
   on<K extends keyof Events>(name: K, listener: Listener<Events[K]>): () => void {
@@ -99,19 +123,33 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
   }
 
   /**
-   * An async iterable of one event. Events are buffered from the moment this is called (up to `bufferSize`,
-   * oldest dropped beyond); `signal`, a `break` or the emitter's {@link close} ends it.
+   * An async iterable of one event. Events are buffered from the moment this is called, up to `bufferSize`
+   * (`Infinity` for no bound): a loop that falls that far behind loses the oldest, counted in `dropped` and told
+   * through `onDropped`, never silently. `signal`, a `break` or the emitter's {@link close} ends it.
    */
   events<K extends keyof Events>(
     name: K,
-    opts: { signal?: AbortSignal; bufferSize?: number } = {},
-  ): AsyncIterableIterator<Events[K]> {
-    const buffer: Events[K][] = [];
-    const max = opts.bufferSize ?? 10_000;
+    opts: { signal?: AbortSignal | undefined; bufferSize?: number | undefined } = {},
+  ): EventStream<Events[K]> {
+    const max = opts.bufferSize ?? DEFAULT_EVENT_BUFFER;
+    if (!(max === Number.POSITIVE_INFINITY || (Number.isSafeInteger(max) && max >= 1))) {
+      throw new RangeError(
+        `events('${String(name)}'): bufferSize must be an integer >= 1 or Infinity, got ${max}`,
+      );
+    }
+    // A deque: an array's shift() is O(n), paid per event by a loop 10,000 behind.
+    const buffer = new Denque<Events[K]>();
     let wake: (() => void) | undefined;
     let done = false;
+    let dropped = 0;
+    /** Dropped since the loop last had its buffer empty: a burst is told when it starts and when it ends. */
+    let burst = 0;
     const off = this.on(name, (e) => {
-      if (buffer.length >= max) buffer.shift();
+      if (buffer.length >= max) {
+        buffer.shift();
+        dropped++;
+        if (burst++ === 0) this.tellDropped(name, { dropped: 1, bufferSize: max, caughtUp: false });
+      }
       buffer.push(e);
       wake?.();
     });
@@ -127,9 +165,16 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
       off();
     } else this.waits.add(finish);
     opts.signal?.addEventListener('abort', finish, { once: true });
-    const it: AsyncIterableIterator<Events[K]> = {
-      async next(): Promise<IteratorResult<Events[K]>> {
+    const it: EventStream<Events[K]> = {
+      get dropped() {
+        return dropped;
+      },
+      next: async (): Promise<IteratorResult<Events[K]>> => {
         while (buffer.length === 0 && !done) {
+          if (burst > 0) {
+            this.tellDropped(name, { dropped: burst, bufferSize: max, caughtUp: true });
+            burst = 0;
+          }
           await new Promise<void>((r) => {
             wake = r;
           });
@@ -147,5 +192,13 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
       },
     };
     return it;
+  }
+
+  private tellDropped(name: keyof Events, burst: DropBurst): void {
+    try {
+      this.onDropped(name, burst);
+    } catch (e) {
+      this.onError(e, name);
+    }
   }
 }

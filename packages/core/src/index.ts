@@ -39,7 +39,13 @@ export type {
   MessageEvent,
 } from './dialogs/dialog-service.js';
 export * from './errors.js';
-export { type Listener, TypedEmitter } from './events.js';
+export {
+  DEFAULT_EVENT_BUFFER,
+  type DropBurst,
+  type EventStream,
+  type Listener,
+  TypedEmitter,
+} from './events.js';
 export type { InlineButton, ParseMode } from './gram/format.js';
 export type { ServerAddress, Transport } from './gram/options.js';
 export * from './import/index.js';

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { ConnectionState } from '../connection/index.js';
 import { iterateDialogStates } from '../dialogs/dialog-list.js';
 import { DialogService } from '../dialogs/dialog-service.js';
+import { EventsDroppedError } from '../errors.js';
 import { TypedEmitter } from '../events.js';
 import type { GramConnection } from '../gram/connection.js';
 import { formatText } from '../gram/format.js';
@@ -58,9 +59,25 @@ export function wireClient(
     send: createLog('send', opts.logger),
   };
   const handlers = new HandlerScope();
-  const emitter: TypedEmitter<PmEvents> = new TypedEmitter<PmEvents>((error, name) => {
-    if (name !== 'error') void emitter.emit('error', { error, where: `listener of ${String(name)}` });
-  }, handlers);
+  const emitter: TypedEmitter<PmEvents> = new TypedEmitter<PmEvents>(
+    (error, name) => {
+      if (name !== 'error') void emitter.emit('error', { error, where: `listener of ${String(name)}` });
+    },
+    handlers,
+    (name, burst) => {
+      const event = String(name);
+      if (burst.caughtUp) {
+        log.updates.warn(
+          `a loop over events('${event}') caught up after ${burst.dropped} ${event} event(s) were dropped`,
+        );
+        return;
+      }
+      const error = new EventsDroppedError(event, burst.bufferSize);
+      log.updates.warn(error.message);
+      // Not for the error stream's own loop: its drop would be one more error for it to fall behind on.
+      if (name !== 'error') void emitter.emit('error', { error, where: `events('${event}')` });
+    },
+  );
   const peers = new PeerCache({
     ...opts.peerCache,
     storage,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TypedEmitter } from '../../src/events.js';
+import { type DropBurst, TypedEmitter } from '../../src/events.js';
 
 type E = { tick: number; other: string };
 
@@ -74,5 +74,73 @@ describe('TypedEmitter', () => {
     const got: string[] = [];
     for await (const s of it) got.push(s);
     expect(got).toEqual([]);
+  });
+
+  it('drops the oldest events of a loop that falls bufferSize behind, counts them, and tells each burst', async () => {
+    const bursts: DropBurst[] = [];
+    const em = new TypedEmitter<E>(undefined, undefined, (name, burst) => {
+      expect(name).toBe('tick');
+      bursts.push(burst);
+    });
+    const it = em.events('tick', { bufferSize: 3 });
+    for (let n = 1; n <= 7; n++) await em.emit('tick', n);
+    // Told at the first drop, not at each: a loop far behind is one message, not thousands.
+    expect(bursts).toEqual([{ dropped: 1, bufferSize: 3, caughtUp: false }]);
+    expect(it.dropped).toBe(4);
+    const got: number[] = [];
+    for (let i = 0; i < 3; i++) got.push((await it.next()).value as number);
+    expect(got).toEqual([5, 6, 7]);
+    // The loop waits on an empty buffer: it has caught up, and the burst is told whole.
+    const waiting = it.next();
+    await Promise.resolve();
+    expect(bursts[1]).toEqual({ dropped: 4, bufferSize: 3, caughtUp: true });
+    await em.emit('tick', 8);
+    expect((await waiting).value).toBe(8);
+    // A loop that keeps up loses nothing and tells nothing more; a new burst is told anew.
+    for (let n = 9; n <= 13; n++) await em.emit('tick', n);
+    expect(it.dropped).toBe(6);
+    expect(bursts).toHaveLength(3);
+    expect(bursts[2]).toEqual({ dropped: 1, bufferSize: 3, caughtUp: false });
+    await it.return?.();
+  });
+
+  it('keeps every event with bufferSize Infinity, and keeps order through a deep buffer', async () => {
+    const em = new TypedEmitter<E>(undefined, undefined, () => {
+      throw new Error('nothing should be dropped');
+    });
+    const it = em.events('tick', { bufferSize: Number.POSITIVE_INFINITY });
+    for (let n = 0; n < 25_000; n++) await em.emit('tick', n);
+    em.close(() => new Error('closed'));
+    let expected = 0;
+    for await (const n of it) expect(n).toBe(expected++);
+    expect(expected).toBe(25_000);
+    expect(it.dropped).toBe(0);
+  });
+
+  it('refuses a bufferSize that is not a whole number of events, naming it', () => {
+    const em = new TypedEmitter<E>();
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(() => em.events('tick', { bufferSize: bad })).toThrow(
+        `events('tick'): bufferSize must be an integer >= 1 or Infinity, got ${bad}`,
+      );
+    }
+    expect(em.listenerCount('tick')).toBe(0);
+  });
+
+  it('reports a throwing drop hearer to onError and still delivers', async () => {
+    const errors: unknown[] = [];
+    const em = new TypedEmitter<E>(
+      (e) => errors.push(e),
+      undefined,
+      () => {
+        throw new Error('hearer broke');
+      },
+    );
+    const it = em.events('tick', { bufferSize: 1 });
+    await em.emit('tick', 1);
+    await em.emit('tick', 2);
+    expect(errors).toEqual([new Error('hearer broke')]);
+    expect((await it.next()).value).toBe(2);
+    await it.return?.();
   });
 });
