@@ -6,6 +6,7 @@ import {
   type ClientErrorEvent,
   type DialogStartedEvent,
   EventsDroppedError,
+  HandlerTimeoutError,
   InvalidPeerRefError,
   openSqliteStorage,
   openStorage,
@@ -162,6 +163,52 @@ describe('dialogs', () => {
     expect(started[0]!.user.id).toBe(ann.id);
     const d = await client.dialogs.get(ann.id);
     expect(d).toMatchObject({ started: true, via: 'start', payload: 'ref-42', blocked: false });
+  });
+
+  it('stops holding updates back for a listener that never settles, says so, and still disconnects', async () => {
+    await client.disconnect();
+    client = await connectBot(tg, bot.token, { handlerTimeoutMs: 200 });
+    const errors: ClientErrorEvent[] = [];
+    client.on('error', (e) => {
+      errors.push(e);
+    });
+    const ann = tg.createUser({ firstName: 'Ann' });
+    const bob = tg.createUser({ firstName: 'Bob' });
+    const seen: string[] = [];
+    client.on('dialogStarted', async ({ user }) => {
+      seen.push(user.firstName ?? '');
+      if (user.id === ann.id) await new Promise(() => {}); // a handler that hangs for good
+    });
+    ann.start();
+    bob.start();
+    await eventually(() => expect(seen).toEqual(['Ann', 'Bob']));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.where).toBe('listener of dialogStarted');
+    expect(errors[0]!.error).toBeInstanceOf(HandlerTimeoutError);
+    expect(errors[0]!.error).toMatchObject({
+      code: 'HANDLER_TIMEOUT',
+      event: 'dialogStarted',
+      timeoutMs: 200,
+    });
+    await client.disconnect();
+    // A bad value is refused, naming it, and the store opened for the client is closed again.
+    const inner = await openStorage('memory');
+    let closed = false;
+    const storage = new Proxy(inner, {
+      get(target, key) {
+        if (key === 'close')
+          return async () => {
+            closed = true;
+            await target.close();
+          };
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    await expect(connectBot(tg, undefined, { storage, handlerTimeoutMs: 0 })).rejects.toThrow(
+      'handlerTimeoutMs must be a number of ms > 0 or Infinity, got 0',
+    );
+    expect(closed).toBe(true);
   });
 
   it('disconnects from inside an event handler without waiting for that handler (no deadlock)', async () => {

@@ -92,7 +92,14 @@ export class PmClient {
       }
     }
     const storage = await openStorage(opts.storage ?? 'memory');
-    const client = new PmClient(opts, storage, sessionPath);
+    let client: PmClient;
+    try {
+      client = new PmClient(opts, storage, sessionPath);
+    } catch (e) {
+      // An option refused (a RangeError naming it): the store opened for this client is closed again.
+      await storage.close().catch(() => {});
+      throw e;
+    }
     try {
       if (storage.attachPeerCache) client.#detachPeerCache = await storage.attachPeerCache(client.peers);
       client.#gram = await openGram(

@@ -61,6 +61,24 @@ export class EventsDroppedError extends PmError {
   }
 }
 
+/**
+ * One of the bot's listeners was still running `timeoutMs` after its event came (`handlerTimeoutMs`): pm stopped
+ * holding later updates back for it. It goes on running; a failure of it is still reported.
+ */
+export class HandlerTimeoutError extends PmError {
+  declare readonly code: 'HANDLER_TIMEOUT';
+  constructor(
+    /** The event whose listener is late, e.g. 'dialogStarted'. */
+    readonly event: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      'HANDLER_TIMEOUT',
+      `a listener of ${event} was still running after ${timeoutMs} ms: later updates no longer wait for it (it goes on running; raise handlerTimeoutMs, or Infinity, if it should hold them back)`,
+    );
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Storage and peer cache
 // ---------------------------------------------------------------------------------------------------------------

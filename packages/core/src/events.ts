@@ -5,13 +5,29 @@
  *   for await (const e of client.events('dialogStarted')) …
  *
  * Listeners run in registration order and are awaited, so a handler sees events in the order they happened and a
- * slow handler applies back-pressure instead of piling up work. A throwing listener is reported to `onError` and
- * does not stop the others.
+ * slow handler applies back-pressure instead of piling up work, up to `listenerTimeoutMs`: one still running then is
+ * reported and no longer waited for. A throwing listener is reported to `onError` and does not stop the others.
  */
 import Denque from 'denque';
-import type { HandlerScope } from './handler-scope.js';
+import { type HandlerScope, isThenable } from './handler-scope.js';
 
 export type Listener<T> = (event: T) => void | Promise<void>;
+
+const LATE: unique symbol = Symbol('late');
+
+export interface TypedEmitterOptions<Events> {
+  /**
+   * Hears when an {@link TypedEmitter.events} loop falls `bufferSize` events behind and its oldest events are dropped:
+   * once at the first drop (`caughtUp: false`), once when the loop has emptied its buffer again (`caughtUp: true`).
+   */
+  readonly onDropped?: ((event: keyof Events, burst: DropBurst) => void) | undefined;
+  /**
+   * How long emit() waits for one listener's promise before it goes on without it. @default Infinity (for good)
+   */
+  readonly listenerTimeoutMs?: number | undefined;
+  /** Hears each listener still running after `listenerTimeoutMs` (it goes on running; emit() no longer waits). */
+  readonly onListenerTimeout?: ((event: keyof Events, timeoutMs: number) => void) | undefined;
+}
 
 /** How many events an `events()` loop may fall behind before the oldest are dropped. */
 export const DEFAULT_EVENT_BUFFER = 10_000;
@@ -38,16 +54,25 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
   /** Set by {@link close}: the error a once() gets from now on. */
   private closedWith: (() => Error) | undefined;
 
-  /**
-   * `scope`: where listeners run, so code can tell it is called from one of them (see HandlerScope). `onDropped`:
-   * hears when an {@link events} loop falls `bufferSize` events behind and its oldest events are dropped (once at
-   * the first drop, `caughtUp: false`, and once when the loop has emptied its buffer again, `caughtUp: true`).
-   */
+  private readonly onDropped: (event: keyof Events, burst: DropBurst) => void;
+  private readonly listenerTimeoutMs: number;
+  private readonly onListenerTimeout: (event: keyof Events, timeoutMs: number) => void;
+
+  /** `scope`: where listeners run, so code can tell it is called from one of them (see HandlerScope). */
   constructor(
     private readonly onError: (error: unknown, event: keyof Events) => void = () => {},
     private readonly scope?: HandlerScope,
-    private readonly onDropped: (event: keyof Events, burst: DropBurst) => void = () => {},
-  ) {}
+    opts: TypedEmitterOptions<Events> = {},
+  ) {
+    this.onDropped = opts.onDropped ?? (() => {});
+    this.listenerTimeoutMs = opts.listenerTimeoutMs ?? Number.POSITIVE_INFINITY;
+    if (!(this.listenerTimeoutMs > 0)) {
+      throw new RangeError(
+        `listenerTimeoutMs must be a number > 0 or Infinity, got ${this.listenerTimeoutMs}`,
+      );
+    }
+    this.onListenerTimeout = opts.onListenerTimeout ?? (() => {});
+  }
 
   on<K extends keyof Events>(name: K, listener: Listener<Events[K]>): () => void {
     let set = this.listeners.get(name);
@@ -115,10 +140,41 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
         const listener = l as Listener<Events[K]>;
         const result: unknown = this.scope ? this.scope.call(listener, event) : listener(event);
         // A plain listener's undefined is not awaited: no turn of the microtask queue per listener per event.
-        if (result !== undefined) await result;
+        if (isThenable(result)) await this.settled(result, name);
+        else if (result !== undefined) await result;
       } catch (e) {
         this.onError(e, name);
       }
+    }
+  }
+
+  /**
+   * Waits for a listener's promise, up to `listenerTimeoutMs`: a listener still running then is told to
+   * `onListenerTimeout` and left to finish on its own (a later failure still reaches `onError`), so one listener that
+   * never settles cannot hold every later event back for good.
+   */
+  private async settled(result: PromiseLike<unknown>, name: keyof Events): Promise<void> {
+    const ms = this.listenerTimeoutMs;
+    if (ms === Number.POSITIVE_INFINITY) {
+      await result;
+      return;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<typeof LATE>((resolve) => {
+      timer = setTimeout(resolve, ms, LATE);
+      // A listener left running does not keep the process alive for the deadline's sake.
+      timer.unref?.();
+    });
+    try {
+      if ((await Promise.race([result, late])) !== LATE) return;
+    } finally {
+      clearTimeout(timer);
+    }
+    Promise.resolve(result).catch((e: unknown) => this.onError(e, name));
+    try {
+      this.onListenerTimeout(name, ms);
+    } catch (e) {
+      this.onError(e, name);
     }
   }
 

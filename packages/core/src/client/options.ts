@@ -19,6 +19,8 @@ export const CLIENT_DEFAULTS = {
   /** A cached username is trusted this long after the user was last seen with it, ms (1 day). */
   usernameTrustWindowMs: 24 * 60 * 60 * 1000,
   transport: 'full' as Transport,
+  /** How long one listener may hold the updates behind it back, ms (90 s, Telegraf's handlerTimeout too). */
+  handlerTimeoutMs: 90_000,
 } as const;
 
 export interface PmClientOptions {
@@ -45,6 +47,13 @@ export interface PmClientOptions {
    * start is still `first: true`). @default UPDATE_ENGINE_DEFAULTS (every 256 containers, 50 ms)
    */
   readonly updates?: UpdateEngineOptions | undefined;
+  /**
+   * Listeners are awaited, so the updates behind a slow one wait for it (in order, nothing piles up). One still
+   * running after this long is reported (HandlerTimeoutError as an `error` event, and a warning logged) and no longer
+   * waited for: it goes on running, later updates go on being handled, a failure of it is still reported. `Infinity`
+   * waits for good. @default 90_000
+   */
+  readonly handlerTimeoutMs?: number | undefined;
   /** Sending limits (global, per chat, per group) and their time scale. @default Telegram's, see LIMITER_DEFAULTS */
   readonly limits?: LimiterOptions | undefined;
   /** Longest flood wait a send sits out (Telegram seconds) before answering floodWait. @default 60 */

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import type { ConnectionState } from '../connection/index.js';
 import { iterateDialogStates } from '../dialogs/dialog-list.js';
 import { DialogService } from '../dialogs/dialog-service.js';
-import { EventsDroppedError } from '../errors.js';
+import { EventsDroppedError, HandlerTimeoutError } from '../errors.js';
 import { TypedEmitter } from '../events.js';
 import type { GramConnection } from '../gram/connection.js';
 import { formatText } from '../gram/format.js';
@@ -46,6 +46,15 @@ export interface ClientContext {
   closed(): boolean;
 }
 
+/** `handlerTimeoutMs` checked: a number > 0 (Infinity waits for good), 90 s when not given. */
+function handlerTimeoutMs(given: number | undefined): number {
+  const ms = given ?? CLIENT_DEFAULTS.handlerTimeoutMs;
+  if (typeof ms !== 'number' || !(ms > 0)) {
+    throw new RangeError(`handlerTimeoutMs must be a number of ms > 0 or Infinity, got ${String(ms)}`);
+  }
+  return ms;
+}
+
 export function wireClient(
   opts: PmClientOptions,
   storage: StorageProvider,
@@ -64,20 +73,29 @@ export function wireClient(
       if (name !== 'error') void emitter.emit('error', { error, where: `listener of ${String(name)}` });
     },
     handlers,
-    (name, burst) => {
-      const event = String(name);
-      if (burst.caughtUp) {
-        log.updates.warn(
-          `a loop over events('${event}') caught up after ${burst.dropped} ${event} event(s) were dropped`,
-        );
-        return;
-      }
-      const error = new EventsDroppedError(event, burst.bufferSize);
-      log.updates.warn(error.message);
-      // Not for the error stream's own loop: its drop would be one more error for it to fall behind on.
-      if (name !== 'error') void emitter.emit('error', { error, where: `events('${event}')` });
+    {
+      onDropped: (name, burst) => {
+        const event = String(name);
+        if (burst.caughtUp) {
+          log.updates.warn(
+            `a loop over events('${event}') caught up after ${burst.dropped} ${event} event(s) were dropped`,
+          );
+          return;
+        }
+        // Not for the error stream's own loop: its drop would be one more error for it to fall behind on.
+        tell(name, new EventsDroppedError(event, burst.bufferSize), `events('${event}')`);
+      },
+      listenerTimeoutMs: handlerTimeoutMs(opts.handlerTimeoutMs),
+      onListenerTimeout: (name, ms) => {
+        tell(name, new HandlerTimeoutError(String(name), ms), `listener of ${String(name)}`);
+      },
     },
   );
+  /** Logs a warning and emits it as an `error` event (but about the `error` event itself, only logs it). */
+  const tell = (name: keyof PmEvents, error: Error, where: string): void => {
+    log.updates.warn(error.message);
+    if (name !== 'error') void emitter.emit('error', { error, where });
+  };
   const peers = new PeerCache({
     ...opts.peerCache,
     storage,

@@ -78,9 +78,11 @@ describe('TypedEmitter', () => {
 
   it('drops the oldest events of a loop that falls bufferSize behind, counts them, and tells each burst', async () => {
     const bursts: DropBurst[] = [];
-    const em = new TypedEmitter<E>(undefined, undefined, (name, burst) => {
-      expect(name).toBe('tick');
-      bursts.push(burst);
+    const em = new TypedEmitter<E>(undefined, undefined, {
+      onDropped: (name, burst) => {
+        expect(name).toBe('tick');
+        bursts.push(burst);
+      },
     });
     const it = em.events('tick', { bufferSize: 3 });
     for (let n = 1; n <= 7; n++) await em.emit('tick', n);
@@ -105,8 +107,10 @@ describe('TypedEmitter', () => {
   });
 
   it('keeps every event with bufferSize Infinity, and keeps order through a deep buffer', async () => {
-    const em = new TypedEmitter<E>(undefined, undefined, () => {
-      throw new Error('nothing should be dropped');
+    const em = new TypedEmitter<E>(undefined, undefined, {
+      onDropped: () => {
+        throw new Error('nothing should be dropped');
+      },
     });
     const it = em.events('tick', { bufferSize: Number.POSITIVE_INFINITY });
     for (let n = 0; n < 25_000; n++) await em.emit('tick', n);
@@ -129,18 +133,71 @@ describe('TypedEmitter', () => {
 
   it('reports a throwing drop hearer to onError and still delivers', async () => {
     const errors: unknown[] = [];
-    const em = new TypedEmitter<E>(
-      (e) => errors.push(e),
-      undefined,
-      () => {
+    const em = new TypedEmitter<E>((e) => errors.push(e), undefined, {
+      onDropped: () => {
         throw new Error('hearer broke');
       },
-    );
+    });
     const it = em.events('tick', { bufferSize: 1 });
     await em.emit('tick', 1);
     await em.emit('tick', 2);
     expect(errors).toEqual([new Error('hearer broke')]);
     expect((await it.next()).value).toBe(2);
     await it.return?.();
+  });
+
+  it('goes on without a listener still running after listenerTimeoutMs, tells it, and still hears its failure', async () => {
+    const errors: unknown[] = [];
+    const late: [string, number][] = [];
+    const em = new TypedEmitter<E>((e) => errors.push(e), undefined, {
+      listenerTimeoutMs: 30,
+      onListenerTimeout: (name, ms) => late.push([String(name), ms]),
+    });
+    let fail!: (e: Error) => void;
+    const seen: number[] = [];
+    em.on('tick', async (n) => {
+      if (n === 1) await new Promise<void>((_, reject) => (fail = reject));
+      seen.push(n);
+    });
+    em.on('tick', async (n) => {
+      seen.push(n * 10);
+    });
+    const t0 = Date.now();
+    await em.emit('tick', 1);
+    // Waited its deadline, then the next listener ran; the next event is not held back for good.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(25);
+    expect(late).toEqual([['tick', 30]]);
+    expect(seen).toEqual([10]);
+    await em.emit('tick', 2);
+    expect(seen).toEqual([10, 2, 20]);
+    fail(new Error('late failure'));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(errors).toEqual([new Error('late failure')]);
+    // A listener within its deadline is waited for, and nothing is told.
+    em.on('other', async () => {
+      await new Promise((r) => setTimeout(r, 5));
+    });
+    await em.emit('other', 'x');
+    expect(late).toHaveLength(1);
+  });
+
+  it('waits for a listener for good by default, and refuses a listenerTimeoutMs that is not > 0', async () => {
+    const em = new TypedEmitter<E>();
+    let release!: () => void;
+    em.on('tick', () => new Promise<void>((r) => (release = r)));
+    let done = false;
+    const emitted = em.emit('tick', 1).then(() => {
+      done = true;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(done).toBe(false);
+    release();
+    await emitted;
+    expect(done).toBe(true);
+    for (const bad of [0, -5, Number.NaN]) {
+      expect(() => new TypedEmitter<E>(undefined, undefined, { listenerTimeoutMs: bad })).toThrow(
+        `listenerTimeoutMs must be a number > 0 or Infinity, got ${bad}`,
+      );
+    }
   });
 });
