@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import { type Clock, monotonicClock } from '../clock.js';
 import type { ConnectionState } from '../connection/index.js';
 import { iterateDialogStates } from '../dialogs/dialog-list.js';
 import { DialogService } from '../dialogs/dialog-service.js';
@@ -140,7 +140,9 @@ export function wireClient(
     insideHandler: () => handlers.inside,
     engine: opts.updates,
   });
-  const limiter = new RateLimiter(opts.limits, clock, realSleep);
+  // Its waits are real sleeps, so its rates run on real time that only moves forward: not the client's clock (which
+  // a caller may set), and not the wall clock, which NTP or a resumed VM can set back an hour.
+  const limiter = new RateLimiter(opts.limits, monotonicClock, realSleep);
   const sender = new Sender({
     peers,
     dialogs,

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { Clock } from '../clock.js';
+import { type Clock, monotonicClock } from '../clock.js';
 
 /** Telegram's published bot limits, kept a little under the server's so jitter never trips them. */
 export const LIMITER_DEFAULTS = {
@@ -43,7 +43,7 @@ export interface LimiterStats {
 class Bucket {
   private tokens: number;
   private at: number;
-  pausedUntil = 0;
+  private pausedUntil = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly capacity: number,
@@ -58,6 +58,11 @@ class Bucket {
     if (now > this.at) {
       this.tokens = Math.min(this.capacity, this.tokens + (now - this.at) * this.perMs);
       this.at = now;
+    } else if (now < this.at) {
+      // The clock went back (a wall clock set back): no time has passed, and a pause keeps what it had left,
+      // instead of the debt and the pause waiting for the clock to come back to where it was.
+      if (this.pausedUntil > now) this.pausedUntil = Math.max(now, this.pausedUntil - (this.at - now));
+      this.at = now;
     }
   }
 
@@ -67,6 +72,12 @@ class Bucket {
     this.tokens -= 1;
     const debtWait = this.tokens >= 0 ? 0 : -this.tokens / this.perMs;
     return Math.max(debtWait, this.pausedUntil - now);
+  }
+
+  /** Holds the bucket until `until` (on the clock `now` is read from). */
+  pauseUntil(until: number, now: number): void {
+    this.refill(now); // first onto this clock's footing, should it have gone back since the last reserve
+    this.pausedUntil = Math.max(this.pausedUntil, until);
   }
 
   /** Gives back one token taken by `reserve` for a message that never went out. */
@@ -96,7 +107,7 @@ export class RateLimiter {
 
   constructor(
     options: LimiterOptions = {},
-    private readonly clock: Clock = { now: () => Date.now() },
+    private readonly clock: Clock = monotonicClock,
     private readonly sleep: Sleep = realSleep,
   ) {
     this.opts = { ...LIMITER_DEFAULTS, ...options };
@@ -149,11 +160,10 @@ export class RateLimiter {
    * on a chat that just had traffic is taken as that chat's limit; on an idle chat as the bot's global limit.
    */
   pause(scope: ChatScope, seconds: number, slowmode: boolean): 'chat' | 'global' {
-    const until = this.clock.now() + seconds * 1000 * this.opts.timeScale;
+    const now = this.clock.now();
     const chat = this.chatBucket(scope);
-    const which = slowmode || !chat.idleBesidesOne(this.clock.now()) ? 'chat' : 'global';
-    const bucket = which === 'chat' ? chat : this.global;
-    bucket.pausedUntil = Math.max(bucket.pausedUntil, until);
+    const which = slowmode || !chat.idleBesidesOne(now) ? 'chat' : 'global';
+    (which === 'chat' ? chat : this.global).pauseUntil(now + seconds * 1000 * this.opts.timeScale, now);
     this.stats.pauses++;
     return which;
   }

@@ -4,13 +4,23 @@ import { RateLimiter } from '../../src/send/limiter.js';
 /** A virtual clock: sleep advances time instantly, so tests measure rates without waiting. */
 function virtualTime() {
   let now = 1_000_000;
+  /** Time that really passed (sleeps), whatever the clock was set to meanwhile. */
+  let slept = 0;
   return {
     clock: { now: () => now },
     sleep: async (ms: number) => {
       now += ms;
+      slept += ms;
     },
     get now() {
       return now;
+    },
+    get slept() {
+      return slept;
+    },
+    /** The wall clock is set (an NTP step, a resumed VM): time reads differently, none passes. */
+    setBy(ms: number) {
+      now += ms;
     },
   };
 }
@@ -95,5 +105,32 @@ describe('RateLimiter', () => {
     const start = t.now;
     for (let i = 0; i < 5; i++) await l.acquire({ kind: 'private', id: 7n });
     expect(t.now - start).toBe(30);
+  });
+
+  it('keeps its rates and pauses when the clock is set back an hour mid-run', async () => {
+    const t = virtualTime();
+    const l = new RateLimiter({}, t.clock, t.sleep);
+    for (let i = 0; i < 40; i++) await l.acquire({ kind: 'private', id: BigInt(i) });
+    const before = t.slept;
+    t.setBy(-3_600_000);
+    // 300 more at the full 30/s: 10 s, not a debt that grows until the clock is back where it was.
+    for (let i = 40; i < 340; i++) await l.acquire({ kind: 'private', id: BigInt(i) });
+    expect(t.slept - before).toBeGreaterThanOrEqual(9_900);
+    expect(t.slept - before).toBeLessThanOrEqual(10_100);
+    // A flood wait set before the clock goes back lasts what it said, not an hour more.
+    await l.acquire({ kind: 'private', id: 1000n });
+    expect(l.pause({ kind: 'private', id: 1000n }, 5, false)).toBe('global');
+    t.setBy(-3_600_000);
+    const paused = t.slept;
+    await l.acquire({ kind: 'private', id: 1001n });
+    expect(t.slept - paused).toBeGreaterThanOrEqual(4_900);
+    expect(t.slept - paused).toBeLessThanOrEqual(5_100);
+    // And one set after the clock went back: also its own length, not cut short by the jump.
+    t.setBy(-3_600_000);
+    await l.acquire({ kind: 'private', id: 1002n });
+    expect(l.pause({ kind: 'private', id: 1002n }, 5, true)).toBe('chat');
+    const again = t.slept;
+    await l.acquire({ kind: 'private', id: 1002n });
+    expect(t.slept - again).toBeGreaterThanOrEqual(5_000);
   });
 });
