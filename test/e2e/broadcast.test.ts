@@ -1,4 +1,4 @@
-import type { BroadcastProgress, PmClient } from '@pm/core';
+import { BroadcastError, type BroadcastProgress, FloodWaitError, type PmClient } from '@pm/core';
 import type { TestServer } from '@pm/testserver';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectBot, eventually, startWorld } from './helpers.js';
@@ -11,11 +11,16 @@ afterEach(async () => {
   await tg?.stop();
 });
 
-async function world(n: number) {
+async function world(n: number, opts: { usernameTrustWindowMs?: number; usernames?: string } = {}) {
   const w = await startWorld({ timeScale: 0.01, flood: {} });
   tg = w.tg;
-  client = await connectBot(tg, w.bot.token, { limits: { timeScale: 0.01 } });
-  const users = Array.from({ length: n }, (_, i) => tg.createUser({ firstName: `B${i}` }));
+  client = await connectBot(tg, w.bot.token, {
+    limits: { timeScale: 0.01 },
+    usernameTrustWindowMs: opts.usernameTrustWindowMs,
+  });
+  const users = Array.from({ length: n }, (_, i) =>
+    tg.createUser({ firstName: `B${i}`, username: opts.usernames && `${opts.usernames}${i}` }),
+  );
   for (const u of users) u.start();
   await eventually(async () => expect((await client.dialogs.counts()).started).toBe(n));
   return users;
@@ -59,6 +64,30 @@ describe('broadcast', () => {
     expect(report.unresolved).toEqual(['@nobody_at_all']);
     expect(tg.inbox(stranger)).toHaveLength(0);
     expect(bot.id).toBeDefined();
+  });
+
+  it('sits out a flood wait on looking up a recipient, and stops, resumable, at one past the limit', async () => {
+    // Every username looked up with Telegram (no trust in the cache), so each recipient is a contacts.resolveUsername.
+    const users = await world(2, { usernameTrustWindowMs: 0, usernames: 'flood_bc_' });
+    const named = users.map((_, i) => `@flood_bc_${i}`);
+    // Within maxFloodWaitSeconds (60): waited out (0.3 s real at this time scale), nobody left out.
+    tg.forceFloodWait(1, 30, ['contacts.ResolveUsername']);
+    const first = await client.broadcast({ id: 'flood-ok', text: 'one', recipients: [named[0]!] }).done;
+    expect(first).toMatchObject({ sent: 1, unresolved: [] });
+    // Past it: the preparation stops with a typed error naming the recipient; nobody is marked unresolved or sent to.
+    tg.forceFloodWait(1, 3600, ['contacts.ResolveUsername']);
+    const stopped = client.broadcast({ id: 'flood-long', text: 'two', recipients: named }).done;
+    await expect(stopped).rejects.toBeInstanceOf(BroadcastError);
+    await expect(stopped).rejects.toThrow(
+      /looking up recipient @flood_bc_\d failed \(FloodWaitError: .*run it again/,
+    );
+    const cause = await stopped.catch((e: Error) => e.cause);
+    expect(cause).toBeInstanceOf(FloodWaitError);
+    expect(tg.inbox(users[1]!).map((m) => m.text)).toEqual([]);
+    // Run again with the same recipients: each gets it once.
+    const again = await client.broadcast({ id: 'flood-long', text: 'two', recipients: named }).done;
+    expect(again).toMatchObject({ total: 2, sent: 2, unresolved: [] });
+    expect(users.map((u) => tg.inbox(u).filter((m) => m.text === 'two').length)).toEqual([1, 1]);
   });
 
   it('resumes an interrupted broadcast without sending anyone twice', async () => {

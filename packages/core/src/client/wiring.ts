@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Clock, monotonicClock } from '../clock.js';
 import type { ConnectionState } from '../connection/index.js';
 import { iterateDialogStates } from '../dialogs/dialog-list.js';
@@ -37,6 +38,8 @@ export interface ClientParts {
   readonly limiter: RateLimiter;
   readonly sender: Sender;
   readonly updates: UpdateDispatch;
+  /** Longest flood wait (Telegram seconds, summed) a send or a broadcast's look-ups sit out. */
+  readonly maxFloodWaitSeconds: number;
 }
 
 /** What the parts need from the client, known only later: the connection (opened after them) and the bot. */
@@ -143,13 +146,14 @@ export function wireClient(
   // Its waits are real sleeps, so its rates run on real time that only moves forward: not the client's clock (which
   // a caller may set), and not the wall clock, which NTP or a resumed VM can set back an hour.
   const limiter = new RateLimiter(opts.limits, monotonicClock, realSleep);
+  const maxFloodWaitSeconds = opts.maxFloodWaitSeconds ?? SEND_DEFAULTS.maxFloodWaitSeconds;
   const sender = new Sender({
     peers,
     dialogs,
     limiter,
     clock,
     sleep: realSleep,
-    maxFloodWaitSeconds: opts.maxFloodWaitSeconds ?? SEND_DEFAULTS.maxFloodWaitSeconds,
+    maxFloodWaitSeconds,
     waitReady: (method) => ctx.gram().waitReady(method),
     resolvePeer: (ref) => resolver.resolvePeer(ref),
     format: formatText,
@@ -160,7 +164,7 @@ export function wireClient(
         `FLOOD_WAIT ${seconds} s sending to ${peerId}: ${waiting ? 'waiting it out' : 'answering floodWait'}`,
       ),
   });
-  return { emitter, log, peers, ingest, resolver, dialogs, limiter, sender, updates };
+  return { emitter, log, peers, ingest, resolver, dialogs, limiter, sender, updates, maxFloodWaitSeconds };
 }
 
 /** What edit() and deleteMessages() need. */
@@ -190,6 +194,19 @@ export function broadcastDeps(
     clock,
     shared: storage.shared === true,
     resolvePeer: (ref) => parts.resolver.resolveUser(ref),
+    waitFlood: async (seconds, waitedSoFar, signal) => {
+      const waiting = waitedSoFar + seconds <= parts.maxFloodWaitSeconds;
+      parts.log.send.warn(
+        `FLOOD_WAIT ${seconds} s looking up a broadcast recipient: ${waiting ? 'waiting it out' : 'stopping the preparation'}`,
+      );
+      if (!waiting) return false;
+      try {
+        await sleep(parts.limiter.scaled(seconds), undefined, { signal });
+      } catch {
+        return false; // stopped meanwhile (AbortError): the preparation ends, to be run again
+      }
+      return true;
+    },
     // The dialog states not yet written (group commit) first: a user who just started is a recipient.
     iterateDialogs: async function* () {
       await parts.dialogs.flush();

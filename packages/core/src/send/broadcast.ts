@@ -3,7 +3,10 @@ import type { Clock } from '../clock.js';
 import { PmError, SessionInvalidError } from '../errors.js';
 import { TypedEmitter } from '../events.js';
 import type { FormattedText, ParseMode } from '../gram/format.js';
+import { errorLine } from '../log.js';
+import { NotAUserError, PeerNotFoundError, PeerNotSeenError } from '../peers/errors.js';
 import { type PeerRef, parsePeerRef } from '../peers/peer-ref.js';
+import { FloodWaitError } from '../rpc-errors.js';
 import type { BroadcastCounts, BroadcastJob, BroadcastRepository } from '../storage/broadcast-types.js';
 import type { PeerCache } from '../storage/peer-cache.js';
 import type { DialogState, PeerRecord } from '../storage/types.js';
@@ -77,8 +80,9 @@ export class BroadcastError extends PmError {
   constructor(
     readonly jobId: string,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super('BROADCAST', `Broadcast ${JSON.stringify(jobId)}: ${message}`);
+    super('BROADCAST', `Broadcast ${JSON.stringify(jobId)}: ${message}`, options);
   }
 }
 
@@ -112,6 +116,11 @@ export interface BroadcastDeps {
   readonly clock: Clock;
   readonly shared: boolean;
   resolvePeer(ref: PeerRef): Promise<PeerRecord>;
+  /**
+   * Sits out a FLOOD_WAIT of `seconds` (Telegram seconds) that looking up a recipient met, when the waits summed stay
+   * within the client's `maxFloodWaitSeconds`; false when they would not (nothing was waited).
+   */
+  waitFlood(seconds: number, waitedSoFar: number, signal?: AbortSignal): Promise<boolean>;
   iterateDialogs(): AsyncIterable<DialogState>;
   format(text: string, mode: ParseMode | undefined): FormattedText;
   sendTo(peer: PeerRecord, formatted: FormattedText, req: SendInput): Promise<SendResult>;
@@ -282,18 +291,46 @@ export class Broadcast extends TypedEmitter<BroadcastEvents> {
       }
       return;
     }
+    let waited = 0;
     for await (const ref of r as AsyncIterable<PeerRef>) {
       const parsed = parsePeerRef(ref);
       if (parsed.kind === 'id') {
         yield parsed.id;
         continue;
       }
-      try {
-        yield (await this.deps.resolvePeer(ref)).id;
-      } catch {
-        unresolved.push(String(ref));
+      for (;;) {
+        try {
+          yield (await this.deps.resolvePeer(ref)).id;
+        } catch (e) {
+          // Only a reference that names nobody (or no user) is unresolved; anything else (Telegram unreachable, a
+          // flood wait past the limit, the store failing) stops the preparation, rather than dropping recipients
+          // as if they did not exist.
+          if (e instanceof PeerNotFoundError || e instanceof PeerNotSeenError || e instanceof NotAUserError) {
+            unresolved.push(String(ref));
+          } else if (
+            e instanceof FloodWaitError &&
+            (await this.deps.waitFlood(e.seconds, waited, this.opts.signal))
+          ) {
+            waited += e.seconds;
+            continue;
+          } else {
+            throw this.preparationFailed(ref, e);
+          }
+        }
+        break;
       }
     }
+  }
+
+  /** Looking up `ref` failed for a reason other than it naming nobody: the job stays to be prepared again. */
+  private preparationFailed(ref: PeerRef, e: unknown): unknown {
+    if (e instanceof SessionInvalidError) return e;
+    const why = this.opts.signal?.aborted ? 'it was stopped' : errorLine(e);
+    return new BroadcastError(
+      this.opts.id,
+      `looking up recipient ${String(ref)} failed (${why}): no message was sent; run it again with the same recipients to go on`,
+      { cause: e },
+    );
   }
 
   private async addRecipients(): Promise<string[]> {
