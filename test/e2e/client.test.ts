@@ -15,6 +15,7 @@ import {
   PeerNotSeenError,
   type PmClient,
   type ProfileChangedEvent,
+  UpdatesBacklogError,
 } from '@pm/core';
 import type { TestServer } from '@pm/testserver';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -209,6 +210,26 @@ describe('dialogs', () => {
       'handlerTimeoutMs must be a number of ms > 0 or Infinity, got 0',
     );
     expect(closed).toBe(true);
+  });
+
+  it('tells a backlog of updates waiting for slow listeners as an error event', async () => {
+    await client.disconnect();
+    client = await connectBot(tg, bot.token, { updates: { backlogWarnAt: 3 } });
+    const errors: ClientErrorEvent[] = [];
+    client.on('error', (e) => {
+      errors.push(e);
+    });
+    let handled = 0;
+    client.on('dialogStarted', async () => {
+      await new Promise((r) => setTimeout(r, 100));
+      handled++;
+    });
+    const users = Array.from({ length: 8 }, (_, i) => tg.createUser({ firstName: `Slow${i}` }));
+    for (const u of users) u.start();
+    await eventually(() => expect(handled).toBe(8));
+    expect(errors.map((e) => e.where)).toEqual(['updates']);
+    expect(errors[0]!.error).toBeInstanceOf(UpdatesBacklogError);
+    expect((errors[0]!.error as UpdatesBacklogError).waiting).toBeGreaterThanOrEqual(3);
   });
 
   it('disconnects from inside an event handler without waiting for that handler (no deadlock)', async () => {

@@ -79,6 +79,21 @@ export class HandlerTimeoutError extends PmError {
   }
 }
 
+/**
+ * Updates arrive faster than the bot's listeners handle them: `waiting` containers are queued, in memory, and each
+ * waits that much longer to be handled. Told when the queue reaches 1,000 (`updates.backlogWarnAt`), again at each
+ * tenfold; a warning is logged when it has cleared.
+ */
+export class UpdatesBacklogError extends PmError {
+  declare readonly code: 'UPDATES_BACKLOG';
+  constructor(readonly waiting: number) {
+    super(
+      'UPDATES_BACKLOG',
+      `${waiting} update containers are waiting for the bot's listeners, which handle them more slowly than they arrive (they are kept in memory until handled)`,
+    );
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Storage and peer cache
 // ---------------------------------------------------------------------------------------------------------------

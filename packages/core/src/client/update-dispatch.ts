@@ -1,6 +1,6 @@
 import { callbackQueryEvent } from '../callbacks/callback-query.js';
 import type { DialogService } from '../dialogs/dialog-service.js';
-import { ConnectionLostError, SessionInvalidError } from '../errors.js';
+import { ConnectionLostError, SessionInvalidError, UpdatesBacklogError } from '../errors.js';
 import type { TypedEmitter } from '../events.js';
 import type { GramConnection } from '../gram/connection.js';
 import { errorLine, type Log } from '../log.js';
@@ -81,6 +81,15 @@ export class UpdateDispatch {
         },
         deliver: (u) => this.handle(u),
         insideHandler: () => deps.insideHandler(),
+        onBacklog: (waiting, cleared) => {
+          if (cleared) {
+            deps.log.warn(`the update backlog cleared (at most ${waiting} containers waited)`);
+            return;
+          }
+          const error = new UpdatesBacklogError(waiting);
+          deps.log.warn(error.message);
+          void deps.emitter.emit('error', { error, where: 'updates' });
+        },
         onError: (error) => {
           // A catch-up cut short by disconnect() or a refused session is not news: both are reported otherwise.
           if (error instanceof SessionInvalidError) return;

@@ -23,12 +23,19 @@ export interface UpdateEngineDeps {
    * which waits for that handler. @default never
    */
   insideHandler?(): boolean;
+  /**
+   * Containers arrive faster than they are handled: `waiting` are queued (memory grows with them). Told when the
+   * queue reaches `backlogWarnAt`, again at each tenfold, and once when it has run dry again (`cleared`, with the
+   * peak as `waiting`).
+   */
+  onBacklog?(waiting: number, cleared: boolean): void;
 }
 
 /** When the update state of live containers is saved (group commit); see {@link UpdateEngineOptions}. */
 export const UPDATE_ENGINE_DEFAULTS = {
   saveEvery: 256,
   saveDelayMs: 50,
+  backlogWarnAt: 1000,
 } as const;
 
 /**
@@ -40,6 +47,8 @@ export interface UpdateEngineOptions {
   readonly saveEvery?: number;
   /** Once the queue runs dry, the state is saved this long after (more containers meanwhile join the same save), ms. @default 50 */
   readonly saveDelayMs?: number;
+  /** Containers waiting to be handled at which the backlog is told (onBacklog), then at each tenfold. @default 1000 */
+  readonly backlogWarnAt?: number;
 }
 
 export interface UpdateEngineStats {
@@ -70,6 +79,11 @@ export class UpdateEngine {
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly saveEvery: number;
   private readonly saveDelayMs: number;
+  private readonly backlogWarnAt: number;
+  /** The queue length at which the backlog is told next. */
+  private nextBacklogWarn: number;
+  /** The longest the queue was since the backlog was first told (0: not told). */
+  private backlogPeak = 0;
   readonly stats: UpdateEngineStats = {
     delivered: 0,
     duplicatesSkipped: 0,
@@ -84,6 +98,11 @@ export class UpdateEngine {
   ) {
     this.saveEvery = Math.max(1, Math.trunc(options.saveEvery ?? UPDATE_ENGINE_DEFAULTS.saveEvery));
     this.saveDelayMs = Math.max(0, options.saveDelayMs ?? UPDATE_ENGINE_DEFAULTS.saveDelayMs);
+    this.backlogWarnAt = Math.max(
+      1,
+      Math.trunc(options.backlogWarnAt ?? UPDATE_ENGINE_DEFAULTS.backlogWarnAt),
+    );
+    this.nextBacklogWarn = this.backlogWarnAt;
   }
 
   /** Loads (or fetches) the state, then catches up on everything missed since it was saved. */
@@ -139,8 +158,11 @@ export class UpdateEngine {
 
   private enqueue(job: () => Promise<void>): Promise<void> {
     this.pending++;
+    if (this.pending >= this.nextBacklogWarn) this.tellBacklog();
+    else if (this.pending > this.backlogPeak && this.backlogPeak > 0) this.backlogPeak = this.pending;
     const run = this.queue.then(async () => {
       this.pending--;
+      if (this.backlogPeak > 0 && this.pending === 0) this.tellBacklog();
       if (this.stopped) return;
       this.running = true;
       try {
@@ -158,6 +180,29 @@ export class UpdateEngine {
     });
     this.queue = run;
     return run;
+  }
+
+  /** Tells the backlog growing past the next mark, or, once the queue is empty again, that it cleared. */
+  private tellBacklog(): void {
+    const cleared = this.pending === 0;
+    if (cleared) {
+      const peak = this.backlogPeak;
+      this.backlogPeak = 0;
+      this.nextBacklogWarn = this.backlogWarnAt;
+      this.safely(() => this.deps.onBacklog?.(peak, true));
+      return;
+    }
+    this.backlogPeak = Math.max(this.backlogPeak, this.pending);
+    this.nextBacklogWarn *= 10;
+    this.safely(() => this.deps.onBacklog?.(this.pending, false));
+  }
+
+  private safely(tell: () => void): void {
+    try {
+      tell();
+    } catch (e) {
+      this.deps.onError(e);
+    }
   }
 
   private async persist(): Promise<void> {

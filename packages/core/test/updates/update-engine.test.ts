@@ -148,6 +148,43 @@ describe('UpdateEngine', () => {
   });
 });
 
+describe('UpdateEngine backlog', () => {
+  it('tells a queue that grows past backlogWarnAt, at each tenfold, and once when it has cleared', async () => {
+    const told: [number, boolean][] = [];
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const engine = new UpdateEngine(
+      {
+        loadState: async () => ({ pts: 0, qts: 0, seq: 0, date: 0 }),
+        saveState: async () => {},
+        fetchState: async () => ({ pts: 0, qts: 0, seq: 0, date: 0 }),
+        fetchDifference: async () => ({ kind: 'empty', date: 0, seq: 0 }),
+        deliver: () => gate, // a listener that is slow to come back
+        onError: (e) => {
+          throw e;
+        },
+        onBacklog: (waiting, cleared) => told.push([waiting, cleared]),
+      },
+      { backlogWarnAt: 5 },
+    );
+    await engine.start();
+    const pushed = Array.from({ length: 60 }, (_, i) => engine.push(batch(ptsU(i + 1, i + 1))));
+    // All 60 wait: the first for its turn after start(), the rest behind it; the listener holds the first.
+    expect(told).toEqual([
+      [5, false],
+      [50, false],
+    ]);
+    open();
+    await Promise.all(pushed);
+    expect(told.at(-1)).toEqual([60, true]);
+    expect(told).toHaveLength(3);
+    // Below the mark again: a short burst tells nothing.
+    await Promise.all([1, 2, 3].map((i) => engine.push(batch(ptsU(60 + i, 60 + i)))));
+    expect(told).toHaveLength(3);
+    await engine.stop();
+  });
+});
+
 describe('UpdateEngine state saving (group commit)', () => {
   const saving = (options?: ConstructorParameters<typeof UpdateEngine>[1]) => {
     const saves: UpdateState[] = [];
