@@ -3,7 +3,9 @@
  * that could contain foreign text (RPC errors, GramJS messages, file contents).
  */
 
-const BOT_TOKEN_RE = /\b\d{3,20}:[A-Za-z0-9_-]{10,}\b/g;
+// Ends where the token's alphabet ends, not at a word boundary: a secret ending in `-` (no word character) was
+// otherwise cut before its last characters, which stayed in the text.
+const BOT_TOKEN_RE = /\b\d{3,20}:[A-Za-z0-9_-]{10,}(?![A-Za-z0-9_-])/g;
 const LONG_BASE64_RE = /[A-Za-z0-9+/_-]{64,}={0,2}/g;
 const HEX_KEY_RE = /\b[0-9a-fA-F]{64,}\b/g;
 /** An api_hash from my.telegram.org: exactly 32 hex digits. */

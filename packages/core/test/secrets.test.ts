@@ -22,6 +22,14 @@ describe('redactSecrets', () => {
     expect(redactSecrets('token 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw here')).toBe(
       'token <redacted bot token> here',
     );
+    // The secret's alphabet has `-` and `_`: all of it goes, also at its end, where no word boundary is.
+    for (const token of [
+      '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDs--',
+      '123456789:-AHdqTcvCH1vGWJxfSeofSAs0K5PALDs_-',
+    ]) {
+      expect(redactSecrets(`boom for ${token}`)).toBe('boom for <redacted bot token>');
+      expect(redactSecrets(`"${token}".`)).toBe('"<redacted bot token>".');
+    }
     const sessionString = `1${Buffer.alloc(300, 7).toString('base64')}`;
     expect(redactSecrets(`session ${sessionString}`)).not.toContain(sessionString.slice(0, 20));
   });
