@@ -9,12 +9,13 @@ import {
   createMemoryStorage,
   type Logger,
   PeerSetAsideError,
+  type PmClient,
   type PmEvents,
   StorageError,
   type StorageProvider,
   type StorageRepositories,
 } from '@pm/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { API_HASH, connectBot, eventually, startWorld } from './helpers.js';
 
 const exec = promisify(execFile);
@@ -115,6 +116,55 @@ describe('logging', () => {
     expect(logger.lines.join('\n')).toMatch(
       new RegExp(`^error pm:storage peer cache write failed: .*${poison.id}.*poison refused`, 'm'),
     );
+  });
+
+  it('prints an error nobody listens to on stderr when no logger was given, and only then', async () => {
+    const { tg, bot } = await startWorld();
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const clients: PmClient[] = [];
+    stop = async () => {
+      spy.mockRestore();
+      for (const c of clients) await c.disconnect().catch(() => {});
+      await tg.stop();
+    };
+    const startOne = async (c: PmClient, name: string) => {
+      clients.push(c);
+      c.on('dialogStarted', () => {
+        throw new Error(`boom for ${bot.token}`);
+      });
+      const u = tg.createUser({ firstName: name });
+      u.start();
+      await eventually(async () => expect(await c.dialogs.get(u.id)).toBeDefined());
+      await c.idle();
+    };
+    // Nobody listens and no logger: one line on stderr, the secret in the message redacted.
+    const plain = await connectBot(tg, bot.token);
+    await startOne(plain, 'Ann');
+    expect(written.filter((l) => l.startsWith('pm: '))).toEqual([
+      'pm: listener of dialogStarted: Error: boom for <redacted bot token>\n',
+    ]);
+    await plain.disconnect(); // the same bot: its updates would reach this client too
+    // Someone listens: theirs alone.
+    written.length = 0;
+    const heard: unknown[] = [];
+    const listening = await connectBot(tg, bot.token);
+    listening.on('error', (e) => {
+      heard.push(e.error);
+    });
+    await startOne(listening, 'Bob');
+    expect(heard).toHaveLength(1);
+    await listening.disconnect();
+    // A logger: it gets the line.
+    const logger = collectingLogger();
+    await startOne(await connectBot(tg, bot.token, { logger }), 'Cy');
+    expect(
+      logger.lines.filter((l) => l.startsWith('error pm:updates listener of dialogStarted failed:')),
+    ).toHaveLength(1);
+    expect(written.filter((l) => l.startsWith('pm: '))).toEqual([]);
   });
 });
 

@@ -27,6 +27,8 @@ export interface TypedEmitterOptions<Events> {
   readonly listenerTimeoutMs?: number | undefined;
   /** Hears each listener still running after `listenerTimeoutMs` (it goes on running; emit() no longer waits). */
   readonly onListenerTimeout?: ((event: keyof Events, timeoutMs: number) => void) | undefined;
+  /** Hears each event emitted while nothing listens to it (no listener, loop or once()). */
+  readonly onUnheard?: ((event: keyof Events, payload: unknown) => void) | undefined;
 }
 
 /** How many events an `events()` loop may fall behind before the oldest are dropped. */
@@ -57,6 +59,7 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
   private readonly onDropped: (event: keyof Events, burst: DropBurst) => void;
   private readonly listenerTimeoutMs: number;
   private readonly onListenerTimeout: (event: keyof Events, timeoutMs: number) => void;
+  private readonly onUnheard: ((event: keyof Events, payload: unknown) => void) | undefined;
 
   /** `scope`: where listeners run, so code can tell it is called from one of them (see HandlerScope). */
   constructor(
@@ -72,6 +75,7 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
       );
     }
     this.onListenerTimeout = opts.onListenerTimeout ?? (() => {});
+    this.onUnheard = opts.onUnheard;
   }
 
   on<K extends keyof Events>(name: K, listener: Listener<Events[K]>): () => void {
@@ -134,7 +138,16 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
 
   async emit<K extends keyof Events>(name: K, event: Events[K]): Promise<void> {
     const set = this.listeners.get(name);
-    if (!set) return;
+    if (!set || set.size === 0) {
+      if (this.onUnheard) {
+        try {
+          this.onUnheard(name, event);
+        } catch (e) {
+          this.onError(e, name);
+        }
+      }
+      return;
+    }
     for (const l of [...set]) {
       try {
         const listener = l as Listener<Events[K]>;

@@ -61,7 +61,8 @@ export interface PmClientOptions {
   /**
    * Where pm logs connection states, reconnects, flood waits, peer cache flushes and store errors: `console`, a
    * pino or winston logger, anything with debug/info/warn/error (each called with one redacted string). `DEBUG=pm:*`
-   * shows the same lines through the `debug` package. @default none (only DEBUG)
+   * shows the same lines through the `debug` package. Without a logger, an `error` event nobody listens to is printed
+   * on stderr (`pm: <where>: <error>`), so no failure goes unseen. @default none (only DEBUG, and that last resort)
    */
   readonly logger?: Logger | undefined;
   /** GramJS's own logging. @default 'none' */

@@ -1,6 +1,6 @@
 import { callbackQueryEvent } from '../callbacks/callback-query.js';
 import type { DialogService } from '../dialogs/dialog-service.js';
-import { ConnectionLostError, SessionInvalidError, UpdatesBacklogError } from '../errors.js';
+import { ConnectionLostError, SessionInvalidError, StorageError, UpdatesBacklogError } from '../errors.js';
 import type { TypedEmitter } from '../events.js';
 import type { GramConnection } from '../gram/connection.js';
 import { errorLine, type Log } from '../log.js';
@@ -92,14 +92,22 @@ export class UpdateDispatch {
         },
         onError: (error) => {
           // A catch-up cut short by disconnect() or a refused session is not news: both are reported otherwise.
-          if (error instanceof SessionInvalidError) return;
-          if (error instanceof ConnectionLostError && (deps.closed() || error.reason === 'stopped')) return;
+          if (error instanceof SessionInvalidError || this.cutShort(error)) return;
           deps.log.error(`handling updates failed: ${errorLine(error)}`);
           void deps.emitter.emit('error', { error, where: 'updates' });
         },
       },
       deps.engine,
     );
+  }
+
+  /**
+   * Work that disconnect() cut short: a call it ended (ConnectionLostError 'stopped') or the peer cache it closed.
+   * Not news: what the updates changed is in the state saved on stop, and getDifference brings back the rest.
+   */
+  private cutShort(error: unknown): boolean {
+    if (error instanceof ConnectionLostError) return this.deps.closed() || error.reason === 'stopped';
+    return this.deps.closed() && error instanceof StorageError && error.code === 'STORAGE_CLOSED';
   }
 
   /** Whether a bot process has consumed updates with this storage (an update state is saved for `botId`). */
@@ -168,6 +176,8 @@ export class UpdateDispatch {
             await deps.gram().getUsers([peer]);
             await deps.ingest.idle();
           } catch (error) {
+            if (this.cutShort(error)) break;
+            deps.log.error(`refreshing a user after updateUser failed: ${errorLine(error)}`);
             await deps.emitter.emit('error', { error, where: 'updateUser refresh' });
           }
         }

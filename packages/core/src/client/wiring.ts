@@ -11,6 +11,7 @@ import type { GramHooks } from '../gram/options.js';
 import { HandlerScope } from '../handler-scope.js';
 import { createLog, errorLine, type Log } from '../log.js';
 import { Resolver } from '../peers/resolver.js';
+import { redactSecrets } from '../secrets.js';
 import type { BroadcastDeps } from '../send/broadcast.js';
 import type { EditDeps } from '../send/edit.js';
 import { RateLimiter, realSleep } from '../send/limiter.js';
@@ -19,7 +20,13 @@ import type { BroadcastRepository } from '../storage/broadcast-types.js';
 import { PeerCache } from '../storage/peer-cache.js';
 import type { StorageProvider } from '../storage/types.js';
 import { IngestQueue } from './ingest.js';
-import { CLIENT_DEFAULTS, type Me, type PmClientOptions, type PmEvents } from './options.js';
+import {
+  CLIENT_DEFAULTS,
+  type ClientErrorEvent,
+  type Me,
+  type PmClientOptions,
+  type PmEvents,
+} from './options.js';
 import { UpdateDispatch } from './update-dispatch.js';
 
 /** The parts a PmClient is made of, wired to each other; the client itself is the facade over them. */
@@ -49,6 +56,18 @@ export interface ClientContext {
   closed(): boolean;
 }
 
+/**
+ * The last resort for an `error` event nobody listens to, when no logger was given: one line on stderr, secrets
+ * redacted (as Python's logging does for a warning no handler takes), rather than a failure nobody ever sees.
+ */
+function lastResort({ error, where }: ClientErrorEvent): void {
+  try {
+    process.stderr.write(`${redactSecrets(`pm: ${where}: ${errorLine(error)}`)}\n`);
+  } catch {
+    // stderr closed: nowhere left to say it
+  }
+}
+
 /** `handlerTimeoutMs` checked: a number > 0 (Infinity waits for good), 90 s when not given. */
 function handlerTimeoutMs(given: number | undefined): number {
   const ms = given ?? CLIENT_DEFAULTS.handlerTimeoutMs;
@@ -73,7 +92,9 @@ export function wireClient(
   const handlers = new HandlerScope();
   const emitter: TypedEmitter<PmEvents> = new TypedEmitter<PmEvents>(
     (error, name) => {
-      if (name !== 'error') void emitter.emit('error', { error, where: `listener of ${String(name)}` });
+      const where = `listener of ${String(name)}`;
+      log.updates.error(`${where} failed: ${errorLine(error)}`);
+      if (name !== 'error') void emitter.emit('error', { error, where });
     },
     handlers,
     {
@@ -92,6 +113,12 @@ export function wireClient(
       onListenerTimeout: (name, ms) => {
         tell(name, new HandlerTimeoutError(String(name), ms), `listener of ${String(name)}`);
       },
+      // An error nobody hears (no `error` listener) and no logger to take it: printed rather than lost.
+      onUnheard: opts.logger
+        ? undefined
+        : (name, payload) => {
+            if (name === 'error') lastResort(payload as ClientErrorEvent);
+          },
     },
   );
   /** Logs a warning and emits it as an `error` event (but about the `error` event itself, only logs it). */

@@ -200,4 +200,23 @@ describe('TypedEmitter', () => {
       );
     }
   });
+
+  it('tells an event emitted while nothing listens, and not one that is heard', async () => {
+    const unheard: [string, unknown][] = [];
+    const em = new TypedEmitter<E>(undefined, undefined, {
+      onUnheard: (name, payload) => unheard.push([String(name), payload]),
+    });
+    await em.emit('tick', 1);
+    const off = em.on('tick', () => {});
+    await em.emit('tick', 2);
+    off();
+    const it = em.events('tick');
+    await em.emit('tick', 3);
+    await it.return?.();
+    await em.emit('other', 'x');
+    expect(unheard).toEqual([
+      ['tick', 1],
+      ['other', 'x'],
+    ]);
+  });
 });
