@@ -84,6 +84,10 @@ describe('broadcast', () => {
     const cause = await stopped.catch((e: Error) => e.cause);
     expect(cause).toBeInstanceOf(FloodWaitError);
     expect(tg.inbox(users[1]!).map((m) => m.text)).toEqual([]);
+    // A concurrency that is not a count is refused at once, naming it (NaN polled for good, sending nothing).
+    expect(() =>
+      client.broadcast({ id: 'nan', text: 'x', recipients: named, concurrency: Number.NaN }),
+    ).toThrow(new RangeError('concurrency must be a whole number >= 1, got NaN'));
     // Run again with the same recipients: each gets it once.
     const again = await client.broadcast({ id: 'flood-long', text: 'two', recipients: named }).done;
     expect(again).toMatchObject({ total: 2, sent: 2, unresolved: [] });

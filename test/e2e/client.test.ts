@@ -207,7 +207,7 @@ describe('dialogs', () => {
       },
     });
     await expect(connectBot(tg, undefined, { storage, handlerTimeoutMs: 0 })).rejects.toThrow(
-      'handlerTimeoutMs must be a number of ms > 0 or Infinity, got 0',
+      'handlerTimeoutMs must be a number > 0 or Infinity, got 0',
     );
     expect(closed).toBe(true);
   });

@@ -10,6 +10,7 @@
  */
 import Denque from 'denque';
 import { type HandlerScope, isThenable } from './handler-scope.js';
+import { optionalNumber } from './options-check.js';
 
 export type Listener<T> = (event: T) => void | Promise<void>;
 
@@ -68,12 +69,13 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
     opts: TypedEmitterOptions<Events> = {},
   ) {
     this.onDropped = opts.onDropped ?? (() => {});
-    this.listenerTimeoutMs = opts.listenerTimeoutMs ?? Number.POSITIVE_INFINITY;
-    if (!(this.listenerTimeoutMs > 0)) {
-      throw new RangeError(
-        `listenerTimeoutMs must be a number > 0 or Infinity, got ${this.listenerTimeoutMs}`,
-      );
-    }
+    this.listenerTimeoutMs = optionalNumber(
+      'listenerTimeoutMs',
+      opts.listenerTimeoutMs,
+      Number.POSITIVE_INFINITY,
+      'positive',
+      { infinity: true },
+    );
     this.onListenerTimeout = opts.onListenerTimeout ?? (() => {});
     this.onUnheard = opts.onUnheard;
   }
@@ -200,12 +202,15 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
     name: K,
     opts: { signal?: AbortSignal | undefined; bufferSize?: number | undefined } = {},
   ): EventStream<Events[K]> {
-    const max = opts.bufferSize ?? DEFAULT_EVENT_BUFFER;
-    if (!(max === Number.POSITIVE_INFINITY || (Number.isSafeInteger(max) && max >= 1))) {
-      throw new RangeError(
-        `events('${String(name)}'): bufferSize must be an integer >= 1 or Infinity, got ${max}`,
-      );
-    }
+    const max = optionalNumber(
+      `events('${String(name)}'): bufferSize`,
+      opts.bufferSize,
+      DEFAULT_EVENT_BUFFER,
+      'count',
+      {
+        infinity: true,
+      },
+    );
     // A deque: an array's shift() is O(n), paid per event by a loop 10,000 behind.
     const buffer = new Denque<Events[K]>();
     let wake: (() => void) | undefined;

@@ -7,7 +7,11 @@ import { errorLine, type Log } from '../log.js';
 import type { PeerCache } from '../storage/peer-cache.js';
 import type { KeyValueRepository, PeerInput } from '../storage/types.js';
 import type { BotUpdate, IncomingUpdates, UpdateState } from '../updates/types.js';
-import { UpdateEngine, type UpdateEngineOptions } from '../updates/update-engine.js';
+import {
+  resolveUpdateEngineOptions,
+  UpdateEngine,
+  type UpdateEngineOptions,
+} from '../updates/update-engine.js';
 import type { IngestQueue } from './ingest.js';
 import { NotLoggedInError, type PmEvents } from './options.js';
 
@@ -39,7 +43,9 @@ export class UpdateDispatch {
   private engine: UpdateEngine | undefined;
   private started: Promise<void> | undefined;
 
-  constructor(private readonly deps: UpdateDispatchDeps) {}
+  constructor(private readonly deps: UpdateDispatchDeps) {
+    resolveUpdateEngineOptions(deps.engine); // a bad option is refused now, not at login
+  }
 
   /** After login: the engine for this bot. Nothing is delivered before start(). */
   attach(botId: bigint): void {

@@ -10,6 +10,7 @@ import { formatText } from '../gram/format.js';
 import type { GramHooks } from '../gram/options.js';
 import { HandlerScope } from '../handler-scope.js';
 import { createLog, errorLine, type Log } from '../log.js';
+import { optionalNumber } from '../options-check.js';
 import { Resolver } from '../peers/resolver.js';
 import { redactSecrets } from '../secrets.js';
 import type { BroadcastDeps } from '../send/broadcast.js';
@@ -68,15 +69,6 @@ function lastResort({ error, where }: ClientErrorEvent): void {
   }
 }
 
-/** `handlerTimeoutMs` checked: a number > 0 (Infinity waits for good), 90 s when not given. */
-function handlerTimeoutMs(given: number | undefined): number {
-  const ms = given ?? CLIENT_DEFAULTS.handlerTimeoutMs;
-  if (typeof ms !== 'number' || !(ms > 0)) {
-    throw new RangeError(`handlerTimeoutMs must be a number of ms > 0 or Infinity, got ${String(ms)}`);
-  }
-  return ms;
-}
-
 export function wireClient(
   opts: PmClientOptions,
   storage: StorageProvider,
@@ -109,7 +101,13 @@ export function wireClient(
         // Not for the error stream's own loop: its drop would be one more error for it to fall behind on.
         tell(name, new EventsDroppedError(event, burst.bufferSize), `events('${event}')`);
       },
-      listenerTimeoutMs: handlerTimeoutMs(opts.handlerTimeoutMs),
+      listenerTimeoutMs: optionalNumber(
+        'handlerTimeoutMs',
+        opts.handlerTimeoutMs,
+        CLIENT_DEFAULTS.handlerTimeoutMs,
+        'positive',
+        { infinity: true },
+      ),
       onListenerTimeout: (name, ms) => {
         tell(name, new HandlerTimeoutError(String(name), ms), `listener of ${String(name)}`);
       },
@@ -142,7 +140,12 @@ export function wireClient(
   const resolver = new Resolver({
     peers,
     clock,
-    trustWindowMs: opts.usernameTrustWindowMs ?? CLIENT_DEFAULTS.usernameTrustWindowMs,
+    trustWindowMs: optionalNumber(
+      'usernameTrustWindowMs',
+      opts.usernameTrustWindowMs,
+      CLIENT_DEFAULTS.usernameTrustWindowMs,
+      'nonNegative',
+    ),
     resolveUsername: async (name) => {
       const id = await ctx.gram().resolveUsername(name);
       // The resolved peer was queued (GramHooks.ingest) before the call returned.
@@ -173,7 +176,12 @@ export function wireClient(
   // Its waits are real sleeps, so its rates run on real time that only moves forward: not the client's clock (which
   // a caller may set), and not the wall clock, which NTP or a resumed VM can set back an hour.
   const limiter = new RateLimiter(opts.limits, monotonicClock, realSleep);
-  const maxFloodWaitSeconds = opts.maxFloodWaitSeconds ?? SEND_DEFAULTS.maxFloodWaitSeconds;
+  const maxFloodWaitSeconds = optionalNumber(
+    'maxFloodWaitSeconds',
+    opts.maxFloodWaitSeconds,
+    SEND_DEFAULTS.maxFloodWaitSeconds,
+    'nonNegative',
+  );
   const sender = new Sender({
     peers,
     dialogs,

@@ -4,6 +4,7 @@ import { PmError, SessionInvalidError } from '../errors.js';
 import { TypedEmitter } from '../events.js';
 import type { FormattedText, ParseMode } from '../gram/format.js';
 import { errorLine } from '../log.js';
+import { optionalNumber } from '../options-check.js';
 import { NotAUserError, PeerNotFoundError, PeerNotSeenError } from '../peers/errors.js';
 import { type PeerRef, parsePeerRef } from '../peers/peer-ref.js';
 import { FloodWaitError } from '../rpc-errors.js';
@@ -150,6 +151,9 @@ export class Broadcast extends TypedEmitter<BroadcastEvents> {
     private readonly opts: BroadcastOptions,
   ) {
     super();
+    // Refused at once (a RangeError naming it): a NaN concurrency would poll for good and send nothing.
+    optionalNumber('concurrency', opts.concurrency, BROADCAST_DEFAULTS.concurrency, 'count');
+    optionalNumber('leaseMs', opts.leaseMs, 0, 'nonNegative');
     // Let the caller attach listeners before the first event.
     this.done = new Promise<void>((r) => setImmediate(r)).then(() => this.run());
   }
@@ -176,7 +180,7 @@ export class Broadcast extends TypedEmitter<BroadcastEvents> {
     const worker =
       this.opts.worker ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     const leaseMs = this.opts.leaseMs ?? (this.deps.shared ? BROADCAST_DEFAULTS.sharedLeaseMs : 0);
-    const concurrency = Math.max(1, this.opts.concurrency ?? BROADCAST_DEFAULTS.concurrency);
+    const concurrency = this.opts.concurrency ?? BROADCAST_DEFAULTS.concurrency;
     let interrupted = false;
 
     const inFlight = new Set<Promise<void>>();

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { type Clock, monotonicClock } from '../clock.js';
+import { optionalNumber } from '../options-check.js';
 
 /** Telegram's published bot limits, kept a little under the server's so jitter never trips them. */
 export const LIMITER_DEFAULTS = {
@@ -110,7 +111,15 @@ export class RateLimiter {
     private readonly clock: Clock = monotonicClock,
     private readonly sleep: Sleep = realSleep,
   ) {
-    this.opts = { ...LIMITER_DEFAULTS, ...options };
+    this.opts = { ...LIMITER_DEFAULTS };
+    for (const key of Object.keys(LIMITER_DEFAULTS) as (keyof typeof LIMITER_DEFAULTS)[]) {
+      this.opts[key] = optionalNumber(
+        `limits.${key}`,
+        options[key],
+        LIMITER_DEFAULTS[key],
+        key === 'maxChatBuckets' ? 'count' : 'positive',
+      );
+    }
     const s = 1 / this.opts.timeScale;
     this.global = new Bucket(this.opts.globalBurst, (this.opts.globalPerSecond * s) / 1000, clock.now());
     this.chats = new LRUCache({ max: this.opts.maxChatBuckets });

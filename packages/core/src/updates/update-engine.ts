@@ -1,3 +1,4 @@
+import { optionalNumber } from '../options-check.js';
 import type { BotUpdate, Difference, IncomingUpdates, SequencedUpdate, UpdateState } from './types.js';
 
 /** What the engine needs from the outside world; `gram/` and the store provide it. */
@@ -51,6 +52,16 @@ export interface UpdateEngineOptions {
   readonly backlogWarnAt?: number;
 }
 
+/** The options with their defaults; a value that is not a whole count (a negative delay) is a RangeError naming it. */
+export function resolveUpdateEngineOptions(options: UpdateEngineOptions = {}): Required<UpdateEngineOptions> {
+  const d = UPDATE_ENGINE_DEFAULTS;
+  return {
+    saveEvery: optionalNumber('updates.saveEvery', options.saveEvery, d.saveEvery, 'count'),
+    saveDelayMs: optionalNumber('updates.saveDelayMs', options.saveDelayMs, d.saveDelayMs, 'nonNegative'),
+    backlogWarnAt: optionalNumber('updates.backlogWarnAt', options.backlogWarnAt, d.backlogWarnAt, 'count'),
+  };
+}
+
 export interface UpdateEngineStats {
   delivered: number;
   duplicatesSkipped: number;
@@ -96,12 +107,11 @@ export class UpdateEngine {
     private readonly deps: UpdateEngineDeps,
     options: UpdateEngineOptions = {},
   ) {
-    this.saveEvery = Math.max(1, Math.trunc(options.saveEvery ?? UPDATE_ENGINE_DEFAULTS.saveEvery));
-    this.saveDelayMs = Math.max(0, options.saveDelayMs ?? UPDATE_ENGINE_DEFAULTS.saveDelayMs);
-    this.backlogWarnAt = Math.max(
-      1,
-      Math.trunc(options.backlogWarnAt ?? UPDATE_ENGINE_DEFAULTS.backlogWarnAt),
-    );
+    ({
+      saveEvery: this.saveEvery,
+      saveDelayMs: this.saveDelayMs,
+      backlogWarnAt: this.backlogWarnAt,
+    } = resolveUpdateEngineOptions(options));
     this.nextBacklogWarn = this.backlogWarnAt;
   }
 

@@ -125,7 +125,7 @@ describe('TypedEmitter', () => {
     const em = new TypedEmitter<E>();
     for (const bad of [0, -1, 1.5, Number.NaN]) {
       expect(() => em.events('tick', { bufferSize: bad })).toThrow(
-        `events('tick'): bufferSize must be an integer >= 1 or Infinity, got ${bad}`,
+        `events('tick'): bufferSize must be a whole number >= 1 or Infinity, got ${bad}`,
       );
     }
     expect(em.listenerCount('tick')).toBe(0);
