@@ -7,6 +7,7 @@ import {
   type DialogStartedEvent,
   EventsDroppedError,
   HandlerTimeoutError,
+  IdleInsideListenerError,
   InvalidPeerRefError,
   openSqliteStorage,
   openStorage,
@@ -230,6 +231,26 @@ describe('dialogs', () => {
     expect(errors.map((e) => e.where)).toEqual(['updates']);
     expect(errors[0]!.error).toBeInstanceOf(UpdatesBacklogError);
     expect((errors[0]!.error as UpdatesBacklogError).waiting).toBeGreaterThanOrEqual(3);
+  });
+
+  it('refuses idle() from inside a listener at once instead of waiting for itself', async () => {
+    const ann = tg.createUser({ firstName: 'Ann' });
+    const outcome = new Promise<unknown>((resolve) => {
+      client.on('dialogStarted', async () => {
+        const t0 = Date.now();
+        const err = await client.idle().then(
+          () => 'resolved',
+          (e: unknown) => e,
+        );
+        resolve({ err, ms: Date.now() - t0 });
+      });
+    });
+    ann.start();
+    const { err, ms } = (await outcome) as { err: unknown; ms: number };
+    expect(err).toBeInstanceOf(IdleInsideListenerError);
+    expect(err).toMatchObject({ code: 'IDLE_INSIDE_LISTENER' });
+    expect(ms).toBeLessThan(1000);
+    await client.idle(); // outside the listeners, it waits as it should
   });
 
   it('disconnects from inside an event handler without waiting for that handler (no deadlock)', async () => {

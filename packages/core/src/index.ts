@@ -14,6 +14,7 @@ export {
   type CallTimeout,
   CLIENT_DEFAULTS,
   type ClientErrorEvent,
+  IdleInsideListenerError,
   type Me,
   NotLoggedInError,
   type PmClientOptions,

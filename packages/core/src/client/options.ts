@@ -102,6 +102,16 @@ export interface PmEvents extends DialogEvents {
   callbackQuery: CallbackQueryEvent;
 }
 
+/** `client.idle()` was called from inside a listener of an update still being handled: it would wait for itself. */
+export class IdleInsideListenerError extends PmError {
+  constructor() {
+    super(
+      'IDLE_INSIDE_LISTENER',
+      'idle() was called from inside a listener: it waits until every update received is handled, that listener included, so it would wait for itself; call it outside the listeners',
+    );
+  }
+}
+
 export class NotLoggedInError extends PmError {
   constructor() {
     super(

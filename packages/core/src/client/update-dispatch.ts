@@ -13,7 +13,7 @@ import {
   type UpdateEngineOptions,
 } from '../updates/update-engine.js';
 import type { IngestQueue } from './ingest.js';
-import { NotLoggedInError, type PmEvents } from './options.js';
+import { IdleInsideListenerError, NotLoggedInError, type PmEvents } from './options.js';
 
 const STATE_KEY = 'updates.state';
 
@@ -149,8 +149,12 @@ export class UpdateDispatch {
     await this.engine?.stop();
   }
 
-  /** Resolves when every update received so far has been handled. */
+  /**
+   * Resolves when every update received so far has been handled. From inside a listener of an update being handled
+   * it rejects at once (IdleInsideListenerError): it would wait for that listener, which waits for it.
+   */
   async idle(): Promise<void> {
+    if (this.engine?.busy && this.deps.insideHandler()) throw new IdleInsideListenerError();
     await this.deps.ingest.idle();
     await this.engine?.idle();
     await this.deps.ingest.idle();

@@ -162,6 +162,11 @@ export class UpdateEngine {
     this.stopped = true;
   }
 
+  /** A job (a container, a catch-up) is being processed: its handlers may be running. */
+  get busy(): boolean {
+    return this.running;
+  }
+
   get currentState(): UpdateState | undefined {
     return this.state;
   }
