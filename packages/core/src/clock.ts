@@ -11,3 +11,6 @@ export const systemClock: Clock = { now: () => Date.now() };
  * a resumed VM) would otherwise look like an hour yet to wait.
  */
 export const monotonicClock: Clock = { now: () => performance.now() };
+
+/** setTimeout's longest delay, about 24.8 days: a longer one fires at once (with a TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;

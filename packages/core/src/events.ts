@@ -9,6 +9,7 @@
  * reported and no longer waited for. A throwing listener is reported to `onError` and does not stop the others.
  */
 import Denque from 'denque';
+import { MAX_TIMER_MS } from './clock.js';
 import { type HandlerScope, isThenable } from './handler-scope.js';
 import { optionalNumber } from './options-check.js';
 
@@ -170,7 +171,8 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
    */
   private async settled(result: PromiseLike<unknown>, name: keyof Events): Promise<void> {
     const ms = this.listenerTimeoutMs;
-    if (ms === Number.POSITIVE_INFINITY) {
+    // Past setTimeout's longest delay (24.8 days) it would fire at once: that long is waiting for good.
+    if (ms > MAX_TIMER_MS) {
       await result;
       return;
     }

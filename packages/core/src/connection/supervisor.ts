@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import { type Clock, MAX_TIMER_MS } from '../clock.js';
 import { ConnectionLostError, SessionInvalidError } from '../errors.js';
 import { type Deadline, deadlineFor, monotonicNow } from './deadline.js';
 import type { Link, LinkFailure } from './link.js';
@@ -22,9 +22,6 @@ export interface CallOptions {
   /** The call may be sent again after the connection dropped with it in flight (its effect is idempotent). */
   readonly retry: boolean;
 }
-
-/** setTimeout's longest delay (longer ones fire at once). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 type Outcome<T> =
   | { readonly kind: 'ok'; readonly value: T }

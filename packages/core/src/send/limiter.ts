@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { type Clock, monotonicClock } from '../clock.js';
+import { type Clock, MAX_TIMER_MS, monotonicClock } from '../clock.js';
 import { optionalNumber } from '../options-check.js';
 
 /** Telegram's published bot limits, kept a little under the server's so jitter never trips them. */
@@ -94,7 +94,15 @@ class Bucket {
 }
 
 export type Sleep = (ms: number) => Promise<void>;
-export const realSleep: Sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Sleeps `ms`, in steps when it is longer than one timer may wait (one such would fire at once). */
+export const realSleep: Sleep = async (ms) => {
+  let left = ms;
+  while (left > MAX_TIMER_MS) {
+    await new Promise((r) => setTimeout(r, MAX_TIMER_MS));
+    left -= MAX_TIMER_MS;
+  }
+  await new Promise((r) => setTimeout(r, left));
+};
 
 /**
  * The one limiter in front of every outgoing message: a global bucket and one per chat (private chats and groups

@@ -219,4 +219,20 @@ describe('TypedEmitter', () => {
       ['other', 'x'],
     ]);
   });
+
+  it('takes a listenerTimeoutMs past the longest timer as waiting for good, not as firing at once', async () => {
+    const late: unknown[] = [];
+    const em = new TypedEmitter<E>(undefined, undefined, {
+      listenerTimeoutMs: 2 ** 31,
+      onListenerTimeout: (name) => late.push(name),
+    });
+    let done = false;
+    em.on('tick', async () => {
+      await new Promise((r) => setTimeout(r, 30));
+      done = true;
+    });
+    await em.emit('tick', 1);
+    expect(done).toBe(true);
+    expect(late).toEqual([]);
+  });
 });

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { RateLimiter } from '../../src/send/limiter.js';
+import { describe, expect, it, vi } from 'vitest';
+import { RateLimiter, realSleep } from '../../src/send/limiter.js';
 
 /** A virtual clock: sleep advances time instantly, so tests measure rates without waiting. */
 function virtualTime() {
@@ -132,5 +132,22 @@ describe('RateLimiter', () => {
     const again = t.slept;
     await l.acquire({ kind: 'private', id: 1002n });
     expect(t.slept - again).toBeGreaterThanOrEqual(5_000);
+  });
+
+  it('sleeps longer than one timer may wait in steps, instead of not at all', async () => {
+    vi.useFakeTimers();
+    try {
+      let woke = false;
+      const slept = realSleep(2 ** 31 + 10_000).then(() => {
+        woke = true;
+      });
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(woke).toBe(false);
+      await vi.advanceTimersByTimeAsync(2 ** 31 + 10_000);
+      await slept;
+      expect(woke).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
