@@ -253,6 +253,27 @@ describe('dialogs', () => {
     await client.idle(); // outside the listeners, it waits as it should
   });
 
+  it('waits in idle() called outside the listeners while a plain listener promise is pending', async () => {
+    // A listener that is not an async function but returns a promise (as examples/greeter-bot.ts does): while it is
+    // pending, code elsewhere is not inside it, and its idle() waits rather than being refused.
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    let finished = false;
+    client.on('dialogStarted', () => {
+      started();
+      return new Promise<void>((r) =>
+        setTimeout(() => {
+          finished = true;
+          r();
+        }, 200),
+      );
+    });
+    tg.createUser({ firstName: 'Bo' }).start();
+    await running;
+    await client.idle();
+    expect(finished).toBe(true);
+  });
+
   it('disconnects from inside an event handler without waiting for that handler (no deadlock)', async () => {
     const session = join(dir, 'reentrant.session');
     const storage = `sqlite:${join(dir, 'reentrant.db')}`;

@@ -37,6 +37,15 @@ export class HandlerScope {
     return this.#syncDepth > 0 || this.#untracked > 0 || this.#als.getStore() === true;
   }
 
+  /**
+   * True only when the caller is known to run inside a listener: synchronously in one, or in an async one's own
+   * chain. Unlike {@link inside}, not while a plain function's promise is merely pending somewhere: code elsewhere is
+   * not taken for the listener's.
+   */
+  get surelyInside(): boolean {
+    return this.#syncDepth > 0 || this.#als.getStore() === true;
+  }
+
   /** Runs `listener(event)` as a bot's listener; returns what it returns. */
   call<T>(listener: (event: T) => unknown, event: T): unknown {
     if (listener instanceof AsyncFunction || this.#returnsPromises.has(listener)) {

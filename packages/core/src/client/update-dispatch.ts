@@ -29,6 +29,8 @@ export interface UpdateDispatchDeps {
   closed(): boolean;
   /** Called from inside one of the bot's listeners (see HandlerScope). */
   insideHandler(): boolean;
+  /** Called from inside one of the bot's listeners, for certain (no guess from a pending promise elsewhere). */
+  surelyInsideHandler(): boolean;
   /** When the update state is saved (group commit). */
   readonly engine?: UpdateEngineOptions | undefined;
 }
@@ -154,7 +156,7 @@ export class UpdateDispatch {
    * it rejects at once (IdleInsideListenerError): it would wait for that listener, which waits for it.
    */
   async idle(): Promise<void> {
-    if (this.engine?.busy && this.deps.insideHandler()) throw new IdleInsideListenerError();
+    if (this.engine?.busy && this.deps.surelyInsideHandler()) throw new IdleInsideListenerError();
     await this.deps.ingest.idle();
     await this.engine?.idle();
     await this.deps.ingest.idle();

@@ -171,6 +171,7 @@ export function wireClient(
     gram: () => ctx.gram(),
     closed: () => ctx.closed(),
     insideHandler: () => handlers.inside,
+    surelyInsideHandler: () => handlers.surelyInside,
     engine: opts.updates,
   });
   // Its waits are real sleeps, so its rates run on real time that only moves forward: not the client's clock (which
