@@ -188,6 +188,7 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
       clearTimeout(timer);
     }
     Promise.resolve(result).catch((e: unknown) => this.onError(e, name));
+    this.scope?.release(result); // no longer a listener anything waits for
     try {
       this.onListenerTimeout(name, ms);
     } catch (e) {

@@ -31,6 +31,8 @@ export class HandlerScope {
   #untracked = 0;
   /** Plain functions seen returning a promise: tracked from then on. */
   readonly #returnsPromises = new WeakSet<object>();
+  /** What stops counting a listener's pending promise (see {@link release}). */
+  readonly #releases = new WeakMap<object, () => void>();
 
   /** True when called from inside a listener run by {@link call}. */
   get inside(): boolean {
@@ -61,9 +63,30 @@ export class HandlerScope {
     if (!isThenable(result)) return result;
     this.#returnsPromises.add(listener);
     this.#untracked++;
-    return Promise.resolve(result).finally(() => {
-      this.#untracked--;
-    });
+    return this.#releasable(result, () => this.#untracked--);
+  }
+
+  /**
+   * The caller no longer waits for this listener's promise (one returned by {@link call}; emit() gave up on it after
+   * its deadline): it no longer counts as a listener running, so code elsewhere is not taken for its own, and the
+   * work stop() would wait for is not waiting for it either.
+   */
+  release(promise: unknown): void {
+    if (typeof promise === 'object' && promise !== null) this.#releases.get(promise)?.();
+  }
+
+  /** `result` as a promise whose settling, or an earlier release(), runs `uncount` once. */
+  #releasable(result: PromiseLike<unknown>, uncount: () => void): Promise<unknown> {
+    let counted = true;
+    const once = (): void => {
+      if (counted) {
+        counted = false;
+        uncount();
+      }
+    };
+    const promise = Promise.resolve(result).finally(once);
+    this.#releases.set(promise, once);
+    return promise;
   }
 
   #callTracked<T>(listener: (event: T) => unknown, event: T): unknown {
@@ -79,7 +102,7 @@ export class HandlerScope {
       this.#settled();
       return result;
     }
-    return Promise.resolve(result).finally(() => this.#settled());
+    return this.#releasable(result, () => this.#settled());
   }
 
   #settled(): void {

@@ -58,4 +58,29 @@ describe('HandlerScope', () => {
     ).rejects.toThrow('async');
     expect(scope.inside).toBe(false);
   });
+
+  it('stops counting a listener emit() gave up on after its deadline, so code elsewhere is outside again', async () => {
+    const scope = new HandlerScope();
+    const em = new TypedEmitter<{ e: number }>(undefined, scope, { listenerTimeoutMs: 20 });
+    // A plain function whose promise never settles: counted as inside while emit() waits for it...
+    em.on('e', () => new Promise<void>(() => {}));
+    const during: boolean[] = [];
+    const watcher = setInterval(() => during.push(scope.inside), 2);
+    await em.emit('e', 1);
+    clearInterval(watcher);
+    expect(during).toContain(true);
+    // ...and no longer once emit() went on without it: a later disconnect() is not taken for the listener's own.
+    expect(scope.inside).toBe(false);
+    // An async one that hangs for good: released too (its AsyncLocalStorage is off again once none is pending).
+    const em2 = new TypedEmitter<{ e: number }>(undefined, scope, { listenerTimeoutMs: 20 });
+    em2.on('e', async () => {
+      await new Promise<void>(() => {});
+    });
+    await em2.emit('e', 1);
+    expect(scope.inside).toBe(false);
+    // Releasing twice, or a promise it never handed out, changes nothing.
+    scope.release(Promise.resolve());
+    scope.release(undefined);
+    expect(scope.inside).toBe(false);
+  });
 });
