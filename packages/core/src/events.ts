@@ -142,13 +142,8 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
   async emit<K extends keyof Events>(name: K, event: Events[K]): Promise<void> {
     const set = this.listeners.get(name);
     if (!set || set.size === 0) {
-      if (this.onUnheard) {
-        try {
-          this.onUnheard(name, event);
-        } catch (e) {
-          this.onError(e, name);
-        }
-      }
+      const onUnheard = this.onUnheard;
+      if (onUnheard) this.hook(name, () => onUnheard(name, event));
       return;
     }
     for (const l of [...set]) {
@@ -189,11 +184,7 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
     }
     Promise.resolve(result).catch((e: unknown) => this.onError(e, name));
     this.scope?.release(result); // no longer a listener anything waits for
-    try {
-      this.onListenerTimeout(name, ms);
-    } catch (e) {
-      this.onError(e, name);
-    }
+    this.hook(name, () => this.onListenerTimeout(name, ms));
   }
 
   /**
@@ -225,7 +216,8 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
       if (buffer.length >= max) {
         buffer.shift();
         dropped++;
-        if (burst++ === 0) this.tellDropped(name, { dropped: 1, bufferSize: max, caughtUp: false });
+        if (burst++ === 0)
+          this.hook(name, () => this.onDropped(name, { dropped: 1, bufferSize: max, caughtUp: false }));
       }
       buffer.push(e);
       wake?.();
@@ -249,7 +241,7 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
       next: async (): Promise<IteratorResult<Events[K]>> => {
         while (buffer.length === 0 && !done) {
           if (burst > 0) {
-            this.tellDropped(name, { dropped: burst, bufferSize: max, caughtUp: true });
+            this.hook(name, () => this.onDropped(name, { dropped: burst, bufferSize: max, caughtUp: true }));
             burst = 0;
           }
           await new Promise<void>((r) => {
@@ -271,9 +263,10 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
     return it;
   }
 
-  private tellDropped(name: keyof Events, burst: DropBurst): void {
+  /** Runs one of the hooks given to the constructor; its failure is reported as a listener's is, to `onError`. */
+  private hook(name: keyof Events, run: () => void): void {
     try {
-      this.onDropped(name, burst);
+      run();
     } catch (e) {
       this.onError(e, name);
     }
