@@ -45,8 +45,11 @@ export class UpdateDispatch {
   private engine: UpdateEngine | undefined;
   private started: Promise<void> | undefined;
 
+  /** The engine's options, checked when the client is made (a bad one is refused then, not at login). */
+  private readonly engineOptions: Required<UpdateEngineOptions>;
+
   constructor(private readonly deps: UpdateDispatchDeps) {
-    resolveUpdateEngineOptions(deps.engine); // a bad option is refused now, not at login
+    this.engineOptions = resolveUpdateEngineOptions(deps.engine);
   }
 
   /** After login: the engine for this bot. Nothing is delivered before start(). */
@@ -105,7 +108,7 @@ export class UpdateDispatch {
           void deps.emitter.emit('error', { error, where: 'updates' });
         },
       },
-      deps.engine,
+      this.engineOptions,
     );
   }
 

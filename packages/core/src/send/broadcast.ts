@@ -145,6 +145,10 @@ export class Broadcast extends TypedEmitter<BroadcastEvents> {
   private paused = false;
   /** Telegram refused the session: the run ends and `done` rejects with it. */
   private fatal: SessionInvalidError | undefined;
+  /** Sends in flight at once; checked when the broadcast is made. */
+  private readonly concurrency: number;
+  /** How long a claim holds a recipient; checked when the broadcast is made. */
+  private readonly leaseMs: number;
 
   constructor(
     private readonly deps: BroadcastDeps,
@@ -152,8 +156,14 @@ export class Broadcast extends TypedEmitter<BroadcastEvents> {
   ) {
     super();
     // Refused at once (a RangeError naming it): a NaN concurrency would poll for good and send nothing.
-    optionalNumber('concurrency', opts.concurrency, BROADCAST_DEFAULTS.concurrency, 'count');
-    optionalNumber('leaseMs', opts.leaseMs, 0, 'nonNegative');
+    this.concurrency = optionalNumber(
+      'concurrency',
+      opts.concurrency,
+      BROADCAST_DEFAULTS.concurrency,
+      'count',
+    );
+    const sharedLease = deps.shared ? BROADCAST_DEFAULTS.sharedLeaseMs : 0;
+    this.leaseMs = optionalNumber('leaseMs', opts.leaseMs, sharedLease, 'nonNegative');
     // Let the caller attach listeners before the first event.
     this.done = new Promise<void>((r) => setImmediate(r)).then(() => this.run());
   }
@@ -179,8 +189,7 @@ export class Broadcast extends TypedEmitter<BroadcastEvents> {
     this.assertSendable(formatted, '');
     const worker =
       this.opts.worker ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-    const leaseMs = this.opts.leaseMs ?? (this.deps.shared ? BROADCAST_DEFAULTS.sharedLeaseMs : 0);
-    const concurrency = this.opts.concurrency ?? BROADCAST_DEFAULTS.concurrency;
+    const { leaseMs, concurrency } = this;
     let interrupted = false;
 
     const inFlight = new Set<Promise<void>>();

@@ -180,7 +180,7 @@ export class RateLimiter {
     const now = this.clock.now();
     const chat = this.chatBucket(scope);
     const which = slowmode || !chat.idleBesidesOne(now) ? 'chat' : 'global';
-    (which === 'chat' ? chat : this.global).pauseUntil(now + seconds * 1000 * this.opts.timeScale, now);
+    (which === 'chat' ? chat : this.global).pauseUntil(now + this.scaled(seconds), now);
     this.stats.pauses++;
     return which;
   }
