@@ -89,6 +89,26 @@ describe('pm broadcast', () => {
     expect(texts(dan)).toEqual([]);
   });
 
+  it('stops with exit 1 and a JSON error naming the recipient when a look-up meets a long flood wait, then goes on', async () => {
+    const eve = w.tg.createUser({ firstName: 'Eve', username: 'eve_flood_bc' });
+    const file = join(w.dir, 'flood.txt');
+    writeFileSync(file, '@eve_flood_bc\n');
+    const args = [...w.globals, 'broadcast', '--text', 'News F', '--to', file, '--id', 'nf', '--json'];
+    w.tg.forceFloodWait(1, 3600, ['contacts.ResolveUsername']);
+    const stopped = await pm(args);
+    expect(stopped.code).toBe(1);
+    expect(json(stopped)).toMatchObject({ ok: false, error: 'BROADCAST' });
+    expect(json(stopped).message).toMatch(
+      /looking up recipient @eve_flood_bc failed \(FloodWaitError: .*run it again/,
+    );
+    expect(stopped.stderr).toBe(''); // --json: the one JSON document on stdout says it all
+    expect(texts(eve)).toEqual([]);
+    // The same command again: the recipient is looked up and reported as Telegram says (never started), not lost.
+    const again = await pm(args);
+    expect(again.code).toBe(0);
+    expect(json(again).report).toMatchObject({ jobId: 'nf', total: 1, unresolved: [] });
+  });
+
   it('stops on Ctrl+C with exit 1 and resumes with --resume, messaging nobody twice', async () => {
     const stopped = await pm(
       [...w.globals, 'broadcast', '--text', 'News 3', '--to', 'started', '--id', 'n3', '--json'],
